@@ -1,0 +1,44 @@
+/* capture/capture.h — packet sources: every way pktscope gets packets, behind one
+ * interface. Offline pcap files are read through libpcap; pcapng files through our own
+ * block reader, because libpcap refuses a pcapng file whose interfaces have different link
+ * types (and our writer needs the same block code). Live capture is a later source.
+ */
+#ifndef PKTSCOPE_CAPTURE_CAPTURE_H
+#define PKTSCOPE_CAPTURE_CAPTURE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dissect/dissect.h"
+
+struct pkt_source;
+
+enum src_status { SRC_OK = 1, SRC_EOF = 0, SRC_ERROR = -1 };
+
+/* Opens a capture file ("-" for standard input). Returns NULL and writes the reason
+ * ("not a capture file", "No such file or directory"…) into err. */
+struct pkt_source *src_open_file(const char *path, char *err, size_t errlen);
+
+/* Reads the next packet. On SRC_OK, *meta and *data describe it until the next call
+ * (meta->number is set by the caller). On SRC_ERROR, src_error() says why and
+ * src_offset() gives the byte offset of the record that could not be read. */
+enum src_status src_next(struct pkt_source *s, struct pkt_meta *meta, const uint8_t **data);
+
+const char *src_error(const struct pkt_source *s);
+uint64_t src_offset(const struct pkt_source *s);
+/* "pcap" or "pcapng". */
+const char *src_format(const struct pkt_source *s);
+void src_close(struct pkt_source *s);
+
+/* ---- pcapng reader (capture/pcapng_read.c), used by src_open_file ---- */
+
+struct pcapng_reader;
+struct pcapng_reader *pcapng_open(FILE *f, const uint8_t first4[4]);
+enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *meta, const uint8_t **data);
+const char *pcapng_error(const struct pcapng_reader *r);
+uint64_t pcapng_offset(const struct pcapng_reader *r);
+void pcapng_close(struct pcapng_reader *r);
+
+#endif

@@ -1,0 +1,321 @@
+/* capture/pcapng_read.c — pcapng reader (draft-ietf-opsawg-pcapng): sections of either
+ * byte order, any number of interfaces each with its own link type and timestamp
+ * resolution (if_tsresol, if_tsoffset), enhanced, simple and obsolete packet blocks,
+ * packet comments. Other blocks are skipped by their length.
+ *
+ * Every length comes from the file, so each is checked before use: a block is at least 12
+ * bytes, a multiple of 4, and at most PCAPNG_MAX_BLOCK; captured lengths fit inside their
+ * block; the interface table is capped.
+ */
+#include "capture/capture.h"
+#include "util/cursor.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libpcap's own limit for a block is 16 MiB; a larger one is a broken or hostile file. */
+#define PCAPNG_MAX_BLOCK (16u * 1024 * 1024)
+/* Interfaces per section: far above any real capture, small enough to never matter. */
+#define PCAPNG_MAX_IFACES 4096
+
+#define BT_SHB 0x0A0D0D0Au
+#define BT_IDB 0x00000001u
+#define BT_PB 0x00000002u
+#define BT_SPB 0x00000003u
+#define BT_EPB 0x00000006u
+#define BYTE_ORDER_MAGIC 0x1A2B3C4Du
+
+struct iface {
+	int linktype;
+	uint32_t snaplen;
+	uint64_t units_per_sec; /* from if_tsresol, default 10^6 */
+	int64_t tsoffset;       /* if_tsoffset, seconds */
+	uint8_t digits;         /* 6 or 9 for display */
+	char *name;
+};
+
+struct pcapng_reader {
+	FILE *f;
+	uint64_t offset;       /* of the block being read */
+	uint64_t pos;          /* bytes consumed so far (works on pipes, unlike ftello) */
+	bool swap;             /* section is in the other byte order */
+	bool have_section;
+	struct iface *ifaces;
+	uint32_t nifaces, cap_ifaces;
+	uint8_t *block;
+	size_t block_cap;
+	uint8_t first4[4];
+	bool first_pending;
+	char err[256];
+};
+
+static uint32_t rd32(const struct pcapng_reader *r, const uint8_t *p)
+{
+	uint32_t v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	return r->swap ? __builtin_bswap32(v) : v;
+}
+
+static uint16_t rd16(const struct pcapng_reader *r, const uint8_t *p)
+{
+	uint16_t v = (uint16_t)(p[0] | p[1] << 8);
+	return r->swap ? __builtin_bswap16(v) : v;
+}
+
+static void clear_ifaces(struct pcapng_reader *r)
+{
+	for (uint32_t i = 0; i < r->nifaces; i++) free(r->ifaces[i].name);
+	r->nifaces = 0;
+}
+
+struct pcapng_reader *pcapng_open(FILE *f, const uint8_t first4[4])
+{
+	struct pcapng_reader *r = xcalloc(1, sizeof *r);
+	r->f = f;
+	memcpy(r->first4, first4, 4);
+	r->first_pending = true;
+	return r;
+}
+
+void pcapng_close(struct pcapng_reader *r)
+{
+	if (!r) return;
+	clear_ifaces(r);
+	free(r->ifaces);
+	free(r->block);
+	free(r);
+}
+
+const char *pcapng_error(const struct pcapng_reader *r) { return r->err; }
+uint64_t pcapng_offset(const struct pcapng_reader *r) { return r->offset; }
+
+/* Reads exactly n bytes; 1 on success, 0 at a clean end of file (nothing read), -1 cut. */
+static int read_exact(struct pcapng_reader *r, uint8_t *dst, size_t n)
+{
+	size_t got = 0;
+	if (r->first_pending && n >= 4) {
+		memcpy(dst, r->first4, 4);
+		got = 4;
+		r->first_pending = false;
+	}
+	got += fread(dst + got, 1, n - got, r->f);
+	r->pos += got;
+	if (got == n) return 1;
+	if (ferror(r->f)) {
+		snprintf(r->err, sizeof r->err, "read error: %s", strerror(errno));
+		return -1;
+	}
+	if (got == 0) return 0;
+	snprintf(r->err, sizeof r->err, "file ends in the middle of a block (%zu of %zu bytes)", got, n);
+	return -1;
+}
+
+/* Options, pcapng §3.5: code(2) length(2) value padded to 4; opt_endofopt (0) ends them. */
+static void idb_options(struct pcapng_reader *r, struct cur *o, struct iface *ifc)
+{
+	while (cur_left(o) >= 4) {
+		const uint8_t *h = cur_bytes(o, 4);
+		uint16_t code = rd16(r, h), len = rd16(r, h + 2);
+		if (code == 0) break;
+		const uint8_t *v = cur_bytes(o, len);
+		if (!v) break;
+		cur_skip(o, (4 - len % 4) % 4);
+		if (code == 2 && !ifc->name) { /* if_name */
+			ifc->name = xmalloc((size_t)len + 1);
+			memcpy(ifc->name, v, len);
+			ifc->name[len] = '\0';
+		} else if (code == 9 && len >= 1) { /* if_tsresol: 10^-n, or 2^-n with the high bit */
+			uint8_t res = v[0];
+			uint8_t exp = res & 0x7f;
+			if (res & 0x80) {
+				ifc->units_per_sec = exp < 64 ? (uint64_t)1 << exp : 0;
+				ifc->digits = 9;
+			} else {
+				uint64_t u = 1;
+				for (uint8_t i = 0; i < exp && i < 19; i++) u *= 10;
+				ifc->units_per_sec = exp <= 19 ? u : 0;
+				ifc->digits = exp <= 6 ? 6 : 9;
+			}
+			if (!ifc->units_per_sec) ifc->units_per_sec = 1000000;
+		} else if (code == 14 && len == 8) { /* if_tsoffset */
+			uint64_t lo = rd32(r, v), hi = rd32(r, v + 4);
+			ifc->tsoffset = (int64_t)(r->swap ? (lo << 32 | hi) : (hi << 32 | lo));
+		}
+	}
+}
+
+static int handle_idb(struct pcapng_reader *r, struct cur *b)
+{
+	const uint8_t *h = cur_bytes(b, 8);
+	if (!h) {
+		snprintf(r->err, sizeof r->err, "interface description block is too short");
+		return -1;
+	}
+	if (r->nifaces >= PCAPNG_MAX_IFACES) {
+		snprintf(r->err, sizeof r->err, "more than %u interfaces in one section", PCAPNG_MAX_IFACES);
+		return -1;
+	}
+	if (r->nifaces == r->cap_ifaces) {
+		r->cap_ifaces = r->cap_ifaces ? r->cap_ifaces * 2 : 4;
+		r->ifaces = xrealloc(r->ifaces, r->cap_ifaces * sizeof *r->ifaces);
+	}
+	struct iface *ifc = &r->ifaces[r->nifaces++];
+	*ifc = (struct iface){ .linktype = rd16(r, h), .snaplen = rd32(r, h + 4),
+			       .units_per_sec = 1000000, .digits = 6 };
+	idb_options(r, b, ifc);
+	return 0;
+}
+
+static int handle_shb(struct pcapng_reader *r, const uint8_t *hdr, uint32_t *len)
+{
+	/* The byte-order magic decides how to read everything in the section, including
+	 * this block's own length. */
+	uint32_t bom = (uint32_t)hdr[8] | (uint32_t)hdr[9] << 8 | (uint32_t)hdr[10] << 16 | (uint32_t)hdr[11] << 24;
+	if (bom == BYTE_ORDER_MAGIC) r->swap = false;
+	else if (bom == __builtin_bswap32(BYTE_ORDER_MAGIC)) r->swap = true;
+	else {
+		snprintf(r->err, sizeof r->err, "section header has a bad byte-order magic");
+		return -1;
+	}
+	*len = rd32(r, hdr + 4);
+	clear_ifaces(r);
+	r->have_section = true;
+	return 0;
+}
+
+/* Packet comments, opt_comment (1) in an EPB's options. */
+static void epb_comment(struct pcapng_reader *r, struct cur *o, struct pkt_meta *m)
+{
+	while (cur_left(o) >= 4) {
+		const uint8_t *h = cur_bytes(o, 4);
+		uint16_t code = rd16(r, h), len = rd16(r, h + 2);
+		if (code == 0) break;
+		const uint8_t *v = cur_bytes(o, len);
+		if (!v) break;
+		cur_skip(o, (4 - len % 4) % 4);
+		if (code == 1 && !m->comment) {
+			m->comment = v;
+			m->comment_len = len;
+		}
+	}
+}
+
+static void set_time(const struct iface *ifc, uint64_t ts, struct pkt_meta *m)
+{
+	uint64_t ups = ifc->units_per_sec;
+	m->ts_sec = (int64_t)(ts / ups) + ifc->tsoffset;
+	uint64_t frac = ts % ups;
+	/* frac < ups <= 2^63; scale to ns without overflow for every resolution up to 10^19. */
+	m->ts_nsec = (uint32_t)(ups <= 1000000000ull ? frac * (1000000000ull / ups)
+						   : frac / (ups / 1000000000ull));
+	m->ts_digits = ifc->digits;
+}
+
+static int handle_packet(struct pcapng_reader *r, uint32_t type, struct cur *b,
+			 struct pkt_meta *m, const uint8_t **data)
+{
+	memset(m, 0, sizeof *m);
+	uint32_t ifid = 0, caplen, wirelen;
+	uint64_t ts = 0;
+	if (type == BT_EPB || type == BT_PB) {
+		const uint8_t *h = cur_bytes(b, 20);
+		if (!h) goto short_block;
+		ifid = type == BT_EPB ? rd32(r, h) : rd16(r, h);
+		uint64_t hi = rd32(r, h + 4), lo = rd32(r, h + 8);
+		ts = hi << 32 | lo;
+		caplen = rd32(r, h + 12);
+		wirelen = rd32(r, h + 16);
+	} else { /* SPB: the captured length is what fits in the block, bounded by snaplen */
+		const uint8_t *h = cur_bytes(b, 4);
+		if (!h) goto short_block;
+		wirelen = rd32(r, h);
+		caplen = wirelen;
+		if (caplen > cur_left(b)) caplen = (uint32_t)cur_left(b);
+	}
+	if (ifid >= r->nifaces) {
+		snprintf(r->err, sizeof r->err, "packet refers to interface %u, but the section has %u", ifid, r->nifaces);
+		return -1;
+	}
+	const struct iface *ifc = &r->ifaces[ifid];
+	if (type == BT_SPB && ifc->snaplen && caplen > ifc->snaplen) caplen = ifc->snaplen;
+	*data = cur_bytes(b, caplen);
+	if (!*data) {
+		snprintf(r->err, sizeof r->err, "captured length %u exceeds its block", caplen);
+		return -1;
+	}
+	cur_skip(b, (4 - caplen % 4) % 4);
+	if (type != BT_SPB) epb_comment(r, b, m);
+	m->caplen = caplen;
+	m->wirelen = wirelen < caplen ? caplen : wirelen;
+	m->ifindex = ifid;
+	m->ifname = ifc->name;
+	m->linktype = ifc->linktype;
+	if (type == BT_SPB) m->ts_digits = ifc->digits;
+	else set_time(ifc, ts, m);
+	return 1;
+short_block:
+	snprintf(r->err, sizeof r->err, "packet block is too short");
+	return -1;
+}
+
+enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *m, const uint8_t **data)
+{
+	for (;;) {
+		uint8_t hdr[12];
+		r->offset = r->pos;
+		int rc = read_exact(r, hdr, 8);
+		if (rc == 0) return SRC_EOF;
+		if (rc < 0) return SRC_ERROR;
+		uint32_t type = rd32(r, hdr);
+		uint32_t len;
+		if (type == BT_SHB) { /* the SHB type reads the same in both byte orders */
+			if (read_exact(r, hdr + 8, 4) != 1) {
+				if (!r->err[0]) snprintf(r->err, sizeof r->err, "file ends in a section header");
+				return SRC_ERROR;
+			}
+			if (handle_shb(r, hdr, &len) < 0) return SRC_ERROR;
+			type = BT_SHB;
+		} else {
+			if (!r->have_section) {
+				snprintf(r->err, sizeof r->err, "file does not start with a section header block");
+				return SRC_ERROR;
+			}
+			len = rd32(r, hdr + 4);
+		}
+		if (len < 12 || len % 4 || len > PCAPNG_MAX_BLOCK) {
+			snprintf(r->err, sizeof r->err, "bad block length %u", len);
+			return SRC_ERROR;
+		}
+		size_t have = type == BT_SHB ? 12 : 8;
+		if (r->block_cap < len) {
+			r->block = xrealloc(r->block, len);
+			r->block_cap = len;
+		}
+		memcpy(r->block, hdr, have);
+		rc = read_exact(r, r->block + have, len - have);
+		if (rc != 1) {
+			if (rc == 0) snprintf(r->err, sizeof r->err, "file ends in the middle of a block");
+			return SRC_ERROR;
+		}
+		if (rd32(r, r->block + len - 4) != len) {
+			snprintf(r->err, sizeof r->err, "block length %u does not match its trailer", len);
+			return SRC_ERROR;
+		}
+		struct cur b = cur_make(r->block + 8, len - 12);
+		switch (type) {
+		case BT_SHB:
+			break;
+		case BT_IDB:
+			if (handle_idb(r, &b) < 0) return SRC_ERROR;
+			break;
+		case BT_EPB: case BT_SPB: case BT_PB:
+			rc = handle_packet(r, type, &b, m, data);
+			if (rc < 0) return SRC_ERROR;
+			return SRC_OK;
+		default:
+			break; /* NRB, ISB, DSB, custom and unknown blocks: skipped by length */
+		}
+	}
+}

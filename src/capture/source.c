@@ -1,0 +1,175 @@
+/* capture/source.c — opening capture files and reading packets from them. The first four
+ * bytes decide the format: pcap goes to libpcap, pcapng to our reader, anything else is
+ * refused with a message naming what it looks like. */
+#define _GNU_SOURCE
+#include "capture/capture.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct pkt_source {
+	FILE *f;
+	bool close_f;
+	pcap_t *pcap;              /* pcap files */
+	struct pcapng_reader *ng;  /* pcapng files */
+	int linktype;
+	uint8_t ts_digits;
+	uint64_t offset;           /* pcap: offset of the next record */
+	uint64_t rec_offset;       /* of the record last read or failed */
+	char err[PCAP_ERRBUF_SIZE + 64];
+};
+
+/* A FILE that first returns the bytes we already read to sniff the format, then the rest
+ * of the underlying stream: standard input cannot seek back. */
+struct prefix_cookie {
+	FILE *under;
+	uint8_t head[4];
+	size_t head_len, head_pos;
+};
+
+static ssize_t prefix_read(void *cookie, char *buf, size_t n)
+{
+	struct prefix_cookie *pc = cookie;
+	size_t k = 0;
+	while (k < n && pc->head_pos < pc->head_len) buf[k++] = (char)pc->head[pc->head_pos++];
+	if (k < n) k += fread(buf + k, 1, n - k, pc->under);
+	if (k == 0 && ferror(pc->under)) return -1;
+	return (ssize_t)k;
+}
+
+static int prefix_close(void *cookie)
+{
+	free(cookie);
+	return 0;
+}
+
+static FILE *rewound(FILE *f, const uint8_t *head, size_t n)
+{
+	if (fseeko(f, 0, SEEK_SET) == 0) return f;
+	struct prefix_cookie *pc = xcalloc(1, sizeof *pc);
+	pc->under = f;
+	memcpy(pc->head, head, n);
+	pc->head_len = n;
+	cookie_io_functions_t io = { .read = prefix_read, .close = prefix_close };
+	FILE *g = fopencookie(pc, "r", io);
+	if (!g) free(pc);
+	return g;
+}
+
+static const char *describe_magic(const uint8_t *m, size_t n)
+{
+	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return "a gzip-compressed file (decompress it first: zcat FILE | pktscope read -)";
+	if (n >= 4 && !memcmp(m, "\x0a\x0d\x0d\x0a", 4)) return "pcapng";
+	if (n >= 2 && m[0] == 'P' && m[1] == 'K') return "a zip archive, not a capture file";
+	return "not a capture file (no pcap or pcapng magic number)";
+}
+
+static void set_err(char *err, size_t errlen, const char *msg) { snprintf(err, errlen, "%s", msg); }
+
+static int open_pcap(struct pkt_source *s, FILE *f, const uint8_t *magic, char *err, size_t errlen)
+{
+	uint32_t m = (uint32_t)magic[0] << 24 | (uint32_t)magic[1] << 16 | (uint32_t)magic[2] << 8 | magic[3];
+	bool ns = m == 0xa1b23c4du || m == 0x4d3cb2a1u;
+	char perr[PCAP_ERRBUF_SIZE];
+	s->pcap = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!s->pcap) {
+		snprintf(err, errlen, "%s", perr);
+		return -1;
+	}
+	s->ts_digits = ns ? 9 : 6;
+	s->linktype = pcap_datalink(s->pcap);
+	/* libpcap hands back DLT values; report the file's LINKTYPE for raw IP. */
+	if (s->linktype == 12 || s->linktype == 14) s->linktype = 101;
+	s->offset = 24;
+	return 0;
+}
+
+struct pkt_source *src_open_file(const char *path, char *err, size_t errlen)
+{
+	bool is_stdin = !strcmp(path, "-");
+	FILE *f = is_stdin ? stdin : fopen(path, "rb");
+	if (!f) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return NULL;
+	}
+	uint8_t magic[4];
+	size_t n = fread(magic, 1, 4, f);
+	if (n < 4) {
+		set_err(err, errlen, n == 0 ? (ferror(f) ? strerror(errno) : "empty file, not a capture")
+					    : "file too short to be a capture");
+		if (!is_stdin) fclose(f);
+		return NULL;
+	}
+	struct pkt_source *s = xcalloc(1, sizeof *s);
+	uint32_t m = (uint32_t)magic[0] << 24 | (uint32_t)magic[1] << 16 | (uint32_t)magic[2] << 8 | magic[3];
+	bool pcap = m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u ||
+		    m == 0xa1b2cd34u || m == 0x34cdb2a1u;
+	if (m == 0x0a0d0d0au) {
+		s->ng = pcapng_open(f, magic);
+		s->f = f;
+		s->close_f = !is_stdin;
+		s->ts_digits = 6;
+		return s;
+	}
+	if (!pcap) {
+		set_err(err, errlen, describe_magic(magic, 4));
+		if (!is_stdin) fclose(f);
+		free(s);
+		return NULL;
+	}
+	FILE *g = rewound(f, magic, 4);
+	if (!g || open_pcap(s, g, magic, err, errlen) < 0) {
+		if (g && g != f) fclose(g);
+		if (!is_stdin) fclose(f);
+		free(s);
+		return NULL;
+	}
+	/* pcap_close closes g (and through the cookie nothing else); f is ours when not stdin */
+	s->f = g != f ? f : NULL;
+	s->close_f = g != f && !is_stdin;
+	return s;
+}
+
+enum src_status src_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
+{
+	if (s->ng) {
+		enum src_status st = pcapng_next(s->ng, m, data);
+		s->rec_offset = pcapng_offset(s->ng);
+		if (st == SRC_ERROR) snprintf(s->err, sizeof s->err, "%s", pcapng_error(s->ng));
+		return st;
+	}
+	struct pcap_pkthdr *h;
+	s->rec_offset = s->offset;
+	int rc = pcap_next_ex(s->pcap, &h, data);
+	if (rc == PCAP_ERROR_BREAK) return SRC_EOF;
+	if (rc != 1) {
+		snprintf(s->err, sizeof s->err, "%s", pcap_geterr(s->pcap));
+		return SRC_ERROR;
+	}
+	s->offset += 16 + h->caplen;
+	memset(m, 0, sizeof *m);
+	m->ts_sec = h->ts.tv_sec;
+	m->ts_nsec = (uint32_t)h->ts.tv_usec; /* nanoseconds: opened with NANO precision */
+	m->ts_digits = s->ts_digits;
+	m->caplen = h->caplen;
+	m->wirelen = h->len < h->caplen ? h->caplen : h->len;
+	m->linktype = s->linktype;
+	return SRC_OK;
+}
+
+const char *src_error(const struct pkt_source *s) { return s->err; }
+uint64_t src_offset(const struct pkt_source *s) { return s->rec_offset; }
+const char *src_format(const struct pkt_source *s) { return s->ng ? "pcapng" : "pcap"; }
+
+void src_close(struct pkt_source *s)
+{
+	if (!s) return;
+	if (s->pcap) pcap_close(s->pcap);
+	if (s->ng) pcapng_close(s->ng);
+	if (s->close_f && s->f) fclose(s->f);
+	free(s);
+}

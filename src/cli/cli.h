@@ -1,0 +1,19 @@
+/* cli/cli.h — subcommands: one file each, declared by one descriptor (tmux's cmd-*.c). */
+#ifndef PKTSCOPE_CLI_CLI_H
+#define PKTSCOPE_CLI_CLI_H
+
+/* Exit statuses, DESIGN.md "Two kinds of failure". */
+enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
+
+struct command {
+	const char *name;
+	const char *summary;
+	int (*run)(int argc, char **argv); /* argv[0] is the command name */
+};
+
+extern const struct command cmd_read, cmd_list_interfaces;
+
+/* Prints "pktscope: " + message to stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

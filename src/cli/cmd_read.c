@@ -1,0 +1,208 @@
+/* cli/cmd_read.c — `pktscope read FILE`: decode a capture file and print one line per
+ * packet, NDJSON (--json) or chosen fields (-T fields -e …). Streams: memory does not grow
+ * with the file. */
+#include "capture/capture.h"
+#include "cli/cli.h"
+#include "dissect/dissect.h"
+#include "output/output.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OUT_BUF_SIZE (1u << 20)
+#define MAX_FIELD_COLUMNS 256
+
+enum out_mode { MODE_TEXT, MODE_JSON, MODE_FIELDS };
+
+struct read_opts {
+	const char *path;
+	uint64_t count; /* 0: all */
+	enum out_mode mode;
+	int fields[MAX_FIELD_COLUMNS];
+	int nfields;
+	char sep;
+};
+
+static const char read_usage[] =
+	"usage: pktscope read [OPTIONS] FILE\n"
+	"       pktscope read [OPTIONS] -r FILE     (FILE '-' reads standard input)\n"
+	"\n"
+	"  -c N            stop after N packets\n"
+	"  --json          NDJSON: one object per packet (shape: see README)\n"
+	"  -T fields       print the fields named with -e, tab-separated\n"
+	"  -e FIELD        a field for -T fields (Wireshark names: ip.src, tcp.dstport …)\n"
+	"  -E separator=C  column separator for -T fields (default tab)\n"
+	"  -h, --help      this text\n";
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	fputs("pktscope: ", stderr);
+	vfprintf(stderr, msg, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(read_usage, stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_count(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v == 0) return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct read_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	*o = (struct read_opts){ .sep = '\t' };
+	bool fields_mode = false;
+	int ch;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":r:c:T:e:E:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r': o->path = optarg; break;
+		case 'c':
+			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
+			break;
+		case 'j': o->mode = MODE_JSON; break;
+		case 'T':
+			if (strcmp(optarg, "fields")) return usage_error("-T takes 'fields' (for JSON use --json), not '%s'", optarg);
+			fields_mode = true;
+			break;
+		case 'e': {
+			int id = field_by_name(optarg, strlen(optarg));
+			if (id < 0) {
+				const char *s = field_suggest(optarg);
+				if (s) cli_error("unknown field \"%s\" — did you mean \"%s\"?", optarg, s);
+				else cli_error("unknown field \"%s\"", optarg);
+				return EXIT_USAGE;
+			}
+			if (o->nfields == MAX_FIELD_COLUMNS) return usage_error("%s", "too many -e fields (the limit is 256)");
+			o->fields[o->nfields++] = id;
+			break;
+		}
+		case 'E':
+			if (strncmp(optarg, "separator=", 10) || strlen(optarg) != 11)
+				return usage_error("-E takes separator=C with one character, not '%s'", optarg);
+			o->sep = optarg[10];
+			break;
+		case 'h': fputs(read_usage, stdout); return -1;
+		case ':': return usage_error("option -%c needs a value", optopt);
+		default:
+			if (optopt) return usage_error("unknown option -%c", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (fields_mode) {
+		if (o->mode == MODE_JSON) return usage_error("%s", "-T fields and --json cannot be combined");
+		if (!o->nfields) return usage_error("%s", "-T fields needs at least one -e FIELD");
+		o->mode = MODE_FIELDS;
+	} else if (o->nfields) {
+		return usage_error("%s", "-e needs -T fields");
+	}
+	if (optind < argc) {
+		if (o->path) return usage_error("give the file once (-r FILE or FILE), not also '%s'", argv[optind]);
+		o->path = argv[optind++];
+	}
+	if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
+	if (!o->path) return usage_error("%s", "no capture file given");
+	return 0;
+}
+
+/* Time since the first packet, as tshark's frame.time_relative (negative when out of order). */
+static void set_relative(struct packet *p, int64_t first_sec, uint32_t first_nsec)
+{
+	int64_t ds = p->meta.ts_sec - first_sec;
+	int64_t dn = (int64_t)p->meta.ts_nsec - first_nsec;
+	int64_t total_neg = ds < 0 || (ds == 0 && dn < 0);
+	if (total_neg) {
+		ds = -ds;
+		dn = -dn;
+	}
+	if (dn < 0) {
+		dn += 1000000000;
+		ds -= 1;
+	}
+	p->rel_sec = ds;
+	p->rel_nsec = (uint32_t)dn;
+	p->rel_neg = total_neg;
+}
+
+static int run_read(int argc, char **argv)
+{
+	struct read_opts o;
+	dissect_init(); /* field names are looked up while parsing -e */
+	int rc = parse_args(argc, argv, &o);
+	if (rc) return rc < 0 ? EXIT_OK : rc;
+
+	char err[512];
+	struct pkt_source *src = src_open_file(o.path, err, sizeof err);
+	if (!src) {
+		cli_error("%s: %s", !strcmp(o.path, "-") ? "standard input" : o.path, err);
+		return EXIT_INPUT;
+	}
+	struct sbuf out;
+	sb_init_fd(&out, STDOUT_FILENO, OUT_BUF_SIZE);
+	struct packet *p = xmalloc(sizeof *p);
+	uint64_t n = 0;
+	int64_t first_sec = 0;
+	uint32_t first_nsec = 0;
+	int status = EXIT_OK;
+	for (;;) {
+		struct pkt_meta m;
+		const uint8_t *data;
+		enum src_status st = src_next(src, &m, &data);
+		if (st == SRC_EOF) break;
+		if (st == SRC_ERROR) {
+			sb_flush(&out);
+			cli_error("%s: %s (at byte offset %" PRIu64 ", after %" PRIu64 " complete packets)",
+				  !strcmp(o.path, "-") ? "standard input" : o.path, src_error(src), src_offset(src), n);
+			status = EXIT_INPUT;
+			break;
+		}
+		m.number = ++n;
+		if (n == 1) {
+			first_sec = m.ts_sec;
+			first_nsec = m.ts_nsec;
+		}
+		packet_begin(p, &m, data);
+		set_relative(p, first_sec, first_nsec);
+		dissect_frame(p);
+		switch (o.mode) {
+		case MODE_TEXT: out_text_line(&out, p); break;
+		case MODE_JSON: out_json_packet(&out, p); break;
+		case MODE_FIELDS: out_fields_line(&out, p, o.fields, o.nfields, o.sep); break;
+		}
+		if (out.werr) break;
+		if (o.count && n >= o.count) break;
+	}
+	sb_flush(&out);
+	if (out.werr && out.werr != EPIPE) {
+		cli_error("writing output: %s", strerror(out.werr));
+		status = EXIT_INPUT;
+	}
+	sb_free(&out);
+	free(p);
+	src_close(src);
+	return status;
+}
+
+const struct command cmd_read = { "read", "decode a capture file (pcap or pcapng)", run_read };

@@ -1,0 +1,52 @@
+/* cli/main.c — pktscope's entry point: picks the subcommand. */
+#include "cli/cli.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef PKTSCOPE_VERSION
+#define PKTSCOPE_VERSION "0.1.0"
+#endif
+
+static const struct command *commands[] = { &cmd_read, &cmd_list_interfaces };
+
+void cli_error(const char *fmt, ...)
+{
+	va_list ap;
+	fputs("pktscope: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+	fputs("usage: pktscope COMMAND [OPTIONS]\n\ncommands:\n", out);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
+	fputs("\n'pktscope COMMAND --help' describes a command's options.\n", out);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "-h") || !strcmp(name, "--help") || !strcmp(name, "help")) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("pktscope %s\n", PKTSCOPE_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (!strcmp(commands[i]->name, name)) return commands[i]->run(argc - 1, argv + 1);
+	cli_error("unknown command '%s'", name);
+	usage(stderr);
+	return EXIT_USAGE;
+}

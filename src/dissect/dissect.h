@@ -1,0 +1,268 @@
+/* dissect/dissect.h — the dissect module: the field registry, the per-packet field record
+ * and the decoders that fill it.
+ *
+ * A decoder reads the frame only through a bounded cursor (util/cursor.h) and records each
+ * value it parses as (field id, typed value, frame offset, length). Every consumer — text
+ * summaries, NDJSON, `-T fields`, the display filter, the detail tree — reads that one
+ * record. Nothing here allocates per packet: the record lives in a `struct packet` that
+ * the caller reuses, with a small bump arena for strings a decoder builds.
+ */
+#ifndef PKTSCOPE_DISSECT_DISSECT_H
+#define PKTSCOPE_DISSECT_DISSECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "util/cursor.h"
+#include "util/sbuf.h"
+#include "dissect/names.h"
+
+/* ---- the registry ---- */
+
+enum ftype {
+	FT_PROTO,   /* a protocol: no value of its own, its fields are its children */
+	FT_NONE,    /* present or not (an option without a value) */
+	FT_BOOL,
+	FT_UINT,
+	FT_INT,
+	FT_IPV4,
+	FT_IPV6,
+	FT_ETHER,
+	FT_BYTES,
+	FT_STRING,
+	FT_ABSTIME, /* seconds + nanoseconds since the epoch */
+	FT_EPOCH,   /* the same instant, shown as decimal seconds */
+	FT_RELTIME, /* signed seconds + nanoseconds */
+};
+
+enum fbase { BASE_NONE, BASE_DEC, BASE_HEX };
+
+enum field_id {
+#define FIELD(id, name, type, base, vals, title) F_##id,
+#include "dissect/fields.def"
+#undef FIELD
+	F__COUNT
+};
+
+struct field_def {
+	const char *name;   /* Wireshark's name where Wireshark has the field */
+	const char *title;
+	enum ftype type;
+	enum fbase base;
+	const struct val_name *vals;
+	/* computed by field_registry_init(): */
+	uint16_t parent;    /* registered field whose name is the longest dotted prefix, or F__COUNT */
+	uint16_t name_len;
+	bool has_children;  /* some registered field's name starts with "name." */
+};
+
+extern struct field_def field_defs[F__COUNT];
+
+/* Computes parents and the name index; idempotent, called by dissect_init(). */
+void field_registry_init(void);
+/* The id of the field named `name` (exact), or -1. Also accepts the aliases the seed used. */
+int field_by_name(const char *name, size_t len);
+/* The registered field name closest to `name` (for "did you mean"), or NULL. */
+const char *field_suggest(const char *name);
+
+/* ---- the per-packet record ---- */
+
+/* Caps on what one packet can make us record: a hostile frame made of 1-byte options
+ * must not turn into unbounded work. Overflow is marked on the packet, never fatal. */
+#define PKT_MAX_FIELDS 1024
+#define PKT_MAX_PROTOS 48
+#define PKT_MAX_DEPTH 24     /* nested encapsulations (VLAN stacks, IP-in-IP, ext headers) */
+#define PKT_ARENA_SIZE 4096  /* strings a decoder builds (tcp.flags.str, protocols) */
+#define PKT_INFO_MAX 480
+
+union fvalue {
+	uint64_t u;
+	int64_t i;
+	uint8_t addr[16];
+	struct { const uint8_t *p; uint32_t n; } b;   /* bytes and strings, not NUL-terminated */
+	struct { int64_t sec; uint32_t nsec; } t;
+};
+
+struct fval {
+	uint16_t id;
+	uint8_t nest;     /* 0, or 1+ inside a quoted packet (ICMP error) */
+	uint8_t pad;
+	uint32_t off;     /* byte range in the frame (offset, length) for the hex highlight */
+	uint32_t len;
+	union fvalue v;
+};
+
+enum addr_type { AT_NONE, AT_ETHER, AT_IPV4, AT_IPV6, AT_OTHER };
+
+struct addr {
+	uint8_t type;
+	uint8_t len;
+	uint8_t a[16];
+};
+
+struct pkt_meta {
+	uint64_t number;      /* from 1 */
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+	uint8_t ts_digits;    /* 6 (µs) or 9 (ns): the capture's precision */
+	uint32_t caplen;
+	uint32_t wirelen;
+	uint32_t ifindex;
+	int linktype;         /* LINKTYPE_* value as in the file */
+	const char *ifname;   /* may be NULL */
+	const uint8_t *comment;
+	uint32_t comment_len;
+};
+
+struct packet {
+	struct pkt_meta meta;
+	const uint8_t *data;
+	int64_t rel_sec;      /* time since the first packet */
+	uint32_t rel_nsec;
+	bool rel_neg;
+
+	struct fval fields[PKT_MAX_FIELDS];
+	uint16_t nfields;
+	bool fields_overflow;
+
+	uint16_t protos[PKT_MAX_PROTOS]; /* protocol field ids in decode order */
+	uint8_t nprotos;
+
+	uint8_t nest;         /* current quoted-packet depth */
+	uint8_t depth;        /* current encapsulation depth */
+
+	/* columns (set by the outermost decoder that has them; quoted packets never do) */
+	struct addr dl_src, dl_dst, net_src, net_dst;
+	const char *proto_col;
+	struct sbuf info;
+	char info_buf[PKT_INFO_MAX + 1];
+	bool info_locked;     /* a lower layer's Info that upper layers must not replace */
+	uint16_t ip_ttl;      /* for ICMP echo Info (ttl=) */
+
+	bool malformed;
+	bool short_frame;
+
+	uint8_t arena[PKT_ARENA_SIZE];
+	uint32_t arena_used;
+};
+
+/* Registers the field table; call once before dissecting. */
+void dissect_init(void);
+/* Resets p for a new frame (keeps nothing from the previous one). */
+void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data);
+/* Decodes the frame in p from its link type. Never fails: what cannot be decoded is marked. */
+void dissect_frame(struct packet *p);
+
+/* ---- recording (for decoders) ---- */
+
+/* Adds a field and returns its slot, or NULL when PKT_MAX_FIELDS is reached (marked). */
+struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t len);
+void pk_uint(struct packet *p, enum field_id id, uint64_t v, uint32_t off, uint32_t len);
+void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t off, uint32_t len);
+void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off);
+void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off);
+/* A string in the packet arena (copied; cut at what the arena has left). */
+void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint32_t off, uint32_t len);
+/* Starts a protocol layer at the cursor's position; returns its slot index for pk_proto_end. */
+int pk_proto(struct packet *p, enum field_id id, const struct cur *c);
+/* Starts a subtree that is not a protocol (an option); pk_proto_end closes it too. */
+int pk_tree(struct packet *p, enum field_id id, const struct cur *c);
+/* Sets the layer's length from where the cursor stopped. */
+void pk_proto_end(struct packet *p, int slot, const struct cur *c);
+
+/* Reads and records in one step: the value at the cursor, with its offset and size. */
+uint8_t pk_u8(struct packet *p, struct cur *c, enum field_id id);
+uint16_t pk_be16(struct packet *p, struct cur *c, enum field_id id);
+uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id);
+const uint8_t *pk_ipv4(struct packet *p, struct cur *c, enum field_id id);
+const uint8_t *pk_ipv6(struct packet *p, struct cur *c, enum field_id id);
+const uint8_t *pk_ether(struct packet *p, struct cur *c, enum field_id id);
+
+/* Marks the packet as broken in layer `proto` (the name shown in _ws.malformed). A frame
+ * cut short by the snapshot length is marked _ws.short instead. */
+void pk_broken(struct packet *p, const char *proto, const char *why);
+/* Records the rest of the cursor as undecoded `data`. */
+void pk_data(struct packet *p, struct cur *c);
+
+/* Columns: only the outermost packet (nest == 0) sets them. */
+void pk_set_net(struct packet *p, enum addr_type t, const uint8_t *src, const uint8_t *dst);
+void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst);
+/* Sets the Protocol column and starts a fresh Info text; NULL when quoted (nest > 0), in
+ * which case the caller writes nothing. */
+struct sbuf *pk_col(struct packet *p, const char *proto);
+
+/* Finds the first recorded value of a field, or NULL. */
+const struct fval *pk_find(const struct packet *p, enum field_id id);
+
+/* ---- dispatch (dissect/dispatch.c): one line per protocol in a table ---- */
+
+typedef void (*dissect_fn)(struct packet *p, struct cur *c);
+
+/* Decodes the payload `c` by link type / ethertype / IP protocol; unknown values become
+ * `data`. Each call counts against PKT_MAX_DEPTH. */
+void dissect_linktype(struct packet *p, int linktype, struct cur *c);
+void dissect_ethertype(struct packet *p, uint16_t ethertype, struct cur *c);
+void dissect_ipproto(struct packet *p, uint8_t proto, struct cur *c);
+/* Decodes a UDP payload by port (the lower port first, as Wireshark); false when neither
+ * port is one we know or its heuristic refused the bytes. */
+bool dissect_udpport(struct packet *p, uint16_t sport, uint16_t dport, struct cur *c);
+
+/* The decoders, one file each. */
+void dissect_null(struct packet *p, struct cur *c);
+void dissect_loop(struct packet *p, struct cur *c);
+void dissect_sll(struct packet *p, struct cur *c);
+void dissect_sll2(struct packet *p, struct cur *c);
+void dissect_raw(struct packet *p, struct cur *c);
+void dissect_raw4(struct packet *p, struct cur *c);
+void dissect_raw6(struct packet *p, struct cur *c);
+void dissect_ppi(struct packet *p, struct cur *c);
+void dissect_ipnet(struct packet *p, struct cur *c);
+void dissect_nflog(struct packet *p, struct cur *c);
+void dissect_ppp(struct packet *p, struct cur *c);
+void dissect_pppoes(struct packet *p, struct cur *c);
+void dissect_chdlc(struct packet *p, struct cur *c);
+void dissect_eth(struct packet *p, struct cur *c);
+void dissect_vntag(struct packet *p, struct cur *c);
+void dissect_mpls(struct packet *p, struct cur *c);
+void dissect_gre(struct packet *p, struct cur *c);
+void dissect_vxlan(struct packet *p, struct cur *c);
+void dissect_geneve(struct packet *p, struct cur *c);
+void dissect_gtp(struct packet *p, struct cur *c);
+bool dissect_teredo(struct packet *p, struct cur *c);
+void dissect_vxlan_gpe(struct packet *p, struct cur *c);
+void dissect_nsh(struct packet *p, struct cur *c);
+void dissect_cmd(struct packet *p, struct cur *c);
+void dissect_cmd_gre(struct packet *p, struct cur *c);
+void dissect_pktap(struct packet *p, struct cur *c);
+void dissect_fddi(struct packet *p, struct cur *c);
+/* The "next protocol" numbers NSH and VXLAN-GPE share (RFC 8300 §2.2). */
+void dissect_next_protocol(struct packet *p, uint8_t next, struct cur *c);
+void dissect_llc(struct packet *p, struct cur *c);
+void dissect_vlan(struct packet *p, struct cur *c);
+void dissect_ieee8021ad(struct packet *p, struct cur *c);
+void dissect_arp(struct packet *p, struct cur *c);
+void dissect_ipv4(struct packet *p, struct cur *c);
+void dissect_ipv6(struct packet *p, struct cur *c);
+void dissect_ipv6_hopopts(struct packet *p, struct cur *c);
+void dissect_ipv6_routing(struct packet *p, struct cur *c);
+void dissect_ipv6_fraghdr(struct packet *p, struct cur *c);
+void dissect_ipv6_dstopts(struct packet *p, struct cur *c);
+void dissect_ah(struct packet *p, struct cur *c);
+void dissect_esp(struct packet *p, struct cur *c);
+void dissect_tcp(struct packet *p, struct cur *c);
+void dissect_udp(struct packet *p, struct cur *c);
+void dissect_icmp(struct packet *p, struct cur *c);
+void dissect_icmpv6(struct packet *p, struct cur *c);
+/* The invoking packet inside an ICMP/ICMPv6 error, decoded one level down (nest + 1). */
+void dissect_quoted(struct packet *p, struct cur *c, uint16_t ethertype);
+
+/* Link types (LINKTYPE_* values as stored in pcap and pcapng files). */
+enum {
+	LT_NULL = 0, LT_ETHERNET = 1, LT_RAW_DLT12 = 12, LT_RAW_DLT14 = 14, LT_RAW = 101,
+	LT_FDDI = 10, LT_PPP = 9, LT_PPP_HDLC = 50, LT_C_HDLC = 104, LT_LOOP = 108, LT_LINUX_SLL = 113,
+	LT_PPI = 192, LT_IPNET = 226, LT_IPV4 = 228, LT_IPV6 = 229, LT_NFLOG = 239,
+	LT_PKTAP = 258, LT_LINUX_SLL2 = 276,
+};
+
+#endif

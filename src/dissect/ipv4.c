@@ -1,0 +1,143 @@
+/* dissect/ipv4.c — IPv4 (RFC 791) with options (RFC 791 §3.1, RFC 2113 router alert) and
+ * fragment fields. The payload is cut to the header's total length, so link-layer padding
+ * never reaches TCP or UDP. Fragments are not reassembled here (see README). */
+#include "dissect/dissect.h"
+
+/* Options are type-length-value except EOL (0) and NOP (1), RFC 791 §3.1. A length below 2
+ * or past the header ends the walk: the loop always advances. */
+static void ipv4_options(struct packet *p, struct cur *opts)
+{
+	while (cur_left(opts)) {
+		uint32_t off = cur_off(opts);
+		uint8_t type = cur_u8(opts);
+		pk_uint(p, F_IP_OPT_TYPE, type, off, 1);
+		if (type == 0) break;
+		if (type == 1) continue;
+		uint8_t len = cur_u8(opts);
+		if (opts->err || len < 2 || len - 2 > (int)cur_left(opts)) {
+			pk_broken(p, "ip", "IPv4 option length is bad");
+			return;
+		}
+		pk_uint(p, F_IP_OPT_LEN, len, off + 1, 1);
+		struct cur body = cur_sub(opts, (size_t)len - 2);
+		switch (type) {
+		case 7: case 68: case 131: case 137: /* RR, timestamp, LSRR, SSRR: pointer first */
+			pk_u8(p, &body, F_IP_OPT_PTR);
+			break;
+		case 148:
+			if (len == 4) pk_be16(p, &body, F_IP_OPT_RA);
+			break;
+		}
+		if (cur_left(&body)) pk_bytes(p, F_IP_OPT_DATA, body.pos, (uint32_t)cur_left(&body), cur_off(&body));
+	}
+}
+
+static void fragment_info(struct packet *p, uint8_t proto, uint16_t frag, uint16_t id)
+{
+	struct sbuf *sb = pk_col(p, "IPv4");
+	if (!sb) return;
+	sb_puts(sb, "Fragmented IP protocol (proto=");
+	sb_puts(sb, vn_name(vn_ipproto_short, proto, "Unknown"));
+	sb_putc(sb, ' ');
+	sb_u64(sb, proto);
+	sb_puts(sb, ", off=");
+	sb_u64(sb, (uint64_t)frag * 8);
+	sb_puts(sb, ", ID=");
+	sb_hex(sb, id, 4);
+	sb_putc(sb, ')');
+}
+
+void dissect_ipv4(struct packet *p, struct cur *c)
+{
+	struct cur start = *c; /* the header's first byte */
+	if ((cur_peek_u8(c, 0) >> 4) == 6) { /* as Wireshark: an IPv6 header where IPv4 was announced */
+		dissect_ipv6(p, c);
+		return;
+	}
+	int slot = pk_proto(p, F_IP, c);
+	pk_col(p, "IPv4");
+	uint32_t off = cur_off(c);
+	uint8_t vhl = cur_u8(c);
+	uint8_t version = vhl >> 4;
+	size_t hlen = (size_t)(vhl & 15) * 4;
+	if (!c->err) {
+		pk_uint(p, F_IP_VERSION, version, off, 1);
+		pk_uint(p, F_IP_HDR_LEN, hlen, off, 1);
+	}
+	/* Like Wireshark, stop before the addresses when the header cannot be an IPv4 header:
+	 * a filter on ip.src must not match bytes that are not one. */
+	if (c->err || version != 4) {
+		pk_broken(p, "ip", c->err ? "IPv4 header cut short" : "Bogus IPv4 version");
+		return;
+	}
+	if (hlen < 20) {
+		pk_broken(p, "ip", "Bogus IPv4 header length (less than 20)");
+		return;
+	}
+	uint8_t tos = cur_u8(c);
+	uint16_t total = pk_be16(p, c, F_IP_LEN);
+	if (!c->err) {
+		pk_uint(p, F_IP_DSFIELD, tos, off + 1, 1);
+		pk_uint(p, F_IP_DSFIELD_DSCP, tos >> 2, off + 1, 1);
+		pk_uint(p, F_IP_DSFIELD_ECN, tos & 3, off + 1, 1);
+	}
+	if (!c->err && total && total < hlen) {
+		pk_broken(p, "ip", "Bogus IPv4 total length (less than header length)");
+		return;
+	}
+	uint16_t id = pk_be16(p, c, F_IP_ID);
+	uint16_t ff = cur_be16(c);
+	if (!c->err) {
+		pk_uint(p, F_IP_FLAGS, ff >> 13, off + 6, 1);
+		pk_bool(p, F_IP_FLAGS_RB, ff & 0x8000, off + 6, 1);
+		pk_bool(p, F_IP_FLAGS_DF, ff & 0x4000, off + 6, 1);
+		pk_bool(p, F_IP_FLAGS_MF, ff & 0x2000, off + 6, 1);
+		pk_uint(p, F_IP_FRAG_OFFSET, ff & 0x1fff, off + 6, 2);
+	}
+	uint8_t ttl = pk_u8(p, c, F_IP_TTL);
+	uint8_t proto = pk_u8(p, c, F_IP_PROTO);
+	pk_be16(p, c, F_IP_CHECKSUM);
+	const uint8_t *src = pk_ipv4(p, c, F_IP_SRC);
+	const uint8_t *dst = pk_ipv4(p, c, F_IP_DST);
+	if (c->err) {
+		pk_broken(p, "ip", "IPv4 header cut short");
+		return;
+	}
+	pk_set_net(p, AT_IPV4, src, dst);
+	if (p->nest == 0) p->ip_ttl = ttl;
+
+	/* Total length 0 is what TSO captures show: take the captured length, as Wireshark does. */
+	size_t len = total ? total : cur_left(&start);
+	struct cur ip = cur_sub(&start, len); /* err set when the frame holds less than len */
+	*c = start;                           /* the caller sees what follows: padding */
+	cur_skip(&ip, 20);
+	if (hlen > 20) {
+		struct cur opts = cur_sub(&ip, hlen - 20);
+		ipv4_options(p, &opts);
+		if (opts.err && ip.err) {
+			pk_broken(p, "ip", "IPv4 options cut short");
+			return;
+		}
+	}
+	bool cut = ip.err;
+	pk_proto_end(p, slot, &ip);
+	ip.err = false;
+	if (cut) pk_broken(p, "ip", "IPv4 total length exceeds packet length");
+
+	/* A fragment's payload is only decoded when it is a first fragment cut short by the
+	 * snapshot length; others wait for reassembly (Wireshark's rule, and ours). */
+	if (((ff & 0x2000) || (ff & 0x1fff)) && !((ff & 0x1fff) == 0 && cut && p->short_frame)) {
+		fragment_info(p, proto, ff & 0x1fff, id);
+		p->info_locked = p->nest == 0;
+		pk_data(p, &ip);
+		return;
+	}
+	struct sbuf *sb = pk_col(p, "IPv4");
+	if (sb) {
+		sb_puts(sb, vn_name(vn_ipproto, proto, "Unknown protocol"));
+		sb_puts(sb, " (");
+		sb_u64(sb, proto);
+		sb_putc(sb, ')');
+	}
+	dissect_ipproto(p, proto, &ip);
+}

@@ -1,0 +1,226 @@
+/* dissect/names.c — value-name tables (IANA registries and the RFCs cited per table). */
+#include "dissect/names.h"
+
+#include <stddef.h>
+
+const char *vn_lookup(const struct val_name *t, uint32_t v)
+{
+	for (; t && t->name; t++)
+		if (t->val == v) return t->name;
+	return NULL;
+}
+
+/* IEEE EtherTypes seen in practice. */
+const struct val_name vn_ethertype[] = {
+	{ 0x0800, "IPv4" }, { 0x0806, "ARP" }, { 0x0842, "Wake-on-LAN" }, { 0x8035, "RARP" },
+	{ 0x809b, "AppleTalk" }, { 0x8100, "802.1Q Virtual LAN" }, { 0x8137, "IPX" },
+	{ 0x86dd, "IPv6" }, { 0x8808, "MAC Control" }, { 0x8809, "Slow Protocols" },
+	{ 0x8847, "MPLS label switched packet" }, { 0x8848, "MPLS multicast" },
+	{ 0x8863, "PPPoE Discovery" }, { 0x8864, "PPPoE Session" }, { 0x888e, "802.1X Authentication" },
+	{ 0x88a8, "802.1ad Provider Bridge (Q-in-Q)" }, { 0x88cc, "802.1 Link Layer Discovery Protocol (LLDP)" },
+	{ 0x88e5, "802.1AE (MACsec)" }, { 0x88f7, "PTPv2 over Ethernet (IEEE1588)" },
+	{ 0x8906, "Fibre Channel over Ethernet" }, { 0x9000, "Configuration Test Protocol (loopback)" },
+	{ 0x9100, "802.1Q Virtual LAN (QinQ)" }, { 0, NULL }
+};
+
+/* RFC 826 hardware types (IANA "Hardware Types"). */
+const struct val_name vn_arp_hwtype[] = {
+	{ 1, "Ethernet" }, { 6, "IEEE 802" }, { 7, "ARCNET" }, { 15, "Frame Relay" },
+	{ 16, "ATM" }, { 18, "Fibre Channel" }, { 20, "Serial Line" }, { 24, "IEEE 1394.1995" },
+	{ 32, "InfiniBand" }, { 772, "Loopback" }, { 65534, "None" }, { 0, NULL }
+};
+
+/* RFC 826, RFC 903 (RARP), RFC 2390 (InARP). */
+const struct val_name vn_arp_opcode[] = {
+	{ 1, "request" }, { 2, "reply" }, { 3, "reverse request" }, { 4, "reverse reply" },
+	{ 8, "inverse request" }, { 9, "inverse reply" }, { 0, NULL }
+};
+
+/* IANA "Assigned Internet Protocol Numbers". */
+const struct val_name vn_ipproto[] = {
+	{ 0, "IPv6 Hop-by-Hop Option" }, { 1, "ICMP" }, { 2, "IGMP" }, { 4, "IPIP" }, { 6, "TCP" },
+	{ 8, "EGP" }, { 17, "UDP" }, { 41, "IPv6" }, { 43, "Routing Header for IPv6" },
+	{ 44, "Fragment Header for IPv6" }, { 46, "RSVP" }, { 47, "GRE" }, { 50, "ESP" }, { 51, "AH" },
+	{ 58, "ICMPv6" }, { 59, "IPv6 No Next Header" }, { 60, "Destination Options for IPv6" },
+	{ 88, "EIGRP" }, { 89, "OSPF IGP" }, { 103, "PIM" }, { 112, "VRRP" }, { 115, "L2TP" },
+	{ 132, "SCTP" }, { 135, "Mobility Header" }, { 136, "UDPLite" }, { 137, "MPLS in IP" },
+	{ 139, "Host Identity Protocol" }, { 140, "Shim6" }, { 0, NULL }
+};
+
+/* Short names as Wireshark prints them in "Fragmented IP protocol (proto=UDP 17 …)". */
+const struct val_name vn_ipproto_short[] = {
+	{ 0, "HOPOPT" }, { 1, "ICMP" }, { 2, "IGMP" }, { 4, "IPIP" }, { 6, "TCP" }, { 17, "UDP" },
+	{ 41, "IPv6" }, { 43, "IPv6-Route" }, { 44, "IPv6-Frag" }, { 47, "GRE" }, { 50, "ESP" },
+	{ 51, "AH" }, { 58, "ICMPv6" }, { 59, "IPv6-NoNxt" }, { 60, "IPv6-Opts" }, { 89, "OSPF" },
+	{ 103, "PIM" }, { 112, "VRRP" }, { 132, "SCTP" }, { 0, NULL }
+};
+
+/* RFC 2474, RFC 3246, RFC 2597, RFC 8622. */
+const struct val_name vn_dscp[] = {
+	{ 0, "Default" }, { 1, "Lower Effort" }, { 8, "Class Selector 1" }, { 10, "Assured Forwarding 11" },
+	{ 12, "Assured Forwarding 12" }, { 14, "Assured Forwarding 13" }, { 16, "Class Selector 2" },
+	{ 18, "Assured Forwarding 21" }, { 20, "Assured Forwarding 22" }, { 22, "Assured Forwarding 23" },
+	{ 24, "Class Selector 3" }, { 26, "Assured Forwarding 31" }, { 28, "Assured Forwarding 32" },
+	{ 30, "Assured Forwarding 33" }, { 32, "Class Selector 4" }, { 34, "Assured Forwarding 41" },
+	{ 36, "Assured Forwarding 42" }, { 38, "Assured Forwarding 43" }, { 40, "Class Selector 5" },
+	{ 44, "Voice Admit" }, { 46, "Expedited Forwarding" }, { 48, "Class Selector 6" },
+	{ 56, "Class Selector 7" }, { 0, NULL }
+};
+
+/* RFC 3168 §5. */
+const struct val_name vn_ecn[] = {
+	{ 0, "Not ECN-Capable Transport" }, { 1, "ECN-Capable Transport codepoint '01'" },
+	{ 2, "ECN-Capable Transport codepoint '10'" }, { 3, "Congestion Experienced" }, { 0, NULL }
+};
+
+/* IANA "IP Option Numbers" (full type octet). */
+const struct val_name vn_ipopt[] = {
+	{ 0, "End of Options List (EOL)" }, { 1, "No-Operation (NOP)" }, { 7, "Record Route" },
+	{ 68, "Time Stamp" }, { 130, "Security" }, { 131, "Loose Source Route" },
+	{ 133, "Extended Security" }, { 136, "Stream ID" }, { 137, "Strict Source Route" },
+	{ 148, "Router Alert" }, { 0, NULL }
+};
+
+/* IANA "Destination Options and Hop-by-Hop Options". */
+const struct val_name vn_ipv6_opt[] = {
+	{ 0x00, "Pad1" }, { 0x01, "PadN" }, { 0x04, "Tunnel Encapsulation Limit" },
+	{ 0x05, "Router Alert" }, { 0x07, "CALIPSO" }, { 0x26, "Quick-Start" }, { 0x63, "RPL Option" },
+	{ 0x6d, "MPL Option" }, { 0x8b, "ILNP Nonce" }, { 0xc2, "Jumbo Payload" },
+	{ 0xc9, "Home Address" }, { 0, NULL }
+};
+
+/* IANA "Routing Types". */
+const struct val_name vn_ipv6_routing[] = {
+	{ 0, "Source Route" }, { 1, "Nimrod" }, { 2, "Type 2 Routing" }, { 3, "RPL Source Route" },
+	{ 4, "Segment Routing" }, { 0, NULL }
+};
+
+/* IANA "TCP Option Kind Numbers". */
+const struct val_name vn_tcp_option[] = {
+	{ 0, "End of Option List (EOL)" }, { 1, "No-Operation (NOP)" }, { 2, "Maximum Segment Size" },
+	{ 3, "Window Scale" }, { 4, "SACK Permitted" }, { 5, "SACK" }, { 8, "Time Stamp Option" },
+	{ 19, "MD5 Signature Option" }, { 28, "User Timeout Option" }, { 29, "TCP Authentication Option" },
+	{ 30, "Multipath TCP" }, { 34, "TCP Fast Open Cookie" }, { 0, NULL }
+};
+
+/* RFC 792 and IANA "ICMP Type Numbers". */
+const struct val_name vn_icmp_type[] = {
+	{ 0, "Echo (ping) reply" }, { 3, "Destination unreachable" }, { 4, "Source quench (flow control)" },
+	{ 5, "Redirect" }, { 8, "Echo (ping) request" }, { 9, "Router advertisement" },
+	{ 10, "Router solicitation" }, { 11, "Time-to-live exceeded" }, { 12, "Parameter problem" },
+	{ 13, "Timestamp request" }, { 14, "Timestamp reply" }, { 15, "Information request" },
+	{ 16, "Information reply" }, { 17, "Address mask request" }, { 18, "Address mask reply" },
+	{ 30, "Traceroute" }, { 42, "Extended Echo request" }, { 43, "Extended Echo reply" }, { 0, NULL }
+};
+
+const struct val_name vn_icmp_unreach[] = {
+	{ 0, "Network unreachable" }, { 1, "Host unreachable" }, { 2, "Protocol unreachable" },
+	{ 3, "Port unreachable" }, { 4, "Fragmentation needed" }, { 5, "Source route failed" },
+	{ 6, "Destination network unknown" }, { 7, "Destination host unknown" },
+	{ 8, "Source host isolated" }, { 9, "Network administratively prohibited" },
+	{ 10, "Host administratively prohibited" }, { 11, "Network unreachable for TOS" },
+	{ 12, "Host unreachable for TOS" }, { 13, "Communication administratively filtered" },
+	{ 14, "Host precedence violation" }, { 15, "Precedence cutoff in effect" }, { 0, NULL }
+};
+
+const struct val_name vn_icmp_redirect[] = {
+	{ 0, "Redirect for network" }, { 1, "Redirect for host" },
+	{ 2, "Redirect for TOS and network" }, { 3, "Redirect for TOS and host" }, { 0, NULL }
+};
+
+const struct val_name vn_icmp_timex[] = {
+	{ 0, "Time to live exceeded in transit" }, { 1, "Fragment reassembly time exceeded" }, { 0, NULL }
+};
+
+const struct val_name vn_icmp_paramprob[] = {
+	{ 0, "Pointer indicates the error" }, { 1, "Required option missing" }, { 2, "Bad length" }, { 0, NULL }
+};
+
+/* RFC 4443, RFC 4861, RFC 2710, RFC 3810 and IANA "ICMPv6 Parameters". */
+const struct val_name vn_icmpv6_type[] = {
+	{ 1, "Destination Unreachable" }, { 2, "Packet Too Big" }, { 3, "Time Exceeded" },
+	{ 4, "Parameter Problem" }, { 128, "Echo (ping) request" }, { 129, "Echo (ping) reply" },
+	{ 130, "Multicast Listener Query" }, { 131, "Multicast Listener Report" },
+	{ 132, "Multicast Listener Done" }, { 133, "Router Solicitation" },
+	{ 134, "Router Advertisement" }, { 135, "Neighbor Solicitation" },
+	{ 136, "Neighbor Advertisement" }, { 137, "Redirect" }, { 138, "Router Renumbering" },
+	{ 139, "ICMP Node Information Query" }, { 140, "ICMP Node Information Response" },
+	{ 141, "Inverse Neighbor Discovery Solicitation" },
+	{ 142, "Inverse Neighbor Discovery Advertisement" },
+	{ 143, "Multicast Listener Report Message v2" }, { 144, "Home Agent Address Discovery Request" },
+	{ 145, "Home Agent Address Discovery Reply" }, { 146, "Mobile Prefix Solicitation" },
+	{ 147, "Mobile Prefix Advertisement" }, { 151, "Multicast Router Advertisement" },
+	{ 152, "Multicast Router Solicitation" }, { 153, "Multicast Router Termination" },
+	{ 155, "RPL Control" }, { 0, NULL }
+};
+
+const struct val_name vn_icmpv6_unreach[] = {
+	{ 0, "no route to destination" }, { 1, "Administratively prohibited" },
+	{ 2, "Beyond scope of source address" }, { 3, "Address unreachable" },
+	{ 4, "Port unreachable" }, { 5, "Source address failed ingress/egress policy" },
+	{ 6, "Reject route to destination" }, { 7, "Error in Source Routing Header" }, { 0, NULL }
+};
+
+const struct val_name vn_icmpv6_timex[] = {
+	{ 0, "hop limit exceeded in transit" }, { 1, "fragment reassembly time exceeded" }, { 0, NULL }
+};
+
+const struct val_name vn_icmpv6_paramprob[] = {
+	{ 0, "erroneous header field encountered" }, { 1, "unrecognized Next Header type encountered" },
+	{ 2, "unrecognized IPv6 option encountered" }, { 3, "IPv6 First Fragment has incomplete IPv6 Header Chain" },
+	{ 0, NULL }
+};
+
+/* RFC 4861 §4.6 and IANA "IPv6 Neighbor Discovery Option Formats". */
+const struct val_name vn_icmpv6_opt[] = {
+	{ 1, "Source link-layer address" }, { 2, "Target link-layer address" },
+	{ 3, "Prefix information" }, { 4, "Redirected header" }, { 5, "MTU" },
+	{ 14, "Nonce" }, { 24, "Route Information" }, { 25, "Recursive DNS Server" },
+	{ 31, "DNS Search List" }, { 38, "PREF64" }, { 0, NULL }
+};
+
+/* RFC 3810 §5.2.12. */
+const struct val_name vn_mldr_record_type[] = {
+	{ 1, "Include" }, { 2, "Exclude" }, { 3, "Changed to include" }, { 4, "Changed to exclude" },
+	{ 5, "Allow new sources" }, { 6, "Block old sources" }, { 0, NULL }
+};
+
+/* IEEE 802.2 SAPs. */
+const struct val_name vn_llc_sap[] = {
+	{ 0x00, "NULL LSAP" }, { 0x04, "SNA Path Control" }, { 0x06, "TCP/IP" }, { 0x42, "Spanning Tree BPDU" },
+	{ 0xaa, "SNAP" }, { 0xe0, "NetWare" }, { 0xf0, "NetBIOS" }, { 0xfe, "ISO Network Layer" },
+	{ 0xff, "Global LSAP" }, { 0, NULL }
+};
+
+/* Linux <linux/if_packet.h> PACKET_* types, as in the cooked header. */
+const struct val_name vn_sll_pkttype[] = {
+	{ 0, "Unicast to us" }, { 1, "Broadcast" }, { 2, "Multicast" }, { 3, "Unicast to another host" },
+	{ 4, "Sent by us" }, { 0, NULL }
+};
+
+const struct val_name vn_sll_ltype[] = {
+	{ 0x0001, "Novell 802.3" }, { 0x0004, "802.2 LLC" }, { 0x000c, "CAN" }, { 0x000d, "CAN FD" }, { 0, NULL }
+};
+
+/* BSD address families in DLT_NULL/DLT_LOOP headers (values differ per OS for IPv6). */
+const struct val_name vn_bsd_af[] = {
+	{ 2, "IP" }, { 7, "OSI" }, { 23, "IPX" }, { 24, "IPv6 (NetBSD/OpenBSD)" },
+	{ 28, "IPv6 (FreeBSD)" }, { 30, "IPv6 (Darwin)" }, { 0, NULL }
+};
+
+/* tcpdump.org LINKTYPE_* values pktscope knows by name. */
+const struct val_name vn_linktype[] = {
+	{ 0, "NULL" }, { 1, "EN10MB" }, { 9, "PPP" }, { 12, "RAW" }, { 14, "RAW" }, { 50, "PPP_HDLC" },
+	{ 101, "RAW" }, { 105, "IEEE802_11" }, { 108, "LOOP" }, { 113, "LINUX_SLL" },
+	{ 127, "IEEE802_11_RADIOTAP" }, { 228, "IPV4" }, { 229, "IPV6" }, { 239, "NFLOG" },
+	{ 276, "LINUX_SLL2" }, { 0, NULL }
+};
+
+/* IANA "PPP DLL Protocol Numbers". */
+const struct val_name vn_ppp_protocol[] = {
+	{ 0x0021, "Internet Protocol version 4" }, { 0x0057, "Internet Protocol version 6" },
+	{ 0x0281, "MPLS" }, { 0x8021, "Internet Protocol Control Protocol" },
+	{ 0x8057, "IPv6 Control Protocol" }, { 0xc021, "Link Control Protocol" },
+	{ 0xc023, "Password Authentication Protocol" }, { 0xc223, "Challenge Handshake Authentication Protocol" },
+	{ 0, NULL }
+};

@@ -1,0 +1,199 @@
+/* dissect/packet.c — the per-packet field record: recording, columns, broken-layer marks. */
+#include "dissect/dissect.h"
+
+#include <string.h>
+
+void dissect_init(void) { field_registry_init(); }
+
+void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data)
+{
+	p->meta = *meta;
+	p->data = data;
+	p->nfields = 0;
+	p->fields_overflow = false;
+	p->nprotos = 0;
+	p->nest = 0;
+	p->depth = 0;
+	p->dl_src.type = p->dl_dst.type = p->net_src.type = p->net_dst.type = AT_NONE;
+	p->proto_col = NULL;
+	sb_init_fixed(&p->info, p->info_buf, PKT_INFO_MAX);
+	p->info_locked = false;
+	p->ip_ttl = 0;
+	p->malformed = false;
+	p->short_frame = false;
+	p->arena_used = 0;
+}
+
+struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t len)
+{
+	if (p->nfields >= PKT_MAX_FIELDS) {
+		p->fields_overflow = true;
+		return NULL;
+	}
+	struct fval *f = &p->fields[p->nfields++];
+	f->id = (uint16_t)id;
+	f->nest = p->nest;
+	f->pad = 0;
+	f->off = off;
+	f->len = len;
+	return f;
+}
+
+void pk_uint(struct packet *p, enum field_id id, uint64_t v, uint32_t off, uint32_t len)
+{
+	struct fval *f = pk_add(p, id, off, len);
+	if (f) f->v.u = v;
+}
+
+void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t off, uint32_t len)
+{
+	struct fval *f = pk_add(p, id, off, len);
+	if (f) f->v.u = v;
+}
+
+void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off)
+{
+	struct fval *f = pk_add(p, id, off, n);
+	if (f) {
+		f->v.b.p = b;
+		f->v.b.n = n;
+	}
+}
+
+void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off)
+{
+	size_t n = field_defs[id].type == FT_IPV6 ? 16 : field_defs[id].type == FT_ETHER ? 6 : 4;
+	struct fval *f = pk_add(p, id, off, (uint32_t)n);
+	if (f) memcpy(f->v.addr, a, n);
+}
+
+void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint32_t off, uint32_t len)
+{
+	size_t room = PKT_ARENA_SIZE - p->arena_used;
+	if (n > room) n = room;
+	struct fval *f = pk_add(p, id, off, len);
+	if (!f) return;
+	uint8_t *dst = p->arena + p->arena_used;
+	memcpy(dst, s, n);
+	p->arena_used += (uint32_t)n;
+	f->v.b.p = dst;
+	f->v.b.n = (uint32_t)n;
+}
+
+int pk_proto(struct packet *p, enum field_id id, const struct cur *c)
+{
+	if (p->nprotos < PKT_MAX_PROTOS) p->protos[p->nprotos++] = (uint16_t)id;
+	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
+	return f ? (int)(f - p->fields) : -1;
+}
+
+int pk_tree(struct packet *p, enum field_id id, const struct cur *c)
+{
+	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
+	return f ? (int)(f - p->fields) : -1;
+}
+
+void pk_proto_end(struct packet *p, int slot, const struct cur *c)
+{
+	if (slot < 0) return;
+	struct fval *f = &p->fields[slot];
+	uint32_t end = cur_off(c);
+	f->len = end > f->off ? end - f->off : 0;
+}
+
+uint8_t pk_u8(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint8_t v = cur_u8(c);
+	if (!c->err) pk_uint(p, id, v, off, 1);
+	return v;
+}
+
+uint16_t pk_be16(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint16_t v = cur_be16(c);
+	if (!c->err) pk_uint(p, id, v, off, 2);
+	return v;
+}
+
+uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint32_t v = cur_be32(c);
+	if (!c->err) pk_uint(p, id, v, off, 4);
+	return v;
+}
+
+static const uint8_t *pk_addr_n(struct packet *p, struct cur *c, enum field_id id, size_t n)
+{
+	uint32_t off = cur_off(c);
+	const uint8_t *a = cur_bytes(c, n);
+	if (a) pk_addr(p, id, a, off);
+	return a;
+}
+
+const uint8_t *pk_ipv4(struct packet *p, struct cur *c, enum field_id id) { return pk_addr_n(p, c, id, 4); }
+const uint8_t *pk_ipv6(struct packet *p, struct cur *c, enum field_id id) { return pk_addr_n(p, c, id, 16); }
+const uint8_t *pk_ether(struct packet *p, struct cur *c, enum field_id id) { return pk_addr_n(p, c, id, 6); }
+
+void pk_broken(struct packet *p, const char *proto, const char *why)
+{
+	/* Inside a quoted packet a cut-off header is expected (RFC 792 quotes 8 bytes). */
+	if (p->nest > 0) return;
+	bool cut = p->meta.caplen < p->meta.wirelen;
+	/* A layer that claimed the columns and broke before writing Info says why. */
+	if (why && p->info.len == 0 && !p->info_locked) sb_puts(&p->info, why);
+	if (cut ? p->short_frame : p->malformed) return; /* the first broken layer is the one that counts */
+	if (cut) p->short_frame = true;
+	else p->malformed = true;
+	pk_string(p, cut ? F_WS_SHORT : F_WS_MALFORMED, proto, strlen(proto), 0, 0);
+	if (why) pk_string(p, F_WS_EXPERT_MESSAGE, why, strlen(why), 0, 0);
+}
+
+void pk_data(struct packet *p, struct cur *c)
+{
+	size_t n = cur_left(c);
+	if (!n) return;
+	uint32_t off = cur_off(c);
+	int slot = pk_proto(p, F_DATA, c);
+	const uint8_t *b = cur_bytes(c, n);
+	pk_bytes(p, F_DATA_DATA, b, (uint32_t)n, off);
+	pk_uint(p, F_DATA_LEN, n, off, (uint32_t)n);
+	pk_proto_end(p, slot, c);
+}
+
+void pk_set_net(struct packet *p, enum addr_type t, const uint8_t *src, const uint8_t *dst)
+{
+	if (p->nest) return;
+	uint8_t n = t == AT_IPV6 ? 16 : 4;
+	p->net_src.type = p->net_dst.type = (uint8_t)t;
+	p->net_src.len = p->net_dst.len = n;
+	memcpy(p->net_src.a, src, n);
+	memcpy(p->net_dst.a, dst, n);
+}
+
+void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst)
+{
+	if (p->nest) return;
+	p->dl_src.type = p->dl_dst.type = AT_ETHER;
+	p->dl_src.len = p->dl_dst.len = 6;
+	memcpy(p->dl_src.a, src, 6);
+	if (dst) memcpy(p->dl_dst.a, dst, 6);
+	else p->dl_dst.type = AT_NONE;
+}
+
+struct sbuf *pk_col(struct packet *p, const char *proto)
+{
+	if (p->nest || p->info_locked) return NULL;
+	p->proto_col = proto;
+	sb_reset(&p->info);
+	return &p->info;
+}
+
+const struct fval *pk_find(const struct packet *p, enum field_id id)
+{
+	for (uint16_t i = 0; i < p->nfields; i++)
+		if (p->fields[i].id == id) return &p->fields[i];
+	return NULL;
+}

@@ -1,0 +1,187 @@
+/* dissect/tcp.c — TCP header (RFC 9293 §3.1) and options: MSS, window scale (RFC 7323
+ * §2), SACK-permitted and SACK blocks (RFC 2018), timestamps (RFC 7323 §3), TCP Fast Open
+ * (RFC 7413). Info text follows tshark's. Sequence numbers are raw here; relative numbers
+ * need the flow table. */
+#include "dissect/dissect.h"
+
+/* Flag names in Wireshark's Info order (low bit first). */
+static const struct { uint16_t bit; const char *name; } flag_names[] = {
+	{ 0x001, "FIN" }, { 0x002, "SYN" }, { 0x004, "RST" }, { 0x008, "PSH" }, { 0x010, "ACK" },
+	{ 0x020, "URG" }, { 0x040, "ECE" }, { 0x080, "CWR" }, { 0x100, "AE" }, { 0xe00, "Reserved" },
+};
+
+static void tcp_flag_fields(struct packet *p, uint16_t flags, uint32_t off)
+{
+	static const enum field_id ids[] = { F_TCP_FLAGS_FIN, F_TCP_FLAGS_SYN, F_TCP_FLAGS_RESET,
+		F_TCP_FLAGS_PUSH, F_TCP_FLAGS_ACK, F_TCP_FLAGS_URG, F_TCP_FLAGS_ECE, F_TCP_FLAGS_CWR,
+		F_TCP_FLAGS_AE };
+	pk_uint(p, F_TCP_FLAGS, flags, off, 2);
+	pk_bool(p, F_TCP_FLAGS_RES, flags & 0xe00, off, 1);
+	for (int i = 8; i >= 0; i--) pk_bool(p, ids[i], flags & (1u << i), off, 2);
+	/* tcp.flags.str: 12 positions, high bit first, "·" (U+00B7) where a flag is clear. */
+	static const char letters[] = "RRRACEUAPRSF";
+	char str[12 * 2];
+	size_t n = 0;
+	for (int bit = 11; bit >= 0; bit--) {
+		if (flags & (1u << bit)) {
+			str[n++] = letters[11 - bit];
+		} else {
+			str[n++] = (char)0xc2;
+			str[n++] = (char)0xb7;
+		}
+	}
+	pk_string(p, F_TCP_FLAGS_STR, str, n, off, 2);
+}
+
+static void info_flags(struct sbuf *sb, uint16_t flags)
+{
+	sb_putc(sb, '[');
+	bool first = true;
+	for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++) {
+		if (!(flags & flag_names[i].bit)) continue;
+		if (!first) sb_puts(sb, ", ");
+		sb_puts(sb, flag_names[i].name);
+		first = false;
+	}
+	if (first) sb_puts(sb, "<None>");
+	sb_putc(sb, ']');
+}
+
+/* Options, RFC 9293 §3.1: kinds 0 and 1 are one byte, the rest kind-length-value. A
+ * length under 2 or past the header stops the walk, so it always advances. */
+static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb)
+{
+	while (cur_left(o)) {
+		uint32_t off = cur_off(o);
+		uint8_t kind = cur_u8(o);
+		pk_uint(p, F_TCP_OPTION_KIND, kind, off, 1);
+		if (kind == 0) break;
+		if (kind == 1) continue;
+		uint8_t len = cur_u8(o);
+		if (o->err || len < 2 || (size_t)len - 2 > cur_left(o)) {
+			pk_broken(p, "tcp", "TCP option length is bad");
+			return;
+		}
+		pk_uint(p, F_TCP_OPTION_LEN, len, off + 1, 1);
+		struct cur v = cur_sub(o, (size_t)len - 2);
+		switch (kind) {
+		case 2:
+			if (len != 4) break;
+			{
+				uint16_t mss = pk_be16(p, &v, F_TCP_OPTIONS_MSS_VAL);
+				if (sb) { sb_puts(sb, " MSS="); sb_u64(sb, mss); }
+			}
+			break;
+		case 3:
+			if (len != 3) break;
+			{
+				uint8_t shift = pk_u8(p, &v, F_TCP_OPTIONS_WSCALE_SHIFT);
+				uint32_t mult = shift <= 14 ? 1u << shift : 1u << 14; /* RFC 7323 §2.3 cap */
+				pk_uint(p, F_TCP_OPTIONS_WSCALE_MULTIPLIER, mult, off + 2, 1);
+				if (sb) { sb_puts(sb, " WS="); sb_u64(sb, mult); }
+			}
+			break;
+		case 4:
+			pk_add(p, F_TCP_OPTIONS_SACK_PERM, off, len);
+			if (sb) sb_puts(sb, " SACK_PERM");
+			break;
+		case 5:
+			while (cur_left(&v) >= 8) {
+				uint32_t le = pk_be32(p, &v, F_TCP_OPTIONS_SACK_LE);
+				uint32_t re = pk_be32(p, &v, F_TCP_OPTIONS_SACK_RE);
+				if (sb) {
+					sb_puts(sb, " SLE="); sb_u64(sb, le);
+					sb_puts(sb, " SRE="); sb_u64(sb, re);
+				}
+			}
+			break;
+		case 8:
+			if (len != 10) break;
+			{
+				uint32_t tsval = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL);
+				uint32_t tsecr = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR);
+				if (sb) {
+					sb_puts(sb, " TSval="); sb_u64(sb, tsval);
+					sb_puts(sb, " TSecr="); sb_u64(sb, tsecr);
+				}
+			}
+			break;
+		case 34:
+			if (len == 2) {
+				pk_add(p, F_TCP_OPTIONS_TFO_REQUEST, off, 2);
+				if (sb) sb_puts(sb, " TFO=R");
+			} else {
+				pk_bytes(p, F_TCP_OPTIONS_TFO_COOKIE, v.pos, (uint32_t)cur_left(&v), cur_off(&v));
+				if (sb) sb_puts(sb, " TFO=C");
+			}
+			break;
+		}
+	}
+}
+
+void dissect_tcp(struct packet *p, struct cur *c)
+{
+	int slot = pk_proto(p, F_TCP, c);
+	pk_col(p, "TCP");
+	uint16_t sport = pk_be16(p, c, F_TCP_SRCPORT);
+	uint16_t dport = pk_be16(p, c, F_TCP_DSTPORT);
+	uint32_t seq = pk_be32(p, c, F_TCP_SEQ);
+	uint32_t ack = pk_be32(p, c, F_TCP_ACK);
+	uint32_t hoff = cur_off(c);
+	uint16_t hf = cur_be16(c);
+	uint16_t win = pk_be16(p, c, F_TCP_WINDOW_SIZE_VALUE);
+	pk_be16(p, c, F_TCP_CHECKSUM);
+	uint16_t urg = pk_be16(p, c, F_TCP_URGENT_POINTER);
+	if (c->err) {
+		pk_broken(p, "tcp", "TCP header cut short");
+		return;
+	}
+	size_t hlen = (size_t)(hf >> 12) * 4;
+	uint16_t flags = hf & 0x0fff;
+	pk_uint(p, F_TCP_HDR_LEN, hlen, hoff, 1);
+	tcp_flag_fields(p, flags, hoff);
+	if (hlen < 20) {
+		pk_broken(p, "tcp", "Bogus TCP header length (less than 20)");
+		return;
+	}
+	struct sbuf *sb = pk_col(p, "TCP");
+	if (sb) {
+		sb_u64(sb, sport);
+		sb_puts(sb, " \xe2\x86\x92 "); /* → as tshark prints it */
+		sb_u64(sb, dport);
+		sb_putc(sb, ' ');
+		info_flags(sb, flags);
+		sb_puts(sb, " Seq=");
+		sb_u64(sb, seq);
+		if (flags & 0x010) {
+			sb_puts(sb, " Ack=");
+			sb_u64(sb, ack);
+		}
+		sb_puts(sb, " Win=");
+		sb_u64(sb, win);
+		if (flags & 0x020) {
+			sb_puts(sb, " Urg=");
+			sb_u64(sb, urg);
+		}
+	}
+	struct cur opts = cur_sub(c, hlen - 20);
+	bool opts_cut = opts.err;
+	size_t plen = cur_left(c);
+	pk_uint(p, F_TCP_LEN, plen, cur_off(c), 0);
+	pk_uint(p, F_TCP_NXTSEQ, (uint32_t)(seq + plen + ((flags & 2) ? 1 : 0) + ((flags & 1) ? 1 : 0)), 0, 0);
+	if (sb) {
+		sb_puts(sb, " Len=");
+		sb_u64(sb, plen);
+	}
+	if (hlen > 20) {
+		pk_bytes(p, F_TCP_OPTIONS, opts.pos, (uint32_t)cur_left(&opts), cur_off(&opts));
+		tcp_options(p, &opts, sb);
+	}
+	if (opts_cut) {
+		pk_broken(p, "tcp", "TCP header length exceeds packet");
+		return;
+	}
+	pk_proto_end(p, slot, c);
+	if (plen) pk_bytes(p, F_TCP_PAYLOAD, c->pos, (uint32_t)plen, cur_off(c));
+	cur_skip(c, plen);
+}

@@ -1,0 +1,35 @@
+/* dissect/udp.c — UDP (RFC 768). The datagram is cut to the UDP length when that is
+ * shorter than the IP payload; a longer one is marked. */
+#include "dissect/dissect.h"
+
+void dissect_udp(struct packet *p, struct cur *c)
+{
+	int slot = pk_proto(p, F_UDP, c);
+	pk_col(p, "UDP");
+	uint16_t sport = pk_be16(p, c, F_UDP_SRCPORT);
+	uint16_t dport = pk_be16(p, c, F_UDP_DSTPORT);
+	uint16_t len = pk_be16(p, c, F_UDP_LENGTH);
+	pk_be16(p, c, F_UDP_CHECKSUM);
+	if (c->err) {
+		pk_broken(p, "udp", "UDP header cut short");
+		return;
+	}
+	pk_proto_end(p, slot, c);
+	struct sbuf *sb = pk_col(p, "UDP");
+	if (sb) {
+		sb_u64(sb, sport);
+		sb_puts(sb, " \xe2\x86\x92 ");
+		sb_u64(sb, dport);
+		sb_puts(sb, " Len=");
+		sb_u64(sb, len >= 8 ? len - 8u : 0u);
+	}
+	if (len < 8) {
+		pk_broken(p, "udp", "Bogus UDP length (less than 8)");
+		return;
+	}
+	struct cur payload = cur_sub(c, (size_t)len - 8);
+	if (payload.err) pk_broken(p, "udp", "Bogus UDP length (exceeds IP payload length)");
+	size_t n = cur_left(&payload);
+	if (n) pk_bytes(p, F_UDP_PAYLOAD, payload.pos, (uint32_t)n, cur_off(&payload));
+	if (n) dissect_udpport(p, sport, dport, &payload);
+}

@@ -1,0 +1,189 @@
+/* output/json.c — NDJSON, one object per packet; the shape is documented in output.h.
+ *
+ * The recorded fields are stably sorted by registry id (the registry is in tree order, so
+ * every subtree becomes contiguous) and then walked with a stack of open objects: close
+ * what the next field's path does not share, open what it adds, write its key. Runs of the
+ * same field become arrays, so no key is ever written twice in one object.
+ */
+#include "output/output.h"
+
+#include <string.h>
+
+#define JSON_MAX_DEPTH 16 /* path components: field names are at most a handful deep */
+
+struct entry {
+	uint32_t key;   /* sort key: tree position, quoted packets inside their ICMP message */
+	uint16_t idx;   /* into p->fields */
+	uint16_t quoter; /* field id of the ICMP protocol quoting it, or F__COUNT */
+};
+
+struct comp {
+	const char *s;
+	uint16_t n;
+};
+
+/* Splits the entry's path into components; a quoted field is prefixed by its quoter. */
+static int path_of(const struct entry *e, const struct packet *p, struct comp *out)
+{
+	int n = 0;
+	if (e->quoter != F__COUNT) {
+		const struct field_def *q = &field_defs[e->quoter];
+		out[n++] = (struct comp){ q->name, q->name_len };
+	}
+	const char *name = field_defs[p->fields[e->idx].id].name;
+	const char *s = name;
+	for (const char *c = name;; c++) {
+		if (*c == '.' || *c == '\0') {
+			if (n < JSON_MAX_DEPTH) out[n++] = (struct comp){ s, (uint16_t)(c - s) };
+			if (!*c) break;
+			s = c + 1;
+		}
+	}
+	return n;
+}
+
+static void put_value(struct sbuf *sb, const struct packet *p, const struct fval *f)
+{
+	const struct field_def *d = &field_defs[f->id];
+	switch (d->type) {
+	case FT_PROTO: sb_puts(sb, "{}"); break;
+	case FT_NONE: sb_puts(sb, "true"); break;
+	case FT_BOOL: sb_puts(sb, f->v.u ? "true" : "false"); break;
+	case FT_UINT: sb_u64(sb, f->v.u); break;
+	case FT_INT: sb_i64(sb, f->v.i); break;
+	case FT_STRING: sb_json_str(sb, f->v.b.p, f->v.b.n); break;
+	case FT_IPV4: case FT_IPV6: case FT_ETHER: case FT_BYTES: case FT_ABSTIME:
+		sb_putc(sb, '"');
+		out_field_text(sb, p, f);
+		sb_putc(sb, '"');
+		break;
+	case FT_EPOCH: case FT_RELTIME: {
+		int digits = p->meta.ts_digits == 9 ? 9 : 6;
+		uint64_t div = digits == 9 ? 1000000000ull : 1000000ull;
+		uint64_t frac = digits == 9 ? f->v.t.nsec : f->v.t.nsec / 1000;
+		int64_t sec = f->v.t.sec;
+		if (sec < 0 || f->pad) {
+			sb_putc(sb, '-');
+			if (sec < 0) sec = -sec;
+		}
+		sb_fixed(sb, (uint64_t)sec * div + frac, digits);
+		break;
+	}
+	}
+}
+
+/* Stable merge sort of entries by key (n <= PKT_MAX_FIELDS). */
+static void sort_entries(struct entry *e, struct entry *tmp, size_t n)
+{
+	for (size_t width = 1; width < n; width *= 2) {
+		for (size_t lo = 0; lo < n; lo += 2 * width) {
+			size_t mid = lo + width < n ? lo + width : n;
+			size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+			size_t i = lo, j = mid, k = lo;
+			while (i < mid && j < hi) tmp[k++] = e[j].key < e[i].key ? e[j++] : e[i++];
+			while (i < mid) tmp[k++] = e[i++];
+			while (j < hi) tmp[k++] = e[j++];
+		}
+		memcpy(e, tmp, n * sizeof *e);
+	}
+}
+
+struct walker {
+	struct sbuf *sb;
+	struct comp open[JSON_MAX_DEPTH];
+	int depth;
+	bool need_comma; /* inside the innermost open object */
+};
+
+static void put_key(struct walker *w, const struct comp *c)
+{
+	if (w->need_comma) sb_putc(w->sb, ',');
+	sb_json_str(w->sb, c->s, c->n);
+	sb_putc(w->sb, ':');
+	w->need_comma = true;
+}
+
+/* Makes the open path equal path[0..n-1]. */
+static void move_to(struct walker *w, const struct comp *path, int n)
+{
+	int common = 0;
+	while (common < w->depth && common < n && w->open[common].n == path[common].n &&
+	       !memcmp(w->open[common].s, path[common].s, path[common].n))
+		common++;
+	while (w->depth > common) {
+		sb_putc(w->sb, '}');
+		w->depth--;
+		w->need_comma = true;
+	}
+	while (w->depth < n) {
+		put_key(w, &path[w->depth]);
+		sb_putc(w->sb, '{');
+		w->open[w->depth] = path[w->depth];
+		w->depth++;
+		w->need_comma = false;
+	}
+}
+
+static void put_run(struct walker *w, const struct packet *p, const struct entry *e, size_t run)
+{
+	if (run > 1) sb_putc(w->sb, '[');
+	for (size_t k = 0; k < run; k++) {
+		if (k) sb_putc(w->sb, ',');
+		put_value(w->sb, p, &p->fields[e[k].idx]);
+	}
+	if (run > 1) sb_putc(w->sb, ']');
+}
+
+void out_json_packet(struct sbuf *sb, const struct packet *p)
+{
+	static struct entry ents[PKT_MAX_FIELDS], tmp[PKT_MAX_FIELDS];
+	size_t n = 0;
+	uint16_t quoter = F__COUNT;
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		const struct fval *f = &p->fields[i];
+		if (f->nest == 0) {
+			if (f->id == F_ICMP || f->id == F_ICMPV6) quoter = f->id;
+			ents[n++] = (struct entry){ (uint32_t)f->id << 16, i, F__COUNT };
+		} else if (quoter != F__COUNT) {
+			ents[n++] = (struct entry){ (uint32_t)quoter << 16 | (1u + f->id), i, quoter };
+		}
+	}
+	sort_entries(ents, tmp, n);
+
+	struct walker w = { .sb = sb };
+	sb_putc(sb, '{');
+	sb_puts(sb, "\"protocols\":[");
+	for (uint8_t i = 1; i < p->nprotos; i++) {
+		if (i > 1) sb_putc(sb, ',');
+		const struct field_def *d = &field_defs[p->protos[i]];
+		sb_json_str(sb, d->name, d->name_len);
+	}
+	sb_putc(sb, ']');
+	w.need_comma = true;
+
+	struct comp path[JSON_MAX_DEPTH];
+	for (size_t i = 0; i < n;) {
+		const struct fval *f = &p->fields[ents[i].idx];
+		const struct field_def *d = &field_defs[f->id];
+		size_t run = 1;
+		while (i + run < n && p->fields[ents[i + run].idx].id == f->id && ents[i + run].quoter == ents[i].quoter)
+			run++;
+		int k = path_of(&ents[i], p, path);
+		if (d->type == FT_PROTO || d->has_children) {
+			/* An object at the field's own path; its value, if any, under "_value". */
+			move_to(&w, path, k);
+			if (d->type != FT_PROTO && d->type != FT_NONE) {
+				static const struct comp value_key = { "_value", 6 };
+				put_key(&w, &value_key);
+				put_run(&w, p, &ents[i], run);
+			}
+		} else {
+			move_to(&w, path, k - 1);
+			put_key(&w, &path[k - 1]);
+			put_run(&w, p, &ents[i], run);
+		}
+		i += run;
+	}
+	move_to(&w, path, 0);
+	sb_puts(sb, "}\n");
+}

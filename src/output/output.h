@@ -1,0 +1,30 @@
+/* output/output.h — what pktscope prints for a decoded packet: the one-line summary
+ * (tshark's columns), NDJSON, and `-T fields` lines. All write into an sbuf; none writes
+ * to a file descriptor per field.
+ *
+ * NDJSON shape: one object per packet. Keys follow field names, split at the dots:
+ * `ip.src` is at .ip.src, `tcp.flags.syn` at .tcp.flags.syn. A field that also has
+ * children (tcp.flags) becomes an object whose own value is under "_value". A field that
+ * occurs more than once is an array (in a merged object when it has children). The
+ * invoking packet inside an ICMP/ICMPv6 error nests under that message (.icmp.ip.src).
+ * "protocols" lists the layers in order. Integers are numbers, addresses and byte strings
+ * are strings ("aa:bb:cc"), booleans are true/false, times are RFC 3339 strings
+ * (frame.time) or decimal seconds (frame.time_epoch, frame.time_relative).
+ */
+#ifndef PKTSCOPE_OUTPUT_OUTPUT_H
+#define PKTSCOPE_OUTPUT_OUTPUT_H
+
+#include "dissect/dissect.h"
+#include "util/sbuf.h"
+
+void out_text_line(struct sbuf *sb, const struct packet *p);
+void out_json_packet(struct sbuf *sb, const struct packet *p);
+
+/* `-T fields`: the values of fields[0..n-1] separated by `sep`, occurrences joined by ','
+ * as tshark does; ids < 0 print nothing (an unknown field is refused before this). */
+void out_fields_line(struct sbuf *sb, const struct packet *p, const int *ids, int n, char sep);
+
+/* One value as `-T fields` shows it (tshark's formatting). */
+void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *f);
+
+#endif

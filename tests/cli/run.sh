@@ -1,0 +1,84 @@
+#!/bin/sh
+# Integration tests of the pktscope binary's command line: error messages and exit
+# statuses, standard input, JSON validity, -c, and list-interfaces.
+# Usage: run.sh PKTSCOPE SOURCE_ROOT
+set -u
+bin=$1
+cd "$2" || exit 2
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# expect STATUS STDERR-SUBSTRING -- ARGS...: exit status and message both as promised
+expect() {
+	want=$1 msg=$2
+	shift 3
+	"$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then bad "pktscope $*: exit $rc, want $want"; return; fi
+	if ! grep -qF -- "$msg" "$tmp/err"; then bad "pktscope $*: stderr lacks '$msg': $(cat "$tmp/err")"; return; fi
+	if [ "$(wc -l <"$tmp/err")" -gt 1 ] && [ "$want" -eq 1 ]; then bad "pktscope $*: error is not one line"; return; fi
+	ok
+}
+
+expect 1 "nonexistent.pcap: No such file or directory" -- read nonexistent.pcap
+printf 'this is not a capture file at all\n' >"$tmp/text.txt"
+expect 1 "not a capture file" -- read "$tmp/text.txt"
+: >"$tmp/empty.pcap"
+expect 1 "empty file" -- read "$tmp/empty.pcap"
+printf '\037\213\010\000' >"$tmp/x.pcap.gz"
+expect 1 "gzip-compressed" -- read "$tmp/x.pcap.gz"
+expect 1 "after 5 complete packets" -- read tests/golden/pcap/truncated.pcap
+expect 2 "unknown option" -- read --frobnicate samples/lab.pcapng
+expect 2 "positive packet count" -- read -c zero samples/lab.pcapng
+expect 2 "did you mean \"tcp.srcport\"" -- read -T fields -e tcp.srcprot samples/lab.pcapng
+expect 2 "no capture file given" -- read
+expect 2 "unknown command" -- frobnicate
+expect 2 "usage" --
+
+# a directory is an I/O error, not a crash
+expect 1 "" -- read tests
+
+# standard input gives the same packets as the file, for pcap and pcapng
+"$bin" read samples/lab.pcapng >"$tmp/a"
+"$bin" read - <samples/lab.pcapng >"$tmp/b" && cmp -s "$tmp/a" "$tmp/b" && ok || bad "pcapng from stdin differs"
+cat tests/golden/pcap/ns-be.pcap | "$bin" read -r - >"$tmp/b" && "$bin" read tests/golden/pcap/ns-be.pcap >"$tmp/a" &&
+	cmp -s "$tmp/a" "$tmp/b" && ok || bad "pcap from a pipe differs"
+
+# -c stops exactly
+n=$("$bin" read -c 7 samples/lab.pcapng | wc -l)
+[ "$n" -eq 7 ] && ok || bad "-c 7 printed $n lines"
+
+# every JSON line is one valid object without duplicate keys, on every capture we ship
+for f in samples/lab.pcapng tests/golden/pcap/*; do
+	"$bin" read --json "$f" 2>/dev/null | python3 tests/cli/check_json.py >/dev/null && ok || bad "JSON of $f"
+done
+# and jq paths follow the field names
+v=$("$bin" read --json -c 26 samples/lab.pcapng | tail -1 | python3 -c 'import json,sys; j=json.load(sys.stdin); print(j["ip"]["src"], j["tcp"]["flags"]["syn"], j["tcp"]["flags"]["_value"])')
+[ "$v" = "10.77.0.1 True 2" ] && ok || bad "JSON paths: got '$v'"
+
+# list-interfaces lists the loopback interface
+"$bin" list-interfaces >"$tmp/ifs" 2>&1 && grep -q '\blo\b' "$tmp/ifs" && ok || bad "list-interfaces: $(head -3 "$tmp/ifs")"
+
+# the shared corpus: JSON stays valid on every real capture (skipped without ../shared)
+corpus=../shared/corpus
+if [ -d "$corpus" ]; then
+	find "$corpus" -type f \( -name '*.pcap' -o -name '*.pcapng' -o -name '*.cap' \) | sort >"$tmp/list"
+	mkdir "$tmp/json"
+	i=0
+	while read -r f; do
+		i=$((i + 1))
+		"$bin" read --json "$f" >"$tmp/json/$i.ndjson" 2>/dev/null
+	done <"$tmp/list"
+	python3 tests/cli/check_json.py "$tmp"/json/*.ndjson >/dev/null 2>"$tmp/jerr" && ok ||
+		bad "JSON on the corpus: $(tail -1 "$tmp/jerr")"
+else
+	echo "cli: SKIP corpus JSON check: $corpus not found"
+fi
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

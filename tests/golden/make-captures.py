@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Writes the crafted golden captures in tests/golden/pcap/ from frames of
+samples/lab.pcapng plus hand-built edge cases. Run from the repository root; the outputs
+are committed, this script documents how they were made."""
+import struct
+
+LAB = "samples/lab.pcapng"
+OUT = "tests/golden/pcap/"
+
+
+def lab_frames():
+    data = open(LAB, "rb").read()
+    off, out = 0, []
+    while off < len(data):
+        t, l = struct.unpack_from("<II", data, off)
+        if t == 6:
+            cl = struct.unpack_from("<I", data, off + 20)[0]
+            out.append(data[off + 28:off + 28 + cl])
+        off += l
+    return out
+
+
+def pcap(path, frames, linktype=1, ns=False, be=False, snaplen=65535, cut=0):
+    e = ">" if be else "<"
+    magic = 0xA1B23C4D if ns else 0xA1B2C3D4
+    b = struct.pack(e + "IHHiIII", magic, 2, 4, 0, 0, snaplen, linktype)
+    for i, (f, wire) in enumerate(frames):
+        sec, frac = 1700000000 + i, (123456789 if ns else 123456) + i
+        b += struct.pack(e + "IIII", sec, frac, len(f), wire or len(f)) + f
+    if cut:
+        b = b[:-cut]
+    open(path, "wb").write(b)
+
+
+def ip4(proto, payload, src=b"\x0a\x00\x00\x01", dst=b"\x0a\x00\x00\x02", opts=b"", flags_frag=0, total=None):
+    hl = (20 + len(opts)) // 4
+    tl = total if total is not None else 20 + len(opts) + len(payload)
+    return struct.pack(">BBHHHBBH4s4s", 0x40 | hl, 0, tl, 0x1234, flags_frag, 64, proto, 0, src, dst) + opts + payload
+
+
+def eth(etype, payload, dst=b"\xff" * 6, src=b"\x02\x00\x00\x00\x00\x01"):
+    return dst + src + struct.pack(">H", etype) + payload
+
+
+def udp(sport, dport, payload):
+    return struct.pack(">HHHH", sport, dport, 8 + len(payload), 0) + payload
+
+
+def tcp(sport, dport, flags, opts=b"", payload=b""):
+    hl = (20 + len(opts)) // 4
+    return struct.pack(">HHIIBBHHH", sport, dport, 1000, 2000, hl << 4, flags, 512, 0, 0) + opts + payload
+
+
+def crafted():
+    inner = ip4(1, b"\x08\x00\x00\x00\x00\x01\x00\x01" + b"ping")
+    f = []
+    # 802.1ad + 802.1Q stack
+    f.append(eth(0x88A8, b"\x20\x0a\x81\x00" + b"\x00\x14\x08\x00" + inner))
+    # IPv4 with record-route and router-alert options
+    f.append(eth(0x0800, ip4(17, udp(1000, 2000, b"x"), opts=b"\x07\x07\x04\x00\x00\x00\x00" + b"\x94\x04\x00\x00" + b"\x01")))
+    # TCP with SACK blocks, timestamps and TFO cookie request
+    opts = b"\x01\x01\x05\x0a\x00\x00\x03\xe8\x00\x00\x07\xd0" + b"\x08\x0a\x00\x00\x00\x01\x00\x00\x00\x02" + b"\x22\x02\x00\x00"
+    f.append(eth(0x0800, ip4(6, tcp(443, 5555, 0x18, opts, b"hello"))))
+    # ICMP port unreachable quoting a UDP datagram
+    quoted = ip4(17, udp(5000, 53, b"q" * 20), src=b"\x0a\x00\x00\x02", dst=b"\x0a\x00\x00\x01")[:28]
+    f.append(eth(0x0800, ip4(1, b"\x03\x03\x00\x00\x00\x00\x00\x00" + quoted)))
+    # IPv4 first fragment and a later one
+    f.append(eth(0x0800, ip4(17, udp(7, 9, b"a" * 16), flags_frag=0x2000)))
+    f.append(eth(0x0800, ip4(17, b"b" * 16, flags_frag=0x0003)))
+    # truncated TCP header (frame cut, not by snaplen) and bogus IPv4 header length
+    f.append(eth(0x0800, ip4(6, tcp(1, 2, 2))[:20 + 10]))
+    bad = bytearray(ip4(17, udp(1, 2, b"")))
+    bad[0] = 0x43
+    f.append(eth(0x0800, bytes(bad)))
+    # 802.3 + LLC/SNAP carrying IPv4, and an unknown EtherType
+    snap = b"\xaa\xaa\x03\x00\x00\x00\x08\x00" + inner
+    f.append(b"\x01\x02\x03\x04\x05\x06" + b"\x02\x00\x00\x00\x00\x01" + struct.pack(">H", len(snap)) + snap)
+    f.append(eth(0x88B5, b"local experimental"))
+    # GRE (key) carrying IPv4, VXLAN carrying Ethernet, MPLS, PPPoE
+    f.append(eth(0x0800, ip4(47, b"\x20\x00\x08\x00\x00\x00\x00\x2a" + inner)))
+    f.append(eth(0x0800, ip4(17, udp(40000, 4789, b"\x08\x00\x00\x00\x00\x00\x64\x00" + eth(0x0800, inner)))))
+    f.append(eth(0x8847, b"\x00\x01\x01\x40" + inner))
+    f.append(eth(0x8864, b"\x11\x00\x00\x01" + struct.pack(">H", 2 + len(inner)) + b"\x00\x21" + inner))
+    # Ethernet padding after a short IPv4 packet; a trailer that is not zero
+    f.append(eth(0x0800, inner + b"\x00" * 6))
+    f.append(eth(0x0800, inner + b"TRAILER"))
+    # JSON escaping: control bytes and invalid UTF-8 in a payload are data, not text
+    f.append(eth(0x0800, ip4(17, udp(1, 2, b"\x00\"\\\xff\xfe"))))
+    return [(x, 0) for x in f]
+
+
+def pcapng_multi(path, frames):
+    def block(t, body):
+        body += b"\x00" * ((4 - len(body) % 4) % 4)
+        return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+    def shb():
+        return block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+    def idb(lt, tsresol, name):
+        opts = struct.pack("<HH", 2, len(name)) + name + b"\x00" * ((4 - len(name) % 4) % 4)
+        opts += struct.pack("<HHB3x", 9, 1, tsresol) + struct.pack("<HH", 0, 0)
+        return block(1, struct.pack("<HHI", lt, 0, 0) + opts)
+
+    def epb(ifid, ts, data, comment=None):
+        body = struct.pack("<IIIII", ifid, ts >> 32, ts & 0xffffffff, len(data), len(data)) + data
+        body += b"\x00" * ((4 - len(body) % 4) % 4)
+        if comment:
+            body += struct.pack("<HH", 1, len(comment)) + comment + b"\x00" * ((4 - len(comment) % 4) % 4)
+            body += struct.pack("<HH", 0, 0)
+        return block(6, body)
+
+    eth_frame, raw_ip = frames[0], frames[0][14:]
+    b = shb() + idb(1, 6, b"eth0") + idb(101, 9, b"tun0")
+    b += epb(0, 1700000000 * 10**6 + 1, eth_frame, b"first packet, with a comment")
+    b += epb(1, 1700000000 * 10**9 + 2000, raw_ip)
+    b += shb() + idb(113, 6, b"any")
+    sll = b"\x00\x04\x00\x01\x00\x06" + eth_frame[6:12] + b"\x00\x00" + eth_frame[12:14] + raw_ip
+    b += epb(0, 1700000000 * 10**6 + 3, sll)
+    open(path, "wb").write(b)
+
+
+def main():
+    lab = lab_frames()
+    pcap(OUT + "crafted.pcap", crafted())
+    icmp = [f for f in lab if len(f) == 98][0]
+    pcap(OUT + "ns-be.pcap", [(icmp, 0), (lab[5], 0)], ns=True, be=True)
+    pcap(OUT + "truncated.pcap", [(f, 0) for f in lab[:6]], cut=20)
+    pcap(OUT + "snaplen.pcap", [(lab[38][:96], len(lab[38])), (lab[5][:20], len(lab[5]))], snaplen=96)
+    pcapng_multi(OUT + "multi.pcapng", [icmp])
+
+
+if __name__ == "__main__":
+    main()
