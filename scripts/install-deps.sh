@@ -10,7 +10,7 @@ libpcap-dev libncurses-dev libsqlite3-dev libmaxminddb-dev libpcre2-dev libssl-d
 PKGS="$PKGS tshark tcpdump wireshark-common jq python3 tmux iproute2 iputils-ping procps
 nginx-light dnsmasq bind9-dnsutils curl nghttp2-client nghttp2-server iperf3 wrk ethtool openssl"
 # fuzzing (libFuzzer + sanitizer runtimes) and benchmarks
-PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time tcpreplay"
+PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay"
 
 missing=""
 for p in $PKGS; do

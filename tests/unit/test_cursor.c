@@ -103,6 +103,31 @@ static void test_ipv6_text_is_rfc5952(void **state)
 	assert_string_equal(sb_cstr(&sb), "2001:db8:0:1::1");
 }
 
+static void test_hexbytes_chunks_and_bounds(void **state)
+{
+	(void)state;
+	static uint8_t in[5000];
+	static char out[16000];
+	for (size_t i = 0; i < sizeof in; i++) in[i] = (uint8_t)i;
+	struct sbuf sb;
+	sb_init_fixed(&sb, out, sizeof out - 1);
+	sb_putc(&sb, '"');
+	sb_hexbytes(&sb, in, sizeof in, ':');
+	sb_putc(&sb, '"');
+	const char *s = sb_cstr(&sb);
+	assert_int_equal(strlen(s), 2 + sizeof in * 3 - 1);
+	assert_memory_equal(s, "\"00:01:02", 9);
+	assert_memory_equal(s + 1 + 4095 * 3, "ff:00:01", 8); /* across the 4096-byte chunk */
+	assert_memory_equal(s + strlen(s) - 4, ":87\"", 4);
+	/* a bounded builder that cannot hold it all stops at its maximum, without a leading ':' */
+	char small[12];
+	sb_init_fixed(&sb, small, sizeof small - 1);
+	sb_puts(&sb, "x=");
+	sb_hexbytes(&sb, in + 1, 8, ':');
+	assert_true(sb.trunc);
+	assert_string_equal(sb_cstr(&sb), "x=01:02:03:");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -113,6 +138,7 @@ int main(void)
 		cmocka_unit_test(test_fixed_builder_truncates),
 		cmocka_unit_test(test_number_and_time_formats),
 		cmocka_unit_test(test_ipv6_text_is_rfc5952),
+		cmocka_unit_test(test_hexbytes_chunks_and_bounds),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

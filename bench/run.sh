@@ -1,0 +1,54 @@
+#!/bin/bash
+# pktscope against tcpdump and tshark on the reference captures, in one run: median wall
+# time over alternating runs (hyperfine), the ratio, and peak RSS (/usr/bin/time).
+# Usage: bench/run.sh PKTSCOPE   (captures: ../shared/bench/make-captures.sh, made if absent)
+set -eu
+bin=$(realpath "$1")
+top=$(cd "$(dirname "$0")/.." && pwd)
+dir=${PKTSCOPE_BENCH_DIR:-/tmp/pktscope-bench}
+runs=${RUNS:-3}
+if [ ! -s "$dir/synth-1m.pcap" ] || [ ! -s "$dir/lab-mix.pcap" ]; then
+	"$top/../shared/bench/make-captures.sh" "$dir" >/dev/null
+fi
+[ -s "$dir/lab-mix-20k.pcap" ] || editcap -r "$dir/lab-mix.pcap" "$dir/lab-mix-20k.pcap" 1-20000
+[ -s "$dir/synth-20k.pcap" ] || editcap -r "$dir/synth-1m.pcap" "$dir/synth-20k.pcap" 1-20000
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+median() { # hyperfine JSON -> median seconds of command N
+	python3 -c 'import json,sys; print("%.3f" % json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"
+}
+rss_mb() { /usr/bin/time -f %M "$@" >/dev/null 2>"$tmp/rss" || true; awk 'END { printf "%.1f", $1 / 1024 }' "$tmp/rss"; }
+
+# compare LABEL RUNS OURS THEIRS... : prints one row per other command
+compare() {
+	label=$1 n=$2 ours=$3
+	shift 3
+	hyperfine -N --style none --runs "$n" --export-json "$tmp/h.json" "$ours" "$@" >/dev/null 2>&1
+	t0=$(median "$tmp/h.json" 0)
+	r0=$(rss_mb sh -c "$ours")
+	i=1
+	for other in "$@"; do
+		t=$(median "$tmp/h.json" $i)
+		r=$(rss_mb sh -c "$other")
+		printf '| %-28s | %-34s | %8s s | %8s s | %7.1fx | %6s MB | %7s MB |\n' "$label" "${other%% *} ${other#* }" \
+			"$t0" "$t" "$(echo "$t / $t0" | bc -l)" "$r0" "$r"
+		i=$((i + 1))
+	done
+}
+
+echo "pktscope $("$bin" --version | cut -d' ' -f2), $(date -u +%F), $(nproc) CPUs; median of $runs runs"
+echo
+echo "| what | against | pktscope | other | speed-up | pktscope RSS | other RSS |"
+echo "|---|---|---|---|---|---|---|"
+for f in lab-mix synth-200k; do
+	compare "text, $f" "$runs" "$bin read $dir/$f.pcap" \
+		"tcpdump -nn -r $dir/$f.pcap" "tshark -n -r $dir/$f.pcap"
+done
+# tcpdump needs about 90 s on synth-1m (its address cache degrades): one run each
+compare "text, synth-1m" 1 "$bin read $dir/synth-1m.pcap" "tcpdump -nn -r $dir/synth-1m.pcap"
+for f in lab-mix-20k synth-20k; do
+	compare "NDJSON, $f" "$runs" "$bin read --json $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -T json"
+done
+# the floor: a bare libpcap read loop over every record (tcpdump writing nothing)
+compare "text vs bare read, lab-mix" "$runs" "$bin read $dir/lab-mix.pcap" "tcpdump -r $dir/lab-mix.pcap -w /dev/null"

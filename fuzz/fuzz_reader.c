@@ -1,0 +1,42 @@
+/* fuzz/fuzz_reader.c — libFuzzer harness for the capture reader: the input is a whole
+ * file (pcap through libpcap, pcapng through our reader, or anything else), read to the
+ * end or to the first error, each packet decoded. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "capture/capture.h"
+#include "dissect/dissect.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct packet p;
+	dissect_init();
+	char path[] = "/tmp/pktscope-fuzz-XXXXXX";
+	int fd = mkstemp(path);
+	if (fd < 0) return 0;
+	if (write(fd, data, size) != (ssize_t)size) {
+		close(fd);
+		unlink(path);
+		return 0;
+	}
+	close(fd);
+	char err[512];
+	struct pkt_source *s = src_open_file(path, err, sizeof err);
+	if (s) {
+		struct pkt_meta m;
+		const uint8_t *d;
+		uint64_t n = 0;
+		while (src_next(s, &m, &d) == SRC_OK) {
+			m.number = ++n;
+			packet_begin(&p, &m, d);
+			dissect_frame(&p);
+		}
+		src_close(s);
+	}
+	unlink(path);
+	return 0;
+}

@@ -1,0 +1,42 @@
+#!/bin/sh
+# Builds the libFuzzer harnesses (clang, ASan+UBSan) and runs each for SECONDS.
+# Usage: fuzz.sh BUILD_DIR SECONDS [HARNESS...]   (default: every harness; the reader is
+# seeded from samples/, tests/golden/pcap/ and ../shared/corpus when present)
+set -eu
+build=$1
+secs=$2
+shift 2
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+if [ ! -f "$build/build.ninja" ]; then
+	CC=clang meson setup "$build" -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+		--buildtype=debugoptimized >/dev/null
+fi
+ninja -C "$build" >/dev/null
+harnesses=${*:-$(cd "$build/fuzz" && find . -maxdepth 1 -type f -perm -u+x -name 'fuzz_*' | sed 's|^\./||' | sort)}
+seeds=$build/fuzz-seeds
+if [ ! -d "$seeds" ]; then
+	mkdir -p "$seeds"
+	cp samples/*.pcap* tests/golden/pcap/* "$seeds"/
+	if [ -d ../shared/corpus ]; then
+		find ../shared/corpus -type f \( -name '*.pcap' -o -name '*.pcapng' \) -size -64k |
+			while read -r f; do cp "$f" "$seeds/$(echo "$f" | tr / _)"; done
+	fi
+fi
+export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+status=0
+for h in $harnesses; do
+	corpus=$build/corpus-$h
+	mkdir -p "$corpus"
+	set -- "$corpus"
+	[ "$h" = fuzz_reader ] && set -- "$corpus" "$seeds"
+	if "$build/fuzz/$h" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
+		-print_final_stats=1 -artifact_prefix="$build/$h-" "$@" >"$build/$h.log" 2>&1; then
+		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$build/$h.log" | grep -o '[0-9]*$')
+		echo "$h: ${runs:-?} runs, no crash"
+	else
+		echo "$h: FAILED (see $build/$h.log)"
+		status=1
+	fi
+done
+exit $status
