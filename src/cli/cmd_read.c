@@ -4,6 +4,7 @@
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "dissect/dissect.h"
+#include "flow/flow.h"
 #include "output/output.h"
 #include "util/xalloc.h"
 
@@ -161,7 +162,9 @@ static int run_read(int argc, char **argv)
 	}
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, OUT_BUF_SIZE);
-	struct packet *p = xmalloc(sizeof *p);
+	struct packet *p = xcalloc(1, sizeof *p);
+	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
+	p->tracker = flow_tracker_iface(tracker);
 	uint64_t n = 0;
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;
@@ -200,6 +203,7 @@ static int run_read(int argc, char **argv)
 		status = EXIT_INPUT;
 	}
 	sb_free(&out);
+	flow_tracker_free(tracker);
 	free(p);
 	src_close(src);
 	return status;

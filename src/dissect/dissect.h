@@ -115,8 +115,53 @@ struct pkt_meta {
 	uint32_t comment_len;
 };
 
+struct packet;
+
+/* ---- conversation tracking: an interface the flow module implements ----
+ *
+ * The TCP and UDP decoders describe each segment here and, when the packet has a tracker,
+ * hand it over before writing Info. The tracker records its fields (tcp.stream, relative
+ * numbers, tcp.analysis.*) into the packet and fills the `out` part. Without a tracker
+ * (no flow state wanted) the decoders print raw numbers. Quoted packets are never tracked. */
+struct tcp_segment {
+	/* in */
+	uint8_t family;            /* 4 or 6 */
+	const uint8_t *src, *dst;  /* network addresses (4 or 16 bytes) */
+	uint16_t sport, dport;
+	uint32_t seq, ack;
+	uint16_t flags;
+	uint16_t window;           /* as on the wire */
+	int8_t wscale;             /* window scale option's shift, -1 when absent */
+	uint32_t len;              /* payload bytes */
+	const uint8_t *payload;
+	uint32_t payload_off;      /* frame offset of the payload */
+	uint32_t hdr_off;          /* frame offset of the TCP header */
+	bool quoted;               /* inside an ICMP error: numbered, not counted or analysed */
+	/* out */
+	bool relative;             /* seq/ack below are relative */
+	uint32_t rel_seq, rel_ack, nxtseq;
+	int64_t window_scaled;     /* -1: scale unknown, Info shows the raw window */
+	char note[64];             /* Info prefix, e.g. "[TCP Retransmission] " */
+};
+
+struct udp_datagram {
+	bool quoted;
+	uint8_t family;
+	const uint8_t *src, *dst;
+	uint16_t sport, dport;
+	uint32_t len;
+	const uint8_t *payload;
+};
+
+struct tracker {
+	void (*tcp)(void *ctx, struct packet *p, struct tcp_segment *s);
+	void (*udp)(void *ctx, struct packet *p, struct udp_datagram *d);
+	void *ctx;
+};
+
 struct packet {
 	struct pkt_meta meta;
+	const struct tracker *tracker; /* NULL: stateless decoding */
 	const uint8_t *data;
 	int64_t rel_sec;      /* time since the first packet */
 	uint32_t rel_nsec;
@@ -134,11 +179,14 @@ struct packet {
 
 	/* columns (set by the outermost decoder that has them; quoted packets never do) */
 	struct addr dl_src, dl_dst, net_src, net_dst;
+	struct addr l3_src, l3_dst; /* the latest IP header's addresses, quoted ones included */
 	const char *proto_col;
 	struct sbuf info;
 	char info_buf[PKT_INFO_MAX + 1];
 	bool info_locked;     /* a lower layer's Info that upper layers must not replace */
 	uint16_t ip_ttl;      /* for ICMP echo Info (ttl=) */
+	uint32_t ip_end;      /* frame offset where the innermost IP datagram ends by its own
+			       * length field (may be past the captured bytes), 0 if none */
 
 	bool malformed;
 	bool short_frame;
@@ -178,6 +226,17 @@ uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id);
 const uint8_t *pk_ipv4(struct packet *p, struct cur *c, enum field_id id);
 const uint8_t *pk_ipv6(struct packet *p, struct cur *c, enum field_id id);
 const uint8_t *pk_ether(struct packet *p, struct cur *c, enum field_id id);
+
+/* Where an IP datagram of `len` bytes starting at the cursor really ends in the frame: by
+ * its length field when a snapshot length cut the frame, else no further than what the
+ * enclosing layer gave it (a PPPoE length, the frame's end). TCP takes its segment length
+ * from this, as tshark takes it from the reported length. */
+static inline uint32_t ip_reported_end(const struct packet *p, const struct cur *start, size_t len)
+{
+	size_t avail = cur_left(start);
+	if (p->meta.caplen >= p->meta.wirelen && len > avail) len = avail;
+	return cur_off(start) + (uint32_t)len;
+}
 
 /* Marks the packet as broken in layer `proto` (the name shown in _ws.malformed). A frame
  * cut short by the snapshot length is marked _ws.short instead. */

@@ -108,6 +108,7 @@ void dissect_ipv4(struct packet *p, struct cur *c)
 
 	/* Total length 0 is what TSO captures show: take the captured length, as Wireshark does. */
 	size_t len = total ? total : cur_left(&start);
+	if (p->nest == 0) p->ip_end = ip_reported_end(p, &start, len);
 	struct cur ip = cur_sub(&start, len); /* err set when the frame holds less than len */
 	*c = start;                           /* the caller sees what follows: padding */
 	cur_skip(&ip, 20);

@@ -36,6 +36,7 @@ void dissect_ipv6(struct packet *p, struct cur *c)
 
 	/* Payload length 0 is a jumbogram or a TSO capture: take what was captured. */
 	size_t len = plen ? (size_t)plen + 40 : cur_left(&start);
+	if (p->nest == 0) p->ip_end = ip_reported_end(p, &start, len);
 	struct cur ip = cur_sub(&start, len);
 	*c = start;
 	cur_skip(&ip, 40);

@@ -15,10 +15,12 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->nest = 0;
 	p->depth = 0;
 	p->dl_src.type = p->dl_dst.type = p->net_src.type = p->net_dst.type = AT_NONE;
+	p->l3_src.type = p->l3_dst.type = AT_NONE;
 	p->proto_col = NULL;
 	sb_init_fixed(&p->info, p->info_buf, PKT_INFO_MAX);
 	p->info_locked = false;
 	p->ip_ttl = 0;
+	p->ip_end = 0;
 	p->malformed = false;
 	p->short_frame = false;
 	p->arena_used = 0;
@@ -165,8 +167,11 @@ void pk_data(struct packet *p, struct cur *c)
 
 void pk_set_net(struct packet *p, enum addr_type t, const uint8_t *src, const uint8_t *dst)
 {
-	if (p->nest) return;
 	uint8_t n = t == AT_IPV6 ? 16 : 4;
+	p->l3_src.type = p->l3_dst.type = (uint8_t)t;
+	memcpy(p->l3_src.a, src, n);
+	memcpy(p->l3_dst.a, dst, n);
+	if (p->nest) return;
 	p->net_src.type = p->net_dst.type = (uint8_t)t;
 	p->net_src.len = p->net_dst.len = n;
 	memcpy(p->net_src.a, src, n);

@@ -48,8 +48,9 @@ static void info_flags(struct sbuf *sb, uint16_t flags)
 }
 
 /* Options, RFC 9293 §3.1: kinds 0 and 1 are one byte, the rest kind-length-value. A
- * length under 2 or past the header stops the walk, so it always advances. */
-static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb)
+ * length under 2 or past the header stops the walk, so it always advances. Their Info text
+ * goes to `sb` (it follows Len= in the line); the window scale shift to *wscale. */
+static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb, int8_t *wscale)
 {
 	while (cur_left(o)) {
 		uint32_t off = cur_off(o);
@@ -67,66 +68,86 @@ static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb)
 		switch (kind) {
 		case 2:
 			if (len != 4) break;
-			{
-				uint16_t mss = pk_be16(p, &v, F_TCP_OPTIONS_MSS_VAL);
-				if (sb) { sb_puts(sb, " MSS="); sb_u64(sb, mss); }
-			}
+			sb_puts(sb, " MSS=");
+			sb_u64(sb, pk_be16(p, &v, F_TCP_OPTIONS_MSS_VAL));
 			break;
-		case 3:
+		case 3: {
 			if (len != 3) break;
-			{
-				uint8_t shift = pk_u8(p, &v, F_TCP_OPTIONS_WSCALE_SHIFT);
-				uint32_t mult = shift <= 14 ? 1u << shift : 1u << 14; /* RFC 7323 §2.3 cap */
-				pk_uint(p, F_TCP_OPTIONS_WSCALE_MULTIPLIER, mult, off + 2, 1);
-				if (sb) { sb_puts(sb, " WS="); sb_u64(sb, mult); }
-			}
+			uint8_t shift = pk_u8(p, &v, F_TCP_OPTIONS_WSCALE_SHIFT);
+			if (shift > 14) shift = 14; /* RFC 7323 §2.3 */
+			*wscale = (int8_t)shift;
+			pk_uint(p, F_TCP_OPTIONS_WSCALE_MULTIPLIER, 1u << shift, off + 2, 1);
+			sb_puts(sb, " WS=");
+			sb_u64(sb, 1u << shift);
 			break;
+		}
 		case 4:
 			pk_add(p, F_TCP_OPTIONS_SACK_PERM, off, len);
-			if (sb) sb_puts(sb, " SACK_PERM");
+			sb_puts(sb, " SACK_PERM");
 			break;
 		case 5:
 			while (cur_left(&v) >= 8) {
-				uint32_t le = pk_be32(p, &v, F_TCP_OPTIONS_SACK_LE);
-				uint32_t re = pk_be32(p, &v, F_TCP_OPTIONS_SACK_RE);
-				if (sb) {
-					sb_puts(sb, " SLE="); sb_u64(sb, le);
-					sb_puts(sb, " SRE="); sb_u64(sb, re);
-				}
+				sb_puts(sb, " SLE=");
+				sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_SACK_LE));
+				sb_puts(sb, " SRE=");
+				sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_SACK_RE));
 			}
 			break;
 		case 8:
 			if (len != 10) break;
-			{
-				uint32_t tsval = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL);
-				uint32_t tsecr = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR);
-				if (sb) {
-					sb_puts(sb, " TSval="); sb_u64(sb, tsval);
-					sb_puts(sb, " TSecr="); sb_u64(sb, tsecr);
-				}
-			}
+			sb_puts(sb, " TSval=");
+			sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL));
+			sb_puts(sb, " TSecr=");
+			sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR));
 			break;
 		case 34:
 			if (len == 2) {
 				pk_add(p, F_TCP_OPTIONS_TFO_REQUEST, off, 2);
-				if (sb) sb_puts(sb, " TFO=R");
+				sb_puts(sb, " TFO=R");
 			} else {
 				pk_bytes(p, F_TCP_OPTIONS_TFO_COOKIE, v.pos, (uint32_t)cur_left(&v), cur_off(&v));
-				if (sb) sb_puts(sb, " TFO=C");
+				sb_puts(sb, " TFO=C");
 			}
 			break;
 		}
 	}
 }
 
+static void tcp_info(struct sbuf *sb, const struct tcp_segment *s, uint16_t urg, const char *opts_text, size_t opts_len)
+{
+	sb_puts(sb, s->note);
+	sb_u64(sb, s->sport);
+	sb_puts(sb, " \xe2\x86\x92 "); /* → as tshark prints it */
+	sb_u64(sb, s->dport);
+	sb_putc(sb, ' ');
+	info_flags(sb, s->flags);
+	sb_puts(sb, " Seq=");
+	sb_u64(sb, s->relative ? s->rel_seq : s->seq);
+	if (s->flags & 0x010) {
+		sb_puts(sb, " Ack=");
+		sb_u64(sb, s->relative ? s->rel_ack : s->ack);
+	}
+	sb_puts(sb, " Win=");
+	sb_u64(sb, s->window_scaled >= 0 ? (uint64_t)s->window_scaled : s->window);
+	if (s->flags & 0x020) {
+		sb_puts(sb, " Urg=");
+		sb_u64(sb, urg);
+	}
+	sb_puts(sb, " Len=");
+	sb_u64(sb, s->len);
+	sb_put(sb, opts_text, opts_len);
+}
+
 void dissect_tcp(struct packet *p, struct cur *c)
 {
 	int slot = pk_proto(p, F_TCP, c);
 	pk_col(p, "TCP");
+	uint32_t hdr_off = cur_off(c);
 	uint16_t sport = pk_be16(p, c, F_TCP_SRCPORT);
 	uint16_t dport = pk_be16(p, c, F_TCP_DSTPORT);
-	uint32_t seq = pk_be32(p, c, F_TCP_SEQ);
-	uint32_t ack = pk_be32(p, c, F_TCP_ACK);
+	uint32_t seq_off = cur_off(c);
+	uint32_t seq = cur_be32(c);
+	uint32_t ack = cur_be32(c);
 	uint32_t hoff = cur_off(c);
 	uint16_t hf = cur_be16(c);
 	uint16_t win = pk_be16(p, c, F_TCP_WINDOW_SIZE_VALUE);
@@ -138,50 +159,57 @@ void dissect_tcp(struct packet *p, struct cur *c)
 	}
 	size_t hlen = (size_t)(hf >> 12) * 4;
 	uint16_t flags = hf & 0x0fff;
+	pk_uint(p, F_TCP_SEQ_RAW, seq, seq_off, 4);
+	pk_uint(p, F_TCP_ACK_RAW, ack, seq_off + 4, 4);
 	pk_uint(p, F_TCP_HDR_LEN, hlen, hoff, 1);
 	tcp_flag_fields(p, flags, hoff);
 	if (hlen < 20) {
+		pk_uint(p, F_TCP_SEQ, seq, seq_off, 4);
+		pk_uint(p, F_TCP_ACK, ack, seq_off + 4, 4);
 		pk_broken(p, "tcp", "Bogus TCP header length (less than 20)");
 		return;
 	}
-	struct sbuf *sb = pk_col(p, "TCP");
-	if (sb) {
-		sb_u64(sb, sport);
-		sb_puts(sb, " \xe2\x86\x92 "); /* → as tshark prints it */
-		sb_u64(sb, dport);
-		sb_putc(sb, ' ');
-		info_flags(sb, flags);
-		sb_puts(sb, " Seq=");
-		sb_u64(sb, seq);
-		if (flags & 0x010) {
-			sb_puts(sb, " Ack=");
-			sb_u64(sb, ack);
-		}
-		sb_puts(sb, " Win=");
-		sb_u64(sb, win);
-		if (flags & 0x020) {
-			sb_puts(sb, " Urg=");
-			sb_u64(sb, urg);
-		}
-	}
+	struct tcp_segment s = { .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
+				 .window = win, .wscale = -1, .hdr_off = hdr_off, .window_scaled = -1 };
+	char opts_buf[160];
+	struct sbuf opts_text;
+	sb_init_fixed(&opts_text, opts_buf, sizeof opts_buf - 1);
 	struct cur opts = cur_sub(c, hlen - 20);
 	bool opts_cut = opts.err;
-	size_t plen = cur_left(c);
-	pk_uint(p, F_TCP_LEN, plen, cur_off(c), 0);
-	pk_uint(p, F_TCP_NXTSEQ, (uint32_t)(seq + plen + ((flags & 2) ? 1 : 0) + ((flags & 1) ? 1 : 0)), 0, 0);
-	if (sb) {
-		sb_puts(sb, " Len=");
-		sb_u64(sb, plen);
-	}
 	if (hlen > 20) {
 		pk_bytes(p, F_TCP_OPTIONS, opts.pos, (uint32_t)cur_left(&opts), cur_off(&opts));
-		tcp_options(p, &opts, sb);
+		tcp_options(p, &opts, &opts_text, &s.wscale);
 	}
+	/* The segment's length is what IP says it carries: a snapshot length may have cut the
+	 * captured bytes short, but sequence numbers count the real ones. */
+	uint32_t captured = (uint32_t)cur_left(c);
+	uint32_t payload_start = hdr_off + (uint32_t)hlen;
+	s.len = captured;
+	if (p->nest == 0 && p->ip_end) s.len = p->ip_end > payload_start ? p->ip_end - payload_start : 0;
+	s.payload = c->pos;
+	s.payload_off = cur_off(c);
+	if (p->tracker && p->l3_src.type != AT_NONE) {
+		s.family = p->l3_src.type == AT_IPV6 ? 6 : 4;
+		s.src = p->l3_src.a;
+		s.dst = p->l3_dst.a;
+		s.quoted = p->nest > 0;
+		p->tracker->tcp(p->tracker->ctx, p, &s);
+	}
+	if (p->nest == 0) pk_uint(p, F_TCP_LEN, s.len, s.payload_off, 0); /* as tshark: not for a quoted header */
+	pk_uint(p, F_TCP_SEQ, s.relative ? s.rel_seq : seq, seq_off, 4);
+	if (s.len || (flags & 3)) {
+		uint32_t next = (s.relative ? s.rel_seq : seq) + s.len + ((flags & 2) ? 1 : 0) + ((flags & 1) ? 1 : 0);
+		pk_uint(p, F_TCP_NXTSEQ, next, 0, 0);
+	}
+	pk_uint(p, F_TCP_ACK, s.relative ? s.rel_ack : ack, seq_off + 4, 4);
+	if (s.window_scaled >= 0) pk_uint(p, F_TCP_WINDOW_SIZE, (uint64_t)s.window_scaled, hoff + 2, 2);
+	struct sbuf *sb = pk_col(p, "TCP");
+	if (sb) tcp_info(sb, &s, urg, opts_buf, opts_text.len);
 	if (opts_cut) {
 		pk_broken(p, "tcp", "TCP header length exceeds packet");
 		return;
 	}
 	pk_proto_end(p, slot, c);
-	if (plen) pk_bytes(p, F_TCP_PAYLOAD, c->pos, (uint32_t)plen, cur_off(c));
-	cur_skip(c, plen);
+	if (captured) pk_bytes(p, F_TCP_PAYLOAD, c->pos, captured, cur_off(c));
+	cur_skip(c, captured);
 }

@@ -31,5 +31,11 @@ void dissect_udp(struct packet *p, struct cur *c)
 	if (payload.err) pk_broken(p, "udp", "Bogus UDP length (exceeds IP payload length)");
 	size_t n = cur_left(&payload);
 	if (n) pk_bytes(p, F_UDP_PAYLOAD, payload.pos, (uint32_t)n, cur_off(&payload));
+	if (p->tracker && p->l3_src.type != AT_NONE) {
+		struct udp_datagram d = { .quoted = p->nest > 0, .family = p->l3_src.type == AT_IPV6 ? 6 : 4,
+					  .src = p->l3_src.a, .dst = p->l3_dst.a, .sport = sport, .dport = dport,
+					  .len = (uint32_t)n, .payload = payload.pos };
+		p->tracker->udp(p->tracker->ctx, p, &d);
+	}
 	if (n) dissect_udpport(p, sport, dport, &payload);
 }

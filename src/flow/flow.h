@@ -1,0 +1,166 @@
+/* flow/flow.h — the flow module: bidirectional conversations and the state that turns
+ * single packets into them.
+ *
+ * The flow table keys TCP, UDP and other IP traffic by its 5-tuple in canonical order,
+ * numbers TCP and UDP conversations as Wireshark's tcp.stream and udp.stream do, keeps
+ * per-direction counters and TCP analysis state, and evicts idle, closed and (at its hard
+ * cap) least recently used flows, handing each evicted flow to a callback first. The
+ * tracker (flow_tracker) plugs the table into decoding through dissect's `struct tracker`.
+ */
+#ifndef PKTSCOPE_FLOW_FLOW_H
+#define PKTSCOPE_FLOW_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect/dissect.h"
+#include "util/hash.h"
+
+/* Unacknowledged segments remembered per direction for RTT samples. The list grows with
+ * the data in flight, up to this cap; past it the oldest are forgotten (only RTT samples
+ * are lost). */
+#define FLOW_MAX_UNACKED 4096
+
+struct flow_key {
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;  /* IP protocol */
+	uint16_t port[2];
+	uint8_t addr[2][16];
+};
+
+struct tcp_unacked {
+	uint32_t seq, nextseq;
+	uint64_t frame;
+	int64_t time_ns;
+	bool retransmitted; /* Karn's rule: no SRTT sample from it */
+};
+
+struct tcp_side {
+	bool base_set, nextseq_set, lastack_set, syn_seen, fin_seen;
+	bool bif_off;               /* bytes in flight unknown: a segment was lost, no ACK since */
+	int8_t wscale_opt;          /* shift from this side's SYN, -1 when it had none */
+	uint32_t base_seq;
+	uint32_t nextseq;           /* highest seq + len seen */
+	uint64_t nextseq_frame;
+	int64_t nextseq_time;
+	uint32_t maxseqtobeacked;
+	uint32_t lastack;
+	int64_t lastack_time;
+	uint64_t lastnondupack;
+	int32_t dupacknum;          /* -1: an ACKed-unseen was reported while this side stalled */
+	uint32_t window;            /* last window, scaled when the scale is known */
+	bool window_set;
+	uint32_t last_flags;        /* analysis flags of this side's previous segment */
+	struct tcp_unacked *unacked; /* owned; freed with the flow */
+	uint32_t nunacked, cap_unacked;
+};
+
+struct flow_side {
+	uint64_t packets, bytes;
+};
+
+#define FLOW_NO_TIME INT64_MIN
+
+struct flow {
+	struct flow_key key;
+	struct flow *hnext;                 /* hash chain */
+	struct flow *lru_prev, *lru_next;   /* least recently used first */
+	uint64_t serial;                    /* creation order, from 0 */
+	int64_t stream;                     /* tcp.stream / udp.stream, -1 for other protocols */
+	int64_t first_ns, last_ns;
+	uint64_t first_frame;
+	struct flow_side side[2];           /* [i]: sent by key endpoint i */
+	/* TCP: allocated for TCP flows only (UDP and other flows do not pay for it) */
+	struct tcp_side *tcp;
+	bool rst_seen;
+	int64_t syn_ns, synack_ns;          /* handshake times, FLOW_NO_TIME when not seen */
+	int64_t initial_rtt_ns;             /* SYN to the ACK that completes the handshake, -1 */
+	int64_t srtt_ns;                    /* smoothed RTT (RFC 6298), -1 before a sample */
+};
+
+struct flow_limits {
+	size_t max_flows;          /* hard cap; the least recently used flow goes first */
+	int64_t idle_ns;           /* flows idle this long (capture time) are evicted */
+	int64_t closed_linger_ns;  /* closed TCP flows are kept this long for late segments */
+};
+
+/* Defaults: 262144 flows (≈ 110 MB at most), 10 minutes idle, 2 minutes after closing. */
+void flow_limits_default(struct flow_limits *l);
+
+struct flow_table;
+typedef void (*flow_evict_fn)(void *ctx, const struct flow *f);
+
+struct flow_table *flow_table_new(const struct flow_limits *limits, flow_evict_fn on_evict, void *ctx);
+/* Evicts (reporting) every flow still in the table, then frees it. */
+void flow_table_free(struct flow_table *t);
+
+/* Builds the canonical key for a packet between (a, aport) and (b, bport); *dir is 0 when
+ * a is the key's endpoint 0, else 1. */
+void flow_key_make(struct flow_key *k, uint8_t family, uint8_t proto, const uint8_t *a, uint16_t aport,
+		   const uint8_t *b, uint16_t bport, int *dir);
+/* Finds the flow, or creates it (evicting to stay under the cap). *created says which. */
+struct flow *flow_lookup_or_insert(struct flow_table *t, const struct flow_key *k, int64_t now_ns, bool *created);
+/* Removes a flow now (reporting it), e.g. when its 5-tuple is reused for a new stream. */
+void flow_evict(struct flow_table *t, struct flow *f);
+/* Evicts flows idle or closed for longer than the limits allow, as of now_ns. */
+void flow_expire(struct flow_table *t, int64_t now_ns);
+
+struct flow_stats {
+	uint64_t flows_created, flows_evicted_idle, flows_evicted_closed, flows_evicted_cap;
+	size_t flows_now, buckets;
+};
+void flow_table_stats(const struct flow_table *t, struct flow_stats *out);
+
+/* The next stream number for a new conversation of this protocol (tcp.stream, udp.stream). */
+int64_t flow_next_stream(struct flow_table *t, uint8_t proto);
+/* The stream number an evicted flow with this key had, or -1. Evicted flows leave only
+ * (key hash, stream) behind, in a bounded map (FLOW_RETIRED_MAX entries, 16 bytes each),
+ * so a 5-tuple that comes back keeps its number as tshark's does. */
+int64_t flow_retired_stream(struct flow_table *t, const struct flow_key *k);
+
+#define FLOW_RETIRED_MAX (1u << 22)
+
+/* ---- the tracker: flow state for decoding (flow/tracker.c) ---- */
+
+struct flow_tracker;
+struct flow_tracker *flow_tracker_new(const struct flow_limits *limits, flow_evict_fn on_evict, void *ctx);
+void flow_tracker_free(struct flow_tracker *tr);
+/* The dissect-side interface to set as packet->tracker. */
+const struct tracker *flow_tracker_iface(struct flow_tracker *tr);
+struct flow_table *flow_tracker_table(struct flow_tracker *tr);
+
+/* ---- TCP analysis (flow/tcp_analysis.c) ---- */
+
+enum tcp_analysis_flag {
+	TA_RETRANSMISSION = 1u << 0,
+	TA_FAST_RETRANSMISSION = 1u << 1,
+	TA_SPURIOUS_RETRANSMISSION = 1u << 2,
+	TA_OUT_OF_ORDER = 1u << 3,
+	TA_LOST_SEGMENT = 1u << 4,
+	TA_ACK_LOST_SEGMENT = 1u << 5,
+	TA_DUPLICATE_ACK = 1u << 6,
+	TA_ZERO_WINDOW = 1u << 7,
+	TA_ZERO_WINDOW_PROBE = 1u << 8,
+	TA_WINDOW_FULL = 1u << 9,
+	TA_WINDOW_UPDATE = 1u << 10,
+	TA_KEEP_ALIVE = 1u << 11,
+	TA_KEEP_ALIVE_ACK = 1u << 12,
+	TA_REUSED_PORTS = 1u << 13,
+};
+
+struct tcp_analysis {
+	uint32_t flags;
+	int32_t dupack_num;
+	uint64_t dupack_frame;
+	uint64_t acks_frame;     /* 0: none */
+	bool in_flight_known;    /* a data segment whose bytes in flight are known */
+	int64_t ack_rtt_ns;
+};
+
+/* Runs Wireshark's sequence analysis for one segment sent by side `dir` of flow f.
+ * `window` is the segment's window already scaled (or raw when the scale is unknown). */
+void tcp_analyze(struct flow *f, int dir, const struct tcp_segment *s, uint32_t window, uint64_t frame,
+		 int64_t now_ns, struct tcp_analysis *out);
+
+#endif

@@ -1,0 +1,223 @@
+/* flow/tracker.c — flow state for decoding: implements dissect's `struct tracker`. For
+ * each TCP segment and UDP datagram it finds the flow, numbers streams as Wireshark does,
+ * turns sequence numbers relative, scales windows, runs the TCP analysis and records the
+ * resulting fields into the packet. */
+#include "flow/flow.h"
+#include "util/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SYN 0x002
+#define RST 0x004
+#define FIN 0x001
+#define ACKF 0x010
+
+struct flow_tracker {
+	struct flow_table *table;
+	struct tracker iface;
+};
+
+static int64_t packet_ns(const struct packet *p)
+{
+	return p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
+}
+
+static void put_reltime(struct packet *p, enum field_id id, int64_t ns)
+{
+	struct fval *f = pk_add(p, id, 0, 0);
+	if (!f) return;
+	f->pad = ns < 0;
+	if (ns < 0) ns = -ns;
+	f->v.t.sec = ns / 1000000000;
+	f->v.t.nsec = (uint32_t)(ns % 1000000000);
+}
+
+/* The window scale for segments sent by side dir: the shift when both SYNs offered one,
+ * -2 when the handshake was seen without it (no scaling), -1 when it is unknown. */
+static int scale_factor(const struct flow *f, int dir)
+{
+	const struct tcp_side *a = &f->tcp[dir], *b = &f->tcp[!dir];
+	if (!a->syn_seen || !b->syn_seen) return -1;
+	if (a->wscale_opt < 0 || b->wscale_opt < 0) return -2;
+	return a->wscale_opt;
+}
+
+static const struct { uint32_t flag; enum field_id id; const char *note; } analysis_fields[] = {
+	{ TA_REUSED_PORTS, F__COUNT, "[TCP Port numbers reused] " },
+	{ TA_LOST_SEGMENT, F_TCP_ANALYSIS_LOST_SEGMENT, "[TCP Previous segment not captured] " },
+	{ TA_ACK_LOST_SEGMENT, F_TCP_ANALYSIS_ACK_LOST_SEGMENT, "[TCP ACKed unseen segment] " },
+	{ TA_KEEP_ALIVE, F_TCP_ANALYSIS_KEEP_ALIVE, "[TCP Keep-Alive] " },
+	{ TA_WINDOW_UPDATE, F_TCP_ANALYSIS_WINDOW_UPDATE, "[TCP Window Update] " },
+	{ TA_WINDOW_FULL, F_TCP_ANALYSIS_WINDOW_FULL, "[TCP Window Full] " },
+	{ TA_KEEP_ALIVE_ACK, F_TCP_ANALYSIS_KEEP_ALIVE_ACK, "[TCP Keep-Alive ACK] " },
+	{ TA_DUPLICATE_ACK, F_TCP_ANALYSIS_DUPLICATE_ACK, NULL }, /* "[TCP Dup ACK n#k] " */
+	{ TA_ZERO_WINDOW_PROBE, F_TCP_ANALYSIS_ZERO_WINDOW_PROBE, "[TCP ZeroWindowProbe] " },
+	{ TA_ZERO_WINDOW, F_TCP_ANALYSIS_ZERO_WINDOW, "[TCP ZeroWindow] " },
+	{ TA_SPURIOUS_RETRANSMISSION, F_TCP_ANALYSIS_SPURIOUS_RETRANSMISSION, "[TCP Spurious Retransmission] " },
+	{ TA_FAST_RETRANSMISSION, F_TCP_ANALYSIS_FAST_RETRANSMISSION, "[TCP Fast Retransmission] " },
+	{ TA_RETRANSMISSION, F_TCP_ANALYSIS_RETRANSMISSION, NULL }, /* implied by fast */
+	{ TA_OUT_OF_ORDER, F_TCP_ANALYSIS_OUT_OF_ORDER, "[TCP Out-Of-Order] " },
+};
+
+static void record_analysis(struct packet *p, struct tcp_segment *s, const struct tcp_analysis *a,
+			    const struct flow *f)
+{
+	struct sbuf note;
+	sb_init_fixed(&note, s->note, sizeof s->note - 1);
+	/* Wireshark keeps an analysis record for a segment that carries data, acknowledges one
+	 * or has a flag; only those show the analysis fields, iRTT included. */
+	bool any = a->flags || a->acks_frame || a->in_flight_known;
+	if (!any) {
+		sb_cstr(&note);
+		return;
+	}
+	pk_add(p, F_TCP_ANALYSIS, s->hdr_off, 0);
+	if (a->acks_frame) {
+		pk_uint(p, F_TCP_ANALYSIS_ACKS_FRAME, a->acks_frame, 0, 0);
+		put_reltime(p, F_TCP_ANALYSIS_ACK_RTT, a->ack_rtt_ns);
+	}
+	if (f->initial_rtt_ns >= 0) put_reltime(p, F_TCP_ANALYSIS_INITIAL_RTT, f->initial_rtt_ns);
+	if (a->flags & ~(uint32_t)TA_REUSED_PORTS) pk_add(p, F_TCP_ANALYSIS_FLAGS, s->hdr_off, 0);
+	for (size_t i = 0; i < sizeof analysis_fields / sizeof analysis_fields[0]; i++) {
+		if (!(a->flags & analysis_fields[i].flag)) continue;
+		if (analysis_fields[i].id != F__COUNT) pk_add(p, analysis_fields[i].id, s->hdr_off, 0);
+		if (analysis_fields[i].flag == TA_DUPLICATE_ACK) {
+			pk_uint(p, F_TCP_ANALYSIS_DUPLICATE_ACK_NUM, (uint64_t)a->dupack_num, 0, 0);
+			pk_uint(p, F_TCP_ANALYSIS_DUPLICATE_ACK_FRAME, a->dupack_frame, 0, 0);
+			char tmp[48];
+			snprintf(tmp, sizeof tmp, "[TCP Dup ACK %llu#%d] ", (unsigned long long)a->dupack_frame, a->dupack_num);
+			sb_puts(&note, tmp);
+		} else if (analysis_fields[i].note && !(analysis_fields[i].flag == TA_RETRANSMISSION)) {
+			sb_puts(&note, analysis_fields[i].note);
+		}
+	}
+	if ((a->flags & TA_RETRANSMISSION) && !(a->flags & (TA_FAST_RETRANSMISSION | TA_SPURIOUS_RETRANSMISSION)))
+		sb_puts(&note, "[TCP Retransmission] ");
+	sb_cstr(&note);
+}
+
+/* A new flow's stream number: the one its 5-tuple had before eviction, unless this is a
+ * connection-opening SYN (a new conversation), else the next one. */
+static int64_t stream_for_new(struct flow_table *t, const struct flow_key *k, uint8_t proto, bool opening_syn)
+{
+	int64_t old = opening_syn ? -1 : flow_retired_stream(t, k);
+	return old >= 0 ? old : flow_next_stream(t, proto);
+}
+
+static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
+{
+	struct flow_tracker *tr = ctx;
+	int64_t now = packet_ns(p);
+	flow_expire(tr->table, now);
+	struct flow_key k;
+	int dir;
+	flow_key_make(&k, s->family, 6, s->src, s->sport, s->dst, s->dport, &dir);
+	bool created;
+	if (s->quoted) { /* an ICMP error's copy: it names the stream, nothing more */
+		struct flow *q = flow_lookup_or_insert(tr->table, &k, now, &created);
+		if (created) q->stream = stream_for_new(tr->table, &k, 6, false);
+		pk_uint(p, F_TCP_STREAM, (uint64_t)q->stream, 0, 0);
+		return;
+	}
+	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
+	uint32_t reuse = 0;
+	/* A SYN whose sequence number is not the one this side started with opens a new
+	 * conversation on the same ports (Wireshark's rule; a retransmitted SYN does not). */
+	if (!created && (s->flags & (SYN | ACKF)) == SYN && f->tcp[dir].base_set && s->seq != f->tcp[dir].base_seq) {
+		flow_evict(tr->table, f);
+		f = flow_lookup_or_insert(tr->table, &k, now, &created);
+		reuse = TA_REUSED_PORTS;
+	}
+	if (!f->tcp) f->tcp = xcalloc(2, sizeof *f->tcp);
+	if (created) {
+		f->stream = reuse ? flow_next_stream(tr->table, 6)
+				  : stream_for_new(tr->table, &k, 6, (s->flags & (SYN | ACKF)) == SYN);
+		f->first_frame = p->meta.number;
+	}
+	f->side[dir].packets++;
+	f->side[dir].bytes += p->meta.wirelen;
+
+	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
+	/* Relative numbers start at this side's SYN; every SYN restarts them (a second
+	 * SYN-ACK with another ISN is numbered from 0 too, as tshark does). */
+	if (!fwd->base_set || (s->flags & SYN)) {
+		fwd->base_seq = (s->flags & SYN) ? s->seq : s->seq - 1;
+		fwd->base_set = true;
+	}
+	/* The other side's base from the first ACK we see, unless its SYN already gave it. */
+	if ((s->flags & ACKF) && !rev->base_set) {
+		rev->base_seq = s->ack - 1;
+		rev->base_set = true;
+	}
+	if (s->flags & SYN) {
+		fwd->syn_seen = true;
+		fwd->wscale_opt = s->wscale;
+		if (!(s->flags & ACKF)) f->syn_ns = now;
+		else f->synack_ns = now;
+	} else if ((s->flags & ACKF) && f->initial_rtt_ns < 0 && f->syn_ns != FLOW_NO_TIME &&
+		   f->synack_ns != FLOW_NO_TIME && !rev->fin_seen) {
+		f->initial_rtt_ns = now - f->syn_ns; /* the ACK that completes the handshake */
+	}
+
+	int factor = scale_factor(f, dir);
+	uint32_t window = s->window;
+	if (!(s->flags & SYN) && factor >= 0) window = (uint32_t)s->window << factor;
+	s->window_scaled = window;
+	pk_uint(p, F_TCP_STREAM, (uint64_t)f->stream, 0, 0);
+	struct fval *sf = pk_add(p, F_TCP_WINDOW_SIZE_SCALEFACTOR, 0, 0);
+	if (sf) sf->v.i = (s->flags & SYN) ? -1 : factor >= 0 ? 1 << factor : factor;
+
+	struct tcp_analysis a;
+	tcp_analyze(f, dir, s, window, p->meta.number, now, &a);
+	a.flags |= reuse;
+	if (s->flags & FIN) fwd->fin_seen = true;
+	if (s->flags & RST) f->rst_seen = true;
+
+	s->relative = true;
+	s->rel_seq = s->seq - fwd->base_seq;
+	s->rel_ack = (s->flags & ACKF) ? s->ack - rev->base_seq : s->ack; /* no ACK flag: raw, as tshark */
+	record_analysis(p, s, &a, f);
+}
+
+static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
+{
+	struct flow_tracker *tr = ctx;
+	int64_t now = packet_ns(p);
+	flow_expire(tr->table, now);
+	struct flow_key k;
+	int dir;
+	flow_key_make(&k, d->family, 17, d->src, d->sport, d->dst, d->dport, &dir);
+	bool created;
+	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
+	if (created) {
+		f->stream = stream_for_new(tr->table, &k, 17, false);
+		f->first_frame = p->meta.number;
+	}
+	if (d->quoted) {
+		pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
+		return;
+	}
+	f->side[dir].packets++;
+	f->side[dir].bytes += p->meta.wirelen;
+	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
+}
+
+struct flow_tracker *flow_tracker_new(const struct flow_limits *limits, flow_evict_fn on_evict, void *ctx)
+{
+	struct flow_tracker *tr = xcalloc(1, sizeof *tr);
+	tr->table = flow_table_new(limits, on_evict, ctx);
+	tr->iface = (struct tracker){ track_tcp, track_udp, tr };
+	return tr;
+}
+
+void flow_tracker_free(struct flow_tracker *tr)
+{
+	if (!tr) return;
+	flow_table_free(tr->table);
+	free(tr);
+}
+
+const struct tracker *flow_tracker_iface(struct flow_tracker *tr) { return &tr->iface; }
+struct flow_table *flow_tracker_table(struct flow_tracker *tr) { return tr->table; }
