@@ -62,6 +62,7 @@ static const struct dispatch_entry ipprotos[] = {
 	{ 51, dissect_ah },
 	{ 58, dissect_icmpv6 },
 	{ 60, dissect_ipv6_dstopts },
+	{ 132, dissect_sctp },
 	{ 137, dissect_mpls },
 };
 
@@ -143,6 +144,12 @@ void dissect_ethertype(struct packet *p, uint16_t ethertype, struct cur *c)
 
 void dissect_ipproto(struct packet *p, uint8_t proto, struct cur *c)
 {
+	switch (proto) {
+	case 0: case 1: case 6: case 17: case 43: case 44: case 58: case 60: case 132:
+		break; /* tracked by their own decoders, or extension headers */
+	default:
+		pk_track_other(p, proto, 0, 0);
+	}
 	dissect_fn fn = lookup(ipprotos, NELEM(ipprotos), proto);
 	run(p, fn, c);
 }

@@ -153,9 +153,18 @@ struct udp_datagram {
 	const uint8_t *payload;
 };
 
+/* Any other IP protocol (ICMP and ICMPv6 with their type and code as "ports", else 0). */
+struct ip_datagram {
+	uint8_t family;
+	const uint8_t *src, *dst;
+	uint8_t proto;
+	uint16_t sport, dport;
+};
+
 struct tracker {
 	void (*tcp)(void *ctx, struct packet *p, struct tcp_segment *s);
 	void (*udp)(void *ctx, struct packet *p, struct udp_datagram *d);
+	void (*other)(void *ctx, struct packet *p, struct ip_datagram *d);
 	void *ctx;
 };
 
@@ -251,6 +260,9 @@ void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst);
  * which case the caller writes nothing. */
 struct sbuf *pk_col(struct packet *p, const char *proto);
 
+/* Hands a non-TCP/UDP datagram to the tracker (not for quoted packets). */
+void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dport);
+
 /* Finds the first recorded value of a field, or NULL. */
 const struct fval *pk_find(const struct packet *p, enum field_id id);
 
@@ -311,6 +323,7 @@ void dissect_ah(struct packet *p, struct cur *c);
 void dissect_esp(struct packet *p, struct cur *c);
 void dissect_tcp(struct packet *p, struct cur *c);
 void dissect_udp(struct packet *p, struct cur *c);
+void dissect_sctp(struct packet *p, struct cur *c);
 void dissect_icmp(struct packet *p, struct cur *c);
 void dissect_icmpv6(struct packet *p, struct cur *c);
 /* The invoking packet inside an ICMP/ICMPv6 error, decoded one level down (nest + 1). */

@@ -34,6 +34,7 @@ void dissect_icmp(struct packet *p, struct cur *c)
 		pk_broken(p, "icmp", "ICMP header cut short");
 		return;
 	}
+	pk_track_other(p, 1, type, code);
 	struct sbuf *sb = pk_col(p, "ICMP");
 	const char *tname = vn_name(vn_icmp_type, type, "Unknown ICMP type");
 	switch (type) {

@@ -119,6 +119,7 @@ void dissect_icmpv6(struct packet *p, struct cur *c)
 		pk_broken(p, "icmpv6", "ICMPv6 header cut short");
 		return;
 	}
+	pk_track_other(p, 58, type, code);
 	struct sbuf *sb = pk_col(p, "ICMPv6");
 	if (sb) sb_puts(sb, vn_name(vn_icmpv6_type, type, "Unknown ICMPv6 type"));
 	const uint8_t *mac = NULL;

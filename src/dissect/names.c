@@ -224,3 +224,11 @@ const struct val_name vn_ppp_protocol[] = {
 	{ 0xc023, "Password Authentication Protocol" }, { 0xc223, "Challenge Handshake Authentication Protocol" },
 	{ 0, NULL }
 };
+
+/* RFC 9260 §3.2 chunk types. */
+const struct val_name vn_sctp_chunk[] = {
+	{ 0, "DATA" }, { 1, "INIT" }, { 2, "INIT_ACK" }, { 3, "SACK" }, { 4, "HEARTBEAT" },
+	{ 5, "HEARTBEAT_ACK" }, { 6, "ABORT" }, { 7, "SHUTDOWN" }, { 8, "SHUTDOWN_ACK" }, { 9, "ERROR" },
+	{ 10, "COOKIE_ECHO" }, { 11, "COOKIE_ACK" }, { 14, "SHUTDOWN_COMPLETE" }, { 64, "I_DATA" },
+	{ 128, "ASCONF_ACK" }, { 130, "RE_CONFIG" }, { 192, "FORWARD_TSN" }, { 193, "ASCONF" }, { 0, NULL }
+};

@@ -196,6 +196,13 @@ struct sbuf *pk_col(struct packet *p, const char *proto)
 	return &p->info;
 }
 
+void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dport)
+{
+	if (!p->tracker || p->nest || p->l3_src.type == AT_NONE) return;
+	struct ip_datagram d = { p->l3_src.type == AT_IPV6 ? 6 : 4, p->l3_src.a, p->l3_dst.a, proto, sport, dport };
+	p->tracker->other(p->tracker->ctx, p, &d);
+}
+
 const struct fval *pk_find(const struct packet *p, enum field_id id)
 {
 	for (uint16_t i = 0; i < p->nfields; i++)

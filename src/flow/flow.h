@@ -61,6 +61,7 @@ struct flow_side {
 };
 
 #define FLOW_NO_TIME INT64_MIN
+#define COMMUNITY_ID_LEN 31 /* "1:" + 28 base64 characters + NUL */
 
 struct flow {
 	struct flow_key key;
@@ -77,6 +78,7 @@ struct flow {
 	int64_t syn_ns, synack_ns;          /* handshake times, FLOW_NO_TIME when not seen */
 	int64_t initial_rtt_ns;             /* SYN to the ACK that completes the handshake, -1 */
 	int64_t srtt_ns;                    /* smoothed RTT (RFC 6298), -1 before a sample */
+	char community_id[COMMUNITY_ID_LEN];
 };
 
 struct flow_limits {
@@ -120,6 +122,13 @@ int64_t flow_next_stream(struct flow_table *t, uint8_t proto);
 int64_t flow_retired_stream(struct flow_table *t, const struct flow_key *k);
 
 #define FLOW_RETIRED_MAX (1u << 22)
+
+/* ---- Community ID v1 (flow/community_id.c) ---- */
+
+/* The Community ID of a flow from saddr:sport to daddr:dport (either direction gives the
+ * same ID); for ICMP/ICMPv6 sport is the type and dport the code. */
+void community_id_v1(char out[COMMUNITY_ID_LEN], uint16_t seed, uint8_t family, const uint8_t *saddr,
+		     const uint8_t *daddr, uint8_t proto, uint16_t sport, uint16_t dport);
 
 /* ---- the tracker: flow state for decoding (flow/tracker.c) ---- */
 

@@ -98,6 +98,16 @@ static void record_analysis(struct packet *p, struct tcp_segment *s, const struc
 	sb_cstr(&note);
 }
 
+static void set_community_id(struct flow *f, const struct flow_key *k)
+{
+	community_id_v1(f->community_id, 0, k->family, k->addr[0], k->addr[1], k->proto, k->port[0], k->port[1]);
+}
+
+static void put_community_id(struct packet *p, const struct flow *f)
+{
+	pk_string(p, F_COMMUNITY_ID, f->community_id, COMMUNITY_ID_LEN - 1, 0, 0);
+}
+
 /* A new flow's stream number: the one its 5-tuple had before eviction, unless this is a
  * connection-opening SYN (a new conversation), else the next one. */
 static int64_t stream_for_new(struct flow_table *t, const struct flow_key *k, uint8_t proto, bool opening_syn)
@@ -135,9 +145,11 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 		f->stream = reuse ? flow_next_stream(tr->table, 6)
 				  : stream_for_new(tr->table, &k, 6, (s->flags & (SYN | ACKF)) == SYN);
 		f->first_frame = p->meta.number;
+		set_community_id(f, &k);
 	}
 	f->side[dir].packets++;
 	f->side[dir].bytes += p->meta.wirelen;
+	put_community_id(p, f);
 
 	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
 	/* Relative numbers start at this side's SYN; every SYN restarts them (a second
@@ -181,6 +193,28 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	record_analysis(p, s, &a, f);
 }
 
+static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
+{
+	struct flow_tracker *tr = ctx;
+	int64_t now = packet_ns(p);
+	flow_expire(tr->table, now);
+	uint16_t sport = d->sport, dport = d->dport;
+	/* The Community ID is per message kind for ICMP (echo and its reply share one), so it
+	 * is computed per packet here; ICMP is rare enough for that to cost nothing. */
+	char cid[COMMUNITY_ID_LEN];
+	community_id_v1(cid, 0, d->family, d->src, d->dst, d->proto, sport, dport);
+	if (d->proto == 1 || d->proto == 58) sport = dport = 0; /* one flow per address pair */
+	struct flow_key k;
+	int dir;
+	flow_key_make(&k, d->family, d->proto, d->src, sport, d->dst, dport, &dir);
+	bool created;
+	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
+	if (created) f->first_frame = p->meta.number;
+	f->side[dir].packets++;
+	f->side[dir].bytes += p->meta.wirelen;
+	pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
+}
+
 static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 {
 	struct flow_tracker *tr = ctx;
@@ -194,6 +228,7 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	if (created) {
 		f->stream = stream_for_new(tr->table, &k, 17, false);
 		f->first_frame = p->meta.number;
+		set_community_id(f, &k);
 	}
 	if (d->quoted) {
 		pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
@@ -202,13 +237,14 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	f->side[dir].packets++;
 	f->side[dir].bytes += p->meta.wirelen;
 	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
+	put_community_id(p, f);
 }
 
 struct flow_tracker *flow_tracker_new(const struct flow_limits *limits, flow_evict_fn on_evict, void *ctx)
 {
 	struct flow_tracker *tr = xcalloc(1, sizeof *tr);
 	tr->table = flow_table_new(limits, on_evict, ctx);
-	tr->iface = (struct tracker){ track_tcp, track_udp, tr };
+	tr->iface = (struct tracker){ track_tcp, track_udp, track_other, tr };
 	return tr;
 }
 

@@ -224,6 +224,42 @@ static void test_sequence_wraparound(void **state)
 	flow_tracker_free(c.tr);
 }
 
+/* The specification's published values (seeds 0 and 1), in both directions. */
+static void test_community_id_vectors(void **state)
+{
+	(void)state;
+	static const uint8_t a[4] = { 1, 2, 3, 4 }, b[4] = { 5, 6, 7, 8 };
+	static const uint8_t v6a[16] = { 0xfe, 0x80, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d };
+	static const uint8_t v6b[16] = { 0xfe, 0x80, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d };
+	static const struct {
+		uint16_t seed;
+		uint8_t family, proto;
+		uint16_t sport, dport;
+		const char *want;
+	} v[] = {
+		{ 0, 4, 6, 1122, 3344, "1:wCb3OG7yAFWelaUydu0D+125CLM=" },
+		{ 0, 4, 17, 1122, 3344, "1:0Mu9InQx6z4ZiCZM/7HXi2WMhOg=" },
+		{ 0, 4, 1, 8, 0, "1:crodRHL2FEsHjbv3UkRrfbs4bZ0=" },
+		{ 0, 4, 46, 0, 0, "1:ikv3kmf89luf73WPz1jOs49S768=" },
+		{ 0, 6, 58, 128, 0, "1:0bf7hyMJUwt3fMED7z8LIfRpBeo=" },
+		{ 1, 4, 6, 1122, 3344, "1:HhA1B+6CoLbiKPEs5nhNYN4XWfk=" },
+		{ 1, 4, 17, 1122, 3344, "1:OShq+iKDAMVouh/4bMxB9Sz4amw=" },
+		{ 1, 4, 1, 8, 0, "1:9pr4ZGTICiuZoIh90RRYE2RyXpU=" },
+	};
+	char out[COMMUNITY_ID_LEN];
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+		const uint8_t *s = v[i].family == 6 ? v6a : a, *d = v[i].family == 6 ? v6b : b;
+		community_id_v1(out, v[i].seed, v[i].family, s, d, v[i].proto, v[i].sport, v[i].dport);
+		assert_string_equal(out, v[i].want);
+		/* the other direction: ports swapped, or the ICMP reply type */
+		uint16_t rs = v[i].dport, rd = v[i].sport;
+		if (v[i].proto == 1) { rs = 0; rd = 0; }
+		if (v[i].proto == 58) { rs = 129; rd = 0; }
+		community_id_v1(out, v[i].seed, v[i].family, d, s, v[i].proto, rs, rd);
+		assert_string_equal(out, v[i].want);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -234,6 +270,7 @@ int main(void)
 		cmocka_unit_test(test_retransmission_dupack_reorder),
 		cmocka_unit_test(test_keepalive_is_not_a_retransmission),
 		cmocka_unit_test(test_sequence_wraparound),
+		cmocka_unit_test(test_community_id_vectors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
