@@ -20,7 +20,7 @@
 #define OUT_BUF_SIZE (1u << 20)
 #define MAX_FIELD_COLUMNS 256
 
-enum out_mode { MODE_TEXT, MODE_JSON, MODE_FIELDS };
+enum out_mode { MODE_TEXT, MODE_JSON, MODE_FIELDS, MODE_FOLLOW };
 
 struct read_opts {
 	const char *path;
@@ -29,6 +29,7 @@ struct read_opts {
 	int fields[MAX_FIELD_COLUMNS];
 	int nfields;
 	char sep;
+	struct follow follow;
 };
 
 static const char read_usage[] =
@@ -40,6 +41,7 @@ static const char read_usage[] =
 	"  -T fields       print the fields named with -e, tab-separated\n"
 	"  -e FIELD        a field for -T fields (Wireshark names: ip.src, tcp.dstport …)\n"
 	"  -E separator=C  column separator for -T fields (default tab)\n"
+	"  --follow P,M,N  follow stream N: P tcp or udp, M ascii, hex or raw (tshark's -z follow)\n"
 	"  -h, --help      this text\n";
 
 __attribute__((format(printf, 1, 2)))
@@ -69,6 +71,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "follow", required_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -84,6 +87,12 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
 			break;
 		case 'j': o->mode = MODE_JSON; break;
+		case 'F': {
+			char err[160];
+			if (follow_parse(&o->follow, optarg, err, sizeof err) < 0) return usage_error("%s", err);
+			o->mode = MODE_FOLLOW;
+			break;
+		}
 		case 'T':
 			if (strcmp(optarg, "fields")) return usage_error("-T takes 'fields' (for JSON use --json), not '%s'", optarg);
 			fields_mode = true;
@@ -112,6 +121,8 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->mode == MODE_FOLLOW && (fields_mode || o->nfields))
+		return usage_error("%s", "--follow cannot be combined with -T fields");
 	if (fields_mode) {
 		if (o->mode == MODE_JSON) return usage_error("%s", "-T fields and --json cannot be combined");
 		if (!o->nfields) return usage_error("%s", "-T fields needs at least one -e FIELD");
@@ -165,6 +176,7 @@ static int run_read(int argc, char **argv)
 	struct packet *p = xcalloc(1, sizeof *p);
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
 	p->tracker = flow_tracker_iface(tracker);
+	if (o.mode == MODE_FOLLOW) follow_attach(&o.follow, tracker, &out);
 	uint64_t n = 0;
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;
@@ -193,9 +205,20 @@ static int run_read(int argc, char **argv)
 		case MODE_TEXT: out_text_line(&out, p); break;
 		case MODE_JSON: out_json_packet(&out, p); break;
 		case MODE_FIELDS: out_fields_line(&out, p, o.fields, o.nfields, o.sep); break;
+		case MODE_FOLLOW: break; /* the follower writes as the stream's bytes arrive */
 		}
 		if (out.werr) break;
 		if (o.count && n >= o.count) break;
+	}
+	flow_tracker_finish(tracker); /* delivers what reassembly still holds */
+	if (o.mode == MODE_FOLLOW) {
+		follow_finish(&o.follow);
+		if (!o.follow.found && status == EXIT_OK) {
+			sb_flush(&out);
+			cli_error("%s: there is no %s stream %lld", o.path, o.follow.proto == 6 ? "tcp" : "udp",
+				  (long long)o.follow.stream);
+			status = EXIT_INPUT;
+		}
 	}
 	sb_flush(&out);
 	if (out.werr && out.werr != EPIPE) {

@@ -132,7 +132,8 @@ struct tcp_segment {
 	uint16_t flags;
 	uint16_t window;           /* as on the wire */
 	int8_t wscale;             /* window scale option's shift, -1 when absent */
-	uint32_t len;              /* payload bytes */
+	uint32_t len;              /* payload bytes by the IP length */
+	uint32_t captured;         /* of which present in the frame */
 	const uint8_t *payload;
 	uint32_t payload_off;      /* frame offset of the payload */
 	uint32_t hdr_off;          /* frame offset of the TCP header */

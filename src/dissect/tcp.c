@@ -187,6 +187,7 @@ void dissect_tcp(struct packet *p, struct cur *c)
 	s.len = captured;
 	if (p->nest == 0 && p->ip_end) s.len = p->ip_end > payload_start ? p->ip_end - payload_start : 0;
 	s.payload = c->pos;
+	s.captured = captured < s.len ? captured : s.len;
 	s.payload_off = cur_off(c);
 	if (p->tracker && p->l3_src.type != AT_NONE) {
 		s.family = p->l3_src.type == AT_IPV6 ? 6 : 4;

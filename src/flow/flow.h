@@ -79,6 +79,10 @@ struct flow {
 	int64_t initial_rtt_ns;             /* SYN to the ACK that completes the handshake, -1 */
 	int64_t srtt_ns;                    /* smoothed RTT (RFC 6298), -1 before a sample */
 	char community_id[COMMUNITY_ID_LEN];
+	int8_t client_dir;                  /* which key endpoint sent the first packet */
+	struct reasm *reasm;                /* set when a consumer follows this TCP flow */
+	const struct stream_consumer *consumer; /* UDP flows with a consumer */
+	void *consumer_ctx;
 };
 
 struct flow_limits {
@@ -113,6 +117,8 @@ struct flow_stats {
 	size_t flows_now, buckets;
 };
 void flow_table_stats(const struct flow_table *t, struct flow_stats *out);
+/* Evicts (reporting) every flow. */
+void flow_table_evict_all(struct flow_table *t);
 
 /* The next stream number for a new conversation of this protocol (tcp.stream, udp.stream). */
 int64_t flow_next_stream(struct flow_table *t, uint8_t proto);
@@ -130,6 +136,45 @@ int64_t flow_retired_stream(struct flow_table *t, const struct flow_key *k);
 void community_id_v1(char out[COMMUNITY_ID_LEN], uint16_t seed, uint8_t family, const uint8_t *saddr,
 		     const uint8_t *daddr, uint8_t proto, uint16_t sport, uint16_t dport);
 
+/* ---- stream reassembly (flow/reassembly.c) ----
+ *
+ * A consumer registered for a flow receives each direction's bytes in order, once, as
+ * chunks from the frames that carried them, plus gap and close events. Policy for
+ * overlapping data: the first bytes received for a sequence range win; a retransmission
+ * only contributes bytes beyond what was already delivered. Out-of-order segments are
+ * held (copied) until the hole before them fills; if the hole stays open past the caps
+ * below, it is reported as a gap and skipped, so one lost segment cannot stall a stream.
+ * UDP datagrams of a flow with a consumer arrive as one chunk each. */
+#define REASM_MAX_HELD_PER_DIR (1u << 20)   /* 1 MiB of out-of-order data per direction */
+#define REASM_MAX_SEGS_PER_DIR 1024         /* held segments per direction */
+#define REASM_MAX_HELD_TOTAL (64u << 20)    /* 64 MiB held across all streams */
+
+struct stream_consumer {
+	/* n bytes of direction dir (0: the flow's client, the sender of its first packet) */
+	void (*data)(void *cctx, const struct flow *f, int dir, const uint8_t *p, size_t n, uint64_t frame);
+	/* len bytes of direction dir that were never captured and are skipped */
+	void (*gap)(void *cctx, const struct flow *f, int dir, uint64_t len, uint64_t frame);
+	/* the flow ended (FIN/RST both ways done, evicted, or end of input) */
+	void (*close)(void *cctx, const struct flow *f);
+};
+
+/* Chooses a consumer for a new TCP or UDP flow (return NULL for none). */
+typedef const struct stream_consumer *(*flow_select_fn)(void *ctx, const struct flow *f, void **cctx);
+
+struct reasm_stats {
+	uint64_t bytes_delivered, gaps, gap_bytes, overlap_bytes, dropped_cap_bytes;
+	size_t held_now;
+};
+
+struct reasm;
+struct reasm *reasm_new(const struct stream_consumer *c, void *cctx);
+/* One TCP segment of direction dir: seq is raw, len the segment length by IP, captured
+ * the bytes present (a snapshot length may cut them; the rest becomes a gap). */
+void reasm_tcp(struct reasm *r, const struct flow *f, int dir, uint32_t seq, uint16_t flags,
+	       const uint8_t *payload, uint32_t len, uint32_t captured, uint64_t frame, struct reasm_stats *st);
+/* Delivers what is held (with gaps), reports close and frees r. */
+void reasm_finish(struct reasm *r, const struct flow *f, struct reasm_stats *st);
+
 /* ---- the tracker: flow state for decoding (flow/tracker.c) ---- */
 
 struct flow_tracker;
@@ -138,6 +183,11 @@ void flow_tracker_free(struct flow_tracker *tr);
 /* The dissect-side interface to set as packet->tracker. */
 const struct tracker *flow_tracker_iface(struct flow_tracker *tr);
 struct flow_table *flow_tracker_table(struct flow_tracker *tr);
+/* Sets who may follow new flows' bytes (one selector per tracker). */
+void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, void *ctx);
+/* Ends every flow (consumers see their close), e.g. at the end of the input. */
+void flow_tracker_finish(struct flow_tracker *tr);
+const struct reasm_stats *flow_tracker_reasm_stats(const struct flow_tracker *tr);
 
 /* ---- TCP analysis (flow/tcp_analysis.c) ---- */
 

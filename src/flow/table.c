@@ -246,6 +246,11 @@ void flow_table_stats(const struct flow_table *t, struct flow_stats *out)
 	out->buckets = t->nbuckets;
 }
 
+void flow_table_evict_all(struct flow_table *t)
+{
+	while (t->lru_head) flow_evict(t, t->lru_head);
+}
+
 void flow_table_free(struct flow_table *t)
 {
 	if (!t) return;

@@ -17,7 +17,41 @@
 struct flow_tracker {
 	struct flow_table *table;
 	struct tracker iface;
+	flow_select_fn select;
+	void *select_ctx;
+	flow_evict_fn user_evict;
+	void *user_ctx;
+	struct reasm_stats reasm;
 };
+
+/* Direction as consumers see it: 0 from the client (the first packet's sender). */
+static int client_relative(const struct flow *f, int dir) { return dir == f->client_dir ? 0 : 1; }
+
+static void attach_consumer(struct flow_tracker *tr, struct flow *f, int dir)
+{
+	f->client_dir = (int8_t)dir;
+	if (!tr->select) return;
+	void *cctx = NULL;
+	const struct stream_consumer *c = tr->select(tr->select_ctx, f, &cctx);
+	if (!c) return;
+	if (f->key.proto == 6) f->reasm = reasm_new(c, cctx);
+	f->consumer = c;
+	f->consumer_ctx = cctx;
+}
+
+/* Every eviction passes here first: a followed stream is finished (held data, close). */
+static void on_evict(void *ctx, const struct flow *f)
+{
+	struct flow_tracker *tr = ctx;
+	struct flow *mf = (struct flow *)f; /* the table hands its own flow back */
+	if (mf->reasm) {
+		reasm_finish(mf->reasm, f, &tr->reasm);
+		mf->reasm = NULL;
+	} else if (mf->consumer && mf->consumer->close) {
+		mf->consumer->close(mf->consumer_ctx, f);
+	}
+	if (tr->user_evict) tr->user_evict(tr->user_ctx, f);
+}
 
 static int64_t packet_ns(const struct packet *p)
 {
@@ -146,6 +180,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 				  : stream_for_new(tr->table, &k, 6, (s->flags & (SYN | ACKF)) == SYN);
 		f->first_frame = p->meta.number;
 		set_community_id(f, &k);
+		attach_consumer(tr, f, dir);
 	}
 	f->side[dir].packets++;
 	f->side[dir].bytes += p->meta.wirelen;
@@ -187,6 +222,9 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	if (s->flags & FIN) fwd->fin_seen = true;
 	if (s->flags & RST) f->rst_seen = true;
 
+	if (f->reasm)
+		reasm_tcp(f->reasm, f, client_relative(f, dir), s->seq, s->flags, s->payload, s->len, s->captured,
+			  p->meta.number, &tr->reasm);
 	s->relative = true;
 	s->rel_seq = s->seq - fwd->base_seq;
 	s->rel_ack = (s->flags & ACKF) ? s->ack - rev->base_seq : s->ack; /* no ACK flag: raw, as tshark */
@@ -209,7 +247,10 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 	flow_key_make(&k, d->family, d->proto, d->src, sport, d->dst, dport, &dir);
 	bool created;
 	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
-	if (created) f->first_frame = p->meta.number;
+	if (created) {
+		f->first_frame = p->meta.number;
+		f->client_dir = (int8_t)dir;
+	}
 	f->side[dir].packets++;
 	f->side[dir].bytes += p->meta.wirelen;
 	pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
@@ -229,6 +270,7 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 		f->stream = stream_for_new(tr->table, &k, 17, false);
 		f->first_frame = p->meta.number;
 		set_community_id(f, &k);
+		if (!d->quoted) attach_consumer(tr, f, dir);
 	}
 	if (d->quoted) {
 		pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
@@ -238,12 +280,18 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	f->side[dir].bytes += p->meta.wirelen;
 	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 	put_community_id(p, f);
+	if (f->consumer && d->len) {
+		f->consumer->data(f->consumer_ctx, f, client_relative(f, dir), d->payload, d->len, p->meta.number);
+		tr->reasm.bytes_delivered += d->len;
+	}
 }
 
-struct flow_tracker *flow_tracker_new(const struct flow_limits *limits, flow_evict_fn on_evict, void *ctx)
+struct flow_tracker *flow_tracker_new(const struct flow_limits *limits, flow_evict_fn user_evict, void *ctx)
 {
 	struct flow_tracker *tr = xcalloc(1, sizeof *tr);
-	tr->table = flow_table_new(limits, on_evict, ctx);
+	tr->user_evict = user_evict;
+	tr->user_ctx = ctx;
+	tr->table = flow_table_new(limits, on_evict, tr);
 	tr->iface = (struct tracker){ track_tcp, track_udp, track_other, tr };
 	return tr;
 }
@@ -254,6 +302,16 @@ void flow_tracker_free(struct flow_tracker *tr)
 	flow_table_free(tr->table);
 	free(tr);
 }
+
+void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, void *ctx)
+{
+	tr->select = select;
+	tr->select_ctx = ctx;
+}
+
+void flow_tracker_finish(struct flow_tracker *tr) { flow_table_evict_all(tr->table); }
+
+const struct reasm_stats *flow_tracker_reasm_stats(const struct flow_tracker *tr) { return &tr->reasm; }
 
 const struct tracker *flow_tracker_iface(struct flow_tracker *tr) { return &tr->iface; }
 struct flow_table *flow_tracker_table(struct flow_tracker *tr) { return tr->table; }

@@ -15,6 +15,7 @@
 #define PKTSCOPE_OUTPUT_OUTPUT_H
 
 #include "dissect/dissect.h"
+#include "flow/flow.h"
 #include "util/sbuf.h"
 
 void out_text_line(struct sbuf *sb, const struct packet *p);
@@ -26,5 +27,25 @@ void out_fields_line(struct sbuf *sb, const struct packet *p, const int *ids, in
 
 /* One value as `-T fields` shows it (tshark's formatting). */
 void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *f);
+
+/* ---- follow-stream (output/follow.c) ---- */
+
+enum follow_mode { FOLLOW_ASCII, FOLLOW_HEX, FOLLOW_RAW };
+
+struct follow {
+	uint8_t proto;          /* 6 or 17 */
+	enum follow_mode mode;
+	int64_t stream;
+	struct sbuf *out;
+	bool found, closed;
+	uint64_t bytes[2], gap_bytes[2], offset[2];
+};
+
+/* Parses "tcp,ascii,3"; 0, or -1 with the reason in err. */
+int follow_parse(struct follow *fo, const char *spec, char *err, size_t errlen);
+/* Makes the tracker hand stream fo->stream to the follower, which writes to out. */
+void follow_attach(struct follow *fo, struct flow_tracker *tr, struct sbuf *out);
+/* Closes the output (call after flow_tracker_finish). */
+void follow_finish(struct follow *fo);
 
 #endif
