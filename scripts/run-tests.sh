@@ -34,6 +34,7 @@ grep -A13 'totals per field' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A21 'agreement with tshark on flow fields' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep '^community_id:' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A5 '^follow-stream agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
+grep -A10 '^statistics agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 
 if [ ! -f "$asan/build.ninja" ]; then
 	# clang here and gcc above: both compilers build with -Wall -Wextra -Werror

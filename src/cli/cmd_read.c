@@ -30,6 +30,8 @@ struct read_opts {
 	int nfields;
 	char sep;
 	struct follow follow;
+	struct stats_request stats[16];
+	int nstats;
 };
 
 static const char read_usage[] =
@@ -42,6 +44,8 @@ static const char read_usage[] =
 	"  -e FIELD        a field for -T fields (Wireshark names: ip.src, tcp.dstport …)\n"
 	"  -E separator=C  column separator for -T fields (default tab)\n"
 	"  --follow P,M,N  follow stream N: P tcp or udp, M ascii, hex or raw (tshark's -z follow)\n"
+	"  --stats S       statistics instead of packets (repeatable): conv,T or endpoints,T with\n"
+	"                  T eth, ip, ipv6, tcp or udp; phs; io,SECONDS; talkers (--json: JSON)\n"
 	"  -h, --help      this text\n";
 
 __attribute__((format(printf, 1, 2)))
@@ -72,6 +76,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "follow", required_argument, NULL, 'F' },
+		{ "stats", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,6 +92,13 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
 			break;
 		case 'j': o->mode = MODE_JSON; break;
+		case 'S': {
+			char err[200];
+			if (o->nstats == 16) return usage_error("%s", "at most 16 --stats");
+			if (stats_request_parse(&o->stats[o->nstats], optarg, err, sizeof err) < 0) return usage_error("%s", err);
+			o->nstats++;
+			break;
+		}
 		case 'F': {
 			char err[160];
 			if (follow_parse(&o->follow, optarg, err, sizeof err) < 0) return usage_error("%s", err);
@@ -121,6 +133,8 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	if (o->nstats && (o->mode == MODE_FOLLOW || fields_mode))
+		return usage_error("%s", "--stats cannot be combined with --follow or -T fields");
 	if (o->mode == MODE_FOLLOW && (fields_mode || o->nfields))
 		return usage_error("%s", "--follow cannot be combined with -T fields");
 	if (fields_mode) {
@@ -177,6 +191,11 @@ static int run_read(int argc, char **argv)
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
 	p->tracker = flow_tracker_iface(tracker);
 	if (o.mode == MODE_FOLLOW) follow_attach(&o.follow, tracker, &out);
+	struct stats *stats = NULL;
+	if (o.nstats) {
+		stats = stats_new();
+		for (int i = 0; i < o.nstats; i++) stats_request_apply(&o.stats[i], stats);
+	}
 	uint64_t n = 0;
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;
@@ -201,6 +220,11 @@ static int run_read(int argc, char **argv)
 		packet_begin(p, &m, data);
 		set_relative(p, first_sec, first_nsec);
 		dissect_frame(p);
+		if (stats) {
+			stats_packet(stats, p); /* statistics replace per-packet output, as tshark -q -z */
+			if (o.count && n >= o.count) break;
+			continue;
+		}
 		switch (o.mode) {
 		case MODE_TEXT: out_text_line(&out, p); break;
 		case MODE_JSON: out_json_packet(&out, p); break;
@@ -211,6 +235,8 @@ static int run_read(int argc, char **argv)
 		if (o.count && n >= o.count) break;
 	}
 	flow_tracker_finish(tracker); /* delivers what reassembly still holds */
+	for (int i = 0; stats && i < o.nstats; i++) stats_print(&out, stats, &o.stats[i], o.mode == MODE_JSON);
+	stats_free(stats);
 	if (o.mode == MODE_FOLLOW) {
 		follow_finish(&o.follow);
 		if (!o.follow.found && status == EXIT_OK) {

@@ -200,6 +200,10 @@ struct packet {
 
 	bool malformed;
 	bool short_frame;
+	/* Layers whose own header could not be decoded (not a payload cut short), for
+	 * consumers that, like tshark's taps, skip such a layer: up to 4, by name. */
+	const char *hdr_broken[4];
+	uint8_t nhdr_broken;
 
 	uint8_t arena[PKT_ARENA_SIZE];
 	uint32_t arena_used;

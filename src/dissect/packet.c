@@ -23,6 +23,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->ip_end = 0;
 	p->malformed = false;
 	p->short_frame = false;
+	p->nhdr_broken = 0;
 	p->arena_used = 0;
 }
 
@@ -144,6 +145,7 @@ void pk_broken(struct packet *p, const char *proto, const char *why)
 	/* Inside a quoted packet a cut-off header is expected (RFC 792 quotes 8 bytes). */
 	if (p->nest > 0) return;
 	bool cut = p->meta.caplen < p->meta.wirelen;
+	if (why && !strstr(why, "exceeds") && p->nhdr_broken < 4) p->hdr_broken[p->nhdr_broken++] = proto;
 	/* A layer that claimed the columns and broke before writing Info says why. */
 	if (why && p->info.len == 0 && !p->info_locked) sb_puts(&p->info, why);
 	if (cut ? p->short_frame : p->malformed) return; /* the first broken layer is the one that counts */

@@ -16,6 +16,7 @@
 
 #include "dissect/dissect.h"
 #include "flow/flow.h"
+#include "flow/stats.h"
 #include "util/sbuf.h"
 
 void out_text_line(struct sbuf *sb, const struct packet *p);
@@ -27,6 +28,22 @@ void out_fields_line(struct sbuf *sb, const struct packet *p, const int *ids, in
 
 /* One value as `-T fields` shows it (tshark's formatting). */
 void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *f);
+
+/* ---- statistics (output/stats.c) ---- */
+
+enum stats_what { SR_CONV, SR_ENDPOINTS, SR_PHS, SR_IO, SR_TALKERS };
+
+struct stats_request {
+	enum stats_what what;
+	enum stats_kind kind;  /* conv, endpoints */
+	int64_t interval_ns;   /* io */
+};
+
+/* Parses "conv,tcp", "endpoints,ip", "phs", "io,0.5", "talkers"; -1 with the reason. */
+int stats_request_parse(struct stats_request *rq, const char *spec, char *err, size_t errlen);
+void stats_request_apply(const struct stats_request *rq, struct stats *s);
+/* Prints one table, in tshark's layout or as one JSON object on one line. */
+void stats_print(struct sbuf *sb, const struct stats *s, const struct stats_request *rq, bool json);
 
 /* ---- follow-stream (output/follow.c) ---- */
 
