@@ -50,5 +50,16 @@ compare "text, synth-1m" 1 "$bin read $dir/synth-1m.pcap" "tcpdump -nn -r $dir/s
 for f in lab-mix-20k synth-20k; do
 	compare "NDJSON, $f" "$runs" "$bin read --json $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -T json"
 done
+# statistics and follow-stream (issue 3): one run of tshark each is already slow
+for f in lab-mix synth-200k; do
+	compare "conv,tcp, $f" 1 "$bin read --stats conv,tcp $dir/$f.pcap" "tshark -n -q -r $dir/$f.pcap -z conv,tcp"
+done
+compare "follow tcp stream 1, lab-mix" 1 "$bin read --follow tcp,raw,1 $dir/lab-mix.pcap" \
+	"tshark -n -q -r $dir/lab-mix.pcap -z follow,tcp,raw,1"
+compare "follow tcp stream 1, synth-200k" 1 "$bin read --follow tcp,raw,1 $dir/synth-200k.pcap" \
+	"tshark -n -q -r $dir/synth-200k.pcap -z follow,tcp,raw,1"
+# memory with flow tracking on 160k flows
+echo
+printf 'peak RSS, text output of synth-1m (160k flows tracked): %s MB\n' "$(rss_mb "$bin" read "$dir/synth-1m.pcap")"
 # the floor: a bare libpcap read loop over every record (tcpdump writing nothing)
 compare "text vs bare read, lab-mix" "$runs" "$bin read $dir/lab-mix.pcap" "tcpdump -r $dir/lab-mix.pcap -w /dev/null"

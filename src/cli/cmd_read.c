@@ -196,6 +196,33 @@ static int run_read(int argc, char **argv)
 		stats = stats_new();
 		for (int i = 0; i < o.nstats; i++) stats_request_apply(&o.stats[i], stats);
 	}
+	/* Record only what this run prints or counts: decoding stays complete (the tracker and
+	 * the broken-packet marks see everything), recording and Info text are skipped. */
+	static struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	switch (o.mode) {
+	case MODE_JSON:
+		if (!stats) break; /* NDJSON shows every field */
+		/* fall through */
+	case MODE_TEXT:
+		p->mask = &mask;
+		if (stats) {
+			static const int counted[] = { F_ETH_SRC, F_ETH_DST, F_IP_SRC, F_IP_DST, F_IPV6_SRC, F_IPV6_DST,
+				F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT, F_TCP_STREAM };
+			for (size_t i = 0; i < sizeof counted / sizeof counted[0]; i++) field_mask_add(&mask, counted[i]);
+			p->no_columns = true;
+		}
+		break;
+	case MODE_FIELDS:
+		for (int i = 0; i < o.nfields; i++) field_mask_add(&mask, o.fields[i]);
+		p->mask = &mask;
+		p->no_columns = true;
+		break;
+	case MODE_FOLLOW:
+		p->mask = &mask;
+		p->no_columns = true;
+		break;
+	}
 	uint64_t n = 0;
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;

@@ -169,9 +169,19 @@ struct tracker {
 	void *ctx;
 };
 
+/* Which fields a run needs (one bit per field id); decoders still parse everything, but
+ * only these are recorded. Set with field_mask_add; a packet with no mask records all. */
+struct field_mask {
+	uint8_t bits[(F__COUNT + 7) / 8];
+};
+
+static inline void field_mask_add(struct field_mask *m, int id) { m->bits[id >> 3] |= (uint8_t)(1u << (id & 7)); }
+
 struct packet {
 	struct pkt_meta meta;
 	const struct tracker *tracker; /* NULL: stateless decoding */
+	const struct field_mask *mask; /* NULL: record every field */
+	bool no_columns;               /* nothing prints Source/Protocol/Info: skip building them */
 	const uint8_t *data;
 	int64_t rel_sec;      /* time since the first packet */
 	uint32_t rel_nsec;

@@ -6,6 +6,7 @@
 
 static void record_protocols(struct packet *p)
 {
+	if (p->mask && !(p->mask->bits[F_FRAME_PROTOCOLS >> 3] & (1u << (F_FRAME_PROTOCOLS & 7)))) return;
 	char buf[512];
 	size_t n = 0;
 	for (uint8_t i = 1; i < p->nprotos; i++) { /* [0] is frame itself */

@@ -29,6 +29,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 
 struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t len)
 {
+	if (p->mask && !(p->mask->bits[id >> 3] & (1u << (id & 7)))) return NULL;
 	if (p->nfields >= PKT_MAX_FIELDS) {
 		p->fields_overflow = true;
 		return NULL;
@@ -147,7 +148,7 @@ void pk_broken(struct packet *p, const char *proto, const char *why)
 	bool cut = p->meta.caplen < p->meta.wirelen;
 	if (why && !strstr(why, "exceeds") && p->nhdr_broken < 4) p->hdr_broken[p->nhdr_broken++] = proto;
 	/* A layer that claimed the columns and broke before writing Info says why. */
-	if (why && p->info.len == 0 && !p->info_locked) sb_puts(&p->info, why);
+	if (why && p->info.len == 0 && !p->info_locked && !p->no_columns) sb_puts(&p->info, why);
 	if (cut ? p->short_frame : p->malformed) return; /* the first broken layer is the one that counts */
 	if (cut) p->short_frame = true;
 	else p->malformed = true;
@@ -192,7 +193,7 @@ void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst)
 
 struct sbuf *pk_col(struct packet *p, const char *proto)
 {
-	if (p->nest || p->info_locked) return NULL;
+	if (p->nest || p->info_locked || p->no_columns) return NULL;
 	p->proto_col = proto;
 	sb_reset(&p->info);
 	return &p->info;

@@ -173,7 +173,7 @@ void dissect_tcp(struct packet *p, struct cur *c)
 				 .window = win, .wscale = -1, .hdr_off = hdr_off, .window_scaled = -1 };
 	char opts_buf[160];
 	struct sbuf opts_text;
-	sb_init_fixed(&opts_text, opts_buf, sizeof opts_buf - 1);
+	sb_init_fixed(&opts_text, opts_buf, p->no_columns ? 0 : sizeof opts_buf - 1);
 	struct cur opts = cur_sub(c, hlen - 20);
 	bool opts_cut = opts.err;
 	if (hlen > 20) {
