@@ -231,9 +231,13 @@ static void talkers_text(struct sbuf *sb, const struct stats *s, bool json)
 		const struct stats_row *rows = stats_rows(s, STATS_ENDPOINTS, (enum stats_kind)k, &n, NULL);
 		for (size_t i = 0; i < n; i++) {
 			uint64_t b = rows[i].bytes[0] + rows[i].bytes[1];
-			int pos = nt < 20 ? nt++ : 19;
-			if (pos == 19 && nt == 20 && top[19].b >= b && pos != nt - 1) continue;
-			if (nt == 20 && pos == 19 && top[19].b >= b) continue;
+			int pos;
+			if (nt < 20) {
+				pos = nt++;
+			} else {
+				if (top[19].b >= b) continue; /* not among the top 20 */
+				pos = 19;
+			}
 			top[pos] = (struct tk){ &rows[i], b };
 			while (pos > 0 && top[pos - 1].b < top[pos].b) {
 				struct tk t = top[pos - 1];

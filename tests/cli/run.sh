@@ -39,6 +39,12 @@ expect 2 "did you mean \"tcp.srcport\"" -- read -T fields -e tcp.srcprot samples
 expect 2 "no capture file given" -- read
 expect 2 "unknown command" -- frobnicate
 expect 2 "usage" --
+expect 2 "the type must be eth, ip, ipv6, tcp or udp" -- read --stats conv,smtp samples/lab.pcapng
+expect 2 "--stats io needs an interval" -- read --stats io,0 samples/lab.pcapng
+expect 2 "--follow takes PROTO,MODE,STREAM" -- read --follow tcp,ascii samples/lab.pcapng
+expect 2 "mode must be ascii, hex or raw" -- read --follow tcp,ebcdic,0 samples/lab.pcapng
+expect 2 "cannot be combined" -- read --follow tcp,raw,0 --stats phs samples/lab.pcapng
+expect 1 "there is no tcp stream 99" -- read --follow tcp,raw,99 samples/lab.pcapng
 
 # a directory is an I/O error, not a crash
 expect 1 "" -- read tests
