@@ -150,22 +150,37 @@ static int64_t stream_for_new(struct flow_table *t, const struct flow_key *k, ui
 	return old >= 0 ? old : flow_next_stream(t, proto);
 }
 
+/* The packet's flow, created when new, after letting stale flows go; *dir is the key
+ * endpoint that sent it. */
+static struct flow *packet_flow(struct flow_tracker *tr, const struct packet *p, uint8_t family, uint8_t proto,
+				const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
+				struct flow_key *k, int *dir, bool *created)
+{
+	int64_t now = packet_ns(p);
+	flow_expire(tr->table, now);
+	flow_key_make(k, family, proto, src, sport, dst, dport, dir);
+	return flow_lookup_or_insert(tr->table, k, now, created);
+}
+
+static void count_packet(struct flow *f, int dir, const struct packet *p)
+{
+	f->side[dir].packets++;
+	f->side[dir].bytes += p->meta.wirelen;
+}
+
 static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 {
 	struct flow_tracker *tr = ctx;
 	int64_t now = packet_ns(p);
-	flow_expire(tr->table, now);
 	struct flow_key k;
 	int dir;
-	flow_key_make(&k, s->family, 6, s->src, s->sport, s->dst, s->dport, &dir);
 	bool created;
+	struct flow *f = packet_flow(tr, p, s->family, 6, s->src, s->sport, s->dst, s->dport, &k, &dir, &created);
 	if (s->quoted) { /* an ICMP error's copy: it names the stream, nothing more */
-		struct flow *q = flow_lookup_or_insert(tr->table, &k, now, &created);
-		if (created) q->stream = stream_for_new(tr->table, &k, 6, false);
-		pk_uint(p, F_TCP_STREAM, (uint64_t)q->stream, 0, 0);
+		if (created) f->stream = stream_for_new(tr->table, &k, 6, false);
+		pk_uint(p, F_TCP_STREAM, (uint64_t)f->stream, 0, 0);
 		return;
 	}
-	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
 	uint32_t reuse = 0;
 	/* A SYN whose sequence number is not the one this side started with opens a new
 	 * conversation on the same ports (Wireshark's rule; a retransmitted SYN does not). */
@@ -182,8 +197,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 		set_community_id(f, &k);
 		attach_consumer(tr, f, dir);
 	}
-	f->side[dir].packets++;
-	f->side[dir].bytes += p->meta.wirelen;
+	count_packet(f, dir, p);
 	put_community_id(p, f);
 
 	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
@@ -234,8 +248,6 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 {
 	struct flow_tracker *tr = ctx;
-	int64_t now = packet_ns(p);
-	flow_expire(tr->table, now);
 	uint16_t sport = d->sport, dport = d->dport;
 	/* The Community ID is per message kind for ICMP (echo and its reply share one), so it
 	 * is computed per packet here; ICMP is rare enough for that to cost nothing. */
@@ -244,28 +256,23 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 	if (d->proto == 1 || d->proto == 58) sport = dport = 0; /* one flow per address pair */
 	struct flow_key k;
 	int dir;
-	flow_key_make(&k, d->family, d->proto, d->src, sport, d->dst, dport, &dir);
 	bool created;
-	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
+	struct flow *f = packet_flow(tr, p, d->family, d->proto, d->src, sport, d->dst, dport, &k, &dir, &created);
 	if (created) {
 		f->first_frame = p->meta.number;
 		f->client_dir = (int8_t)dir;
 	}
-	f->side[dir].packets++;
-	f->side[dir].bytes += p->meta.wirelen;
+	count_packet(f, dir, p);
 	pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
 }
 
 static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 {
 	struct flow_tracker *tr = ctx;
-	int64_t now = packet_ns(p);
-	flow_expire(tr->table, now);
 	struct flow_key k;
 	int dir;
-	flow_key_make(&k, d->family, 17, d->src, d->sport, d->dst, d->dport, &dir);
 	bool created;
-	struct flow *f = flow_lookup_or_insert(tr->table, &k, now, &created);
+	struct flow *f = packet_flow(tr, p, d->family, 17, d->src, d->sport, d->dst, d->dport, &k, &dir, &created);
 	if (created) {
 		f->stream = stream_for_new(tr->table, &k, 17, false);
 		f->first_frame = p->meta.number;
@@ -276,8 +283,7 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 		pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 		return;
 	}
-	f->side[dir].packets++;
-	f->side[dir].bytes += p->meta.wirelen;
+	count_packet(f, dir, p);
 	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 	put_community_id(p, f);
 	if (f->consumer && d->len) {
