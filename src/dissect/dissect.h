@@ -228,10 +228,27 @@ void dissect_frame(struct packet *p);
 
 /* ---- recording (for decoders) ---- */
 
-/* Adds a field and returns its slot, or NULL when PKT_MAX_FIELDS is reached (marked). */
-struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t len);
-void pk_uint(struct packet *p, enum field_id id, uint64_t v, uint32_t off, uint32_t len);
-void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t off, uint32_t len);
+/* Adds a field and returns its slot; NULL when this run does not record the field or
+ * PKT_MAX_FIELDS is reached (marked on the packet). Inline: a decoder calls these for
+ * every value it parses, and a masked-out field must cost no more than a test. */
+struct fval *pk_add_slow(struct packet *p, enum field_id id, uint32_t off, uint32_t len);
+static inline struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t len)
+{
+	if (p->mask && !(p->mask->bits[id >> 3] & (1u << (id & 7)))) return NULL;
+	return pk_add_slow(p, id, off, len);
+}
+
+static inline void pk_uint(struct packet *p, enum field_id id, uint64_t v, uint32_t off, uint32_t len)
+{
+	struct fval *f = pk_add(p, id, off, len);
+	if (f) f->v.u = v;
+}
+
+static inline void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t off, uint32_t len)
+{
+	struct fval *f = pk_add(p, id, off, len);
+	if (f) f->v.u = v;
+}
 void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off);
 void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off);
 /* A string in the packet arena (copied; cut at what the arena has left). */
@@ -277,6 +294,14 @@ struct sbuf *pk_col(struct packet *p, const char *proto);
 
 /* Hands a non-TCP/UDP datagram to the tracker (not for quoted packets). */
 void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dport);
+
+/* Whether this run records field id (no mask: every field). */
+static inline bool pk_wants(const struct packet *p, enum field_id id)
+{
+	return !p->mask || (p->mask->bits[id >> 3] & (1u << (id & 7)));
+}
+/* Whether it records any field in [first, last] (ids in registry order). */
+bool pk_wants_range(const struct packet *p, enum field_id first, enum field_id last);
 
 /* Finds the first recorded value of a field, or NULL. */
 const struct fval *pk_find(const struct packet *p, enum field_id id);

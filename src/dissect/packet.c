@@ -27,9 +27,8 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->arena_used = 0;
 }
 
-struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t len)
+struct fval *pk_add_slow(struct packet *p, enum field_id id, uint32_t off, uint32_t len)
 {
-	if (p->mask && !(p->mask->bits[id >> 3] & (1u << (id & 7)))) return NULL;
 	if (p->nfields >= PKT_MAX_FIELDS) {
 		p->fields_overflow = true;
 		return NULL;
@@ -41,18 +40,6 @@ struct fval *pk_add(struct packet *p, enum field_id id, uint32_t off, uint32_t l
 	f->off = off;
 	f->len = len;
 	return f;
-}
-
-void pk_uint(struct packet *p, enum field_id id, uint64_t v, uint32_t off, uint32_t len)
-{
-	struct fval *f = pk_add(p, id, off, len);
-	if (f) f->v.u = v;
-}
-
-void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t off, uint32_t len)
-{
-	struct fval *f = pk_add(p, id, off, len);
-	if (f) f->v.u = v;
 }
 
 void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off)
@@ -204,6 +191,13 @@ void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dp
 	if (!p->tracker || p->nest || p->l3_src.type == AT_NONE) return;
 	struct ip_datagram d = { p->l3_src.type == AT_IPV6 ? 6 : 4, p->l3_src.a, p->l3_dst.a, proto, sport, dport };
 	p->tracker->other(p->tracker->ctx, p, &d);
+}
+
+bool pk_wants_range(const struct packet *p, enum field_id first, enum field_id last)
+{
+	for (int id = first; id <= (int)last; id++)
+		if (pk_wants(p, (enum field_id)id)) return true;
+	return false;
 }
 
 const struct fval *pk_find(const struct packet *p, enum field_id id)

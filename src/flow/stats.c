@@ -94,7 +94,7 @@ static void table_grow(struct stats *s, struct table *t)
 	size_t n = t->nslots ? t->nslots * 2 : 256;
 	uint32_t *slots = xcalloc(n, sizeof *slots);
 	for (size_t i = 0; i < t->nrows; i++) {
-		size_t j = siphash24(&s->seed, t->rows[i].key, sizeof t->rows[i].key) & (n - 1);
+		size_t j = siphash13(&s->seed, t->rows[i].key, sizeof t->rows[i].key) & (n - 1);
 		while (slots[j]) j = (j + 1) & (n - 1);
 		slots[j] = (uint32_t)i + 1;
 	}
@@ -108,7 +108,7 @@ static struct stats_row *table_row(struct stats *s, struct table *t, const uint8
 {
 	/* Keep the slots at most half full while the table may still grow. */
 	if ((t->nrows + 1) * 2 > t->nslots && t->nrows < STATS_MAX_ENTRIES) table_grow(s, t);
-	size_t j = siphash24(&s->seed, key, STATS_KEY_LEN) & (t->nslots - 1);
+	size_t j = siphash13(&s->seed, key, STATS_KEY_LEN) & (t->nslots - 1);
 	while (t->slots[j]) {
 		struct stats_row *r = &t->rows[t->slots[j] - 1];
 		if (!memcmp(r->key, key, STATS_KEY_LEN)) {

@@ -73,7 +73,7 @@ void flow_key_make(struct flow_key *k, uint8_t family, uint8_t proto, const uint
 
 static size_t bucket_of(const struct flow_table *t, const struct flow_key *k)
 {
-	return (size_t)siphash24(&t->seed, k, sizeof *k) & (t->nbuckets - 1);
+	return (size_t)siphash13(&t->seed, k, sizeof *k) & (t->nbuckets - 1);
 }
 
 static void lru_unlink(struct flow_table *t, struct flow *f)
@@ -102,7 +102,7 @@ static void grow(struct flow_table *t)
 		struct flow *f = t->buckets[i];
 		while (f) {
 			struct flow *next = f->hnext;
-			size_t j = (size_t)siphash24(&t->seed, &f->key, sizeof f->key) & (n - 1);
+			size_t j = (size_t)siphash13(&t->seed, &f->key, sizeof f->key) & (n - 1);
 			f->hnext = b[j];
 			b[j] = f;
 			f = next;
@@ -115,7 +115,7 @@ static void grow(struct flow_table *t)
 
 static uint64_t retired_hash(const struct flow_table *t, const struct flow_key *k)
 {
-	uint64_t h = siphash24(&t->seed, k, sizeof *k) ^ 0x5bd1e995ull; /* not the bucket hash */
+	uint64_t h = siphash13(&t->seed, k, sizeof *k) ^ 0x5bd1e995ull; /* not the bucket hash */
 	return h ? h : 1;
 }
 

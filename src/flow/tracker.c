@@ -137,8 +137,12 @@ static void set_community_id(struct flow *f, const struct flow_key *k)
 	community_id_v1(f->community_id, 0, k->family, k->addr[0], k->addr[1], k->proto, k->port[0], k->port[1]);
 }
 
-static void put_community_id(struct packet *p, const struct flow *f)
+/* Computed on the first packet that shows it (a SHA-1 a flow is worth skipping when no
+ * output asks for it). */
+static void put_community_id(struct packet *p, struct flow *f)
 {
+	if (!pk_wants(p, F_COMMUNITY_ID)) return;
+	if (!f->community_id[0]) set_community_id(f, &f->key);
 	pk_string(p, F_COMMUNITY_ID, f->community_id, COMMUNITY_ID_LEN - 1, 0, 0);
 }
 
@@ -194,7 +198,6 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 		f->stream = reuse ? flow_next_stream(tr->table, 6)
 				  : stream_for_new(tr->table, &k, 6, (s->flags & (SYN | ACKF)) == SYN);
 		f->first_frame = p->meta.number;
-		set_community_id(f, &k);
 		attach_consumer(tr, f, dir);
 	}
 	count_packet(f, dir, p);
@@ -230,8 +233,11 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	struct fval *sf = pk_add(p, F_TCP_WINDOW_SIZE_SCALEFACTOR, 0, 0);
 	if (sf) sf->v.i = (s->flags & SYN) ? -1 : factor >= 0 ? 1 << factor : factor;
 
-	struct tcp_analysis a;
-	tcp_analyze(f, dir, s, window, p->meta.number, now, &a);
+	/* The analysis feeds Info and the tcp.analysis fields; a run that shows neither (a
+	 * statistics or follow run) skips it. Streams and relative numbers do not depend on it. */
+	struct tcp_analysis a = { 0 };
+	if (!p->no_columns || pk_wants_range(p, F_TCP_ANALYSIS, F_TCP_ANALYSIS_KEEP_ALIVE_ACK))
+		tcp_analyze(f, dir, s, window, p->meta.number, now, &a);
 	a.flags |= reuse;
 	if (s->flags & FIN) fwd->fin_seen = true;
 	if (s->flags & RST) f->rst_seen = true;
@@ -252,7 +258,7 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 	/* The Community ID is per message kind for ICMP (echo and its reply share one), so it
 	 * is computed per packet here; ICMP is rare enough for that to cost nothing. */
 	char cid[COMMUNITY_ID_LEN];
-	community_id_v1(cid, 0, d->family, d->src, d->dst, d->proto, sport, dport);
+	if (pk_wants(p, F_COMMUNITY_ID)) community_id_v1(cid, 0, d->family, d->src, d->dst, d->proto, sport, dport);
 	if (d->proto == 1 || d->proto == 58) sport = dport = 0; /* one flow per address pair */
 	struct flow_key k;
 	int dir;
@@ -263,7 +269,7 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 		f->client_dir = (int8_t)dir;
 	}
 	count_packet(f, dir, p);
-	pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
+	if (pk_wants(p, F_COMMUNITY_ID)) pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
 }
 
 static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
@@ -276,7 +282,6 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	if (created) {
 		f->stream = stream_for_new(tr->table, &k, 17, false);
 		f->first_frame = p->meta.number;
-		set_community_id(f, &k);
 		if (!d->quoted) attach_consumer(tr, f, dir);
 	}
 	if (d->quoted) {

@@ -1,4 +1,6 @@
-/* util/hash.c — SipHash-2-4 (Aumasson and Bernstein, "SipHash: a fast short-input PRF"). */
+/* util/hash.c — SipHash-1-3 (Aumasson and Bernstein, "SipHash: a fast short-input PRF";
+ * one compression and three finalization rounds, the variant Rust's HashMap uses): keyed,
+ * so attacker-chosen keys cannot collide on purpose without the seed. */
 #include "util/hash.h"
 
 #include <string.h>
@@ -21,7 +23,7 @@ static uint64_t load_le64(const uint8_t *p)
 	return v;
 }
 
-uint64_t siphash24(const struct hash_seed *seed, const void *data, size_t len)
+uint64_t siphash13(const struct hash_seed *seed, const void *data, size_t len)
 {
 	const uint8_t *in = data;
 	uint64_t v0 = 0x736f6d6570736575ull ^ seed->k0, v1 = 0x646f72616e646f6dull ^ seed->k1;
@@ -31,17 +33,14 @@ uint64_t siphash24(const struct hash_seed *seed, const void *data, size_t len)
 		uint64_t m = load_le64(in + i);
 		v3 ^= m;
 		SIPROUND;
-		SIPROUND;
 		v0 ^= m;
 	}
 	uint64_t b = (uint64_t)len << 56;
 	for (size_t i = 0; i < len % 8; i++) b |= (uint64_t)in[end + i] << (8 * i);
 	v3 ^= b;
 	SIPROUND;
-	SIPROUND;
 	v0 ^= b;
 	v2 ^= 0xff;
-	SIPROUND;
 	SIPROUND;
 	SIPROUND;
 	SIPROUND;
