@@ -23,9 +23,9 @@ struct comp {
 };
 
 /* Splits the entry's path into components; a quoted field is prefixed by its quoter. */
-static int path_of(const struct entry *e, const struct packet *p, struct comp *out)
+static size_t path_of(const struct entry *e, const struct packet *p, struct comp *out)
 {
-	int n = 0;
+	size_t n = 0;
 	if (e->quoter != F__COUNT) {
 		const struct field_def *q = &field_defs[e->quoter];
 		out[n++] = (struct comp){ q->name, q->name_len };
@@ -91,7 +91,7 @@ static void sort_entries(struct entry *e, struct entry *tmp, size_t n)
 struct walker {
 	struct sbuf *sb;
 	struct comp open[JSON_MAX_DEPTH];
-	int depth;
+	size_t depth;
 	bool need_comma; /* inside the innermost open object */
 };
 
@@ -103,10 +103,11 @@ static void put_key(struct walker *w, const struct comp *c)
 	w->need_comma = true;
 }
 
-/* Makes the open path equal path[0..n-1]. */
-static void move_to(struct walker *w, const struct comp *path, int n)
+/* Makes the open path equal path[0..n-1] (n <= JSON_MAX_DEPTH). */
+static void move_to(struct walker *w, const struct comp *path, size_t n)
 {
-	int common = 0;
+	if (n > JSON_MAX_DEPTH) n = JSON_MAX_DEPTH;
+	size_t common = 0;
 	while (common < w->depth && common < n && w->open[common].n == path[common].n &&
 	       !memcmp(w->open[common].s, path[common].s, path[common].n))
 		common++;
@@ -168,7 +169,11 @@ void out_json_packet(struct sbuf *sb, const struct packet *p)
 		size_t run = 1;
 		while (i + run < n && p->fields[ents[i + run].idx].id == f->id && ents[i + run].quoter == ents[i].quoter)
 			run++;
-		int k = path_of(&ents[i], p, path);
+		size_t k = path_of(&ents[i], p, path);
+		if (k < 1) { /* cannot happen (names are not empty), and the compiler may not know it */
+			i += run;
+			continue;
+		}
 		if (d->type == FT_PROTO || d->has_children) {
 			/* An object at the field's own path; its value, if any, under "_value". */
 			move_to(&w, path, k);
