@@ -49,7 +49,8 @@ static void info_flags(struct sbuf *sb, uint16_t flags)
 
 /* Options, RFC 9293 §3.1: kinds 0 and 1 are one byte, the rest kind-length-value. A
  * length under 2 or past the header stops the walk, so it always advances. Their Info text
- * goes to `sb` (it follows Len= in the line); the window scale shift to *wscale. */
+ * goes to `sb` (it follows Len= in the line; NULL when no Info is built, then nothing is
+ * formatted); the window scale shift to *wscale. */
 static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb, int8_t *wscale)
 {
 	while (cur_left(o)) {
@@ -68,8 +69,10 @@ static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb, int8_t
 		switch (kind) {
 		case 2:
 			if (len != 4) break;
-			sb_puts(sb, " MSS=");
-			sb_u64(sb, pk_be16(p, &v, F_TCP_OPTIONS_MSS_VAL));
+			{
+				uint16_t mss = pk_be16(p, &v, F_TCP_OPTIONS_MSS_VAL);
+				if (sb) { sb_puts(sb, " MSS="); sb_u64(sb, mss); }
+			}
 			break;
 		case 3: {
 			if (len != 3) break;
@@ -77,36 +80,35 @@ static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb, int8_t
 			if (shift > 14) shift = 14; /* RFC 7323 §2.3 */
 			*wscale = (int8_t)shift;
 			pk_uint(p, F_TCP_OPTIONS_WSCALE_MULTIPLIER, 1u << shift, off + 2, 1);
-			sb_puts(sb, " WS=");
-			sb_u64(sb, 1u << shift);
+			if (sb) { sb_puts(sb, " WS="); sb_u64(sb, 1u << shift); }
 			break;
 		}
 		case 4:
 			pk_add(p, F_TCP_OPTIONS_SACK_PERM, off, len);
-			sb_puts(sb, " SACK_PERM");
+			if (sb) sb_puts(sb, " SACK_PERM");
 			break;
 		case 5:
 			while (cur_left(&v) >= 8) {
-				sb_puts(sb, " SLE=");
-				sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_SACK_LE));
-				sb_puts(sb, " SRE=");
-				sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_SACK_RE));
+				uint32_t le = pk_be32(p, &v, F_TCP_OPTIONS_SACK_LE);
+				uint32_t re = pk_be32(p, &v, F_TCP_OPTIONS_SACK_RE);
+				if (sb) { sb_puts(sb, " SLE="); sb_u64(sb, le); sb_puts(sb, " SRE="); sb_u64(sb, re); }
 			}
 			break;
 		case 8:
 			if (len != 10) break;
-			sb_puts(sb, " TSval=");
-			sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL));
-			sb_puts(sb, " TSecr=");
-			sb_u64(sb, pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR));
+			{
+				uint32_t tsval = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL);
+				uint32_t tsecr = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR);
+				if (sb) { sb_puts(sb, " TSval="); sb_u64(sb, tsval); sb_puts(sb, " TSecr="); sb_u64(sb, tsecr); }
+			}
 			break;
 		case 34:
 			if (len == 2) {
 				pk_add(p, F_TCP_OPTIONS_TFO_REQUEST, off, 2);
-				sb_puts(sb, " TFO=R");
+				if (sb) sb_puts(sb, " TFO=R");
 			} else {
 				pk_bytes(p, F_TCP_OPTIONS_TFO_COOKIE, v.pos, (uint32_t)cur_left(&v), cur_off(&v));
-				sb_puts(sb, " TFO=C");
+				if (sb) sb_puts(sb, " TFO=C");
 			}
 			break;
 		}
@@ -173,12 +175,12 @@ void dissect_tcp(struct packet *p, struct cur *c)
 				 .window = win, .wscale = -1, .hdr_off = hdr_off, .window_scaled = -1 };
 	char opts_buf[160];
 	struct sbuf opts_text;
-	sb_init_fixed(&opts_text, opts_buf, p->no_columns ? 0 : sizeof opts_buf - 1);
+	sb_init_fixed(&opts_text, opts_buf, sizeof opts_buf - 1);
 	struct cur opts = cur_sub(c, hlen - 20);
 	bool opts_cut = opts.err;
 	if (hlen > 20) {
 		pk_bytes(p, F_TCP_OPTIONS, opts.pos, (uint32_t)cur_left(&opts), cur_off(&opts));
-		tcp_options(p, &opts, &opts_text, &s.wscale);
+		tcp_options(p, &opts, p->no_columns ? NULL : &opts_text, &s.wscale);
 	}
 	/* The segment's length is what IP says it carries: a snapshot length may have cut the
 	 * captured bytes short, but sequence numbers count the real ones. */

@@ -42,7 +42,6 @@ struct tcp_side {
 	int8_t wscale_opt;          /* shift from this side's SYN, -1 when it had none */
 	uint32_t base_seq;
 	uint32_t nextseq;           /* highest seq + len seen */
-	uint64_t nextseq_frame;
 	int64_t nextseq_time;
 	uint32_t maxseqtobeacked;
 	uint32_t lastack;

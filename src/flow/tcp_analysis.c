@@ -69,7 +69,7 @@ static void process_ack(struct flow *f, struct tcp_side *rev, uint32_t ack, int6
 		rev->unacked[keep++] = *u;
 	}
 	rev->nunacked = keep;
-	if (!keep && rev->cap_unacked > 16) { /* a burst is over: give its memory back */
+	if (!keep && rev->cap_unacked) { /* all acknowledged: give the memory back */
 		free(rev->unacked);
 		rev->unacked = NULL;
 		rev->cap_unacked = 0;
@@ -162,7 +162,6 @@ finished_fwd:
 			if (len > 0 || (fl & (SYN | FIN))) remember_segment(fwd, seq, nextseq, frame, now);
 			fwd->nextseq = nextseq;
 			fwd->nextseq_set = true;
-			fwd->nextseq_frame = frame;
 			fwd->nextseq_time = now;
 		}
 	}

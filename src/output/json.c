@@ -72,9 +72,23 @@ static void put_value(struct sbuf *sb, const struct packet *p, const struct fval
 	}
 }
 
-/* Stable merge sort of entries by key (n <= PKT_MAX_FIELDS). */
+/* Stable sort of entries by key. Decoders record fields almost in tree order, so an
+ * insertion sort is linear in practice; past 256 entries (a hostile packet) a merge sort
+ * bounds the work. */
 static void sort_entries(struct entry *e, struct entry *tmp, size_t n)
 {
+	if (n <= 256) {
+		for (size_t i = 1; i < n; i++) {
+			struct entry x = e[i];
+			size_t j = i;
+			while (j > 0 && e[j - 1].key > x.key) {
+				e[j] = e[j - 1];
+				j--;
+			}
+			e[j] = x;
+		}
+		return;
+	}
 	for (size_t width = 1; width < n; width *= 2) {
 		for (size_t lo = 0; lo < n; lo += 2 * width) {
 			size_t mid = lo + width < n ? lo + width : n;
@@ -95,11 +109,18 @@ struct walker {
 	bool need_comma; /* inside the innermost open object */
 };
 
+/* Keys are pieces of registry names ([a-z0-9_] only), so they need no escaping. */
 static void put_key(struct walker *w, const struct comp *c)
 {
-	if (w->need_comma) sb_putc(w->sb, ',');
-	sb_json_str(w->sb, c->s, c->n);
-	sb_putc(w->sb, ':');
+	if (sb_room(w->sb, (size_t)c->n + 4) < (size_t)c->n + 4) return;
+	char *o = w->sb->buf + w->sb->len;
+	if (w->need_comma) *o++ = ',';
+	*o++ = '"';
+	memcpy(o, c->s, c->n);
+	o += c->n;
+	*o++ = '"';
+	*o++ = ':';
+	w->sb->len = (size_t)(o - w->sb->buf);
 	w->need_comma = true;
 }
 
