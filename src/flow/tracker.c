@@ -251,9 +251,18 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	record_analysis(p, s, &a, f);
 }
 
+/* Whether a UDP or other flow would feed anything this run shows: its stream number, its
+ * Community ID, a follower, or Info (which TCP alone writes from flow state). */
+static bool untracked_run(const struct flow_tracker *tr, const struct packet *p)
+{
+	return p->no_columns && !tr->select && !tr->user_evict && !pk_wants(p, F_UDP_STREAM) &&
+	       !pk_wants(p, F_COMMUNITY_ID);
+}
+
 static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 {
 	struct flow_tracker *tr = ctx;
+	if (untracked_run(tr, p)) return;
 	uint16_t sport = d->sport, dport = d->dport;
 	/* The Community ID is per message kind for ICMP (echo and its reply share one), so it
 	 * is computed per packet here; ICMP is rare enough for that to cost nothing. */
@@ -275,6 +284,7 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 {
 	struct flow_tracker *tr = ctx;
+	if (untracked_run(tr, p)) return;
 	struct flow_key k;
 	int dir;
 	bool created;
