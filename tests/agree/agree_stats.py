@@ -71,6 +71,8 @@ def main():
         return 0
     caps = [(os.path.basename(c), c) for c in sys.argv[4:] if os.path.exists(c)]
     truth = os.path.join(corpus, "truth")
+    if not os.path.isdir(truth):
+        print("agree_stats: corpus %s not found: lab captures only" % corpus)
     for root, _d, files in os.walk(truth):
         for name in sorted(files):
             if name.endswith(".meta.tsv"):
