@@ -9,11 +9,12 @@ explains it.
 Usage: agree_flows.py PKTSCOPE CORPUS CACHE_DIR [EXTRA_CAPTURE...]
 """
 import concurrent.futures
-import fnmatch
 import os
 import shutil
 import subprocess
 import sys
+
+from common import custom_block_files, load_allow, reason, truth_captures
 
 FIELDS = ["tcp.stream", "udp.stream", "tcp.seq", "tcp.ack", "tcp.len",
           "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
@@ -25,35 +26,6 @@ FIELDS = ["tcp.stream", "udp.stream", "tcp.seq", "tcp.ack", "tcp.len",
           "tcp.analysis.keep_alive_ack", "tcp.analysis.ack_rtt", "tcp.analysis.initial_rtt"]
 NEEDS = {"udp.stream": "udp"}
 ONCE = {"tcp.analysis.duplicate_ack"}  # the layer a field belongs to; default tcp
-
-
-def captures(corpus):
-    out = []
-    truth = os.path.join(corpus, "truth")
-    for root, _d, files in os.walk(truth):
-        for name in files:
-            if name.endswith(".meta.tsv"):
-                rel = os.path.relpath(os.path.join(root, name), truth)[:-len(".meta.tsv")]
-                if os.path.exists(os.path.join(corpus, rel)) and not rel.endswith(".gz"):
-                    out.append((rel, os.path.join(corpus, rel)))
-    return sorted(out)
-
-
-def custom_block_files(corpus):
-    """pcapng files where tshark 4.0 shows custom blocks as extra 'data' frames (corpus
-    README caveat 4); their frames are compared in order after dropping those."""
-    out = set()
-    path = os.path.join(corpus, "truth", "packet_counts.tsv")
-    if not os.path.exists(path):
-        return out
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        pc, pt = header.index("packets_capinfos"), header.index("packets_tshark")
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if cols[0].endswith(".pcapng") and cols[pc] != cols[pt]:
-                out.add(cols[0])
-    return out
 
 
 def fields_args():
@@ -79,33 +51,17 @@ def ours(binary, path):
     return [l.split("\t") for l in p.stdout.decode("utf-8", "replace").split("\n") if l]
 
 
-def load_allow():
-    rules = []
-    with open(os.path.join(os.path.dirname(__file__), "allow_flows.tsv"), encoding="utf-8") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                rules.append(line.rstrip("\n").split("\t", 2))
-    return rules
-
-
-def reason(rules, rel, field):
-    for pat, fld, why in rules:
-        if fnmatch.fnmatch(rel, pat) and (fld == "*" or fld == field):
-            return why
-    return None
-
-
 def main():
     binary, corpus, cache = sys.argv[1], sys.argv[2], sys.argv[3]
     extra = [(os.path.basename(x), x) for x in sys.argv[4:]]
     if shutil.which("tshark") is None:
         print("agree_flows: SKIP: tshark is not installed")
         return 0
-    caps = extra + (captures(corpus) if os.path.isdir(corpus) else [])
+    caps = extra + truth_captures(corpus)
     if not os.path.isdir(corpus):
         print("agree_flows: corpus %s not found: lab captures only" % corpus)
     os.makedirs(cache, exist_ok=True)
-    rules = load_allow()
+    rules = load_allow("allow_flows.tsv")
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
         truths = dict(zip([c[0] for c in caps], ex.map(lambda c: tshark(c[1], cache), caps)))
     total = {f: [0, 0] for f in FIELDS}

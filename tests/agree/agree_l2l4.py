@@ -6,32 +6,14 @@ fields below, frame by frame, and print a table of agreement per capture.
 A difference fails the test unless tests/agree/allow_l2l4.tsv explains it (capture
 pattern, field, reason). Usage: agree_l2l4.py PKTSCOPE CORPUS [--verbose]
 """
-import fnmatch
 import os
 import subprocess
 import sys
 
+from common import custom_block_files, load_allow, reason as explained
+
 FIELDS = ["frame.len", "eth.src", "eth.dst", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
-
-
-def load_allow(path):
-    rules = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.rstrip("\n")
-            if not line or line.startswith("#"):
-                continue
-            pat, field, reason = line.split("\t", 2)
-            rules.append((pat, field, reason))
-    return rules
-
-
-def explained(rules, cap, field):
-    for pat, fld, reason in rules:
-        if fnmatch.fnmatch(cap, pat) and (fld == "*" or fld == field):
-            return reason
-    return None
 
 
 def pseudo_frames(meta_path):
@@ -62,18 +44,6 @@ def read_truth(path, skip):
     return rows
 
 
-def load_counts(truth_dir):
-    mismatch = set()
-    with open(os.path.join(truth_dir, "packet_counts.tsv"), encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        pc, pt = header.index("packets_capinfos"), header.index("packets_tshark")
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if cols[0].endswith(".pcapng") and cols[pc] != cols[pt]:
-                mismatch.add(cols[0])
-    return mismatch
-
-
 def run_ours(binary, cap):
     args = [binary, "read", "-T", "fields"]
     for fld in FIELDS:
@@ -92,8 +62,8 @@ def main():
     if not os.path.isdir(truth_dir):
         print("agree_l2l4: SKIP: %s not found (the shared corpus is absent)" % truth_dir)
         return 0
-    rules = load_allow(os.path.join(os.path.dirname(__file__), "allow_l2l4.tsv"))
-    custom_block_files = load_counts(truth_dir)
+    rules = load_allow("allow_l2l4.tsv")
+    renumber = custom_block_files(corpus)
     totals = {f: [0, 0, 0] for f in FIELDS}  # compared, agree, explained
     unexplained = []
     lines = []
@@ -106,7 +76,7 @@ def main():
             if not os.path.exists(cap):
                 continue
             skip = set()
-            if rel in custom_block_files:
+            if rel in renumber:
                 skip = pseudo_frames(os.path.join(root, name[:-4] + ".meta.tsv"))
             truth = read_truth(os.path.join(root, name), skip)
             ours, rc, err = run_ours(binary, cap)

@@ -5,12 +5,13 @@ the same rows (addresses, ports, frames and bytes each way) as tshark's -z conv/
 endpoints. tshark's answers are cached in CACHE_DIR.
 Usage: agree_stats.py PKTSCOPE CORPUS CACHE_DIR [EXTRA_CAPTURE...]"""
 import concurrent.futures
-import fnmatch
 import os
 import re
 import shutil
 import subprocess
 import sys
+
+from common import load_allow, reason, truth_captures
 
 KINDS = ["eth", "ip", "ipv6", "tcp", "udp"]
 SPECS = ["conv," + k for k in KINDS] + ["endpoints," + k for k in KINDS]
@@ -70,21 +71,11 @@ def main():
         print("agree_stats: SKIP: tshark is not installed")
         return 0
     caps = [(os.path.basename(c), c) for c in sys.argv[4:] if os.path.exists(c)]
-    truth = os.path.join(corpus, "truth")
-    if not os.path.isdir(truth):
+    if not os.path.isdir(os.path.join(corpus, "truth")):
         print("agree_stats: corpus %s not found: lab captures only" % corpus)
-    for root, _d, files in os.walk(truth):
-        for name in sorted(files):
-            if name.endswith(".meta.tsv"):
-                rel = os.path.relpath(os.path.join(root, name), truth)[:-len(".meta.tsv")]
-                if os.path.exists(os.path.join(corpus, rel)) and not rel.endswith(".gz"):
-                    caps.append((rel, os.path.join(corpus, rel)))
+    caps += truth_captures(corpus)
     os.makedirs(cache, exist_ok=True)
-    allow = []
-    with open(os.path.join(os.path.dirname(__file__), "allow_stats.tsv"), encoding="utf-8") as f:
-        for line in f:
-            if line.strip() and not line.startswith("#"):
-                allow.append(line.rstrip("\n").split("\t", 2))
+    allow = load_allow("allow_stats.tsv")
     with concurrent.futures.ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as ex:
         theirs = list(ex.map(lambda c: tshark(c[1], cache), caps))
     rows = {s: [0, 0] for s in SPECS}
@@ -97,7 +88,7 @@ def main():
             rows[s][0] += len(rb)
             rows[s][1] += len(ra & rb)
             if ra != rb:
-                why = next((w for p, fl, w in allow if fnmatch.fnmatch(rel, p) and fl in ("*", s)), None)
+                why = reason(allow, rel, s)
                 bad.append((rel, s, len(rb - ra), len(ra - rb), why))
     print("statistics agreement with tshark (%d captures; rows equal in addresses, frames and bytes):" % len(caps))
     for s in SPECS:

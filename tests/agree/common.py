@@ -1,0 +1,52 @@
+"""Helpers the agreement tests share: allow-lists of explained differences, the corpus
+captures that have tshark truth, and the pcapng files whose custom blocks tshark 4.0 shows
+as extra frames (corpus README, caveat 4)."""
+import fnmatch
+import os
+
+
+def load_allow(name):
+    """Rows (capture pattern, field or *, reason) of tests/agree/NAME."""
+    rules = []
+    with open(os.path.join(os.path.dirname(__file__), name), encoding="utf-8") as f:
+        for line in f:
+            if line.strip() and not line.startswith("#"):
+                rules.append(tuple(line.rstrip("\n").split("\t", 2)))
+    return rules
+
+
+def reason(rules, capture, field):
+    """The reason an allow-list gives for this capture and field, or None."""
+    for pat, fld, why in rules:
+        if fnmatch.fnmatch(capture, pat) and fld in ("*", field):
+            return why
+    return None
+
+
+def truth_captures(corpus):
+    """(relative path, path) of every corpus capture that has tshark truth files."""
+    out = []
+    truth = os.path.join(corpus, "truth")
+    for root, _dirs, files in os.walk(truth):
+        for name in files:
+            if name.endswith(".meta.tsv"):
+                rel = os.path.relpath(os.path.join(root, name), truth)[:-len(".meta.tsv")]
+                if os.path.exists(os.path.join(corpus, rel)) and not rel.endswith(".gz"):
+                    out.append((rel, os.path.join(corpus, rel)))
+    return sorted(out)
+
+
+def custom_block_files(corpus):
+    """pcapng files where tshark 4.0 shows custom blocks as extra 'data' frames."""
+    out = set()
+    path = os.path.join(corpus, "truth", "packet_counts.tsv")
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        pc, pt = header.index("packets_capinfos"), header.index("packets_tshark")
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if cols[0].endswith(".pcapng") and cols[pc] != cols[pt]:
+                out.add(cols[0])
+    return out
