@@ -21,6 +21,8 @@
  * the data in flight, up to this cap; past it the oldest are forgotten (only RTT samples
  * are lost). */
 #define FLOW_MAX_UNACKED 4096
+/* ... and across all flows: 1M entries (32 MB). Past it no new segment is remembered. */
+#define FLOW_MAX_UNACKED_TOTAL (1u << 20)
 
 struct flow_key {
 	uint8_t family; /* 4 or 6 */
@@ -215,6 +217,11 @@ struct tcp_analysis {
 	bool in_flight_known;    /* a data segment whose bytes in flight are known */
 	int64_t ack_rtt_ns;
 };
+
+/* Frees a side's unacknowledged-segment list (when its flow goes), keeping the total. */
+void tcp_side_release(struct tcp_side *side);
+/* Unacknowledged segments remembered across all flows now. */
+size_t tcp_unacked_total(void);
 
 /* Runs Wireshark's sequence analysis for one segment sent by side `dir` of flow f.
  * `window` is the segment's window already scaled (or raw when the scale is unknown). */

@@ -166,8 +166,8 @@ void flow_evict(struct flow_table *t, struct flow *f)
 	lru_unlink(t, f);
 	t->count--;
 	if (f->tcp) {
-		free(f->tcp[0].unacked);
-		free(f->tcp[1].unacked);
+		tcp_side_release(&f->tcp[0]);
+		tcp_side_release(&f->tcp[1]);
 		free(f->tcp);
 	}
 	free(f);

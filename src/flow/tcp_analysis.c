@@ -24,17 +24,33 @@ static int64_t ooo_threshold(const struct flow *f)
 	return f->initial_rtt_ns > 0 ? f->initial_rtt_ns : 3000000;
 }
 
+static size_t unacked_total; /* against FLOW_MAX_UNACKED_TOTAL */
+
+size_t tcp_unacked_total(void) { return unacked_total; }
+
+void tcp_side_release(struct tcp_side *side)
+{
+	unacked_total -= side->nunacked;
+	free(side->unacked);
+	side->unacked = NULL;
+	side->nunacked = side->cap_unacked = 0;
+}
+
 static void remember_segment(struct tcp_side *fwd, uint32_t seq, uint32_t nextseq, uint64_t frame, int64_t now)
 {
-	if (fwd->nunacked == FLOW_MAX_UNACKED) { /* forget the oldest */
-		memmove(fwd->unacked, fwd->unacked + 1, (FLOW_MAX_UNACKED - 1) * sizeof fwd->unacked[0]);
+	if (unacked_total >= FLOW_MAX_UNACKED_TOTAL && fwd->nunacked == 0) return; /* only RTT samples are lost */
+	if (fwd->nunacked == FLOW_MAX_UNACKED || (unacked_total >= FLOW_MAX_UNACKED_TOTAL && fwd->nunacked)) {
+		/* forget this side's oldest */
+		memmove(fwd->unacked, fwd->unacked + 1, (fwd->nunacked - 1) * sizeof fwd->unacked[0]);
 		fwd->nunacked--;
+		unacked_total--;
 	}
 	if (fwd->nunacked == fwd->cap_unacked) {
 		fwd->cap_unacked = fwd->cap_unacked ? fwd->cap_unacked * 2 : 2;
 		fwd->unacked = xrealloc(fwd->unacked, fwd->cap_unacked * sizeof *fwd->unacked);
 	}
 	fwd->unacked[fwd->nunacked++] = (struct tcp_unacked){ seq, nextseq, frame, now, false };
+	unacked_total++;
 }
 
 /* Karn's rule: a segment sent again yields no RTT sample when it is acknowledged. */
@@ -68,12 +84,9 @@ static void process_ack(struct flow *f, struct tcp_side *rev, uint32_t ack, int6
 		}
 		rev->unacked[keep++] = *u;
 	}
+	unacked_total -= rev->nunacked - keep;
 	rev->nunacked = keep;
-	if (!keep && rev->cap_unacked) { /* all acknowledged: give the memory back */
-		free(rev->unacked);
-		rev->unacked = NULL;
-		rev->cap_unacked = 0;
-	}
+	if (!keep && rev->cap_unacked) tcp_side_release(rev); /* all acknowledged: give the memory back */
 }
 
 void tcp_analyze(struct flow *f, int dir, const struct tcp_segment *s, uint32_t window, uint64_t frame,
