@@ -16,7 +16,6 @@
 
 #define STATS_MAX_ENTRIES (1u << 21)
 #define PHS_MAX_NODES 4096
-#define IO_MAX_INTERVALS (1u << 20)
 
 static const char *kind_names[] = { "eth", "ip", "ipv6", "tcp", "udp" };
 

@@ -30,6 +30,9 @@ struct phs_node {
 	uint64_t frames, bytes;
 };
 
+/* I/O statistics keep at most this many intervals; the last one takes the rest. */
+#define IO_MAX_INTERVALS (1u << 20)
+
 struct io_bucket {
 	uint64_t frames, bytes;
 };

@@ -206,10 +206,11 @@ static void io_text(struct sbuf *sb, const struct stats *s)
 	sb_printf(sb, "|%s|\n", line);
 	for (size_t i = 0; i < n; i++) {
 		char lab[48];
-		if (i + 1 == n && (double)(i + 1) * ivs > (double)(last - first) / 1e9)
-			snprintf(lab, sizeof lab, "%g <> Dur", (double)i * ivs);
+		bool rest = i + 1 == n && ((double)(i + 1) * ivs > (double)(last - first) / 1e9 || n == IO_MAX_INTERVALS);
+		if (rest)
+			snprintf(lab, sizeof lab, "%.9g <> Dur", (double)i * ivs);
 		else
-			snprintf(lab, sizeof lab, "%g <> %g", (double)i * ivs, (double)(i + 1) * ivs);
+			snprintf(lab, sizeof lab, "%.9g <> %.9g", (double)i * ivs, (double)(i + 1) * ivs);
 		sb_printf(sb, "| %-*s | %*llu | %*llu |\n", lw, lab, fw, (unsigned long long)b[i].frames, bw,
 			  (unsigned long long)b[i].bytes);
 	}
