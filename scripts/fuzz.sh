@@ -1,7 +1,9 @@
 #!/bin/sh
 # Builds the libFuzzer harnesses (clang, ASan+UBSan) and runs each for SECONDS.
-# Usage: fuzz.sh BUILD_DIR SECONDS [HARNESS...]   (default: every harness; the reader is
-# seeded from samples/, tests/golden/pcap/ and ../shared/corpus when present)
+# Usage: fuzz.sh BUILD_DIR SECONDS [HARNESS...]   (default: every harness). The reader is
+# seeded with whole files from samples/, tests/golden/pcap/ and ../shared/corpus when
+# present; the decoder harnesses with frames from them cut at each decoder's offset
+# (scripts/fuzz-seeds.py).
 set -eu
 build=$1
 secs=$2
@@ -22,6 +24,8 @@ if [ ! -d "$seeds" ]; then
 		find ../shared/corpus -type f \( -name '*.pcap' -o -name '*.pcapng' \) -size -64k |
 			while read -r f; do cp "$f" "$seeds/$(echo "$f" | tr / _)"; done
 	fi
+	# per-decoder seeds: real frames cut where each decoder starts
+	python3 scripts/fuzz-seeds.py "$build/fuzz-seeds-by-harness" "$seeds"/* >/dev/null
 fi
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
@@ -30,6 +34,7 @@ for h in $harnesses; do
 	mkdir -p "$corpus"
 	set -- "$corpus"
 	[ "$h" = fuzz_reader ] && set -- "$corpus" "$seeds"
+	[ -d "$build/fuzz-seeds-by-harness/$h" ] && set -- "$corpus" "$build/fuzz-seeds-by-harness/$h"
 	if "$build/fuzz/$h" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$build/$h-" "$@" >"$build/$h.log" 2>&1; then
 		runs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$build/$h.log" | grep -o '[0-9]*$')
