@@ -2,7 +2,6 @@
  * decoder that handles it. Adding a protocol is one line here plus its file. */
 #include "dissect/dissect.h"
 
-#include <stdio.h>
 
 struct dispatch_entry {
 	uint32_t key;

@@ -3,7 +3,6 @@
  * §4.6, RFC 2675 jumbo), routing (§4.4), fragment (§4.5). AH is in ah.c. */
 #include "dissect/dissect.h"
 
-#include <stdio.h>
 
 void dissect_ipv6(struct packet *p, struct cur *c)
 {

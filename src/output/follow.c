@@ -80,7 +80,6 @@ static void on_data(void *cctx, const struct flow *f, int dir, const uint8_t *p,
 	struct follow *fo = cctx;
 	struct sbuf *sb = fo->out;
 	bool server = dir == 1;
-	fo->bytes[dir] += n;
 	switch (fo->mode) {
 	case FOLLOW_ASCII:
 		if (server) sb_putc(sb, '\t');
@@ -107,18 +106,10 @@ static void on_gap(void *cctx, const struct flow *f, int dir, uint64_t len, uint
 	(void)f;
 	(void)frame;
 	struct follow *fo = cctx;
-	fo->gap_bytes[dir] += len;
 	fo->offset[dir] += len;
 }
 
-static void on_close(void *cctx, const struct flow *f)
-{
-	(void)f;
-	struct follow *fo = cctx;
-	fo->closed = true;
-}
-
-static const struct stream_consumer follow_consumer = { on_data, on_gap, on_close };
+static const struct stream_consumer follow_consumer = { on_data, on_gap, NULL };
 
 static const struct stream_consumer *select_stream(void *ctx, const struct flow *f, void **cctx)
 {

@@ -54,8 +54,8 @@ struct follow {
 	enum follow_mode mode;
 	int64_t stream;
 	struct sbuf *out;
-	bool found, closed;
-	uint64_t bytes[2], gap_bytes[2], offset[2];
+	bool found;
+	uint64_t offset[2]; /* per direction, for hex offsets (gaps advance it too) */
 };
 
 /* Parses "tcp,ascii,3"; 0, or -1 with the reason in err. */

@@ -257,11 +257,6 @@ void sb_json_str(struct sbuf *sb, const void *data, size_t n)
 	sb_putc(sb, '"');
 }
 
-void sb_printable(struct sbuf *sb, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++) sb_putc(sb, (p[i] >= 0x20 && p[i] < 0x7f) ? (char)p[i] : '.');
-}
-
 void sb_text(struct sbuf *sb, const uint8_t *p, size_t n)
 {
 	size_t i = 0;

@@ -58,8 +58,6 @@ void sb_mac(struct sbuf *sb, const uint8_t a[6]);
 void sb_hexbytes(struct sbuf *sb, const uint8_t *p, size_t n, char sep);
 /* A JSON string literal with quotes: control bytes escaped, invalid UTF-8 as U+FFFD. */
 void sb_json_str(struct sbuf *sb, const void *p, size_t n);
-/* Printable text for a terminal: non-printable bytes become '.', no escapes. */
-void sb_printable(struct sbuf *sb, const uint8_t *p, size_t n);
 /* Text for a terminal or TSV: valid UTF-8 kept, control bytes, tab and invalid UTF-8
  * become '.'. */
 void sb_text(struct sbuf *sb, const uint8_t *p, size_t n);
