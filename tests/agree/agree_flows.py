@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 
-from common import custom_block_files, load_allow, reason, truth_captures
+from common import cached_tshark, custom_block_files, load_allow, reason, truth_captures
 
 FIELDS = ["tcp.stream", "udp.stream", "tcp.seq", "tcp.ack", "tcp.len",
           "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
@@ -36,14 +36,8 @@ def fields_args():
 
 
 def tshark(path, cache):
-    key = os.path.join(cache, path.replace("/", "_") + ".tsv")
-    if not os.path.exists(key):
-        p = subprocess.run(["tshark", "-n", "-r", path] + fields_args(), capture_output=True, timeout=600)
-        with open(key + ".tmp", "wb") as f:
-            f.write(p.stdout)
-        os.replace(key + ".tmp", key)
-    with open(key, encoding="utf-8", errors="replace") as f:
-        return [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    out = cached_tshark(fields_args(), path, cache, ".tsv", 600)
+    return [l.split("\t") for l in out.split("\n") if l.strip()]
 
 
 def ours(binary, path):

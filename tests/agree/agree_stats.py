@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from common import load_allow, reason, truth_captures
+from common import cached_tshark, load_allow, reason, truth_captures
 
 KINDS = ["eth", "ip", "ipv6", "tcp", "udp"]
 SPECS = ["conv," + k for k in KINDS] + ["endpoints," + k for k in KINDS]
@@ -49,13 +49,7 @@ def zargs():
 
 
 def tshark(cap, cache):
-    key = os.path.join(cache, cap.replace("/", "_") + ".stats")
-    if not os.path.exists(key):
-        p = subprocess.run(["tshark", "-n", "-q", "-r", cap] + zargs(), capture_output=True, timeout=900)
-        with open(key + ".tmp", "wb") as f:
-            f.write(p.stdout)
-        os.replace(key + ".tmp", key)
-    return open(key, encoding="utf-8", errors="replace").read()
+    return cached_tshark(["-q"] + zargs(), cap, cache, ".stats", 900)
 
 
 def ours(binary, cap):

@@ -1,8 +1,9 @@
 """Helpers the agreement tests share: allow-lists of explained differences, the corpus
 captures that have tshark truth, and the pcapng files whose custom blocks tshark 4.0 shows
-as extra frames (corpus README, caveat 4)."""
+as extra frames (corpus README, caveat 4), and tshark runs cached between test runs."""
 import fnmatch
 import os
+import subprocess
 
 
 def load_allow(name):
@@ -50,3 +51,16 @@ def custom_block_files(corpus):
             if cols[0].endswith(".pcapng") and cols[pc] != cols[pt]:
                 out.add(cols[0])
     return out
+
+
+def cached_tshark(args, cap, cache, suffix, timeout):
+    """tshark's stdout for `tshark -n <args> -r cap`, kept in cache under a name made from
+    the capture's path and suffix so that later runs do not pay for tshark again."""
+    key = os.path.join(cache, cap.replace("/", "_") + suffix)
+    if not os.path.exists(key):
+        p = subprocess.run(["tshark", "-n"] + args + ["-r", cap], capture_output=True, timeout=timeout)
+        with open(key + ".tmp", "wb") as f:
+            f.write(p.stdout)
+        os.replace(key + ".tmp", key)
+    with open(key, encoding="utf-8", errors="replace") as f:
+        return f.read()
