@@ -274,7 +274,7 @@ void stats_packet(struct stats *s, const struct packet *p)
 	}
 	/* Walk the record once; addresses pair up within their layer. A quoted packet (inside
 	 * an ICMP error) is not a conversation, as in tshark. */
-	const struct fval *eth_dst = NULL, *ip_src = NULL, *ip6_src = NULL;
+	const struct fval *eth_dst = NULL, *l3_src = NULL;
 	const struct fval *l3s = NULL, *l3d = NULL, *sport = NULL;
 	const struct fval *st = pk_find(p, F_TCP_STREAM);
 	int64_t tcp_stream = st ? (int64_t)st->v.u : -1;
@@ -290,21 +290,14 @@ void stats_packet(struct stats *s, const struct packet *p)
 				eth_dst = NULL;
 			}
 			break;
-		case F_IP_SRC: ip_src = f; break;
-		case F_IP_DST:
-			if (ip_src) {
-				struct endpoint a = { ip_src->v.addr, 4, 0 }, b = { f->v.addr, 4, 0 };
-				add_pair(s, STATS_IP, &a, &b, len, t, broken, -1);
-				l3s = ip_src;
-				l3d = f;
-			}
-			break;
-		case F_IPV6_SRC: ip6_src = f; break;
-		case F_IPV6_DST:
-			if (ip6_src) {
-				struct endpoint a = { ip6_src->v.addr, 16, 0 }, b = { f->v.addr, 16, 0 };
-				add_pair(s, STATS_IPV6, &a, &b, len, t, broken, -1);
-				l3s = ip6_src;
+		case F_IP_SRC: case F_IPV6_SRC: l3_src = f; break;
+		case F_IP_DST: case F_IPV6_DST:
+			if (l3_src && field_defs[l3_src->id].type == field_defs[f->id].type) {
+				bool v6 = f->id == F_IPV6_DST;
+				uint8_t alen = v6 ? 16 : 4;
+				struct endpoint a = { l3_src->v.addr, alen, 0 }, b = { f->v.addr, alen, 0 };
+				add_pair(s, v6 ? STATS_IPV6 : STATS_IP, &a, &b, len, t, broken, -1);
+				l3s = l3_src;
 				l3d = f;
 			}
 			break;
