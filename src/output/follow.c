@@ -63,11 +63,12 @@ static void hex_lines(struct sbuf *sb, const uint8_t *p, size_t n, uint64_t *off
 		for (size_t j = 0; j < k; j++) {
 			uint8_t c = p[i + j];
 			sb_putc(sb, c >= 0x20 && c < 0x7f ? (char)c : '.');
-			if (j == 7 && k > 8) sb_putc(sb, ' ');
+			if (j == 7) sb_putc(sb, ' ');
 		}
-		/* tshark drops one trailing space from a full line (a 0x20 byte in column 16);
-		 * a short line keeps it. The line is one piece of the buffer (room reserved). */
-		if (k == 16 && sb->len && sb->buf[sb->len - 1] == ' ') sb->len--;
+		/* tshark drops one trailing space from every line: the gap after column 8 on a
+		 * line of eight bytes, else a 0x20 byte that ends the line. The line is one piece
+		 * of the buffer (room reserved above). */
+		if (sb->buf[sb->len - 1] == ' ') sb->len--;
 		sb_putc(sb, '\n');
 	}
 	*offset += n;
