@@ -1,6 +1,7 @@
 /* dissect/dispatch.c — the dispatch tables: link type, EtherType and IP protocol to the
  * decoder that handles it. Adding a protocol is one line here plus its file. */
 #include "dissect/dissect.h"
+#include "dissect/app.h"
 
 
 struct dispatch_entry {
@@ -67,6 +68,10 @@ static const struct dispatch_entry ipprotos[] = {
 
 /* UDP ports of the tunnels we open (IANA registrations). */
 static const struct dispatch_entry udpports[] = {
+	{ 53, dissect_dns },
+	{ 5353, dissect_dns },
+	{ 5355, dissect_dns },
+	{ 1900, dissect_ssdp },
 	{ 2152, dissect_gtp },
 	{ 4789, dissect_vxlan },
 	{ 4790, dissect_vxlan_gpe },

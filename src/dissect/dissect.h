@@ -73,7 +73,8 @@ const char *field_suggest(const char *name);
 #define PKT_MAX_FIELDS 1024
 #define PKT_MAX_PROTOS 48
 #define PKT_MAX_DEPTH 24     /* nested encapsulations (VLAN stacks, IP-in-IP, ext headers) */
-#define PKT_ARENA_SIZE 4096  /* strings a decoder builds (tcp.flags.str, protocols) */
+#define PKT_ARENA_SIZE 65536 /* strings a decoder builds or copies (tcp.flags.str, DNS names,
+			      * HTTP headers, TLS strings from reassembled streams) */
 #define PKT_INFO_MAX 480
 
 union fvalue {
@@ -164,6 +165,9 @@ struct ip_datagram {
 
 struct tracker {
 	void (*tcp)(void *ctx, struct packet *p, struct tcp_segment *s);
+	/* After the TCP layer is recorded and its Info written: the segment's payload, for
+	 * reassembly and the application decoders (which may replace Protocol and Info). */
+	void (*tcp_payload)(void *ctx, struct packet *p, const struct tcp_segment *s);
 	void (*udp)(void *ctx, struct packet *p, struct udp_datagram *d);
 	void (*other)(void *ctx, struct packet *p, struct ip_datagram *d);
 	void *ctx;
@@ -208,6 +212,12 @@ struct packet {
 	uint32_t ip_end;      /* frame offset where the innermost IP datagram ends by its own
 			       * length field (may be past the captured bytes), 0 if none */
 
+	/* Application state of the packet's TCP/UDP flow, set by the tracker (NULL without
+	 * one): DNS matching and QUIC keep theirs here, created on first use. */
+	struct app_flow **app;
+	uint8_t app_dir;      /* 0 when sent by the flow's client (its first packet's sender) */
+	uint8_t app_msgs;     /* application messages recorded in this packet (Info joins them) */
+
 	bool malformed;
 	bool short_frame;
 	/* Layers whose own header could not be decoded (not a payload cut short), for
@@ -251,6 +261,9 @@ static inline void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t 
 }
 void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off);
 void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off);
+/* Bytes copied into the packet arena (for values from buffers that do not outlive the call:
+ * reassembled streams, decrypted payloads); cut at what the arena has left. */
+void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off, uint32_t len);
 /* A string in the packet arena (copied; cut at what the arena has left). */
 void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint32_t off, uint32_t len);
 /* Starts a protocol layer at the cursor's position; returns its slot index for pk_proto_end. */

@@ -232,3 +232,143 @@ const struct val_name vn_sctp_chunk[] = {
 	{ 10, "COOKIE_ECHO" }, { 11, "COOKIE_ACK" }, { 14, "SHUTDOWN_COMPLETE" }, { 64, "I_DATA" },
 	{ 128, "ASCONF_ACK" }, { 130, "RE_CONFIG" }, { 192, "FORWARD_TSN" }, { 193, "ASCONF" }, { 0, NULL }
 };
+
+/* ---- application protocols ---- */
+
+/* RFC 6895 §2.2 (opcodes, RCODEs), IANA DNS parameters (types, classes). */
+const struct val_name vn_dns_opcode[] = {
+	{ 0, "Standard query" }, { 1, "Inverse query" }, { 2, "Server status request" }, { 4, "Zone change notification" },
+	{ 5, "Dynamic update" }, { 6, "DNS Stateful operations (DSO)" }, { 0, NULL }
+};
+const struct val_name vn_dns_rcode[] = {
+	{ 0, "No error" }, { 1, "Format error" }, { 2, "Server failure" }, { 3, "No such name" },
+	{ 4, "Not implemented" }, { 5, "Refused" }, { 6, "Name exists" }, { 7, "RRset exists" },
+	{ 8, "RRset does not exist" }, { 9, "Not authoritative" }, { 10, "Name out of zone" }, { 0, NULL }
+};
+const struct val_name vn_dns_type[] = {
+	{ 1, "A" }, { 2, "NS" }, { 5, "CNAME" }, { 6, "SOA" }, { 12, "PTR" }, { 13, "HINFO" }, { 15, "MX" },
+	{ 16, "TXT" }, { 17, "RP" }, { 18, "AFSDB" }, { 24, "SIG" }, { 25, "KEY" }, { 28, "AAAA" }, { 29, "LOC" },
+	{ 33, "SRV" }, { 35, "NAPTR" }, { 37, "CERT" }, { 39, "DNAME" }, { 41, "OPT" }, { 43, "DS" },
+	{ 44, "SSHFP" }, { 46, "RRSIG" }, { 47, "NSEC" }, { 48, "DNSKEY" }, { 50, "NSEC3" }, { 51, "NSEC3PARAM" },
+	{ 52, "TLSA" }, { 59, "CDS" }, { 60, "CDNSKEY" }, { 64, "SVCB" }, { 65, "HTTPS" }, { 99, "SPF" },
+	{ 249, "TKEY" }, { 250, "TSIG" }, { 251, "IXFR" }, { 252, "AXFR" }, { 255, "ANY" }, { 256, "URI" },
+	{ 257, "CAA" }, { 0, NULL }
+};
+const struct val_name vn_dns_class[] = {
+	{ 1, "IN" }, { 3, "CH" }, { 4, "HS" }, { 254, "NONE" }, { 255, "ANY" }, { 0, NULL }
+};
+const struct val_name vn_dns_svcparam[] = {
+	{ 0, "mandatory" }, { 1, "alpn" }, { 2, "no-default-alpn" }, { 3, "port" }, { 4, "ipv4hint" },
+	{ 5, "ech" }, { 6, "ipv6hint" }, { 0, NULL }
+};
+const struct val_name vn_dns_opt[] = {
+	{ 3, "NSID" }, { 8, "CSUBNET - Client subnet" }, { 9, "EXPIRE" }, { 10, "COOKIE" },
+	{ 11, "EDNS TCP Keepalive" }, { 12, "PADDING" }, { 15, "Extended DNS Error" }, { 0, NULL }
+};
+
+/* RFC 9000 §17.2 (v1 numbering) and §19. */
+const struct val_name vn_quic_long_type[] = {
+	{ 0, "Initial" }, { 1, "0-RTT" }, { 2, "Handshake" }, { 3, "Retry" }, { 0, NULL }
+};
+const struct val_name vn_quic_frame_type[] = {
+	{ 0x00, "PADDING" }, { 0x01, "PING" }, { 0x02, "ACK" }, { 0x03, "ACK" }, { 0x04, "RESET_STREAM" },
+	{ 0x05, "STOP_SENDING" }, { 0x06, "CRYPTO" }, { 0x07, "NEW_TOKEN" }, { 0x08, "STREAM" },
+	{ 0x10, "MAX_DATA" }, { 0x11, "MAX_STREAM_DATA" }, { 0x12, "MAX_STREAMS" }, { 0x13, "MAX_STREAMS" },
+	{ 0x14, "DATA_BLOCKED" }, { 0x15, "STREAM_DATA_BLOCKED" }, { 0x16, "STREAMS_BLOCKED" },
+	{ 0x17, "STREAMS_BLOCKED" }, { 0x18, "NEW_CONNECTION_ID" }, { 0x19, "RETIRE_CONNECTION_ID" },
+	{ 0x1a, "PATH_CHALLENGE" }, { 0x1b, "PATH_RESPONSE" }, { 0x1c, "CONNECTION_CLOSE" },
+	{ 0x1d, "CONNECTION_CLOSE" }, { 0x1e, "HANDSHAKE_DONE" }, { 0x30, "DATAGRAM" }, { 0x31, "DATAGRAM" }, { 0, NULL }
+};
+
+/* TLS: RFC 8446 §B and the IANA TLS parameters registry. */
+const struct val_name vn_tls_content_type[] = {
+	{ 20, "Change Cipher Spec" }, { 21, "Alert" }, { 22, "Handshake" }, { 23, "Application Data" },
+	{ 24, "Heartbeat" }, { 0, NULL }
+};
+const struct val_name vn_tls_version[] = {
+	{ 0x0002, "SSL 2.0" }, { 0x0300, "SSL 3.0" }, { 0x0301, "TLS 1.0" }, { 0x0302, "TLS 1.1" },
+	{ 0x0303, "TLS 1.2" }, { 0x0304, "TLS 1.3" }, { 0xfeff, "DTLS 1.0" }, { 0xfefd, "DTLS 1.2" },
+	{ 0xfefc, "DTLS 1.3" }, { 0, NULL }
+};
+const struct val_name vn_tls_alert_level[] = { { 1, "Warning" }, { 2, "Fatal" }, { 0, NULL } };
+const struct val_name vn_tls_alert_desc[] = {
+	{ 0, "Close Notify" }, { 10, "Unexpected Message" }, { 20, "Bad Record MAC" }, { 21, "Decryption Failed" },
+	{ 22, "Record Overflow" }, { 30, "Decompression Failure" }, { 40, "Handshake Failure" },
+	{ 41, "No Certificate" }, { 42, "Bad Certificate" }, { 43, "Unsupported Certificate" },
+	{ 44, "Certificate Revoked" }, { 45, "Certificate Expired" }, { 46, "Certificate Unknown" },
+	{ 47, "Illegal Parameter" }, { 48, "Unknown CA" }, { 49, "Access Denied" }, { 50, "Decode Error" },
+	{ 51, "Decrypt Error" }, { 60, "Export Restriction" }, { 70, "Protocol Version" },
+	{ 71, "Insufficient Security" }, { 80, "Internal Error" }, { 86, "Inappropriate Fallback" },
+	{ 90, "User Canceled" }, { 100, "No Renegotiation" }, { 109, "Missing Extension" },
+	{ 110, "Unsupported Extension" }, { 112, "Unrecognized Name" }, { 113, "Bad Certificate Status Response" },
+	{ 115, "Unknown PSK Identity" }, { 116, "Certificate Required" }, { 120, "No Application Protocol" }, { 0, NULL }
+};
+const struct val_name vn_tls_handshake_type[] = {
+	{ 0, "Hello Request" }, { 1, "Client Hello" }, { 2, "Server Hello" }, { 3, "Hello Verify Request" },
+	{ 4, "New Session Ticket" }, { 5, "End of Early Data" }, { 8, "Encrypted Extensions" },
+	{ 11, "Certificate" }, { 12, "Server Key Exchange" }, { 13, "Certificate Request" },
+	{ 14, "Server Hello Done" }, { 15, "Certificate Verify" }, { 16, "Client Key Exchange" },
+	{ 20, "Finished" }, { 21, "Certificate URL" }, { 22, "Certificate Status" }, { 24, "Key Update" },
+	{ 254, "Message Hash" }, { 0, NULL }
+};
+const struct val_name vn_tls_cipher[] = {
+	{ 0x0004, "TLS_RSA_WITH_RC4_128_MD5" }, { 0x0005, "TLS_RSA_WITH_RC4_128_SHA" },
+	{ 0x000a, "TLS_RSA_WITH_3DES_EDE_CBC_SHA" }, { 0x002f, "TLS_RSA_WITH_AES_128_CBC_SHA" },
+	{ 0x0033, "TLS_DHE_RSA_WITH_AES_128_CBC_SHA" }, { 0x0035, "TLS_RSA_WITH_AES_256_CBC_SHA" },
+	{ 0x0039, "TLS_DHE_RSA_WITH_AES_256_CBC_SHA" }, { 0x003c, "TLS_RSA_WITH_AES_128_CBC_SHA256" },
+	{ 0x003d, "TLS_RSA_WITH_AES_256_CBC_SHA256" }, { 0x009c, "TLS_RSA_WITH_AES_128_GCM_SHA256" },
+	{ 0x009d, "TLS_RSA_WITH_AES_256_GCM_SHA384" }, { 0x009e, "TLS_DHE_RSA_WITH_AES_128_GCM_SHA256" },
+	{ 0x009f, "TLS_DHE_RSA_WITH_AES_256_GCM_SHA384" }, { 0x00ff, "TLS_EMPTY_RENEGOTIATION_INFO_SCSV" },
+	{ 0x1301, "TLS_AES_128_GCM_SHA256" }, { 0x1302, "TLS_AES_256_GCM_SHA384" },
+	{ 0x1303, "TLS_CHACHA20_POLY1305_SHA256" }, { 0x5600, "TLS_FALLBACK_SCSV" },
+	{ 0xc009, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA" }, { 0xc00a, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA" },
+	{ 0xc013, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA" }, { 0xc014, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA" },
+	{ 0xc023, "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256" }, { 0xc024, "TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384" },
+	{ 0xc027, "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256" }, { 0xc028, "TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384" },
+	{ 0xc02b, "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256" }, { 0xc02c, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" },
+	{ 0xc02f, "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256" }, { 0xc030, "TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384" },
+	{ 0xcca8, "TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xcca9, "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" },
+	{ 0xccaa, "TLS_DHE_RSA_WITH_CHACHA20_POLY1305_SHA256" }, { 0, NULL }
+};
+const struct val_name vn_tls_extension[] = {
+	{ 0, "server_name" }, { 1, "max_fragment_length" }, { 5, "status_request" }, { 10, "supported_groups" },
+	{ 11, "ec_point_formats" }, { 13, "signature_algorithms" }, { 15, "heartbeat" },
+	{ 16, "application_layer_protocol_negotiation" }, { 17, "status_request_v2" },
+	{ 18, "signed_certificate_timestamp" }, { 21, "padding" }, { 22, "encrypt_then_mac" },
+	{ 23, "extended_master_secret" }, { 27, "compress_certificate" }, { 28, "record_size_limit" },
+	{ 34, "delegated_credentials" }, { 35, "session_ticket" }, { 41, "pre_shared_key" }, { 42, "early_data" },
+	{ 43, "supported_versions" }, { 44, "cookie" }, { 45, "psk_key_exchange_modes" },
+	{ 47, "certificate_authorities" }, { 49, "post_handshake_auth" }, { 50, "signature_algorithms_cert" },
+	{ 51, "key_share" }, { 57, "quic_transport_parameters" }, { 17513, "application_settings" },
+	{ 17613, "application_settings" }, { 0xfe0d, "encrypted_client_hello" }, { 0xff01, "renegotiation_info" }, { 0, NULL }
+};
+const struct val_name vn_tls_group[] = {
+	{ 23, "secp256r1" }, { 24, "secp384r1" }, { 25, "secp521r1" }, { 29, "x25519" }, { 30, "x448" },
+	{ 256, "ffdhe2048" }, { 257, "ffdhe3072" }, { 0x11ec, "X25519MLKEM768" }, { 0x6399, "X25519Kyber768Draft00" }, { 0, NULL }
+};
+const struct val_name vn_tls_sigalg[] = {
+	{ 0x0201, "rsa_pkcs1_sha1" }, { 0x0203, "ecdsa_sha1" }, { 0x0401, "rsa_pkcs1_sha256" },
+	{ 0x0403, "ecdsa_secp256r1_sha256" }, { 0x0501, "rsa_pkcs1_sha384" }, { 0x0503, "ecdsa_secp384r1_sha384" },
+	{ 0x0601, "rsa_pkcs1_sha512" }, { 0x0603, "ecdsa_secp521r1_sha512" }, { 0x0804, "rsa_pss_rsae_sha256" },
+	{ 0x0805, "rsa_pss_rsae_sha384" }, { 0x0806, "rsa_pss_rsae_sha512" }, { 0x0807, "ed25519" },
+	{ 0x0808, "ed448" }, { 0, NULL }
+};
+
+/* RFC 9113 §6, §7, §6.5.2. */
+const struct val_name vn_http2_type[] = {
+	{ 0, "DATA" }, { 1, "HEADERS" }, { 2, "PRIORITY" }, { 3, "RST_STREAM" }, { 4, "SETTINGS" },
+	{ 5, "PUSH_PROMISE" }, { 6, "PING" }, { 7, "GOAWAY" }, { 8, "WINDOW_UPDATE" }, { 9, "CONTINUATION" },
+	{ 10, "ALTSVC" }, { 12, "ORIGIN" }, { 16, "PRIORITY_UPDATE" }, { 0, NULL }
+};
+const struct val_name vn_http2_error[] = {
+	{ 0, "NO_ERROR" }, { 1, "PROTOCOL_ERROR" }, { 2, "INTERNAL_ERROR" }, { 3, "FLOW_CONTROL_ERROR" },
+	{ 4, "SETTINGS_TIMEOUT" }, { 5, "STREAM_CLOSED" }, { 6, "FRAME_SIZE_ERROR" }, { 7, "REFUSED_STREAM" },
+	{ 8, "CANCEL" }, { 9, "COMPRESSION_ERROR" }, { 10, "CONNECT_ERROR" }, { 11, "ENHANCE_YOUR_CALM" },
+	{ 12, "INADEQUATE_SECURITY" }, { 13, "HTTP_1_1_REQUIRED" }, { 0, NULL }
+};
+const struct val_name vn_http2_setting[] = {
+	{ 1, "Header table size" }, { 2, "Enable PUSH" }, { 3, "Max concurrent streams" },
+	{ 4, "Initial Windows size" }, { 5, "Max frame size" }, { 6, "Max header list size" },
+	{ 8, "Extended CONNECT protocol" }, { 9, "No RFC 7540 priorities" }, { 0, NULL }
+};

@@ -25,6 +25,9 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->short_frame = false;
 	p->nhdr_broken = 0;
 	p->arena_used = 0;
+	p->app = NULL;
+	p->app_dir = 0;
+	p->app_msgs = 0;
 }
 
 struct fval *pk_add_slow(struct packet *p, enum field_id id, uint32_t off, uint32_t len)
@@ -69,6 +72,11 @@ void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint
 	p->arena_used += (uint32_t)n;
 	f->v.b.p = dst;
 	f->v.b.n = (uint32_t)n;
+}
+
+void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off, uint32_t len)
+{
+	pk_string(p, id, (const char *)b, n, off, len);
 }
 
 int pk_proto(struct packet *p, enum field_id id, const struct cur *c)

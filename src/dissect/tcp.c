@@ -215,4 +215,5 @@ void dissect_tcp(struct packet *p, struct cur *c)
 	pk_proto_end(p, slot, c);
 	if (captured) pk_bytes(p, F_TCP_PAYLOAD, c->pos, captured, cur_off(c));
 	cur_skip(c, captured);
+	if (p->tracker && p->l3_src.type != AT_NONE && !s.quoted) p->tracker->tcp_payload(p->tracker->ctx, p, &s);
 }

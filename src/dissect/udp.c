@@ -1,6 +1,7 @@
 /* dissect/udp.c — UDP (RFC 768). The datagram is cut to the UDP length when that is
  * shorter than the IP payload; a longer one is marked. */
 #include "dissect/dissect.h"
+#include "dissect/app.h"
 
 void dissect_udp(struct packet *p, struct cur *c)
 {
@@ -37,5 +38,7 @@ void dissect_udp(struct packet *p, struct cur *c)
 					  .len = (uint32_t)n, .payload = payload.pos };
 		p->tracker->udp(p->tracker->ctx, p, &d);
 	}
-	if (n) dissect_udpport(p, sport, dport, &payload);
+	/* known ports first, then QUIC's heuristic (strict long headers, short ones only on
+	 * flows already seen as QUIC) */
+	if (n && !dissect_udpport(p, sport, dport, &payload) && p->depth < PKT_MAX_DEPTH) dissect_quic(p, &payload);
 }

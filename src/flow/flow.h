@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "dissect/dissect.h"
+#include "dissect/app.h"
 #include "util/hash.h"
 
 /* Unacknowledged segments remembered per direction for RTT samples. The list grows with
@@ -82,8 +83,10 @@ struct flow {
 	char community_id[COMMUNITY_ID_LEN];
 	int8_t client_dir;                  /* which key endpoint sent the first packet */
 	struct reasm *reasm;                /* set when a consumer follows this TCP flow */
-	const struct stream_consumer *consumer; /* UDP flows with a consumer */
+	const struct stream_consumer *consumer; /* a follower of this flow's bytes, or NULL */
 	void *consumer_ctx;
+	struct app_flow *app;               /* application decoders' state (dissect/app.h) */
+	bool app_off;                       /* nothing here for them: no more bytes fed */
 };
 
 struct flow_limits {
@@ -186,6 +189,9 @@ const struct tracker *flow_tracker_iface(struct flow_tracker *tr);
 struct flow_table *flow_tracker_table(struct flow_tracker *tr);
 /* Sets who may follow new flows' bytes (one selector per tracker). */
 void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, void *ctx);
+/* Turns the application decoders (DNS matching, TLS, HTTP, HTTP/2, QUIC) on or off;
+ * off, TCP flows are reassembled only for a follower. */
+void flow_tracker_set_app(struct flow_tracker *tr, bool on);
 /* Ends every flow (consumers see their close), e.g. at the end of the input. */
 void flow_tracker_finish(struct flow_tracker *tr);
 const struct reasm_stats *flow_tracker_reasm_stats(const struct flow_tracker *tr);

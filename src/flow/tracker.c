@@ -22,21 +22,62 @@ struct flow_tracker {
 	flow_evict_fn user_evict;
 	void *user_ctx;
 	struct reasm_stats reasm;
+	bool app_on;
+	/* the TCP segment being decoded: its flow, and the packet app fields go to */
+	struct flow *cur;
+	struct packet *cur_p;
 };
 
 /* Direction as consumers see it: 0 from the client (the first packet's sender). */
 static int client_relative(const struct flow *f, int dir) { return dir == f->client_dir ? 0 : 1; }
 
+/* The packet a TCP flow's bytes belong to while they are delivered: the one being decoded,
+ * or NULL when they come out of reassembly later (eviction, end of input). */
+static struct packet *delivering_packet(const struct flow_tracker *tr, const struct flow *f, uint64_t frame)
+{
+	return f == tr->cur && tr->cur_p && tr->cur_p->meta.number == frame ? tr->cur_p : NULL;
+}
+
+/* Reassembly hands every TCP flow's bytes here; they go to the follower and the
+ * application decoders. */
+static void deliver_data(void *cctx, const struct flow *f, int dir, const uint8_t *b, size_t n, uint64_t frame)
+{
+	struct flow_tracker *tr = cctx;
+	struct flow *mf = (struct flow *)f;
+	if (f->consumer) f->consumer->data(f->consumer_ctx, f, dir, b, n, frame);
+	if (tr->app_on && !f->app_off &&
+	    !app_stream_data(&mf->app, delivering_packet(tr, f, frame), dir, f->key.port[f->client_dir],
+			     f->key.port[!f->client_dir], b, n))
+		mf->app_off = true;
+}
+
+static void deliver_gap(void *cctx, const struct flow *f, int dir, uint64_t len, uint64_t frame)
+{
+	if (f->consumer) f->consumer->gap(f->consumer_ctx, f, dir, len, frame);
+	if (f->app) app_stream_gap(f->app, dir);
+	(void)cctx;
+}
+
+static void deliver_close(void *cctx, const struct flow *f)
+{
+	if (f->consumer && f->consumer->close) f->consumer->close(f->consumer_ctx, f);
+	(void)cctx;
+}
+
+static const struct stream_consumer deliver = { deliver_data, deliver_gap, deliver_close };
+
 static void attach_consumer(struct flow_tracker *tr, struct flow *f, int dir)
 {
 	f->client_dir = (int8_t)dir;
-	if (!tr->select) return;
-	void *cctx = NULL;
-	const struct stream_consumer *c = tr->select(tr->select_ctx, f, &cctx);
-	if (!c) return;
-	if (f->key.proto == 6) f->reasm = reasm_new(c, cctx);
-	f->consumer = c;
-	f->consumer_ctx = cctx;
+	if (tr->select) {
+		void *cctx = NULL;
+		const struct stream_consumer *c = tr->select(tr->select_ctx, f, &cctx);
+		if (c) {
+			f->consumer = c;
+			f->consumer_ctx = cctx;
+		}
+	}
+	if (f->key.proto == 6 && (f->consumer || tr->app_on)) f->reasm = reasm_new(&deliver, tr);
 }
 
 /* Every eviction passes here first: a followed stream is finished (held data, close). */
@@ -44,12 +85,15 @@ static void on_evict(void *ctx, const struct flow *f)
 {
 	struct flow_tracker *tr = ctx;
 	struct flow *mf = (struct flow *)f; /* the table hands its own flow back */
+	if (tr->cur == mf) tr->cur = NULL;
 	if (mf->reasm) {
 		reasm_finish(mf->reasm, f, &tr->reasm);
 		mf->reasm = NULL;
 	} else if (mf->consumer && mf->consumer->close) {
 		mf->consumer->close(mf->consumer_ctx, f);
 	}
+	app_flow_free(mf->app);
+	mf->app = NULL;
 	if (tr->user_evict) tr->user_evict(tr->user_ctx, f);
 }
 
@@ -242,20 +286,34 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	if (s->flags & FIN) fwd->fin_seen = true;
 	if (s->flags & RST) f->rst_seen = true;
 
-	if (f->reasm)
-		reasm_tcp(f->reasm, f, client_relative(f, dir), s->seq, s->flags, s->payload, s->len, s->captured,
-			  p->meta.number, &tr->reasm);
+	tr->cur = f;
+	tr->cur_p = p;
+	p->app = &f->app;
+	p->app_dir = (uint8_t)client_relative(f, dir);
 	s->relative = true;
 	s->rel_seq = s->seq - fwd->base_seq;
 	s->rel_ack = (s->flags & ACKF) ? s->ack - rev->base_seq : s->ack; /* no ACK flag: raw, as tshark */
 	record_analysis(p, s, &a, f);
 }
 
+/* The segment's bytes, after the TCP layer: reassembly, then the follower and the
+ * application decoders in order. */
+static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segment *s)
+{
+	struct flow_tracker *tr = ctx;
+	struct flow *f = tr->cur;
+	if (!f || tr->cur_p != p || !f->reasm) return;
+	int dir = p->app_dir;
+	reasm_tcp(f->reasm, f, dir, s->seq, s->flags, s->payload, s->len, s->captured, p->meta.number, &tr->reasm);
+	tr->cur_p = NULL;
+}
+
 /* Whether a UDP or other flow would feed anything this run shows: its stream number, its
- * Community ID, a follower, or Info (which TCP alone writes from flow state). */
+ * Community ID, a follower, application state, or Info (which TCP alone writes from flow
+ * state). */
 static bool untracked_run(const struct flow_tracker *tr, const struct packet *p)
 {
-	return p->no_columns && !tr->select && !tr->user_evict && !pk_wants(p, F_UDP_STREAM) &&
+	return p->no_columns && !tr->select && !tr->user_evict && !tr->app_on && !pk_wants(p, F_UDP_STREAM) &&
 	       !pk_wants(p, F_COMMUNITY_ID);
 }
 
@@ -301,6 +359,10 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	count_packet(f, dir, p);
 	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 	put_community_id(p, f);
+	if (tr->app_on) {
+		p->app = &f->app;
+		p->app_dir = (uint8_t)client_relative(f, dir);
+	}
 	if (f->consumer && d->len) {
 		f->consumer->data(f->consumer_ctx, f, client_relative(f, dir), d->payload, d->len, p->meta.number);
 		tr->reasm.bytes_delivered += d->len;
@@ -313,7 +375,7 @@ struct flow_tracker *flow_tracker_new(const struct flow_limits *limits, flow_evi
 	tr->user_evict = user_evict;
 	tr->user_ctx = ctx;
 	tr->table = flow_table_new(limits, on_evict, tr);
-	tr->iface = (struct tracker){ track_tcp, track_udp, track_other, tr };
+	tr->iface = (struct tracker){ track_tcp, track_tcp_payload, track_udp, track_other, tr };
 	return tr;
 }
 
@@ -330,7 +392,13 @@ void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, v
 	tr->select_ctx = ctx;
 }
 
-void flow_tracker_finish(struct flow_tracker *tr) { flow_table_evict_all(tr->table); }
+void flow_tracker_set_app(struct flow_tracker *tr, bool on) { tr->app_on = on; }
+
+void flow_tracker_finish(struct flow_tracker *tr)
+{
+	tr->cur = NULL;
+	flow_table_evict_all(tr->table);
+}
 
 const struct reasm_stats *flow_tracker_reasm_stats(const struct flow_tracker *tr) { return &tr->reasm; }
 

@@ -38,7 +38,7 @@ void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *
 	case FT_IPV4: sb_ipv4(sb, f->v.addr); break;
 	case FT_IPV6: sb_ipv6(sb, f->v.addr); break;
 	case FT_ETHER: sb_mac(sb, f->v.addr); break;
-	case FT_BYTES: sb_hexbytes(sb, f->v.b.p, f->v.b.n, ':'); break;
+	case FT_BYTES: sb_hexbytes(sb, f->v.b.p, f->v.b.n, 0); break; /* tshark -T fields: no separator */
 	case FT_STRING: sb_text(sb, f->v.b.p, f->v.b.n); break;
 	case FT_ABSTIME: sb_rfc3339(sb, f->v.t.sec, f->v.t.nsec, p->meta.ts_digits); break;
 	case FT_EPOCH: put_time(sb, f->v.t.sec, f->v.t.nsec, false, 9); break;

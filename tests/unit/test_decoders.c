@@ -134,7 +134,18 @@ static void test_udp_dns_query(void **state)
 	assert_int_equal(fu(p, "udp.dstport"), 53);
 	assert_int_equal(fu(p, "udp.length"), sizeof dns_query_udp - 34);
 	assert_int_equal(f1(p, "udp.payload")->v.b.n, sizeof dns_query_udp - 42);
-	assert_string_equal(p->proto_col, "UDP");
+	/* port 53: the DNS decoder reads the query, EDNS0 OPT record included */
+	assert_string_equal(p->proto_col, "DNS");
+	assert_int_equal(fu(p, "dns.id"), 0x5182);
+	assert_false(fu(p, "dns.flags.response"));
+	assert_int_equal(fu(p, "dns.count.queries"), 1);
+	assert_int_equal(fu(p, "dns.count.add_rr"), 1);
+	const struct fval *q = f1(p, "dns.qry.name");
+	assert_non_null(q);
+	assert_memory_equal(q->v.b.p, "www.example.test", 16);
+	assert_int_equal(fu(p, "dns.qry.type"), 1);
+	assert_int_equal(fu(p, "dns.rr.udp_payload_size"), 1232);
+	assert_string_equal(info(p), "Standard query 0x5182 A www.example.test OPT");
 }
 
 static void test_icmpv6_nd(void **state)
@@ -223,14 +234,14 @@ static void test_ipv6_extension_chain(void **state)
 	memcpy(e, "\x3c\x00\x01\x04\x00\x00\x00\x00", 8);      /* HBH -> dstopts, PadN(4) */
 	memcpy(e + 8, "\x2c\x00\x00\x01\x03\x00\x00\x00", 8);  /* dstopts -> frag: Pad1 PadN(3) */
 	memcpy(e + 16, "\x11\x00\x00\x00\x12\x34\x56\x78", 8); /* atomic fragment -> UDP */
-	memcpy(e + 24, "\x04\xd2\x00\x35\x00\x0c\x00\x00", 8); /* UDP 1234 -> 53, length 12 */
+	memcpy(e + 24, "\x04\xd2\x00\x09\x00\x0c\x00\x00", 8); /* UDP 1234 -> 9, length 12 */
 	memcpy(e + 32, "abcd", 4);
 	struct packet *p = decode(buf, n + 40 + 36, LT_ETHERNET, 0);
 	assert_false(p->malformed);
 	assert_true(has(p, "ipv6.hopopts"));
 	assert_true(has(p, "ipv6.dstopts"));
 	assert_int_equal(fu(p, "ipv6.fraghdr.ident"), 0x12345678);
-	assert_int_equal(fu(p, "udp.dstport"), 53);
+	assert_int_equal(fu(p, "udp.dstport"), 9);
 	const struct fval *f = f1(p, "frame.protocols");
 	assert_int_equal(f->v.b.n, strlen("eth:ipv6:ipv6.hopopts:ipv6.dstopts:ipv6.fraghdr:udp"));
 	assert_memory_equal(f->v.b.p, "eth:ipv6:ipv6.hopopts:ipv6.dstopts:ipv6.fraghdr:udp", f->v.b.n);

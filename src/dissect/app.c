@@ -1,0 +1,232 @@
+/* dissect/app.c — the stream driver for application decoders: chooses a TCP stream's
+ * protocol from its first bytes (or DNS's port), collects each message until it is whole
+ * (bounded by APP_MAX_MSG), passes bodies over without copying them, and owns the
+ * per-flow state. */
+#include "dissect/app_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+bool app_buf_append(uint8_t **buf, uint32_t *len, uint32_t *cap, const uint8_t *b, size_t n, uint32_t max)
+{
+	if (n > max || *len > max - n) return false;
+	if (*len + n > *cap) {
+		uint32_t c = *cap ? *cap : 1024;
+		while (c < *len + n) c = c > max / 2 ? max : c * 2;
+		*buf = xrealloc(*buf, c);
+		*cap = c;
+	}
+	memcpy(*buf + *len, b, n);
+	*len += (uint32_t)n;
+	return true;
+}
+
+struct sbuf *app_info(struct packet *p, const char *proto)
+{
+	if (p->app_msgs++ == 0) return pk_col(p, proto);
+	if (p->nest || p->info_locked || p->no_columns) return NULL;
+	p->proto_col = proto;
+	sb_puts(&p->info, ", ");
+	return &p->info;
+}
+
+int app_proto(struct packet *p, enum field_id id, const struct cur *c)
+{
+	if (p->nprotos && p->protos[p->nprotos - 1] == id) { /* tshark lists a run of them once */
+		struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
+		return f ? (int)(f - p->fields) : -1;
+	}
+	return pk_proto(p, id, c);
+}
+
+struct app_flow *app_flow_get(struct packet *p)
+{
+	if (!p->app) return NULL;
+	if (!*p->app) *p->app = xcalloc(1, sizeof **p->app);
+	return *p->app;
+}
+
+void app_flow_free(struct app_flow *a)
+{
+	if (!a) return;
+	for (int d = 0; d < 2; d++) free(a->dir[d].buf);
+	tls_state_free(a->tls);
+	http_state_free(a->http);
+	h2_state_free(a->h2);
+	free(a->dns);
+	quic_state_free(a->quic);
+	free(a);
+}
+
+/* Bytes delivered after their packet was decoded (held out-of-order data at the end of the
+ * input) still update the decoders' state, into a packet nobody prints. */
+static struct packet *sink_packet(void)
+{
+	static struct packet sink;
+	static struct field_mask none;
+	memset(&sink.meta, 0, sizeof sink.meta);
+	sink.mask = &none;
+	sink.no_columns = true;
+	sink.tracker = NULL;
+	sink.nfields = 0;
+	sink.nprotos = 0;
+	sink.arena_used = 0;
+	sink.app = NULL;
+	sink.app_msgs = 0;
+	return &sink;
+}
+
+static bool is_http_start(const uint8_t *b, size_t n)
+{
+	static const char *const starts[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ",
+					      "PATCH ", "TRACE ", "HTTP/1.", "PROPFIND ", "NOTIFY ", "M-SEARCH " };
+	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
+		size_t k = strlen(starts[i]);
+		if (n >= k && memcmp(b, starts[i], k) == 0) return true;
+	}
+	return false;
+}
+
+static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/* The protocol a stream's first bytes (in either direction) show, or AP_UNKNOWN. */
+static enum app_proto sniff(const struct app_flow *a, const uint8_t *b, size_t n)
+{
+	if (a->cport == 53 || a->sport == 53) return AP_DNS;
+	if (n >= 3 && b[0] >= 20 && b[0] <= 24 && b[1] == 3 && b[2] <= 4) return AP_TLS;
+	if (n >= 4 && memcmp(b, h2_preface, 4) == 0) return AP_HTTP2;
+	if (is_http_start(b, n)) return AP_HTTP;
+	return AP_UNKNOWN;
+}
+
+static app_take_fn take_for(uint8_t proto)
+{
+	switch (proto) {
+	case AP_TLS: return tls_take;
+	case AP_HTTP: return http_take;
+	case AP_HTTP2: return h2_take;
+	case AP_DNS: return dns_tcp_take;
+	default: return NULL;
+	}
+}
+
+/* Passes over what the decoder asked to skip; returns the bytes used. */
+static size_t do_skip(struct app_flow *a, struct packet *p, int dir, size_t n)
+{
+	struct app_dir *d = &a->dir[dir];
+	size_t k = d->skip < n ? (size_t)d->skip : n;
+	d->skip -= k;
+	if (!d->skip && d->notify) {
+		d->notify = false;
+		if (a->proto == AP_HTTP) http_body_done(a, p, dir);
+	}
+	return k;
+}
+
+/* Runs the decoder over the buffered bytes while it finds whole messages. */
+static void drain_buffer(struct app_flow *a, struct packet *p, int dir)
+{
+	struct app_dir *d = &a->dir[dir];
+	while (d->len && !d->dead) {
+		if (d->skip) {
+			size_t k = do_skip(a, p, dir, d->len);
+			memmove(d->buf, d->buf + k, d->len - k);
+			d->len -= (uint32_t)k;
+			continue;
+		}
+		app_take_fn take = take_for(a->proto);
+		if (!take) {
+			d->len = 0;
+			return;
+		}
+		size_t need = 0;
+		long r = take(a, p, dir, d->buf, d->len, &need);
+		if (r < 0) {
+			d->dead = true;
+			d->len = 0;
+			return;
+		}
+		if (r == 0) {
+			d->need = need > APP_MAX_MSG ? APP_MAX_MSG + 1 : (uint32_t)need;
+			return;
+		}
+		memmove(d->buf, d->buf + r, d->len - (size_t)r);
+		d->len -= (uint32_t)r;
+	}
+}
+
+bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t client_port, uint16_t server_port,
+		     const uint8_t *b, size_t n)
+{
+	if (!*slot) {
+		*slot = xcalloc(1, sizeof **slot);
+		(*slot)->cport = client_port;
+		(*slot)->sport = server_port;
+	}
+	struct app_flow *a = *slot;
+	if (!p) p = sink_packet();
+	if (a->proto == AP_UNKNOWN) {
+		a->proto = (uint8_t)sniff(a, b, n);
+		if (a->proto == AP_UNKNOWN && ++a->sniffs >= APP_MAX_SNIFFS) a->proto = AP_NONE;
+		if (a->proto == AP_UNKNOWN) return true;
+	}
+	if (a->proto == AP_NONE) return false;
+	struct app_dir *d = &a->dir[dir];
+	while (n && !d->dead) {
+		if (d->skip) {
+			size_t k = do_skip(a, p, dir, n);
+			b += k;
+			n -= k;
+			continue;
+		}
+		if (a->proto == AP_UNKNOWN) { /* a tunnel opened (CONNECT): look again */
+			a->proto = (uint8_t)sniff(a, b, n);
+			if (a->proto == AP_UNKNOWN) return true;
+		}
+		if (a->proto == AP_NONE) return false;
+		if (d->len) { /* a message is being collected */
+			/* exactly the rest of the message when its length is known, else all */
+			size_t want = d->need > d->len + 1 ? d->need - d->len : n;
+			size_t k = want < n ? want : n;
+			if (!app_buf_append(&d->buf, &d->len, &d->cap, b, k, APP_MAX_MSG)) {
+				d->dead = true;
+				d->len = 0;
+				break;
+			}
+			b += k;
+			n -= k;
+			if (d->len >= d->need) drain_buffer(a, p, dir);
+			continue;
+		}
+		size_t need = 0;
+		long r = take_for(a->proto)(a, p, dir, b, n, &need);
+		if (r < 0) {
+			d->dead = true;
+			break;
+		}
+		if (r > 0) {
+			b += r;
+			n -= (size_t)r;
+			continue;
+		}
+		if (need > APP_MAX_MSG) { /* too long to collect: this direction stops */
+			d->dead = true;
+			break;
+		}
+		d->need = (uint32_t)need;
+		if (!app_buf_append(&d->buf, &d->len, &d->cap, b, n, APP_MAX_MSG)) d->dead = true;
+		break;
+	}
+	return !(a->dir[0].dead && a->dir[1].dead);
+}
+
+void app_stream_gap(struct app_flow *a, int dir)
+{
+	/* Without the lost bytes neither message boundaries nor HPACK state can be trusted. */
+	struct app_dir *d = &a->dir[dir];
+	d->len = 0;
+	d->skip = 0;
+	d->dead = true;
+}

@@ -1,0 +1,42 @@
+/* dissect/app.h — application protocols: DNS, TLS, HTTP/1.1, HTTP/2 and QUIC.
+ *
+ * Datagram protocols (DNS over UDP, QUIC) decode from the packet like any other layer.
+ * Stream protocols decode from a TCP flow's reassembled bytes, which the flow module hands
+ * to app_stream_data in order: a message split across segments is collected (bounded) and
+ * decoded in the packet that completes it, as tshark does. Whatever a decoder keeps between
+ * packets (a message being collected, HPACK tables, DNS queries waiting for their answer,
+ * QUIC CRYPTO data) lives in the flow's `struct app_flow`, which the flow module owns and
+ * frees with app_flow_free.
+ *
+ * Values decoded from stream bytes are copied into the packet arena: the buffers they come
+ * from do not outlive the call. Their recorded offsets are within the message, not the frame.
+ */
+#ifndef PKTSCOPE_DISSECT_APP_H
+#define PKTSCOPE_DISSECT_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect/dissect.h"
+
+struct app_flow;
+
+/* In-order bytes of direction dir (0: from the client) of a TCP stream between
+ * client_port and server_port. p is the packet that carried them (fields and Info go
+ * there), or NULL when they come out of reassembly after their packet. Returns false once
+ * the stream carries nothing these decoders read: the caller may stop feeding it. */
+bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t client_port, uint16_t server_port,
+		     const uint8_t *b, size_t n);
+/* Bytes of direction dir were lost: its decoder resynchronises or gives up on it. */
+void app_stream_gap(struct app_flow *a, int dir);
+void app_flow_free(struct app_flow *a);
+
+/* Datagram decoders, from dissect_udpport. */
+void dissect_dns(struct packet *p, struct cur *c);
+/* SSDP: HTTP/1.1 messages in UDP datagrams (UPnP). */
+void dissect_ssdp(struct packet *p, struct cur *c);
+/* QUIC: a heuristic entry (false when the datagram is not QUIC). */
+bool dissect_quic(struct packet *p, struct cur *c);
+
+#endif

@@ -1,0 +1,162 @@
+/* dissect/app_internal.h — what the application decoders share: the per-flow state, the
+ * stream driver's contract with each stream decoder, and small helpers. Only the decoders
+ * in dissect/ include it; the rest of the program sees dissect/app.h. */
+#ifndef PKTSCOPE_DISSECT_APP_INTERNAL_H
+#define PKTSCOPE_DISSECT_APP_INTERNAL_H
+
+#include "dissect/app.h"
+
+/* The largest message collected before it is decoded (a TLS handshake message spanning
+ * records, an HTTP header block, an HTTP/2 HEADERS frame with its CONTINUATIONs). A longer
+ * one is passed over by its length where it has one; otherwise that direction stops. */
+#define APP_MAX_MSG (256u << 10)
+/* Chunks a stream may begin with before we decide it carries nothing we decode. */
+#define APP_MAX_SNIFFS 4
+
+enum app_proto { AP_UNKNOWN, AP_NONE, AP_TLS, AP_HTTP, AP_HTTP2, AP_DNS };
+
+struct app_dir {
+	uint8_t *buf;         /* an incomplete message (owned) */
+	uint32_t len, cap;
+	uint32_t need;        /* bytes the decoder wants before it looks again */
+	uint64_t skip;        /* bytes to pass over undecoded (a body, encrypted data) */
+	bool notify;          /* tell the decoder when the skip ends (http_body_done) */
+	bool dead;            /* lost: this direction is not decoded any more */
+};
+
+/* TLS (dissect/tls.c) */
+struct tls_state {
+	uint8_t *hs[2];       /* a handshake message spanning records, per direction */
+	uint32_t hs_len[2], hs_cap[2];
+	bool encrypted[2];    /* after ChangeCipherSpec (TLS <= 1.2) or ServerHello (1.3) */
+	uint16_t version;     /* negotiated, 0 until the ServerHello */
+	bool quic;            /* the messages come from QUIC CRYPTO frames */
+};
+
+/* HTTP/1.x (dissect/http.c): requests waiting for their response, oldest first. */
+#define HTTP_MAX_PENDING 32
+struct http_pending {
+	uint64_t frame;
+	int64_t ns;
+	bool head, connect;
+	char uri[96];
+};
+struct http_state {
+	struct http_pending q[HTTP_MAX_PENDING];
+	uint8_t head, count;
+	uint64_t last_request_frame;
+	bool chunked[2];      /* inside a chunked body */
+	bool chunk_trailer[2];
+	bool upgrade_h2c;     /* a request asked to upgrade to h2c */
+	/* a header block whose message ends after its body: decoded then, as tshark does */
+	uint8_t *held[2];
+	uint32_t held_len[2], held_cap[2];
+	uint64_t body_len[2];
+};
+
+/* HPACK: one decoder per direction (libnghttp2's inflater, the one tshark uses too). */
+#define HPACK_MAX_TABLE (64u << 10) /* the largest SETTINGS_HEADER_TABLE_SIZE we honour */
+struct hpack;
+struct h2_state {
+	struct hpack *t[2];   /* decoders for the header blocks each direction sends */
+	bool preface_done;
+	uint8_t *hdr[2];      /* a header block waiting for CONTINUATION */
+	uint32_t hdr_len[2], hdr_cap[2], hdr_stream[2];
+	uint8_t hdr_type[2];
+	bool broken[2];       /* HPACK state lost: header fields are no longer decoded */
+};
+
+/* DNS (dissect/dns.c): queries waiting for their response. */
+#define DNS_MAX_PENDING 16
+struct dns_pending { uint16_t id; bool used; uint64_t frame; int64_t ns; };
+struct dns_state { struct dns_pending q[DNS_MAX_PENDING]; uint8_t next; };
+
+/* QUIC (dissect/quic.c) */
+#define QUIC_MAX_CRYPTO (64u << 10) /* CRYPTO bytes collected per direction for the hello */
+struct quic_state {
+	bool known;            /* a valid long header was seen on this flow */
+	uint32_t version;
+	uint8_t dcid[20];      /* the client's first Destination Connection ID */
+	uint8_t dcid_len;
+	uint8_t scid[2][20];   /* each side's Source Connection ID: the other side's DCID later */
+	uint8_t scid_len[2];
+	bool have_keys;
+	uint8_t key[2][16], iv[2][12], hp[2][16]; /* client and server Initial secrets */
+	uint8_t *crypto[2];    /* CRYPTO stream per direction, from offset 0 */
+	uint32_t crypto_cap[2];
+	uint8_t *crypto_seen[2]; /* one bit per byte of crypto[] that arrived */
+	uint32_t crypto_end[2];  /* contiguous bytes from 0 */
+	bool hello_done[2];
+	uint64_t client_frame;
+};
+
+struct app_flow {
+	uint8_t proto;        /* enum app_proto, for the TCP stream */
+	uint8_t sniffs;
+	uint16_t cport, sport;
+	struct app_dir dir[2];
+	struct tls_state *tls;
+	struct http_state *http;
+	struct h2_state *h2;
+	struct dns_state *dns;
+	struct quic_state *quic;
+};
+
+/* The flow's state for a datagram packet, created on first use; NULL without a tracker. */
+struct app_flow *app_flow_get(struct packet *p);
+
+/* A stream decoder looks at the bytes b[0..n) of direction dir, which start a message.
+ * It returns the length of the message it decoded (and may set a->dir[dir].skip to pass
+ * over a body after it), or 0 with *need set to the total bytes it wants before looking
+ * again (n + 1 when it cannot tell), or -1 when the bytes are not its protocol. */
+typedef long (*app_take_fn)(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+
+long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+long h2_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+/* The body that followed a header block ended (the skip asked for with `notify`). */
+void http_body_done(struct app_flow *a, struct packet *p, int dir);
+void http_state_free(struct http_state *h);
+long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+
+void tls_state_free(struct tls_state *t);
+void h2_state_free(struct h2_state *h);
+void quic_state_free(struct quic_state *q);
+
+/* Decodes one complete TLS handshake message (type, length, body) that arrived in
+ * direction dir; QUIC's CRYPTO frames use it for their hellos. */
+void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n);
+
+/* Decodes one DNS message (the UDP payload or a TCP message without its length). */
+void dns_message(struct packet *p, struct cur *c, struct sbuf *info);
+
+/* HPACK (RFC 7541) */
+struct hpack *hpack_new(void);
+void hpack_free(struct hpack *h);
+/* The peer's SETTINGS_HEADER_TABLE_SIZE (capped at HPACK_MAX_TABLE); false if refused. */
+bool hpack_set_max(struct hpack *h, uint32_t size);
+/* Decodes one complete header block, calling emit for each header; false when the block
+ * is broken (the table is then out of step with the sender's and stays unusable). */
+typedef void (*hpack_emit_fn)(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
+bool hpack_decode(struct hpack *h, const uint8_t *b, size_t n, hpack_emit_fn emit, void *ctx);
+
+/* Starts an application protocol layer; several messages of one protocol in a row are
+ * listed once in frame.protocols, as tshark lists them. */
+int app_proto(struct packet *p, enum field_id id, const struct cur *c);
+
+/* Protocol column and Info for an application message: the first message of a packet
+ * starts a fresh Info, later ones are joined with ", ". NULL when no Info is built. */
+struct sbuf *app_info(struct packet *p, const char *proto);
+
+/* A growable buffer with a hard cap: appends n bytes, false when cap would be exceeded. */
+bool app_buf_append(uint8_t **buf, uint32_t *len, uint32_t *cap, const uint8_t *b, size_t n, uint32_t max);
+
+/* Whether a string of n bytes looks like a DNS name / printable text (for heuristics). */
+static inline bool app_is_token_char(uint8_t ch)
+{
+	return ch > 0x20 && ch < 0x7f && ch != '(' && ch != ')' && ch != '<' && ch != '>' && ch != '@' &&
+	       ch != ',' && ch != ';' && ch != ':' && ch != '\\' && ch != '"' && ch != '/' && ch != '[' &&
+	       ch != ']' && ch != '?' && ch != '=' && ch != '{' && ch != '}';
+}
+
+#endif

@@ -1,0 +1,423 @@
+/* dissect/http.c — HTTP/1.x (RFC 9112) over a reassembled TCP stream: request and status
+ * lines, every header, bodies passed over by Content-Length or chunked coding (never
+ * stored), pipelined requests paired with their responses in order. As tshark does by
+ * default, a message with a body is shown in the packet where its body ends. A 101 to an
+ * h2c upgrade hands the stream to HTTP/2; a 2xx to CONNECT opens a tunnel whose protocol
+ * is sniffed again. */
+#include "dissect/app_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#define HTTP_MAX_HEADERS 256     /* header lines recorded per message */
+#define HTTP_MAX_LINE 8192       /* a chunk-size line longer than this is not HTTP */
+#define HTTP_UNTIL_CLOSE UINT64_MAX
+
+void http_state_free(struct http_state *h)
+{
+	if (!h) return;
+	free(h->held[0]);
+	free(h->held[1]);
+	free(h);
+}
+
+static const uint8_t *find_crlfcrlf(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 3 < n; i++)
+		if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') return b + i;
+	return NULL;
+}
+
+static const uint8_t *find_crlf(const uint8_t *b, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i++)
+		if (b[i] == '\r' && b[i + 1] == '\n') return b + i;
+	return NULL;
+}
+
+static bool ieq(const uint8_t *a, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+	if (n != k) return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t c = a[i];
+		if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+		if (c != (uint8_t)lit[i]) return false;
+	}
+	return true;
+}
+
+/* Whether `lit` occurs in s (case-insensitive), as a token in a comma list. */
+static bool has_token(const uint8_t *s, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+	for (size_t i = 0; i + k <= n; i++) {
+		size_t j = 0;
+		while (j < k) {
+			uint8_t c = s[i + j];
+			if (c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+			if (c != (uint8_t)lit[j]) break;
+			j++;
+		}
+		if (j == k) return true;
+	}
+	return false;
+}
+
+static const struct { const char *name; enum field_id id; } known_headers[] = {
+	{ "host", F_HTTP_HOST },
+	{ "user-agent", F_HTTP_USER_AGENT },
+	{ "accept", F_HTTP_ACCEPT },
+	{ "referer", F_HTTP_REFERER },
+	{ "cookie", F_HTTP_COOKIE },
+	{ "set-cookie", F_HTTP_SET_COOKIE },
+	{ "server", F_HTTP_SERVER },
+	{ "location", F_HTTP_LOCATION },
+	{ "connection", F_HTTP_CONNECTION },
+	{ "upgrade", F_HTTP_UPGRADE },
+	{ "authorization", F_HTTP_AUTHORIZATION },
+	{ "content-type", F_HTTP_CONTENT_TYPE },
+	{ "content-length", F_HTTP_CONTENT_LENGTH_HEADER },
+	{ "transfer-encoding", F_HTTP_TRANSFER_ENCODING },
+	{ "content-encoding", F_HTTP_CONTENT_ENCODING },
+};
+
+struct http_msg {
+	bool request;
+	const uint8_t *method, *uri, *version, *phrase, *host, *ctype;
+	size_t method_len, uri_len, version_len, phrase_len, host_len, ctype_len;
+	uint32_t code;
+	bool chunked, have_length, upgrade_h2c;
+	uint64_t length;
+};
+
+static bool is_token(const uint8_t *b, size_t n)
+{
+	if (!n) return false;
+	for (size_t i = 0; i < n; i++)
+		if (!app_is_token_char(b[i])) return false;
+	return true;
+}
+
+/* Splits the start line; false when it is not HTTP. */
+static bool start_line(const uint8_t *b, size_t n, struct http_msg *m)
+{
+	const uint8_t *sp1 = memchr(b, ' ', n);
+	if (!sp1) return false;
+	size_t a = (size_t)(sp1 - b);
+	if (a >= 5 && memcmp(b, "HTTP/", 5) == 0) {
+		m->request = false;
+		m->version = b;
+		m->version_len = a;
+		const uint8_t *rest = sp1 + 1;
+		size_t rn = n - a - 1;
+		if (rn < 3) return false;
+		uint32_t code = 0;
+		for (int i = 0; i < 3; i++) {
+			if (rest[i] < '0' || rest[i] > '9') return false;
+			code = code * 10 + (uint32_t)(rest[i] - '0');
+		}
+		m->code = code;
+		m->phrase = rn > 4 ? rest + 4 : rest + 3;
+		m->phrase_len = rn > 4 ? rn - 4 : 0;
+		return true;
+	}
+	if (!is_token(b, a)) return false;
+	const uint8_t *sp2 = memchr(sp1 + 1, ' ', n - a - 1);
+	if (!sp2) return false;
+	m->request = true;
+	m->method = b;
+	m->method_len = a;
+	m->uri = sp1 + 1;
+	m->uri_len = (size_t)(sp2 - sp1 - 1);
+	m->version = sp2 + 1;
+	m->version_len = n - (size_t)(sp2 + 1 - b);
+	return m->version_len >= 5 && memcmp(m->version, "HTTP/", 5) == 0;
+}
+
+/* Records the header block b[0..n) (start line to the blank line's end) into p. */
+static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, struct http_msg *m,
+			   bool record)
+{
+	struct cur c = cur_make(b, n);
+	int slot = record ? app_proto(p, F_HTTP, &c) : -1;
+	const uint8_t *eol = find_crlf(b, n);
+	size_t sl = (size_t)(eol - b);
+	if (record) {
+		if (m->request) {
+			pk_bool(p, F_HTTP_REQUEST, true, 0, (uint32_t)sl + 2);
+			pk_string(p, F_HTTP_REQUEST_METHOD, (const char *)m->method, m->method_len, 0, (uint32_t)m->method_len);
+			pk_string(p, F_HTTP_REQUEST_URI, (const char *)m->uri, m->uri_len, (uint32_t)(m->uri - b), (uint32_t)m->uri_len);
+			pk_string(p, F_HTTP_REQUEST_VERSION, (const char *)m->version, m->version_len,
+				  (uint32_t)(m->version - b), (uint32_t)m->version_len);
+		} else {
+			pk_bool(p, F_HTTP_RESPONSE, true, 0, (uint32_t)sl + 2);
+			pk_string(p, F_HTTP_RESPONSE_VERSION, (const char *)m->version, m->version_len, 0, (uint32_t)m->version_len);
+			pk_uint(p, F_HTTP_RESPONSE_CODE, m->code, (uint32_t)m->version_len + 1, 3);
+			pk_string(p, F_HTTP_RESPONSE_PHRASE, (const char *)m->phrase, m->phrase_len, (uint32_t)(m->phrase - b),
+				  (uint32_t)m->phrase_len);
+		}
+	}
+	const uint8_t *line = eol + 2;
+	int nheaders = 0;
+	while (line < b + n) {
+		const uint8_t *e = find_crlf(line, (size_t)(b + n - line));
+		if (!e || e == line) break;
+		size_t ll = (size_t)(e - line);
+		const uint8_t *colon = memchr(line, ':', ll);
+		if (record && nheaders++ < HTTP_MAX_HEADERS)
+			pk_string(p, m->request ? F_HTTP_REQUEST_LINE : F_HTTP_RESPONSE_LINE, (const char *)line, ll + 2,
+				  (uint32_t)(line - b), (uint32_t)ll + 2);
+		if (colon) {
+			size_t nl = (size_t)(colon - line);
+			const uint8_t *v = colon + 1;
+			while (v < e && (*v == ' ' || *v == '\t')) v++;
+			size_t vl = (size_t)(e - v);
+			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
+			enum field_id id = F__COUNT;
+			for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0]; i++)
+				if (ieq(line, nl, known_headers[i].name)) id = known_headers[i].id;
+			if (record && id != F__COUNT)
+				pk_string(p, id, (const char *)v, vl, (uint32_t)(v - b), (uint32_t)vl);
+			else if (record)
+				pk_string(p, F_HTTP_UNKNOWN_HEADER, (const char *)line, ll, (uint32_t)(line - b), (uint32_t)ll);
+			if (id == F_HTTP_HOST) {
+				m->host = v;
+				m->host_len = vl;
+			} else if (id == F_HTTP_CONTENT_TYPE) {
+				m->ctype = v;
+				m->ctype_len = vl;
+			} else if (id == F_HTTP_CONTENT_LENGTH_HEADER) {
+				uint64_t len = 0;
+				bool ok = vl > 0 && vl <= 18;
+				for (size_t i = 0; ok && i < vl; i++) {
+					if (v[i] < '0' || v[i] > '9') ok = false;
+					else len = len * 10 + (uint64_t)(v[i] - '0');
+				}
+				if (ok) {
+					m->have_length = true;
+					m->length = len;
+					if (record) pk_uint(p, F_HTTP_CONTENT_LENGTH, len, (uint32_t)(v - b), (uint32_t)vl);
+				}
+			} else if (id == F_HTTP_TRANSFER_ENCODING) {
+				if (has_token(v, vl, "chunked")) m->chunked = true;
+			} else if (id == F_HTTP_UPGRADE) {
+				if (has_token(v, vl, "h2c")) m->upgrade_h2c = true;
+			}
+		}
+		line = e + 2;
+	}
+	if (!record) return;
+	struct http_state *h = a->http;
+	int64_t now = p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
+	if (m->request) {
+		if (m->host && (pk_wants(p, F_HTTP_REQUEST_FULL_URI))) {
+			char full[2048];
+			struct sbuf sb;
+			sb_init_fixed(&sb, full, sizeof full - 1);
+			if (m->uri_len && m->uri[0] == '/') {
+				sb_puts(&sb, "http://");
+				sb_put(&sb, m->host, m->host_len);
+			}
+			sb_put(&sb, m->uri, m->uri_len);
+			pk_string(p, F_HTTP_REQUEST_FULL_URI, full, sb.len, 0, 0);
+		}
+		if (h->last_request_frame && h->last_request_frame != p->meta.number)
+			pk_uint(p, F_HTTP_PREV_REQUEST_IN, h->last_request_frame, 0, 0);
+		h->last_request_frame = p->meta.number;
+		struct http_pending *q;
+		if (h->count == HTTP_MAX_PENDING) { /* unanswered requests: forget the oldest */
+			h->head = (uint8_t)((h->head + 1) % HTTP_MAX_PENDING);
+			h->count--;
+		}
+		q = &h->q[(h->head + h->count) % HTTP_MAX_PENDING];
+		h->count++;
+		q->frame = p->meta.number;
+		q->ns = now;
+		q->head = ieq(m->method, m->method_len, "head");
+		q->connect = ieq(m->method, m->method_len, "connect");
+		size_t ul = m->uri_len < sizeof q->uri - 1 ? m->uri_len : sizeof q->uri - 1;
+		memcpy(q->uri, m->uri, ul);
+		q->uri[ul] = '\0';
+		if (m->upgrade_h2c) h->upgrade_h2c = true;
+	} else if (h->count && (m->code >= 200 || m->code == 101)) {
+		struct http_pending *q = &h->q[h->head];
+		h->head = (uint8_t)((h->head + 1) % HTTP_MAX_PENDING);
+		h->count--;
+		pk_uint(p, F_HTTP_REQUEST_IN, q->frame, 0, 0);
+		struct fval *f = pk_add(p, F_HTTP_TIME, 0, 0);
+		if (f) {
+			int64_t d = now - q->ns;
+			f->pad = d < 0;
+			if (d < 0) d = -d;
+			f->v.t.sec = d / 1000000000;
+			f->v.t.nsec = (uint32_t)(d % 1000000000);
+		}
+		pk_string(p, F_HTTP_RESPONSE_FOR_URI, q->uri, strlen(q->uri), 0, 0);
+	}
+	c.pos = c.end;
+	pk_proto_end(p, slot, &c);
+	struct sbuf *sb = app_info(p, "HTTP");
+	if (sb) {
+		sb_text(sb, b, sl);
+		if (m->ctype) {
+			sb_puts(sb, "  (");
+			const uint8_t *semi = memchr(m->ctype, ';', m->ctype_len);
+			sb_text(sb, m->ctype, semi ? (size_t)(semi - m->ctype) : m->ctype_len);
+			sb_putc(sb, ')');
+		}
+	}
+}
+
+/* What follows a response's headers, and the stream changes it brings (RFC 9112 §6.3). */
+static uint64_t body_length(struct app_flow *a, const struct http_msg *m, int dir)
+{
+	struct http_state *h = a->http;
+	if (m->request) return m->chunked ? 0 : m->have_length ? m->length : 0;
+	bool head = false, connect = false;
+	if (h->count) {
+		head = h->q[h->head].head;
+		connect = h->q[h->head].connect;
+	}
+	(void)dir;
+	if (m->code < 200 || m->code == 204 || m->code == 304 || head) return 0;
+	if (connect && m->code < 300) return 0;
+	if (m->chunked) return 0;
+	if (m->have_length) return m->length;
+	return HTTP_UNTIL_CLOSE;
+}
+
+/* The stream changes a response brings, after it has been recorded. */
+static void after_response(struct app_flow *a, const struct http_msg *m, bool was_connect)
+{
+	if (m->code == 101 && a->http->upgrade_h2c) {
+		a->proto = AP_HTTP2;
+	} else if (was_connect && m->code >= 200 && m->code < 300) {
+		a->proto = AP_UNKNOWN; /* a tunnel: sniff what it carries */
+		a->sniffs = 0;
+		a->dir[0].len = 0;
+	}
+}
+
+static void decode_held(struct app_flow *a, struct packet *p, int dir)
+{
+	struct http_state *h = a->http;
+	struct http_msg m = { 0 };
+	const uint8_t *b = h->held[dir];
+	size_t n = h->held_len[dir];
+	const uint8_t *eol = find_crlf(b, n);
+	if (eol && start_line(b, (size_t)(eol - b), &m)) decode_headers(a, p, b, n, &m, true);
+	h->held_len[dir] = 0;
+}
+
+void http_body_done(struct app_flow *a, struct packet *p, int dir)
+{
+	if (!a->http || !a->http->held_len[dir]) return;
+	struct packet *rp = p;
+	decode_held(a, rp, dir);
+	if (rp->app_msgs) {
+		struct fval *f = pk_add(rp, F_HTTP_FILE_DATA_LEN, 0, 0);
+		if (f) f->v.u = a->http->body_len[dir];
+	}
+}
+
+/* One chunk-size line, chunk data or the trailer of a chunked body. */
+static long chunk_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
+{
+	struct http_state *h = a->http;
+	const uint8_t *e = find_crlf(b, n < HTTP_MAX_LINE ? n : HTTP_MAX_LINE);
+	if (!e) {
+		if (n >= HTTP_MAX_LINE) return -1;
+		*need = n + 1;
+		return 0;
+	}
+	size_t ll = (size_t)(e - b);
+	if (h->chunk_trailer[dir]) { /* trailer lines until an empty one */
+		if (ll == 0) {
+			h->chunk_trailer[dir] = false;
+			h->chunked[dir] = false;
+			http_body_done(a, p, dir);
+		}
+		return (long)ll + 2;
+	}
+	uint64_t size = 0;
+	size_t i = 0;
+	for (; i < ll && i < 16; i++) {
+		uint8_t c = b[i];
+		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+		if (v < 0) break;
+		size = size * 16 + (uint64_t)v;
+	}
+	if (i == 0) return -1;
+	pk_uint(p, F_HTTP_CHUNK_SIZE, size, 0, 0);
+	h->body_len[dir] += size;
+	if (size == 0) h->chunk_trailer[dir] = true;
+	else a->dir[dir].skip = size + 2;
+	return (long)ll + 2;
+}
+
+long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
+{
+	if (!a->http) a->http = xcalloc(1, sizeof *a->http);
+	struct http_state *h = a->http;
+	if (h->chunked[dir]) return chunk_take(a, p, dir, b, n, need);
+	const uint8_t *eol = find_crlf(b, n);
+	struct http_msg m = { 0 };
+	if (eol && !start_line(b, (size_t)(eol - b), &m)) return -1;
+	if (!eol && (n > HTTP_MAX_LINE || (n >= 8 && !m.request && memcmp(b, "HTTP/", n < 5 ? n : 5) != 0 && !is_token(b, 3))))
+		return -1;
+	const uint8_t *end = find_crlfcrlf(b, n);
+	if (!end) {
+		*need = n + 1;
+		return 0;
+	}
+	size_t hl = (size_t)(end - b) + 4;
+	/* parse first to learn the body, without recording */
+	decode_headers(a, p, b, hl, &m, false);
+	uint64_t body = body_length(a, &m, dir);
+	bool was_connect = !m.request && h->count && h->q[h->head].connect;
+	h->body_len[dir] = 0;
+	if (m.chunked && !(m.request ? false : (m.code < 200 || m.code == 204 || m.code == 304))) {
+		/* shown when the last chunk has arrived */
+		h->held_len[dir] = 0;
+		if (!app_buf_append(&h->held[dir], &h->held_len[dir], &h->held_cap[dir], b, hl, APP_MAX_MSG))
+			decode_headers(a, p, b, hl, &m, true);
+		h->chunked[dir] = true;
+		h->chunk_trailer[dir] = false;
+		return (long)hl;
+	}
+	if (body && body != HTTP_UNTIL_CLOSE) {
+		h->held_len[dir] = 0;
+		if (app_buf_append(&h->held[dir], &h->held_len[dir], &h->held_cap[dir], b, hl, APP_MAX_MSG)) {
+			h->body_len[dir] = body;
+			a->dir[dir].skip = body;
+			a->dir[dir].notify = true;
+			return (long)hl;
+		}
+	}
+	decode_headers(a, p, b, hl, &m, true);
+	if (!m.request) after_response(a, &m, was_connect);
+	if (body == HTTP_UNTIL_CLOSE) a->dir[dir].skip = HTTP_UNTIL_CLOSE;
+	return (long)hl;
+}
+
+void dissect_ssdp(struct packet *p, struct cur *c)
+{
+	size_t n = cur_left(c);
+	const uint8_t *b = c->pos;
+	const uint8_t *eol = find_crlf(b, n);
+	struct http_msg m = { 0 };
+	if (!eol || !start_line(b, (size_t)(eol - b), &m)) {
+		pk_data(p, c);
+		return;
+	}
+	const uint8_t *end = find_crlfcrlf(b, n);
+	size_t hl = end ? (size_t)(end - b) + 4 : n;
+	struct http_state h = { 0 };
+	struct app_flow a = { .http = &h };
+	decode_headers(&a, p, b, hl, &m, true);
+	if (p->proto_col && !p->nest) p->proto_col = "SSDP";
+	cur_skip(c, n);
+}

@@ -1,0 +1,648 @@
+/* dissect/tls.c — TLS (RFC 5246, RFC 8446) from a reassembled TCP stream, and the hellos
+ * QUIC carries in CRYPTO frames: the record layer, handshake messages that span records,
+ * ClientHello and ServerHello with every extension in order, Certificate (TLS <= 1.2)
+ * through libcrypto's X.509 parser, and the fingerprints JA3/JA3S (Salesforce's
+ * definition) and JA4/JA4S (FoxIO's specification, ja4/spec/JA4.md in the corpus). */
+#include "dissect/app_internal.h"
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/xalloc.h"
+
+#define TLS_MAX_RECORD (16384 + 2048) /* TLSCiphertext.length limit (RFC 5246 §6.2.3) */
+#define TLS_MAX_LIST 256              /* ciphers, extensions, groups... kept for fingerprints */
+
+void tls_state_free(struct tls_state *t)
+{
+	if (!t) return;
+	free(t->hs[0]);
+	free(t->hs[1]);
+	free(t);
+}
+
+static bool is_grease(uint32_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+static const char *version_col(uint16_t v)
+{
+	switch (v) {
+	case 0x0300: return "SSLv3";
+	case 0x0301: return "TLSv1";
+	case 0x0302: return "TLSv1.1";
+	case 0x0303: return "TLSv1.2";
+	case 0x0304: return "TLSv1.3";
+	default: return "TLS";
+	}
+}
+
+/* The two characters JA4 and JA4S use for a TLS version. */
+static const char *ja4_version(uint32_t v)
+{
+	switch (v) {
+	case 0x0304: return "13";
+	case 0x0303: return "12";
+	case 0x0302: return "11";
+	case 0x0301: return "10";
+	case 0x0300: return "s3";
+	case 0x0002: return "s2";
+	case 0xfeff: return "d1";
+	case 0xfefd: return "d2";
+	case 0xfefc: return "d3";
+	default: return "00";
+	}
+}
+
+static void hex_digest(const EVP_MD *md, const char *s, size_t n, char *out, size_t chars)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dl = 0;
+	EVP_Digest(s, n, d, &dl, md, NULL);
+	static const char hx[] = "0123456789abcdef";
+	size_t k = 0;
+	for (unsigned int i = 0; i < dl && k + 2 <= chars; i++) {
+		out[k++] = hx[d[i] >> 4];
+		out[k++] = hx[d[i] & 15];
+	}
+	out[k] = '\0';
+}
+
+/* What one hello carries that the fingerprints and Info need. */
+struct hello {
+	uint16_t version;                 /* legacy_version */
+	uint16_t ciphers[TLS_MAX_LIST];
+	uint16_t exts[TLS_MAX_LIST];
+	uint16_t groups[TLS_MAX_LIST];
+	uint8_t pfmts[TLS_MAX_LIST];
+	uint16_t sigalgs[TLS_MAX_LIST];
+	uint16_t nciphers, nexts, ngroups, npfmts, nsigalgs;
+	uint32_t max_supported;           /* highest non-GREASE supported_versions value, 0 if none */
+	const uint8_t *alpn;              /* first ALPN value */
+	uint8_t alpn_len;
+	bool have_alpn, sni;
+	char sni_name[256];
+};
+
+static void put_list_dec(struct sbuf *sb, const uint16_t *v, size_t n)
+{
+	bool first = true;
+	for (size_t i = 0; i < n; i++) {
+		if (is_grease(v[i])) continue;
+		if (!first) sb_putc(sb, '-');
+		first = false;
+		sb_u64(sb, v[i]);
+	}
+}
+
+static int cmp_u16(const void *a, const void *b)
+{
+	return (int)*(const uint16_t *)a - (int)*(const uint16_t *)b;
+}
+
+/* Appends the 4-digit hex values of v (GREASE and the excluded values left out). */
+static size_t put_hex_list(struct sbuf *sb, const uint16_t *v, size_t n, bool sorted, bool skip_sni_alpn)
+{
+	uint16_t tmp[TLS_MAX_LIST];
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (is_grease(v[i])) continue;
+		if (skip_sni_alpn && (v[i] == 0x0000 || v[i] == 0x0010)) continue;
+		tmp[k++] = v[i];
+	}
+	if (sorted) qsort(tmp, k, sizeof tmp[0], cmp_u16);
+	for (size_t i = 0; i < k; i++) {
+		if (i) sb_putc(sb, ',');
+		sb_hex(sb, tmp[i], 4);
+	}
+	return k;
+}
+
+static size_t count_non_grease(const uint16_t *v, size_t n)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) k += !is_grease(v[i]);
+	return k;
+}
+
+static bool alnum(uint8_t c) { return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+
+/* JA4's ALPN characters: the first and last of the first value, or of its hex form when
+ * either is not alphanumeric (the current specification), "00" when there is none. */
+static void ja4_alpn(const struct hello *h, char out[3])
+{
+	static const char hx[] = "0123456789abcdef";
+	if (!h->have_alpn || !h->alpn_len) {
+		strcpy(out, "00");
+		return;
+	}
+	uint8_t f = h->alpn[0], l = h->alpn[h->alpn_len - 1];
+	if (alnum(f) && alnum(l)) {
+		out[0] = (char)f;
+		out[1] = (char)l;
+	} else {
+		out[0] = hx[f >> 4];
+		out[1] = hx[l & 15];
+	}
+	out[2] = '\0';
+}
+
+static void client_fingerprints(struct packet *p, const struct hello *h, bool quic)
+{
+	char buf[4096], hash[65];
+	struct sbuf sb;
+	bool want_ja3 = pk_wants(p, F_TLS_HANDSHAKE_JA3) || pk_wants(p, F_TLS_HANDSHAKE_JA3_FULL);
+	bool want_ja4 = pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R);
+	if (want_ja4) {
+		char a[16], alpn[3];
+		ja4_alpn(h, alpn);
+		size_t nc = count_non_grease(h->ciphers, h->nciphers), ne = count_non_grease(h->exts, h->nexts);
+		snprintf(a, sizeof a, "%c%s%c%02u%02u%s", quic ? 'q' : 't',
+			 ja4_version(h->max_supported ? h->max_supported : h->version), h->sni ? 'd' : 'i',
+			 (unsigned)(nc > 99 ? 99 : nc), (unsigned)(ne > 99 ? 99 : ne), alpn);
+		char cl[TLS_MAX_LIST * 5 + 1], el[TLS_MAX_LIST * 10 + 2];
+		struct sbuf cs, es;
+		sb_init_fixed(&cs, cl, sizeof cl - 1);
+		sb_init_fixed(&es, el, sizeof el - 1);
+		size_t kc = put_hex_list(&cs, h->ciphers, h->nciphers, true, false);
+		size_t ke = put_hex_list(&es, h->exts, h->nexts, true, true);
+		if (h->nsigalgs) {
+			sb_putc(&es, '_');
+			for (size_t i = 0; i < h->nsigalgs; i++) {
+				if (i) sb_putc(&es, ',');
+				sb_hex(&es, h->sigalgs[i], 4);
+			}
+		}
+		char hb[13] = "000000000000", hc[13] = "000000000000";
+		if (kc) hex_digest(EVP_sha256(), cl, cs.len, hb, 12);
+		if (ke) hex_digest(EVP_sha256(), el, es.len, hc, 12);
+		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_printf(&sb, "%s_%s_%s", a, hb, hc);
+		pk_string(p, F_TLS_HANDSHAKE_JA4, buf, sb.len, 0, 0);
+		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_puts(&sb, a);
+		sb_putc(&sb, '_');
+		sb_put(&sb, cl, cs.len);
+		sb_putc(&sb, '_');
+		sb_put(&sb, el, es.len);
+		pk_string(p, F_TLS_HANDSHAKE_JA4_R, buf, sb.len, 0, 0);
+	}
+	if (want_ja3) {
+		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_u64(&sb, h->version);
+		sb_putc(&sb, ',');
+		put_list_dec(&sb, h->ciphers, h->nciphers);
+		sb_putc(&sb, ',');
+		put_list_dec(&sb, h->exts, h->nexts);
+		sb_putc(&sb, ',');
+		put_list_dec(&sb, h->groups, h->ngroups);
+		sb_putc(&sb, ',');
+		for (size_t i = 0; i < h->npfmts; i++) {
+			if (i) sb_putc(&sb, '-');
+			sb_u64(&sb, h->pfmts[i]);
+		}
+		pk_string(p, F_TLS_HANDSHAKE_JA3_FULL, buf, sb.len, 0, 0);
+		hex_digest(EVP_md5(), buf, sb.len, hash, 32);
+		pk_string(p, F_TLS_HANDSHAKE_JA3, hash, 32, 0, 0);
+	}
+}
+
+static void server_fingerprints(struct packet *p, const struct hello *h, uint16_t cipher, bool quic)
+{
+	char buf[2048], hash[33];
+	struct sbuf sb;
+	if (pk_wants(p, F_TLS_HANDSHAKE_JA4S) || pk_wants(p, F_TLS_HANDSHAKE_JA4S_R)) {
+		char a[16], alpn[3] = "00";
+		if (h->have_alpn && h->alpn_len) {
+			alpn[0] = (char)h->alpn[0];
+			alpn[1] = (char)h->alpn[h->alpn_len - 1];
+		}
+		size_t ne = h->nexts;
+		snprintf(a, sizeof a, "%c%s%02u%s", quic ? 'q' : 't', ja4_version(h->max_supported ? h->max_supported : h->version),
+			 (unsigned)(ne > 99 ? 99 : ne), alpn);
+		char el[TLS_MAX_LIST * 5 + 1];
+		struct sbuf es;
+		sb_init_fixed(&es, el, sizeof el - 1);
+		for (size_t i = 0; i < h->nexts; i++) {
+			if (i) sb_putc(&es, ',');
+			sb_hex(&es, h->exts[i], 4);
+		}
+		char hc[13] = "000000000000";
+		if (h->nexts) hex_digest(EVP_sha256(), el, es.len, hc, 12);
+		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_printf(&sb, "%s_%04x_%s", a, cipher, hc);
+		pk_string(p, F_TLS_HANDSHAKE_JA4S, buf, sb.len, 0, 0);
+		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_printf(&sb, "%s_%04x_", a, cipher);
+		sb_put(&sb, el, es.len);
+		pk_string(p, F_TLS_HANDSHAKE_JA4S_R, buf, sb.len, 0, 0);
+	}
+	if (pk_wants(p, F_TLS_HANDSHAKE_JA3S) || pk_wants(p, F_TLS_HANDSHAKE_JA3S_FULL)) {
+		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_u64(&sb, h->version);
+		sb_putc(&sb, ',');
+		sb_u64(&sb, cipher);
+		sb_putc(&sb, ',');
+		put_list_dec(&sb, h->exts, h->nexts);
+		pk_string(p, F_TLS_HANDSHAKE_JA3S_FULL, buf, sb.len, 0, 0);
+		hex_digest(EVP_md5(), buf, sb.len, hash, 32);
+		pk_string(p, F_TLS_HANDSHAKE_JA3S, hash, 32, 0, 0);
+	}
+}
+
+/* Reads a big-endian value of `size` bytes and records it (copied offsets: within the message). */
+static uint32_t rd(struct packet *p, struct cur *c, enum field_id id, int size)
+{
+	uint32_t off = cur_off(c);
+	uint32_t v = size == 1 ? cur_u8(c) : size == 2 ? cur_be16(c) : size == 3 ? cur_be24(c) : cur_be32(c);
+	if (!c->err && id != F__COUNT) pk_uint(p, id, v, off, (uint32_t)size);
+	return v;
+}
+
+static void rd_bytes(struct packet *p, struct cur *c, enum field_id id, size_t n)
+{
+	uint32_t off = cur_off(c);
+	const uint8_t *b = cur_bytes(c, n);
+	if (b && n) pk_bytes_copy(p, id, b, (uint32_t)n, off, (uint32_t)n);
+}
+
+static void ext_server_name(struct packet *p, struct cur *e, struct hello *h)
+{
+	uint16_t list = (uint16_t)rd(p, e, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME_LIST_LEN, 2);
+	struct cur l = cur_sub(e, list);
+	while (cur_left(&l) >= 3 && !l.err) {
+		rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME_TYPE, 1);
+		uint16_t n = (uint16_t)rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME_LEN, 2);
+		uint32_t off = cur_off(&l);
+		const uint8_t *name = cur_bytes(&l, n);
+		if (!name) break;
+		pk_string(p, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME, (const char *)name, n, off, n);
+		if (!h->sni_name[0]) {
+			size_t k = n < sizeof h->sni_name - 1 ? n : sizeof h->sni_name - 1;
+			memcpy(h->sni_name, name, k);
+			h->sni_name[k] = '\0';
+		}
+	}
+}
+
+static void ext_alpn(struct packet *p, struct cur *e, struct hello *h)
+{
+	uint16_t list = (uint16_t)rd(p, e, F_TLS_HANDSHAKE_EXTENSIONS_ALPN_LEN, 2);
+	struct cur l = cur_sub(e, list);
+	while (cur_left(&l) >= 1 && !l.err) {
+		uint8_t n = (uint8_t)rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_ALPN_STR_LEN, 1);
+		uint32_t off = cur_off(&l);
+		const uint8_t *s = cur_bytes(&l, n);
+		if (!s) break;
+		pk_string(p, F_TLS_HANDSHAKE_EXTENSIONS_ALPN_STR, (const char *)s, n, off, n);
+		if (!h->have_alpn) {
+			h->have_alpn = true;
+			h->alpn = s;
+			h->alpn_len = n;
+		}
+	}
+}
+
+/* A list of 16-bit values after a length of `lsize` bytes, recorded as `id` and kept. */
+static void ext_u16_list(struct packet *p, struct cur *e, int lsize, enum field_id len_id, enum field_id id,
+			 uint16_t *keep, uint16_t *nkeep)
+{
+	uint32_t len = rd(p, e, len_id, lsize);
+	struct cur l = cur_sub(e, len);
+	while (cur_left(&l) >= 2) {
+		uint16_t v = (uint16_t)rd(p, &l, id, 2);
+		if (keep && *nkeep < TLS_MAX_LIST) keep[(*nkeep)++] = v;
+	}
+}
+
+static void ext_key_share(struct packet *p, struct cur *e, bool client)
+{
+	struct cur l = *e;
+	if (client) {
+		uint16_t len = (uint16_t)rd(p, e, F_TLS_HANDSHAKE_EXTENSIONS_KEY_SHARE_CLIENT_LENGTH, 2);
+		l = cur_sub(e, len);
+	}
+	while (cur_left(&l) >= 4 && !l.err) {
+		rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_KEY_SHARE_GROUP, 2);
+		uint16_t kl = (uint16_t)rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_KEY_SHARE_KEY_EXCHANGE_LENGTH, 2);
+		if (!cur_skip(&l, kl)) break;
+		if (!client) break;
+	}
+}
+
+static void extensions(struct packet *p, struct cur *c, struct hello *h, bool client)
+{
+	if (!cur_left(c)) return;
+	uint16_t total = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_EXTENSIONS_LENGTH, 2);
+	struct cur all = cur_sub(c, total);
+	while (cur_left(&all) >= 4) {
+		uint16_t type = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_TYPE, 2);
+		uint16_t len = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_LEN, 2);
+		struct cur e = cur_sub(&all, len);
+		if (e.err) break;
+		if (h->nexts < TLS_MAX_LIST) h->exts[h->nexts++] = type;
+		switch (type) {
+		case 0:
+			if (client) {
+				h->sni = true;
+				ext_server_name(p, &e, h);
+			}
+			break;
+		case 10:
+			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUPS_LENGTH,
+				     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP, h->groups, &h->ngroups);
+			break;
+		case 11: {
+			uint8_t n = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMATS_LENGTH, 1);
+			for (uint8_t i = 0; i < n && cur_left(&e); i++) {
+				uint8_t v = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMAT, 1);
+				if (h->npfmts < TLS_MAX_LIST) h->pfmts[h->npfmts++] = v;
+			}
+			break;
+		}
+		case 13:
+			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_SIG_HASH_ALG_LEN, F_TLS_HANDSHAKE_SIG_HASH_ALG, h->sigalgs,
+				     &h->nsigalgs);
+			break;
+		case 16:
+			ext_alpn(p, &e, h);
+			break;
+		case 43: {
+			uint16_t vers[TLS_MAX_LIST];
+			uint16_t nv = 0;
+			if (client) {
+				ext_u16_list(p, &e, 1, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSIONS_LEN,
+					     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, vers, &nv);
+			} else if (cur_left(&e) >= 2) {
+				vers[nv++] = (uint16_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, 2);
+			}
+			for (uint16_t i = 0; i < nv; i++)
+				if (!is_grease(vers[i]) && vers[i] > h->max_supported) h->max_supported = vers[i];
+			break;
+		}
+		case 45: {
+			uint8_t n = (uint8_t)rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODES_LENGTH, 1);
+			for (uint8_t i = 0; i < n && cur_left(&e); i++) rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODE, 1);
+			break;
+		}
+		case 51:
+			ext_key_share(p, &e, client);
+			break;
+		case 0xfe0d:
+			if (client && cur_left(&e) >= 1) {
+				uint8_t t = (uint8_t)rd(p, &e, F_TLS_ECH_CLIENT_HELLO_TYPE, 1);
+				if (t == 0 && cur_skip(&e, 4)) rd(p, &e, F_TLS_ECH_CONFIG_ID, 1);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static void client_hello(struct packet *p, struct cur *c, bool quic, struct sbuf *info)
+{
+	struct hello *h = xcalloc(1, sizeof *h);
+	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
+	rd_bytes(p, c, F_TLS_HANDSHAKE_RANDOM, 32);
+	uint8_t sl = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_SESSION_ID_LENGTH, 1);
+	if (sl) rd_bytes(p, c, F_TLS_HANDSHAKE_SESSION_ID, sl);
+	uint16_t cl = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_CIPHER_SUITES_LENGTH, 2);
+	struct cur cs = cur_sub(c, cl);
+	while (cur_left(&cs) >= 2) {
+		uint16_t v = (uint16_t)rd(p, &cs, F_TLS_HANDSHAKE_CIPHERSUITE, 2);
+		if (h->nciphers < TLS_MAX_LIST) h->ciphers[h->nciphers++] = v;
+	}
+	uint8_t ml = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_COMP_METHODS_LENGTH, 1);
+	for (uint8_t i = 0; i < ml && cur_left(c); i++) rd(p, c, F_TLS_HANDSHAKE_COMP_METHOD, 1);
+	if (!c->err && !cs.err) {
+		extensions(p, c, h, true);
+		client_fingerprints(p, h, quic);
+	}
+	(void)info;
+	free(h);
+}
+
+/* RFC 8446 §4.1.3: a ServerHello with this random is a HelloRetryRequest. */
+static const uint8_t hrr_random[32] = {
+	0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
+};
+
+static bool server_hello(struct tls_state *t, struct packet *p, struct cur *c)
+{
+	struct hello *h = xcalloc(1, sizeof *h);
+	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
+	const uint8_t *rnd = cur_bytes(c, 32);
+	bool hrr = rnd && memcmp(rnd, hrr_random, 32) == 0;
+	if (rnd) pk_bytes_copy(p, F_TLS_HANDSHAKE_RANDOM, rnd, 32, cur_off(c) - 32, 32);
+	uint8_t sl = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_SESSION_ID_LENGTH, 1);
+	if (sl) rd_bytes(p, c, F_TLS_HANDSHAKE_SESSION_ID, sl);
+	uint16_t cipher = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_CIPHERSUITE, 2);
+	rd(p, c, F_TLS_HANDSHAKE_COMP_METHOD, 1);
+	if (!c->err) {
+		extensions(p, c, h, false);
+		server_fingerprints(p, h, cipher, t->quic);
+		t->version = h->max_supported ? (uint16_t)h->max_supported : h->version;
+	}
+	free(h);
+	return hrr;
+}
+
+static void put_asn1_time(struct packet *p, enum field_id id, const ASN1_TIME *at)
+{
+	struct tm tm;
+	if (!at || !ASN1_TIME_to_tm(at, &tm)) return;
+	struct fval *f = pk_add(p, id, 0, 0);
+	if (!f) return;
+	int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1;
+	/* days from civil (proleptic Gregorian), valid for any year */
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + tm.tm_mday - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	int64_t days = era * 146097 + doe - 719468;
+	f->v.t.sec = days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+	f->v.t.nsec = 0;
+}
+
+static void put_cn(struct packet *p, enum field_id id, const X509_NAME *name)
+{
+	int i = name ? X509_NAME_get_index_by_NID(name, NID_commonName, -1) : -1;
+	if (i < 0) return;
+	const ASN1_STRING *s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, i));
+	if (s) pk_string(p, id, (const char *)ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s), 0, 0);
+}
+
+static void certificate_fields(struct packet *p, const uint8_t *der, size_t n)
+{
+	const unsigned char *q = der;
+	X509 *x = d2i_X509(NULL, &q, (long)n);
+	if (!x) return;
+	const ASN1_INTEGER *serial = X509_get0_serialNumber(x);
+	if (serial) {
+		char hex[130];
+		struct sbuf sb;
+		sb_init_fixed(&sb, hex, sizeof hex - 1);
+		sb_hexbytes(&sb, serial->data, (size_t)serial->length > 64 ? 64 : (size_t)serial->length, 0);
+		pk_string(p, F_X509AF_SERIALNUMBER, hex, sb.len, 0, 0);
+	}
+	put_cn(p, F_X509AF_SUBJECT_CN, X509_get_subject_name(x));
+	put_cn(p, F_X509AF_ISSUER_CN, X509_get_issuer_name(x));
+	put_asn1_time(p, F_X509AF_NOTBEFORE, X509_get0_notBefore(x));
+	put_asn1_time(p, F_X509AF_NOTAFTER, X509_get0_notAfter(x));
+	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && i < 256; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);
+		if (g->type == GEN_DNS) {
+			pk_string(p, F_X509CE_DNSNAME, (const char *)ASN1_STRING_get0_data(g->d.dNSName),
+				  (size_t)ASN1_STRING_length(g->d.dNSName), 0, 0);
+		} else if (g->type == GEN_IPADD) {
+			char a[64];
+			struct sbuf sb;
+			sb_init_fixed(&sb, a, sizeof a - 1);
+			int l = ASN1_STRING_length(g->d.iPAddress);
+			const uint8_t *b = ASN1_STRING_get0_data(g->d.iPAddress);
+			if (l == 4) sb_ipv4(&sb, b);
+			else if (l == 16) sb_ipv6(&sb, b);
+			else continue;
+			pk_string(p, F_X509CE_IPADDRESS, a, sb.len, 0, 0);
+		}
+	}
+	GENERAL_NAMES_free(sans);
+	X509_free(x);
+}
+
+static void certificate(struct packet *p, struct cur *c)
+{
+	uint32_t total = rd(p, c, F_TLS_HANDSHAKE_CERTIFICATES_LENGTH, 3);
+	struct cur all = cur_sub(c, total);
+	for (int i = 0; cur_left(&all) >= 3 && i < 16; i++) {
+		uint32_t n = rd(p, &all, F_TLS_HANDSHAKE_CERTIFICATE_LENGTH, 3);
+		const uint8_t *der = cur_bytes(&all, n);
+		if (!der) break;
+		certificate_fields(p, der, n);
+	}
+}
+
+void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n)
+{
+	struct cur c = cur_make(m, n);
+	int slot = pk_tree(p, F_TLS_HANDSHAKE, &c);
+	uint8_t type = (uint8_t)rd(p, &c, F_TLS_HANDSHAKE_TYPE, 1);
+	uint32_t len = rd(p, &c, F_TLS_HANDSHAKE_LENGTH, 3);
+	struct cur body = cur_sub(&c, len);
+	const char *name = vn_name(vn_tls_handshake_type, type, "Unknown Handshake Message");
+	if (type == 1) {
+		client_hello(p, &body, t->quic, NULL);
+	} else if (type == 2) {
+		if (server_hello(t, p, &body)) name = "Hello Retry Request";
+	} else if (type == 11 && t->version != 0x0304 && !t->quic) {
+		certificate(p, &body);
+	}
+	pk_proto_end(p, slot, &c);
+	(void)dir;
+	if (t->quic) return; /* QUIC writes its own Info */
+	struct sbuf *sb = app_info(p, version_col(t->version ? t->version : 0x0301));
+	if (sb) sb_puts(sb, name);
+}
+
+/* Handshake bytes of one record: whole messages are decoded, a partial one is kept until
+ * the records that complete it arrive. */
+static void handshake_records(struct tls_state *t, struct packet *p, int dir, const uint8_t *b, size_t n)
+{
+	if (t->hs_len[dir]) {
+		if (!app_buf_append(&t->hs[dir], &t->hs_len[dir], &t->hs_cap[dir], b, n, APP_MAX_MSG)) {
+			t->hs_len[dir] = 0; /* too long to keep: its fields are lost, not the stream */
+			return;
+		}
+		b = t->hs[dir];
+		n = t->hs_len[dir];
+	}
+	size_t used = 0;
+	while (n - used >= 4) {
+		size_t len = (size_t)b[used + 1] << 16 | (size_t)b[used + 2] << 8 | b[used + 3];
+		if (n - used < 4 + len) break;
+		tls_handshake_message(t, p, dir, b + used, 4 + len);
+		used += 4 + len;
+	}
+	size_t rest = n - used;
+	if (b == t->hs[dir]) {
+		memmove(t->hs[dir], t->hs[dir] + used, rest);
+		t->hs_len[dir] = (uint32_t)rest;
+	} else if (rest && !app_buf_append(&t->hs[dir], &t->hs_len[dir], &t->hs_cap[dir], b + used, rest, APP_MAX_MSG)) {
+		t->hs_len[dir] = 0;
+	}
+}
+
+static void record_header(struct packet *p, struct cur *c)
+{
+	pk_tree(p, F_TLS_RECORD, c);
+	rd(p, c, F_TLS_RECORD_CONTENT_TYPE, 1);
+	rd(p, c, F_TLS_RECORD_VERSION, 2);
+	rd(p, c, F_TLS_RECORD_LENGTH, 2);
+}
+
+long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
+{
+	if (n < 5) {
+		*need = 5;
+		return 0;
+	}
+	uint8_t type = b[0];
+	uint16_t version = (uint16_t)(b[1] << 8 | b[2]);
+	size_t len = (size_t)b[3] << 8 | b[4];
+	if (type < 20 || type > 24 || b[1] != 3 || b[2] > 4 || len > TLS_MAX_RECORD) return -1;
+	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
+	struct tls_state *t = a->tls;
+	if (n < 5 + len) {
+		*need = 5 + len;
+		return 0;
+	}
+	struct cur c = cur_make(b, 5 + len);
+	int slot = app_proto(p, F_TLS, &c);
+	record_header(p, &c);
+	const char *col = version_col(t->version ? t->version : version);
+	struct sbuf *sb = NULL;
+	switch (type) {
+	case 20:
+		pk_add(p, F_TLS_CHANGE_CIPHER_SPEC, 5, (uint32_t)len);
+		/* TLS 1.3's is for middleboxes only (RFC 8446 §D.4): a second ClientHello after a
+		 * HelloRetryRequest still follows in the clear */
+		if (t->version != 0x0304) t->encrypted[dir] = true;
+		if ((sb = app_info(p, col))) sb_puts(sb, "Change Cipher Spec");
+		break;
+	case 21:
+		if (t->encrypted[dir] || len != 2) {
+			if ((sb = app_info(p, col))) sb_puts(sb, "Encrypted Alert");
+		} else {
+			pk_tree(p, F_TLS_ALERT_MESSAGE, &c);
+			uint8_t level = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_LEVEL, 1);
+			uint8_t desc = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_DESC, 1);
+			if ((sb = app_info(p, col)))
+				sb_printf(sb, "Alert (Level: %s, Description: %s)", vn_name(vn_tls_alert_level, level, "Unknown"),
+					  vn_name(vn_tls_alert_desc, desc, "Unknown"));
+		}
+		break;
+	case 22:
+		if (t->encrypted[dir]) {
+			if ((sb = app_info(p, col))) sb_puts(sb, "Encrypted Handshake Message");
+		} else {
+			handshake_records(t, p, dir, b + 5, len);
+		}
+		break;
+	case 23:
+		pk_uint(p, F_TLS_APP_DATA_LEN, len, 5, 0);
+		if ((sb = app_info(p, col))) sb_puts(sb, "Application Data");
+		break;
+	default:
+		if ((sb = app_info(p, col))) sb_puts(sb, "Heartbeat");
+		break;
+	}
+	c.pos = c.end;
+	pk_proto_end(p, slot, &c);
+	return (long)(5 + len);
+}

@@ -1,0 +1,226 @@
+#!/usr/bin/env python3
+"""Application decoders against tshark and FoxIO: for every corpus capture with truth,
+frame by frame, the DNS, TLS, HTTP and QUIC fields tshark 4.0.17 shows (truth/X.tsv and
+X.proto.tsv), JA4 per ClientHello (truth/X.ja4.tsv, the JA4 specification's ALPN rule),
+and HTTP/2 header names and values (truth/X.http2.json). Prints one table row per field
+with its distance from the bar (100% for SNI, JA3 and JA4, 99.5% otherwise); while the
+bar is not reached it fails when a field falls below the floor recorded in FLOOR.
+
+usage: agree_app.py PKTSCOPE CORPUS"""
+import json
+import os
+import subprocess
+import sys
+
+from common import reason, truth_captures
+
+# (field, truth file suffix)
+FIELDS = [
+    ("dns.qry.name", ".tsv"), ("dns.a", ".tsv"), ("dns.aaaa", ".tsv"),
+    ("dns.flags.rcode", ".proto.tsv"), ("dns.qry.type", ".proto.tsv"), ("dns.count.answers", ".proto.tsv"),
+    ("dns.cname", ".proto.tsv"), ("dns.resp.type", ".proto.tsv"), ("dns.id", ".proto.tsv"),
+    ("tls.handshake.extensions_server_name", ".tsv"), ("tls.handshake.ja3", ".tsv"),
+    ("tls.handshake.ja3_full", ".tsv"), ("tls.handshake.type", ".proto.tsv"),
+    ("tls.handshake.extensions_alpn_str", ".proto.tsv"), ("tls.handshake.ja3s", ".proto.tsv"),
+    ("http.request.method", ".tsv"), ("http.request.uri", ".tsv"), ("http.host", ".tsv"),
+    ("http.response.code", ".proto.tsv"), ("http.user_agent", ".proto.tsv"),
+    ("quic.version", ".proto.tsv"), ("quic.long.packet_type", ".proto.tsv"), ("quic.dcid", ".proto.tsv"),
+]
+STRICT = {"tls.handshake.extensions_server_name", "tls.handshake.ja3", "tls.handshake.ja3_full", "ja4"}
+# Issue 4 is not finished: these are the agreements measured when the decoders landed
+# (2026-11-27). Until every field reaches its bar, `make test` fails when a field falls
+# below its floor here (a regression), and prints how far each is from the bar.
+FLOOR = {
+    "dns.qry.name": 91.70,
+    "dns.a": 83.83,
+    "dns.aaaa": 95.41,
+    "dns.flags.rcode": 90.97,
+    "dns.qry.type": 92.63,
+    "dns.count.answers": 92.08,
+    "dns.cname": 83.66,
+    "dns.resp.type": 85.81,
+    "dns.id": 92.39,
+    "tls.handshake.extensions_server_name": 88.77,
+    "tls.handshake.ja3": 88.70,
+    "tls.handshake.ja3_full": 88.70,
+    "tls.handshake.type": 92.59,
+    "tls.handshake.extensions_alpn_str": 87.87,
+    "tls.handshake.ja3s": 96.70,
+    "http.request.method": 97.50,
+    "http.request.uri": 97.65,
+    "http.host": 98.07,
+    "http.response.code": 95.04,
+    "http.user_agent": 97.09,
+    "quic.version": 96.47,
+    "quic.long.packet_type": 96.12,
+    "quic.dcid": 90.55,
+    "ja4": 87.30,
+    "http2.header.name": 57.96,
+    "http2.header.value": 57.96,
+}
+
+
+def read_tsv(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        rows = {}
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if cols and cols[0].isdigit():
+                rows[int(cols[0])] = dict(zip(header, cols))
+    return header, rows
+
+
+def ours(pktscope, cap, fields):
+    args = [pktscope, "read", cap, "-T", "fields", "-e", "frame.number"]
+    for f in fields:
+        args += ["-e", f]
+    p = subprocess.run(args, capture_output=True, timeout=300)
+    rows = {}
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        cols = line.split("\t")
+        if cols and cols[0].isdigit():
+            rows[int(cols[0])] = dict(zip(fields, cols[1:]))
+    return rows
+
+
+def h2_headers_ours(pktscope, cap):
+    p = subprocess.run([pktscope, "read", cap, "--json"], capture_output=True, timeout=300)
+    out = {}
+    for line in p.stdout.decode("utf-8", "replace").splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        h2 = d.get("layers", d).get("http2") if isinstance(d.get("layers", d), dict) else None
+        frame = d.get("frame", {}).get("number") or d.get("layers", {}).get("frame", {}).get("number")
+        if frame is None or h2 is None:
+            continue
+        names, values = [], []
+        for part in h2 if isinstance(h2, list) else [h2]:
+            hdr = part.get("header", {}) if isinstance(part, dict) else {}
+            n, v = hdr.get("name", []), hdr.get("value", [])
+            names += n if isinstance(n, list) else [n]
+            values += v if isinstance(v, list) else [v]
+        if names:
+            out[int(frame)] = list(zip(names, values))
+    return out
+
+
+def h2_headers_truth(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        data = json.load(f)
+    out = {}
+
+    def walk(o, acc):
+        if isinstance(o, dict):
+            for k, v in o.items():
+                if k == "http2.header.name":
+                    acc[0] += v if isinstance(v, list) else [v]
+                elif k == "http2.header.value":
+                    acc[1] += v if isinstance(v, list) else [v]
+                else:
+                    walk(v, acc)
+        elif isinstance(o, list):
+            for x in o:
+                walk(x, acc)
+    for pkt in data:
+        layers = pkt["_source"]["layers"]
+        num = layers.get("frame.number") or layers.get("frame", {}).get("frame.number")
+        if isinstance(num, list):
+            num = num[0]
+        acc = [[], []]
+        walk(layers, acc)
+        if acc[0]:
+            out[int(num)] = list(zip(acc[0], acc[1]))
+    return out
+
+
+def main():
+    pktscope, corpus = sys.argv[1], sys.argv[2]
+    allow = []
+    stats = {}  # field -> [equal, compared]
+    unexplained = []
+    explained = 0
+    names = [f for f, _ in FIELDS]
+
+    def count(field, cap, frame, want, got):
+        nonlocal explained
+        st = stats.setdefault(field, [0, 0])
+        st[1] += 1
+        if want == got:
+            st[0] += 1
+            return
+        why = reason(allow, cap, field)
+        if why:
+            explained += 1
+        else:
+            unexplained.append((cap, frame, field, want, got))
+
+    for rel, cap in truth_captures(corpus):
+        base = os.path.join(corpus, "truth", rel)
+        truth = {}
+        proto_rows = set()  # X.proto.tsv lists only frames tshark calls dns/tls/quic/http/http2
+        for suffix in (".tsv", ".proto.tsv"):
+            if os.path.exists(base + suffix):
+                _, rows = read_tsv(base + suffix)
+                for num, row in rows.items():
+                    truth.setdefault(num, {}).update(row)
+                if suffix == ".proto.tsv":
+                    proto_rows = set(rows)
+        proto_fields = {f for f, sfx in FIELDS if sfx == ".proto.tsv"}
+        interesting = any(any(row.get(f) for f in names) for row in truth.values())
+        ja4_path = base + ".ja4.tsv"
+        h2_path = base + ".http2.json"
+        if not interesting and not os.path.exists(ja4_path) and not os.path.exists(h2_path):
+            continue
+        extra = ["tls.handshake.ja4"]
+        got = ours(pktscope, cap, names + extra)
+        for num in sorted(set(truth) | set(got)):
+            t, g = truth.get(num, {}), got.get(num, {})
+            for f in names:
+                if f in proto_fields and num not in proto_rows:
+                    continue
+                want, have = t.get(f, ""), g.get(f, "")
+                if want or have:
+                    count(f, rel, num, want, have)
+        if os.path.exists(ja4_path):
+            _, rows = read_tsv(ja4_path)
+            for num, row in rows.items():
+                count("ja4", rel, num, row["ja4"], got.get(num, {}).get("tls.handshake.ja4", "").split(",")[0]
+                      if row["ja4"] else "")
+        if os.path.exists(h2_path):
+            want_h2 = h2_headers_truth(h2_path)
+            have_h2 = h2_headers_ours(pktscope, cap)
+            for num in sorted(set(want_h2) | set(have_h2)):
+                w, h = want_h2.get(num, []), have_h2.get(num, [])
+                for i in range(max(len(w), len(h))):
+                    wn, wv = w[i] if i < len(w) else ("", "")
+                    hn, hv = h[i] if i < len(h) else ("", "")
+                    count("http2.header.name", rel, num, wn, hn)
+                    count("http2.header.value", rel, num, wv, hv)
+
+    print("application decoder agreement (tshark 4.0.17 fields, FoxIO JA4):")
+    print(f"{'field':45} {'compared':>9} {'equal':>9} {'agree':>8}  bar")
+    failed = False
+    for field in names + ["ja4", "http2.header.name", "http2.header.value"]:
+        eq, n = stats.get(field, [0, 0])
+        pct = 100.0 * eq / n if n else 100.0
+        bar = 100.0 if field in STRICT else 99.5
+        floor = FLOOR.get(field, bar)
+        ok = pct >= bar
+        regressed = pct + 0.01 < floor
+        failed |= regressed
+        state = "ok" if ok else ("REGRESSED below floor %.2f" % floor if regressed else "under bar %.1f" % bar)
+        print(f"{field:45} {n:9d} {eq:9d} {pct:7.2f}%  {state}")
+
+    verbose = os.environ.get("AGREE_VERBOSE")
+    for cap, frame, field, want, got in unexplained[:None if verbose else 40]:
+        print(f"UNEXPLAINED {cap} frame {frame} {field}: tshark {want!r} pktscope {got!r}")
+    if len(unexplained) > 40 and not verbose:
+        print(f"... and {len(unexplained) - 40} more (AGREE_VERBOSE=1 lists them)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
