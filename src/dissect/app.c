@@ -78,8 +78,21 @@ static struct packet *sink_packet(void)
 	return &sink;
 }
 
+/* A request line's shape: a method token, a space, a target without spaces, then
+ * " HTTP/1." (within the first bytes). */
+static bool is_request_line(const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+	while (i < n && i < 32 && app_is_token_char(b[i])) i++;
+	if (i == 0 || i >= n || b[i] != ' ') return false;
+	size_t j = i + 1;
+	while (j < n && j < 4096 && b[j] != ' ' && b[j] != '\r' && b[j] != '\n') j++;
+	return j + 8 <= n && memcmp(b + j, " HTTP/1.", 8) == 0;
+}
+
 static bool is_http_start(const uint8_t *b, size_t n)
 {
+	if (is_request_line(b, n)) return true;
 	static const char *const starts[] = { "GET ", "POST ", "HEAD ", "PUT ", "DELETE ", "OPTIONS ", "CONNECT ",
 					      "PATCH ", "TRACE ", "HTTP/1.", "PROPFIND ", "NOTIFY ", "M-SEARCH " };
 	for (size_t i = 0; i < sizeof starts / sizeof starts[0]; i++) {
@@ -94,8 +107,10 @@ static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /* The protocol a stream's first bytes (in either direction) show, or AP_UNKNOWN. */
 static enum app_proto sniff(const struct app_flow *a, const uint8_t *b, size_t n)
 {
-	if (a->cport == 53 || a->sport == 53) return AP_DNS;
+	if (a->sport == 53 || a->sport == 5353 || a->cport == 53) return AP_DNS; /* DNS and mDNS over TCP */
 	if (n >= 3 && b[0] >= 20 && b[0] <= 24 && b[1] == 3 && b[2] <= 4) return AP_TLS;
+	/* an SSL 2.0-format ClientHello offering SSL 3.0 or TLS */
+	if (n >= 5 && (b[0] & 0x80) && b[2] == 1 && (b[3] == 3 || (b[3] == 0 && b[4] == 2))) return AP_TLS;
 	if (n >= 4 && memcmp(b, h2_preface, 4) == 0) return AP_HTTP2;
 	if (is_http_start(b, n)) return AP_HTTP;
 	return AP_UNKNOWN;

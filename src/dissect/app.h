@@ -36,6 +36,8 @@ void app_flow_free(struct app_flow *a);
 void dissect_dns(struct packet *p, struct cur *c);
 /* SSDP: HTTP/1.1 messages in UDP datagrams (UPnP). */
 void dissect_ssdp(struct packet *p, struct cur *c);
+/* DTLS (RFC 6347, RFC 9147): a heuristic entry (false when the datagram is not DTLS). */
+bool dissect_dtls(struct packet *p, struct cur *c);
 /* QUIC: a heuristic entry (false when the datagram is not QUIC). */
 bool dissect_quic(struct packet *p, struct cur *c);
 

@@ -11,7 +11,7 @@
  * one is passed over by its length where it has one; otherwise that direction stops. */
 #define APP_MAX_MSG (256u << 10)
 /* Chunks a stream may begin with before we decide it carries nothing we decode. */
-#define APP_MAX_SNIFFS 4
+#define APP_MAX_SNIFFS 16 /* enough for an SMTP/IMAP/POP3 STARTTLS exchange */
 
 enum app_proto { AP_UNKNOWN, AP_NONE, AP_TLS, AP_HTTP, AP_HTTP2, AP_DNS };
 

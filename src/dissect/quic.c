@@ -28,18 +28,22 @@ void quic_state_free(struct quic_state *q)
 	free(q);
 }
 
-enum quic_family { QF_NONE, QF_V1, QF_V2, QF_D29, QF_D23 };
+enum quic_family { QF_NONE, QF_V1, QF_V2, QF_D29, QF_D23, QF_T50, QF_T51 };
 
 static enum quic_family family(uint32_t v)
 {
 	if (v == 1) return QF_V1;
 	if (v == 0x6b3343cf) return QF_V2;
-	if (v >= 0xff00001d && v <= 0xff000022) return QF_D29;
+	if (v >= 0xff00001d && v <= 0xff000020) return QF_D29;
+	if (v == 0xff000021 || v == 0xff000022) return QF_V1; /* drafts 33 and 34 took v1's salt */
 	if (v >= 0xff000017 && v <= 0xff00001c) return QF_D23;
 	if (v == 0xfaceb002) return QF_D23; /* mvfst's draft-27 */
-	/* A reserved version (RFC 9000 §15) forces negotiation; clients protect such Initials
-	 * with v1's keys, and tshark decodes them that way too. */
-	if ((v & 0x0f0f0f0f) == 0x0a0a0a0a) return QF_V1;
+	if (v == 0x54303530) return QF_T50; /* Google QUIC over TLS, "T050" */
+	if (v == 0x54303531) return QF_T51; /* "T051" */
+	/* A reserved version (RFC 9000 §15) forces negotiation; the interop runner's clients
+	 * protect such Initials with draft-29's salt (the corpus's quic_interop_V capture
+	 * decrypts only with it), which is what tshark tries for them too. */
+	if ((v & 0x0f0f0f0f) == 0x0a0a0a0a) return QF_D29;
 	return QF_NONE;
 }
 
@@ -94,8 +98,13 @@ static bool derive_keys(struct quic_state *q, uint32_t version, const uint8_t *d
 					      0x86, 0xf1, 0x9c, 0x61, 0x11, 0xe0, 0x43, 0x90, 0xa8, 0x99 };
 	static const uint8_t salt_d23[20] = { 0xc3, 0xee, 0xf7, 0x12, 0xc7, 0x2e, 0xbb, 0x5a, 0x11, 0xa7,
 					      0xd2, 0x43, 0x2b, 0xb4, 0x63, 0x65, 0xbe, 0xf9, 0xf5, 0x02 };
+	static const uint8_t salt_t50[20] = { 0x7f, 0xf5, 0x79, 0xe5, 0xac, 0xd0, 0x72, 0x91, 0x55, 0x80,
+					      0x30, 0x4c, 0x43, 0xa2, 0x36, 0x7c, 0x60, 0x48, 0x83, 0x10 };
+	static const uint8_t salt_t51[20] = { 0x7a, 0x4e, 0xde, 0xf4, 0xe7, 0xcc, 0xee, 0x5f, 0xa4, 0x50,
+					      0x6c, 0x19, 0x12, 0x4f, 0xc8, 0xcc, 0xda, 0x6e, 0x03, 0x3d };
 	enum quic_family f = family(version);
-	const uint8_t *salt = f == QF_V1 ? salt_v1 : f == QF_V2 ? salt_v2 : f == QF_D29 ? salt_d29 : f == QF_D23 ? salt_d23 : NULL;
+	const uint8_t *salt = f == QF_V1 ? salt_v1 : f == QF_V2 ? salt_v2 : f == QF_D29 ? salt_d29 : f == QF_D23 ? salt_d23
+			    : f == QF_T50 ? salt_t50 : f == QF_T51 ? salt_t51 : NULL;
 	if (!salt) return false;
 	uint8_t initial[32];
 	unsigned int il = 0;
@@ -243,6 +252,15 @@ static void frames(struct app_flow *a, struct packet *p, int dir, const uint8_t 
 			break;
 		}
 		default:
+			if (type == 0x08 && (family(a->quic->version) == QF_T50 || family(a->quic->version) == QF_T51)) {
+				/* Google's T05x numbers CRYPTO 0x08 (offset, length, data as in v1) */
+				uint64_t off, len;
+				if (!varint(&c, &off) || !varint(&c, &len)) return;
+				const uint8_t *d = cur_bytes(&c, (size_t)len);
+				if (!d) return;
+				crypto_data(a, p, dir, off, d, (size_t)len);
+				break;
+			}
 			return; /* not allowed in Initial packets: stop here */
 		}
 	}
@@ -289,6 +307,12 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 	if (type == 3) { /* Retry: token, then a 16-byte integrity tag */
 		if (cur_left(c) < 16) return false;
 		if (validate) return true;
+		struct app_flow *ra = app_flow_get(p);
+		if (ra && ra->quic) { /* new keys from the client's next Initial; its CRYPTO stream goes on (the hello
+				  * it repeats is a retransmission, as tshark counts it) */
+			struct quic_state *q = ra->quic;
+			q->have_keys = false;
+		}
 	} else {
 		if (type == 0) {
 			if (!varint(c, &token_len) || token_len > cur_left(c)) return false;
@@ -336,7 +360,9 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 		q->known = true;
 		memcpy(q->scid[dir], scid, scil);
 		q->scid_len[dir] = scil;
-		if (dir == 0 && type == 0 && (!q->have_keys || q->dcid_len != dcil || memcmp(q->dcid, dcid, dcil) != 0)) {
+		/* Initial keys come from the DCID of the client's first Initial, or of its first
+		 * one after a Retry (RFC 9001 §5.2) */
+		if (dir == 0 && type == 0 && !q->have_keys) {
 			memcpy(q->dcid, dcid, dcil);
 			q->dcid_len = dcil;
 			derive_keys(q, version, dcid, dcil);
@@ -360,6 +386,22 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 	return true;
 }
 
+/* A short-header packet on a flow known to be QUIC: its DCID is the connection ID the
+ * other side chose in its long headers. */
+static void short_packet(struct packet *p, struct cur *c, const struct quic_state *q, struct sbuf *sb)
+{
+	size_t n = cur_left(c);
+	int slot = app_proto(p, F_QUIC, c);
+	pk_uint(p, F_QUIC_HEADER_FORM, 0, cur_off(c), 1);
+	pk_add(p, F_QUIC_SHORT, cur_off(c), (uint32_t)n);
+	uint8_t dl = q->scid_len[!p->app_dir];
+	if (dl && n > 1u + dl) pk_bytes(p, F_QUIC_DCID, c->pos + 1, dl, cur_off(c) + 1);
+	pk_bytes(p, F_QUIC_REMAINING_PAYLOAD, c->pos, (uint32_t)n, cur_off(c));
+	cur_skip(c, n);
+	pk_proto_end(p, slot, c);
+	if (sb) sb_puts(sb, "Protected Payload (KP0)");
+}
+
 bool dissect_quic(struct packet *p, struct cur *c)
 {
 	size_t n = cur_left(c);
@@ -369,17 +411,7 @@ bool dissect_quic(struct packet *p, struct cur *c)
 	bool known = a && a->quic && a->quic->known;
 	if (!(first & 0x80)) { /* short header: only on a flow already known to be QUIC */
 		if (!known || !(first & 0x40)) return false;
-		int slot = app_proto(p, F_QUIC, c);
-		pk_uint(p, F_QUIC_HEADER_FORM, 0, cur_off(c), 1);
-		pk_add(p, F_QUIC_SHORT, cur_off(c), (uint32_t)n);
-		/* the destination is the connection ID the other side chose in its long headers */
-		uint8_t dl = a->quic->scid_len[!p->app_dir];
-		if (dl && n > 1u + dl) pk_bytes(p, F_QUIC_DCID, c->pos + 1, dl, cur_off(c) + 1);
-		pk_bytes(p, F_QUIC_REMAINING_PAYLOAD, c->pos, (uint32_t)n, cur_off(c));
-		cur_skip(c, n);
-		pk_proto_end(p, slot, c);
-		struct sbuf *sb = pk_col(p, "QUIC");
-		if (sb) sb_puts(sb, "Protected Payload (KP0)");
+		short_packet(p, c, a->quic, pk_col(p, "QUIC"));
 		return true;
 	}
 	struct cur v = *c;
@@ -391,6 +423,12 @@ bool dissect_quic(struct packet *p, struct cur *c)
 		if (!long_packet(p, &probe, true, NULL, dir)) break;
 		if (i && sb) sb_puts(sb, ", ");
 		long_packet(p, c, false, sb, dir);
+	}
+	/* a 1-RTT packet may follow the long ones in the same datagram (RFC 9000 §12.2) */
+	a = p->app ? *p->app : NULL;
+	if (cur_left(c) && (*c->pos & 0xc0) == 0x40 && a && a->quic && a->quic->known) {
+		if (sb) sb_puts(sb, ", ");
+		short_packet(p, c, a->quic, sb);
 	}
 	if (cur_left(c)) pk_data(p, c);
 	return true;

@@ -15,7 +15,8 @@
 #include "util/xalloc.h"
 
 #define TLS_MAX_RECORD (16384 + 2048) /* TLSCiphertext.length limit (RFC 5246 §6.2.3) */
-#define TLS_MAX_LIST 256              /* ciphers, extensions, groups... kept for fingerprints */
+#define TLS_MAX_LIST 32768            /* ciphers, extensions, groups... kept for fingerprints
+				       * (a 16-bit length holds at most 32767 two-byte values) */
 
 void tls_state_free(struct tls_state *t)
 {
@@ -105,7 +106,7 @@ static int cmp_u16(const void *a, const void *b)
 /* Appends the 4-digit hex values of v (GREASE and the excluded values left out). */
 static size_t put_hex_list(struct sbuf *sb, const uint16_t *v, size_t n, bool sorted, bool skip_sni_alpn)
 {
-	uint16_t tmp[TLS_MAX_LIST];
+	uint16_t *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (is_grease(v[i])) continue;
@@ -117,6 +118,7 @@ static size_t put_hex_list(struct sbuf *sb, const uint16_t *v, size_t n, bool so
 		if (i) sb_putc(sb, ',');
 		sb_hex(sb, tmp[i], 4);
 	}
+	free(tmp);
 	return k;
 }
 
@@ -149,23 +151,29 @@ static void ja4_alpn(const struct hello *h, char out[3])
 	out[2] = '\0';
 }
 
-static void client_fingerprints(struct packet *p, const struct hello *h, bool quic)
+/* JA3 as tshark computes it: none when the cipher list overruns the hello, only
+ * "version,ciphers," when what follows the ciphers is broken. */
+enum ja3_form { JA3_NONE, JA3_SHORT, JA3_FULL };
+
+static void client_fingerprints(struct packet *p, const struct hello *h, char proto, enum ja3_form form)
 {
-	char buf[4096], hash[65];
+	size_t cap = (size_t)(h->nciphers + h->nexts + h->ngroups + h->npfmts + h->nsigalgs) * 6 + 64;
+	char *buf = xmalloc(cap), hash[65];
 	struct sbuf sb;
-	bool want_ja3 = pk_wants(p, F_TLS_HANDSHAKE_JA3) || pk_wants(p, F_TLS_HANDSHAKE_JA3_FULL);
+	bool want_ja3 = form != JA3_NONE && (pk_wants(p, F_TLS_HANDSHAKE_JA3) || pk_wants(p, F_TLS_HANDSHAKE_JA3_FULL));
 	bool want_ja4 = pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R);
 	if (want_ja4) {
 		char a[16], alpn[3];
 		ja4_alpn(h, alpn);
 		size_t nc = count_non_grease(h->ciphers, h->nciphers), ne = count_non_grease(h->exts, h->nexts);
-		snprintf(a, sizeof a, "%c%s%c%02u%02u%s", quic ? 'q' : 't',
+		snprintf(a, sizeof a, "%c%s%c%02u%02u%s", proto,
 			 ja4_version(h->max_supported ? h->max_supported : h->version), h->sni ? 'd' : 'i',
 			 (unsigned)(nc > 99 ? 99 : nc), (unsigned)(ne > 99 ? 99 : ne), alpn);
-		char cl[TLS_MAX_LIST * 5 + 1], el[TLS_MAX_LIST * 10 + 2];
+		size_t cl_cap = (size_t)h->nciphers * 5 + 2, el_cap = (size_t)(h->nexts + h->nsigalgs) * 5 + 4;
+		char *cl = xmalloc(cl_cap), *el = xmalloc(el_cap);
 		struct sbuf cs, es;
-		sb_init_fixed(&cs, cl, sizeof cl - 1);
-		sb_init_fixed(&es, el, sizeof el - 1);
+		sb_init_fixed(&cs, cl, cl_cap - 1);
+		sb_init_fixed(&es, el, el_cap - 1);
 		size_t kc = put_hex_list(&cs, h->ciphers, h->nciphers, true, false);
 		size_t ke = put_hex_list(&es, h->exts, h->nexts, true, true);
 		if (h->nsigalgs) {
@@ -178,40 +186,45 @@ static void client_fingerprints(struct packet *p, const struct hello *h, bool qu
 		char hb[13] = "000000000000", hc[13] = "000000000000";
 		if (kc) hex_digest(EVP_sha256(), cl, cs.len, hb, 12);
 		if (ke) hex_digest(EVP_sha256(), el, es.len, hc, 12);
-		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_init_fixed(&sb, buf, cap - 1);
 		sb_printf(&sb, "%s_%s_%s", a, hb, hc);
 		pk_string(p, F_TLS_HANDSHAKE_JA4, buf, sb.len, 0, 0);
-		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_init_fixed(&sb, buf, cap - 1);
 		sb_puts(&sb, a);
 		sb_putc(&sb, '_');
 		sb_put(&sb, cl, cs.len);
 		sb_putc(&sb, '_');
 		sb_put(&sb, el, es.len);
 		pk_string(p, F_TLS_HANDSHAKE_JA4_R, buf, sb.len, 0, 0);
+		free(cl);
+		free(el);
 	}
 	if (want_ja3) {
-		sb_init_fixed(&sb, buf, sizeof buf - 1);
+		sb_init_fixed(&sb, buf, cap - 1);
 		sb_u64(&sb, h->version);
 		sb_putc(&sb, ',');
 		put_list_dec(&sb, h->ciphers, h->nciphers);
 		sb_putc(&sb, ',');
-		put_list_dec(&sb, h->exts, h->nexts);
-		sb_putc(&sb, ',');
-		put_list_dec(&sb, h->groups, h->ngroups);
-		sb_putc(&sb, ',');
-		for (size_t i = 0; i < h->npfmts; i++) {
-			if (i) sb_putc(&sb, '-');
-			sb_u64(&sb, h->pfmts[i]);
+		if (form == JA3_FULL) {
+			put_list_dec(&sb, h->exts, h->nexts);
+			sb_putc(&sb, ',');
+			put_list_dec(&sb, h->groups, h->ngroups);
+			sb_putc(&sb, ',');
+			for (size_t i = 0; i < h->npfmts; i++) {
+				if (i) sb_putc(&sb, '-');
+				sb_u64(&sb, h->pfmts[i]);
+			}
 		}
 		pk_string(p, F_TLS_HANDSHAKE_JA3_FULL, buf, sb.len, 0, 0);
 		hex_digest(EVP_md5(), buf, sb.len, hash, 32);
 		pk_string(p, F_TLS_HANDSHAKE_JA3, hash, 32, 0, 0);
 	}
+	free(buf);
 }
 
 static void server_fingerprints(struct packet *p, const struct hello *h, uint16_t cipher, bool quic)
 {
-	char buf[2048], hash[33];
+	char buf[TLS_MAX_LIST > 4096 ? 4096 : TLS_MAX_LIST], hash[33];
 	struct sbuf sb;
 	if (pk_wants(p, F_TLS_HANDSHAKE_JA4S) || pk_wants(p, F_TLS_HANDSHAKE_JA4S_R)) {
 		char a[16], alpn[3] = "00";
@@ -222,7 +235,7 @@ static void server_fingerprints(struct packet *p, const struct hello *h, uint16_
 		size_t ne = h->nexts;
 		snprintf(a, sizeof a, "%c%s%02u%s", quic ? 'q' : 't', ja4_version(h->max_supported ? h->max_supported : h->version),
 			 (unsigned)(ne > 99 ? 99 : ne), alpn);
-		char el[TLS_MAX_LIST * 5 + 1];
+		char el[2048];
 		struct sbuf es;
 		sb_init_fixed(&es, el, sizeof el - 1);
 		for (size_t i = 0; i < h->nexts; i++) {
@@ -332,16 +345,21 @@ static void ext_key_share(struct packet *p, struct cur *e, bool client)
 	}
 }
 
-static void extensions(struct packet *p, struct cur *c, struct hello *h, bool client)
+/* Returns false when the extension block is cut short or overruns its length. */
+static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool client)
 {
-	if (!cur_left(c)) return;
+	if (!cur_left(c)) return true;
 	uint16_t total = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_EXTENSIONS_LENGTH, 2);
 	struct cur all = cur_sub(c, total);
+	bool ok = !all.err && !c->err;
 	while (cur_left(&all) >= 4) {
 		uint16_t type = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_TYPE, 2);
 		uint16_t len = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_LEN, 2);
 		struct cur e = cur_sub(&all, len);
-		if (e.err) break;
+		if (e.err) {
+			ok = false;
+			break;
+		}
 		if (h->nexts < TLS_MAX_LIST) h->exts[h->nexts++] = type;
 		switch (type) {
 		case 0:
@@ -400,15 +418,18 @@ static void extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 			break;
 		}
 	}
+	return ok && cur_left(&all) == 0;
 }
 
-static void client_hello(struct packet *p, struct cur *c, bool quic, struct sbuf *info)
+/* proto: 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS, whose hello has a cookie) */
+static void client_hello(struct packet *p, struct cur *c, char proto)
 {
 	struct hello *h = xcalloc(1, sizeof *h);
 	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
 	rd_bytes(p, c, F_TLS_HANDSHAKE_RANDOM, 32);
 	uint8_t sl = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_SESSION_ID_LENGTH, 1);
 	if (sl) rd_bytes(p, c, F_TLS_HANDSHAKE_SESSION_ID, sl);
+	if (proto == 'd') cur_skip(c, cur_u8(c)); /* the cookie (RFC 6347 §4.2.1) */
 	uint16_t cl = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_CIPHER_SUITES_LENGTH, 2);
 	struct cur cs = cur_sub(c, cl);
 	while (cur_left(&cs) >= 2) {
@@ -417,11 +438,10 @@ static void client_hello(struct packet *p, struct cur *c, bool quic, struct sbuf
 	}
 	uint8_t ml = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_COMP_METHODS_LENGTH, 1);
 	for (uint8_t i = 0; i < ml && cur_left(c); i++) rd(p, c, F_TLS_HANDSHAKE_COMP_METHOD, 1);
-	if (!c->err && !cs.err) {
-		extensions(p, c, h, true);
-		client_fingerprints(p, h, quic);
-	}
-	(void)info;
+	/* fingerprints from what could be read; JA3 only from a well-formed hello */
+	enum ja3_form form = JA3_NONE;
+	if (!cs.err) form = !c->err && extensions(p, c, h, true) ? JA3_FULL : JA3_SHORT;
+	client_fingerprints(p, h, proto, form);
 	free(h);
 }
 
@@ -537,7 +557,7 @@ void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const
 	struct cur body = cur_sub(&c, len);
 	const char *name = vn_name(vn_tls_handshake_type, type, "Unknown Handshake Message");
 	if (type == 1) {
-		client_hello(p, &body, t->quic, NULL);
+		client_hello(p, &body, t->quic ? 'q' : 't');
 	} else if (type == 2) {
 		if (server_hello(t, p, &body)) name = "Hello Retry Request";
 	} else if (type == 11 && t->version != 0x0304 && !t->quic) {
@@ -586,8 +606,40 @@ static void record_header(struct packet *p, struct cur *c)
 	rd(p, c, F_TLS_RECORD_LENGTH, 2);
 }
 
+/* An SSL 2.0-format ClientHello (RFC 6101 §E.2, still sent by old clients to offer TLS):
+ * its 3-byte cipher specs are not TLS cipher suites, so its fingerprints count none. */
+static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, size_t *need)
+{
+	size_t len = (size_t)(b[0] & 0x7f) << 8 | b[1];
+	if (len < 9) return -1;
+	if (n < 2 + len) {
+		*need = 2 + len;
+		return 0;
+	}
+	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
+	struct cur c = cur_make(b, 2 + len);
+	int slot = app_proto(p, F_TLS, &c);
+	cur_skip(&c, 3);
+	struct hello *h = xcalloc(1, sizeof *h);
+	h->version = (uint16_t)rd(p, &c, F_TLS_HANDSHAKE_VERSION, 2);
+	if (pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R)) {
+		char ja4[64];
+		snprintf(ja4, sizeof ja4, "t%si000000_000000000000_000000000000", ja4_version(h->version));
+		pk_string(p, F_TLS_HANDSHAKE_JA4, ja4, strlen(ja4), 0, 0);
+		snprintf(ja4, sizeof ja4, "t%si000000__", ja4_version(h->version));
+		pk_string(p, F_TLS_HANDSHAKE_JA4_R, ja4, strlen(ja4), 0, 0);
+	}
+	free(h);
+	c.pos = c.end;
+	pk_proto_end(p, slot, &c);
+	struct sbuf *sb = app_info(p, "SSLv2");
+	if (sb) sb_puts(sb, "Client Hello");
+	return (long)(2 + len);
+}
+
 long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
+	if (n >= 3 && (b[0] & 0x80) && b[2] == 1 && dir == 0 && !a->tls) return sslv2_client_hello(a, p, b, n, need);
 	if (n < 5) {
 		*need = 5;
 		return 0;
@@ -628,6 +680,12 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 		}
 		break;
 	case 22:
+		/* after ChangeCipherSpec a record is taken as encrypted unless it is exactly one
+		 * well-formed handshake message (a ClientHello after a HelloRetryRequest whose
+		 * server side was not captured) */
+		if (t->encrypted[dir] && len >= 4 && (b[5] == 1 || b[5] == 2) &&
+		    ((size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8]) + 4 == len)
+			t->encrypted[dir] = false;
 		if (t->encrypted[dir]) {
 			if ((sb = app_info(p, col))) sb_puts(sb, "Encrypted Handshake Message");
 		} else {
@@ -645,4 +703,89 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 	c.pos = c.end;
 	pk_proto_end(p, slot, &c);
 	return (long)(5 + len);
+}
+
+/* ---- DTLS ---- */
+
+static bool dtls_version(uint16_t v) { return v == 0xfeff || v == 0xfefd || v == 0xfefc; }
+
+/* Whether b[0..n) is a run of DTLS records that fills the datagram exactly. */
+static bool dtls_records(const uint8_t *b, size_t n)
+{
+	int count = 0;
+	while (n) {
+		if (n < 13 || b[0] < 20 || b[0] > 26 || !dtls_version((uint16_t)(b[1] << 8 | b[2]))) return false;
+		size_t len = (size_t)b[11] << 8 | b[12];
+		if (13 + len > n || ++count > 64) return false;
+		b += 13 + len;
+		n -= 13 + len;
+	}
+	return count > 0;
+}
+
+/* DTLS records: their headers, and the JA4 of an unfragmented ClientHello (the only DTLS
+ * fields recorded so far; Wireshark files the rest under dtls.*, not tls.*). */
+bool dissect_dtls(struct packet *p, struct cur *c)
+{
+	if (!dtls_records(c->pos, cur_left(c))) return false;
+	int slot = app_proto(p, F_DTLS, c);
+	struct sbuf *sb = NULL;
+	bool first = true;
+	while (cur_left(c) >= 13) {
+		uint8_t type = pk_u8(p, c, F_DTLS_RECORD_CONTENT_TYPE);
+		uint16_t version = pk_be16(p, c, F_DTLS_RECORD_VERSION);
+		uint16_t epoch = pk_be16(p, c, F_DTLS_RECORD_EPOCH);
+		cur_skip(c, 6);
+		uint16_t len = pk_be16(p, c, F_DTLS_RECORD_LENGTH);
+		struct cur r = cur_sub(c, len);
+		if (first) {
+			sb = pk_col(p, version == 0xfeff ? "DTLSv1.0" : version == 0xfefd ? "DTLSv1.2" : "DTLSv1.3");
+			first = false;
+		} else if (sb) {
+			sb_puts(sb, ", ");
+		}
+		if (type == 22 && epoch) {
+			if (sb) sb_puts(sb, "Encrypted Handshake Message");
+		} else if (type == 22 && cur_left(&r) >= 12) {
+			uint8_t ht = pk_u8(p, &r, F_DTLS_HANDSHAKE_TYPE);
+			uint32_t mlen = cur_be24(&r);
+			cur_skip(&r, 2);
+			uint32_t foff = cur_be24(&r), flen = cur_be24(&r);
+			if (sb) sb_puts(sb, vn_name(vn_tls_handshake_type, ht, "Unknown Handshake Message"));
+			const uint8_t *hello = NULL;
+			if (ht == 1 && foff == 0 && flen == mlen && cur_left(&r) >= mlen) {
+				hello = r.pos;
+			} else if (ht == 1 && flen <= cur_left(&r) && mlen <= APP_MAX_MSG && (uint64_t)foff + flen <= mlen) {
+				/* a fragmented ClientHello: collected in order, per flow */
+				struct app_flow *a = app_flow_get(p);
+				if (a) {
+					if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
+					struct tls_state *t = a->tls;
+					int d = p->app_dir;
+					if (foff == 0) t->hs_len[d] = 0;
+					if (foff == t->hs_len[d] &&
+					    app_buf_append(&t->hs[d], &t->hs_len[d], &t->hs_cap[d], r.pos, flen, APP_MAX_MSG) &&
+					    t->hs_len[d] == mlen) {
+						hello = t->hs[d];
+						t->hs_len[d] = 0;
+					}
+				}
+			}
+			if (hello) {
+				static struct field_mask only_ja4;
+				field_mask_add(&only_ja4, F_TLS_HANDSHAKE_JA4);
+				field_mask_add(&only_ja4, F_TLS_HANDSHAKE_JA4_R);
+				const struct field_mask *saved = p->mask;
+				bool wanted = pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R);
+				p->mask = &only_ja4;
+				struct cur body = cur_make(hello, mlen);
+				if (wanted) client_hello(p, &body, 'd');
+				p->mask = saved;
+			}
+		} else if (sb) {
+			sb_puts(sb, type == 23 ? "Application Data" : vn_name(vn_tls_content_type, type, "Unknown"));
+		}
+	}
+	pk_proto_end(p, slot, c);
+	return true;
 }

@@ -40,5 +40,7 @@ void dissect_udp(struct packet *p, struct cur *c)
 	}
 	/* known ports first, then QUIC's heuristic (strict long headers, short ones only on
 	 * flows already seen as QUIC) */
-	if (n && !dissect_udpport(p, sport, dport, &payload) && p->depth < PKT_MAX_DEPTH) dissect_quic(p, &payload);
+	if (n && !dissect_udpport(p, sport, dport, &payload) && p->depth < PKT_MAX_DEPTH) {
+		if (!dissect_dtls(p, &payload)) dissect_quic(p, &payload);
+	}
 }
