@@ -64,6 +64,8 @@ struct h2_state {
 	uint32_t hdr_len[2], hdr_cap[2], hdr_stream[2];
 	uint8_t hdr_type[2];
 	bool broken[2];       /* HPACK state lost: header fields are no longer decoded */
+	/* streams whose body in a direction is a DNS message (DoH, RFC 8484), collected */
+	struct h2_body { uint32_t stream; uint8_t *buf; uint32_t len, cap; bool used; } bodies[2][8];
 };
 
 /* DNS (dissect/dns.c): queries waiting for their response. */

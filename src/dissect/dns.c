@@ -13,14 +13,17 @@
 #define DNS_MAX_NAME 1024      /* presentation length of a name we build (255 octets escaped) */
 #define DNS_MAX_RRS 512        /* records decoded per message */
 
-/* Reads the (possibly compressed) name at c into out in presentation form; returns its
- * length, and its label count in *labels. The cursor ends after the name as stored. */
+/* Reads the (possibly compressed) name at c into out in presentation form as tshark
+ * shows it: labels joined by '.', "<Root>" for the root, bytes outside printable ASCII
+ * and UTF-8 as \\ooo, "<Name too long>" past 255 characters or DNS_MAX_HOPS pointers,
+ * "<Unknown extended label>" for RFC 6891 label types. Returns its length and its label
+ * count in *labels; the cursor ends after the name as stored. */
 static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *out, unsigned *labels, bool *bad)
 {
 	size_t o = 0;
 	unsigned hops = 0, nl = 0;
-	size_t pos = cur_off(c) - (size_t)(msg - c->base);
-	bool jumped = false;
+	size_t pos = (size_t)(c->pos - msg);
+	bool jumped = false, too_long = false, extended = false;
 	size_t end_pos = pos;
 	*bad = false;
 	for (;;) {
@@ -34,9 +37,15 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 			break;
 		}
 		if ((len & 0xc0) == 0xc0) {
-			if (pos + 1 >= msglen || ++hops > DNS_MAX_HOPS) {
+			if (pos + 1 >= msglen) {
 				*bad = true;
 				pos += 2;
+				break;
+			}
+			if (++hops > DNS_MAX_HOPS) {
+				too_long = true;
+				if (!jumped) end_pos = pos + 2;
+				jumped = true;
 				break;
 			}
 			size_t target = (size_t)(len & 0x3f) << 8 | msg[pos + 1];
@@ -45,8 +54,8 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 			pos = target;
 			continue;
 		}
-		if (len & 0xc0) { /* extended label types (RFC 6891 §5): not names we can show */
-			*bad = true;
+		if (len & 0xc0) {
+			extended = true;
 			pos++;
 			break;
 		}
@@ -55,31 +64,37 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 			pos = msglen;
 			break;
 		}
-		if (nl++) out[o < DNS_MAX_NAME - 1 ? o++ : o] = '.';
+		if (nl++ && o < DNS_MAX_NAME - 1) out[o++] = '.';
 		for (uint8_t i = 0; i < len && o < DNS_MAX_NAME - 5; i++) {
 			uint8_t ch = msg[pos + 1 + i];
-			if (ch > 0x20 && ch < 0x7f && ch != '.' && ch != '\\') {
+			if ((ch >= 0x20 && ch < 0x7f) || ch >= 0x80) {
 				out[o++] = (char)ch;
 			} else {
-				static const char hx[] = "0123456789abcdef";
 				out[o++] = '\\';
-				out[o++] = 'x';
-				out[o++] = hx[ch >> 4];
-				out[o++] = hx[ch & 15];
+				out[o++] = (char)('0' + (ch >> 6));
+				out[o++] = (char)('0' + ((ch >> 3) & 7));
+				out[o++] = (char)('0' + (ch & 7));
 			}
 		}
+		if (o > 255) too_long = true;
 		pos += 1 + (size_t)len;
+		if (too_long) break;
 	}
 	if (!jumped) end_pos = pos;
-	size_t start_off = (size_t)(msg - c->base);
-	size_t cur_pos = cur_off(c) - start_off;
+	if (too_long && !jumped) { /* find the stored end: labels until 0 or a pointer */
+		size_t q = (size_t)(c->pos - msg);
+		while (q < msglen && msg[q] && (msg[q] & 0xc0) != 0xc0) q += 1 + (size_t)msg[q];
+		end_pos = q < msglen && (msg[q] & 0xc0) == 0xc0 ? q + 2 : q + 1;
+	}
+	size_t cur_pos = (size_t)(c->pos - msg);
 	if (end_pos > msglen) end_pos = msglen;
 	if (end_pos > cur_pos) cur_skip(c, end_pos - cur_pos);
 	else if (end_pos < cur_pos) c->err = true;
 	*labels = nl;
-	if (nl == 0) {
-		memcpy(out, "<Root>", 6);
-		o = 6;
+	const char *special = extended ? "<Unknown extended label>" : too_long ? "<Name too long>" : nl == 0 ? "<Root>" : NULL;
+	if (special) {
+		o = strlen(special);
+		memcpy(out, special, o);
 	}
 	out[o] = '\0';
 	return o;
@@ -230,6 +245,30 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 		if (sb) sb_puts(sb, " DNSKEY");
 		return;
 	}
+	case 47: case 50: { /* NSEC, NSEC3: the types in the bitmap, as dns.resp.type (as tshark) */
+		if (type == 47) {
+			size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
+			(void)n;
+		} else {
+			cur_skip(r, 4);
+			cur_skip(r, cur_u8(r)); /* salt */
+			cur_skip(r, cur_u8(r)); /* next hashed owner */
+		}
+		while (cur_left(r) >= 2 && !r->err) {
+			uint8_t window = cur_u8(r), blen = cur_u8(r);
+			if (blen > 32) break;
+			size_t have = cur_left(r) < blen ? cur_left(r) : blen; /* a cut bitmap shows what it has */
+			const uint8_t *bits = cur_bytes(r, have);
+			for (unsigned i = 0; bits && i < (unsigned)have * 8; i++)
+				if (bits[i >> 3] & (0x80 >> (i & 7))) pk_uint(p, F_DNS_RESP_TYPE, (uint32_t)window << 8 | i, off, 0);
+			if (have < blen) {
+				r->err = true;
+				break;
+			}
+		}
+		if (sb) sb_puts(sb, type == 47 ? " NSEC" : " NSEC3");
+		return;
+	}
 	case 46: {
 		uint16_t covered = pk_be16(p, r, F_DNS_RRSIG_TYPE_COVERED);
 		pk_u8(p, r, F_DNS_RRSIG_ALGORITHM);
@@ -323,7 +362,8 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	struct cur r = cur_sub(c, rdlen);
 	if (r.err) return false;
 	x->info = sb;
-	rdata(x, &r, type);
+	if (rdlen) rdata(x, &r, type); /* empty RDATA (UPDATE deletions, RFC 2136 §2.5) has no value */
+	else if (sb) sb_printf(sb, " %s", vn_name(vn_dns_type, type, "Unknown"));
 	return true;
 }
 
@@ -348,9 +388,10 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
 	if (response) pk_bool(p, F_DNS_FLAGS_AUTHENTICATED, flags & 0x0020, foff, 2);
 	pk_bool(p, F_DNS_FLAGS_CHECKDISABLE, flags & 0x0010, foff, 2);
 	if (response) pk_uint(p, F_DNS_FLAGS_RCODE, rcode, foff, 2);
-	uint16_t qd = pk_be16(p, c, F_DNS_COUNT_QUERIES);
-	uint16_t an = pk_be16(p, c, F_DNS_COUNT_ANSWERS);
-	uint16_t ns = pk_be16(p, c, F_DNS_COUNT_AUTH_RR);
+	bool update = opcode == 5; /* RFC 2136 names the sections zone, prerequisite, update */
+	uint16_t qd = pk_be16(p, c, update ? F_DNS_COUNT_ZONES : F_DNS_COUNT_QUERIES);
+	uint16_t an = pk_be16(p, c, update ? F_DNS_COUNT_PREREQUISITES : F_DNS_COUNT_ANSWERS);
+	uint16_t ns = pk_be16(p, c, update ? F_DNS_COUNT_UPDATES : F_DNS_COUNT_AUTH_RR);
 	uint16_t ar = pk_be16(p, c, F_DNS_COUNT_ADD_RR);
 	if (c->err) {
 		pk_broken(p, "dns", "DNS header cut short");

@@ -82,8 +82,41 @@ void h2_state_free(struct h2_state *s)
 	for (int d = 0; d < 2; d++) {
 		hpack_free(s->t[d]);
 		free(s->hdr[d]);
+		for (int i = 0; i < 8; i++) free(s->bodies[d][i].buf);
 	}
 	free(s);
+}
+
+#define DOH_MAX_BODY 65535 /* a DNS message's largest size */
+
+static struct h2_body *doh_body(struct h2_state *s, int dir, uint32_t stream, bool create)
+{
+	struct h2_body *free_slot = NULL;
+	for (int i = 0; i < 8; i++) {
+		struct h2_body *b = &s->bodies[dir][i];
+		if (b->used && b->stream == stream) return b;
+		if (!b->used && !free_slot) free_slot = b;
+	}
+	if (!create) return NULL;
+	if (!free_slot) free_slot = &s->bodies[dir][stream % 8]; /* too many at once: reuse one */
+	free_slot->used = true;
+	free_slot->stream = stream;
+	free_slot->len = 0;
+	return free_slot;
+}
+
+/* A DoH body is whole: decode it as DNS in this packet. */
+static void doh_message(struct packet *p, struct h2_body *b)
+{
+	if (b->len >= 12 && p->arena_used + b->len <= PKT_ARENA_SIZE) {
+		uint8_t *copy = p->arena + p->arena_used;
+		memcpy(copy, b->buf, b->len);
+		p->arena_used += b->len;
+		struct cur c = cur_make(copy, b->len);
+		dns_message(p, &c, pk_col(p, "DoH")); /* tshark shows the DNS message alone */
+	}
+	b->used = false;
+	b->len = 0;
 }
 
 /* ---- frames ---- */
@@ -91,6 +124,7 @@ void h2_state_free(struct h2_state *s)
 struct emit_ctx {
 	struct packet *p;
 	uint32_t count, length;
+	bool dns_message;     /* content-type: application/dns-message */
 	char summary[200];
 	struct sbuf sum;
 };
@@ -103,6 +137,9 @@ static void emit_header(void *vctx, const uint8_t *name, size_t nlen, const uint
 	pk_string(p, F_HTTP2_HEADER_VALUE, (const char *)value, vlen, 0, (uint32_t)vlen);
 	x->count++;
 	x->length += (uint32_t)(nlen + vlen + 32);
+	if (nlen == 12 && memcmp(name, "content-type", 12) == 0 && vlen >= 23 &&
+	    memcmp(value, "application/dns-message", 23) == 0)
+		x->dns_message = true;
 	static const struct { const char *n; enum field_id id; } known[] = {
 		{ ":authority", F_HTTP2_HEADERS_AUTHORITY }, { ":method", F_HTTP2_HEADERS_METHOD },
 		{ ":path", F_HTTP2_HEADERS_PATH }, { ":status", F_HTTP2_HEADERS_STATUS },
@@ -132,7 +169,7 @@ static void emit_header(void *vctx, const uint8_t *name, size_t nlen, const uint
 	}
 }
 
-static void header_block(struct h2_state *s, struct packet *p, int dir, const uint8_t *b, size_t n)
+static void header_block(struct h2_state *s, struct packet *p, int dir, uint32_t stream, const uint8_t *b, size_t n)
 {
 	if (!s->t[dir]) s->t[dir] = hpack_new();
 	struct emit_ctx x = { .p = p };
@@ -141,6 +178,7 @@ static void header_block(struct h2_state *s, struct packet *p, int dir, const ui
 		s->broken[dir] = true;
 		pk_broken(p, "http2", "HPACK header block could not be decoded");
 	}
+	if (x.dns_message) doh_body(s, dir, stream, true);
 	pk_uint(p, F_HTTP2_HEADER_LENGTH, x.length, 0, 0);
 	pk_uint(p, F_HTTP2_HEADER_COUNT, x.count, 0, 0);
 	if (x.sum.len && !p->no_columns && !p->nest) {
@@ -163,11 +201,11 @@ static void fragment(struct h2_state *s, struct packet *p, int dir, uint32_t str
 		s->hdr_stream[dir] = stream;
 		s->hdr_type[dir] = type;
 		if (!end) return;
-		header_block(s, p, dir, s->hdr[dir], s->hdr_len[dir]);
+		header_block(s, p, dir, s->hdr_stream[dir], s->hdr[dir], s->hdr_len[dir]);
 		s->hdr_len[dir] = 0;
 		return;
 	}
-	header_block(s, p, dir, b, n);
+	header_block(s, p, dir, stream, b, n);
 }
 
 static void settings(struct h2_state *s, struct packet *p, int dir, struct cur *c)
@@ -222,9 +260,15 @@ static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *
 	}
 	body.end -= pad;
 	switch (type) {
-	case 0:
+	case 0: {
 		pk_uint(p, F_HTTP2_DATA_DATA_LEN, cur_left(&body), cur_off(&body), 0);
+		struct h2_body *db = doh_body(s, dir, stream, false);
+		if (db) {
+			if (!app_buf_append(&db->buf, &db->len, &db->cap, body.pos, cur_left(&body), DOH_MAX_BODY)) db->len = 0;
+			if (flags & 0x01) doh_message(p, db);
+		}
 		break;
+	}
 	case 1:
 		if (flags & 0x20) {
 			uint32_t off = cur_off(&body);
@@ -309,7 +353,9 @@ long h2_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, si
 	size_t len = (size_t)b[0] << 16 | (size_t)b[1] << 8 | b[2];
 	uint8_t type = b[3];
 	if (len > H2_MAX_FRAME) return -1;
-	if (type == 0 && len > 0) { /* DATA: the payload is passed over */
+	uint32_t sid = ((uint32_t)b[5] << 24 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]) & 0x7fffffffu;
+	if (type == 0 && len > 0 && !(len <= DOH_MAX_BODY && doh_body(s, dir, sid, false))) {
+		/* DATA: the payload is passed over (unless it carries a DoH message) */
 		frame(s, p, dir, b, len, false);
 		a->dir[dir].skip = len;
 		return 9;
