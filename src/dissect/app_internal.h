@@ -38,7 +38,7 @@ struct tls_state {
 struct http_pending {
 	uint64_t frame;
 	int64_t ns;
-	bool head, connect;
+	bool head, connect, rpc;
 	char uri[96];
 };
 struct http_state {
@@ -60,8 +60,8 @@ struct hpack;
 struct h2_state {
 	struct hpack *t[2];   /* decoders for the header blocks each direction sends */
 	bool preface_done;
-	uint8_t *hdr[2];      /* a header block waiting for CONTINUATION */
-	uint32_t hdr_len[2], hdr_cap[2], hdr_stream[2];
+	uint8_t *hdr[2];      /* unused: header blocks are decoded fragment by fragment */
+	uint32_t hdr_len[2], hdr_cap[2], hdr_stream[2]; /* hdr_len: 1 while a block is open */
 	uint8_t hdr_type[2];
 	bool broken[2];       /* HPACK state lost: header fields are no longer decoded */
 	/* streams whose body in a direction is a DNS message (DoH, RFC 8484), collected */
@@ -137,10 +137,11 @@ struct hpack *hpack_new(void);
 void hpack_free(struct hpack *h);
 /* The peer's SETTINGS_HEADER_TABLE_SIZE (capped at HPACK_MAX_TABLE); false if refused. */
 bool hpack_set_max(struct hpack *h, uint32_t size);
-/* Decodes one complete header block, calling emit for each header; false when the block
- * is broken (the table is then out of step with the sender's and stays unusable). */
+/* Decodes part of a header block (final: its last part), calling emit for each header
+ * completed; false when the block is broken (the table is then out of step with the
+ * sender's and stays unusable). */
 typedef void (*hpack_emit_fn)(void *ctx, const uint8_t *name, size_t nlen, const uint8_t *value, size_t vlen);
-bool hpack_decode(struct hpack *h, const uint8_t *b, size_t n, hpack_emit_fn emit, void *ctx);
+bool hpack_decode(struct hpack *h, const uint8_t *b, size_t n, bool final, hpack_emit_fn emit, void *ctx);
 
 /* Starts an application protocol layer; several messages of one protocol in a row are
  * listed once in frame.protocols, as tshark lists them. */

@@ -23,18 +23,27 @@ void http_state_free(struct http_state *h)
 	free(h);
 }
 
-static const uint8_t *find_crlfcrlf(const uint8_t *b, size_t n)
+/* The end of the header block: the blank line, CRLF or a bare LF (RFC 9112 §2.2 lets a
+ * recipient accept LF alone as a line terminator); returns the position after it. */
+static const uint8_t *find_header_end(const uint8_t *b, size_t n)
 {
-	for (size_t i = 0; i + 3 < n; i++)
-		if (b[i] == '\r' && b[i + 1] == '\n' && b[i + 2] == '\r' && b[i + 3] == '\n') return b + i;
+	for (size_t i = 0; i + 1 < n; i++) {
+		if (b[i] != '\n') continue;
+		if (b[i + 1] == '\n') return b + i + 2;
+		if (i + 2 < n && b[i + 1] == '\r' && b[i + 2] == '\n') return b + i + 3;
+	}
 	return NULL;
 }
 
-static const uint8_t *find_crlf(const uint8_t *b, size_t n)
+/* The line at b: returns the position of its LF (NULL if none yet) and its length without
+ * the terminator in *len. */
+static const uint8_t *find_eol(const uint8_t *b, size_t n, size_t *len)
 {
-	for (size_t i = 0; i + 1 < n; i++)
-		if (b[i] == '\r' && b[i + 1] == '\n') return b + i;
-	return NULL;
+	const uint8_t *lf = memchr(b, '\n', n);
+	if (!lf) return NULL;
+	*len = (size_t)(lf - b);
+	if (*len && b[*len - 1] == '\r') (*len)--;
+	return lf;
 }
 
 static bool ieq(const uint8_t *a, size_t n, const char *lit)
@@ -143,33 +152,35 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 {
 	struct cur c = cur_make(b, n);
 	int slot = record ? app_proto(p, F_HTTP, &c) : -1;
-	const uint8_t *eol = find_crlf(b, n);
-	size_t sl = (size_t)(eol - b);
+	size_t sl = 0;
+	const uint8_t *eol = find_eol(b, n, &sl);
 	if (record) {
 		if (m->request) {
-			pk_bool(p, F_HTTP_REQUEST, true, 0, (uint32_t)sl + 2);
+			pk_bool(p, F_HTTP_REQUEST, true, 0, (uint32_t)(eol + 1 - b));
 			pk_string(p, F_HTTP_REQUEST_METHOD, (const char *)m->method, m->method_len, 0, (uint32_t)m->method_len);
 			pk_string(p, F_HTTP_REQUEST_URI, (const char *)m->uri, m->uri_len, (uint32_t)(m->uri - b), (uint32_t)m->uri_len);
 			pk_string(p, F_HTTP_REQUEST_VERSION, (const char *)m->version, m->version_len,
 				  (uint32_t)(m->version - b), (uint32_t)m->version_len);
 		} else {
-			pk_bool(p, F_HTTP_RESPONSE, true, 0, (uint32_t)sl + 2);
+			pk_bool(p, F_HTTP_RESPONSE, true, 0, (uint32_t)(eol + 1 - b));
 			pk_string(p, F_HTTP_RESPONSE_VERSION, (const char *)m->version, m->version_len, 0, (uint32_t)m->version_len);
 			pk_uint(p, F_HTTP_RESPONSE_CODE, m->code, (uint32_t)m->version_len + 1, 3);
 			pk_string(p, F_HTTP_RESPONSE_PHRASE, (const char *)m->phrase, m->phrase_len, (uint32_t)(m->phrase - b),
 				  (uint32_t)m->phrase_len);
 		}
 	}
-	const uint8_t *line = eol + 2;
+	const uint8_t *line = eol + 1;
 	int nheaders = 0;
 	while (line < b + n) {
-		const uint8_t *e = find_crlf(line, (size_t)(b + n - line));
-		if (!e || e == line) break;
-		size_t ll = (size_t)(e - line);
+		size_t ll = 0;
+		const uint8_t *lf = find_eol(line, (size_t)(b + n - line), &ll);
+		if (!lf || ll == 0) break;
+		const uint8_t *e = line + ll;
+		size_t whole = (size_t)(lf + 1 - line);
 		const uint8_t *colon = memchr(line, ':', ll);
 		if (record && nheaders++ < HTTP_MAX_HEADERS)
-			pk_string(p, m->request ? F_HTTP_REQUEST_LINE : F_HTTP_RESPONSE_LINE, (const char *)line, ll + 2,
-				  (uint32_t)(line - b), (uint32_t)ll + 2);
+			pk_string(p, m->request ? F_HTTP_REQUEST_LINE : F_HTTP_RESPONSE_LINE, (const char *)line, whole,
+				  (uint32_t)(line - b), (uint32_t)whole);
 		if (colon) {
 			size_t nl = (size_t)(colon - line);
 			const uint8_t *v = colon + 1;
@@ -207,7 +218,7 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 				if (has_token(v, vl, "h2c")) m->upgrade_h2c = true;
 			}
 		}
-		line = e + 2;
+		line = lf + 1;
 	}
 	if (!record) return;
 	struct http_state *h = a->http;
@@ -238,6 +249,7 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		q->ns = now;
 		q->head = ieq(m->method, m->method_len, "head");
 		q->connect = ieq(m->method, m->method_len, "connect");
+		q->rpc = ieq(m->method, m->method_len, "rpc_in_data") || ieq(m->method, m->method_len, "rpc_out_data");
 		size_t ul = m->uri_len < sizeof q->uri - 1 ? m->uri_len : sizeof q->uri - 1;
 		memcpy(q->uri, m->uri, ul);
 		q->uri[ul] = '\0';
@@ -307,8 +319,8 @@ static void decode_held(struct app_flow *a, struct packet *p, int dir)
 	struct http_msg m = { 0 };
 	const uint8_t *b = h->held[dir];
 	size_t n = h->held_len[dir];
-	const uint8_t *eol = find_crlf(b, n);
-	if (eol && start_line(b, (size_t)(eol - b), &m)) decode_headers(a, p, b, n, &m, true);
+	size_t sl = 0;
+	if (find_eol(b, n, &sl) && start_line(b, sl, &m)) decode_headers(a, p, b, n, &m, true);
 	h->held_len[dir] = 0;
 }
 
@@ -327,20 +339,21 @@ void http_body_done(struct app_flow *a, struct packet *p, int dir)
 static long chunk_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
 	struct http_state *h = a->http;
-	const uint8_t *e = find_crlf(b, n < HTTP_MAX_LINE ? n : HTTP_MAX_LINE);
-	if (!e) {
+	size_t ll = 0;
+	const uint8_t *lf = find_eol(b, n < HTTP_MAX_LINE ? n : HTTP_MAX_LINE, &ll);
+	if (!lf) {
 		if (n >= HTTP_MAX_LINE) return -1;
 		*need = n + 1;
 		return 0;
 	}
-	size_t ll = (size_t)(e - b);
+	long used = (long)(lf + 1 - b);
 	if (h->chunk_trailer[dir]) { /* trailer lines until an empty one */
 		if (ll == 0) {
 			h->chunk_trailer[dir] = false;
 			h->chunked[dir] = false;
 			http_body_done(a, p, dir);
 		}
-		return (long)ll + 2;
+		return used;
 	}
 	uint64_t size = 0;
 	size_t i = 0;
@@ -355,7 +368,7 @@ static long chunk_take(struct app_flow *a, struct packet *p, int dir, const uint
 	h->body_len[dir] += size;
 	if (size == 0) h->chunk_trailer[dir] = true;
 	else a->dir[dir].skip = size + 2;
-	return (long)ll + 2;
+	return used;
 }
 
 long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
@@ -363,17 +376,18 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	if (!a->http) a->http = xcalloc(1, sizeof *a->http);
 	struct http_state *h = a->http;
 	if (h->chunked[dir]) return chunk_take(a, p, dir, b, n, need);
-	const uint8_t *eol = find_crlf(b, n);
+	size_t sl = 0;
+	const uint8_t *eol = find_eol(b, n, &sl);
 	struct http_msg m = { 0 };
-	if (eol && !start_line(b, (size_t)(eol - b), &m)) return -1;
-	if (!eol && (n > HTTP_MAX_LINE || (n >= 8 && !m.request && memcmp(b, "HTTP/", n < 5 ? n : 5) != 0 && !is_token(b, 3))))
-		return -1;
-	const uint8_t *end = find_crlfcrlf(b, n);
+	if (eol && !start_line(b, sl, &m)) return -1;
+	if (!eol && (n > HTTP_MAX_LINE || (n >= 8 && memcmp(b, "HTTP/", 5) != 0 && !is_token(b, 3)))) return -1;
+	const uint8_t *end = eol ? find_header_end(eol, (size_t)(b + n - eol)) : NULL;
 	if (!end) {
+		if (n > APP_MAX_MSG) return -1;
 		*need = n + 1;
 		return 0;
 	}
-	size_t hl = (size_t)(end - b) + 4;
+	size_t hl = (size_t)(end - b);
 	/* parse first to learn the body, without recording */
 	decode_headers(a, p, b, hl, &m, false);
 	uint64_t body = body_length(a, &m, dir);
@@ -388,7 +402,11 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 		h->chunk_trailer[dir] = false;
 		return (long)hl;
 	}
-	if (body && body != HTTP_UNTIL_CLOSE) {
+	/* MS RPC over HTTP announces ~1 GB bodies that carry a whole session: shown at once,
+	 * as tshark shows them */
+	bool rpc = m.request ? (ieq(m.method, m.method_len, "rpc_in_data") || ieq(m.method, m.method_len, "rpc_out_data"))
+			     : (h->count && h->q[h->head].rpc);
+	if (body && body != HTTP_UNTIL_CLOSE && !rpc) {
 		h->held_len[dir] = 0;
 		if (app_buf_append(&h->held[dir], &h->held_len[dir], &h->held_cap[dir], b, hl, APP_MAX_MSG)) {
 			h->body_len[dir] = body;
@@ -399,7 +417,7 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	}
 	decode_headers(a, p, b, hl, &m, true);
 	if (!m.request) after_response(a, &m, was_connect);
-	if (body == HTTP_UNTIL_CLOSE) a->dir[dir].skip = HTTP_UNTIL_CLOSE;
+	if (body) a->dir[dir].skip = body;
 	return (long)hl;
 }
 
@@ -407,14 +425,15 @@ void dissect_ssdp(struct packet *p, struct cur *c)
 {
 	size_t n = cur_left(c);
 	const uint8_t *b = c->pos;
-	const uint8_t *eol = find_crlf(b, n);
+	size_t sl = 0;
+	const uint8_t *eol = find_eol(b, n, &sl);
 	struct http_msg m = { 0 };
-	if (!eol || !start_line(b, (size_t)(eol - b), &m)) {
+	if (!eol || !start_line(b, sl, &m)) {
 		pk_data(p, c);
 		return;
 	}
-	const uint8_t *end = find_crlfcrlf(b, n);
-	size_t hl = end ? (size_t)(end - b) + 4 : n;
+	const uint8_t *end = find_header_end(eol, (size_t)(b + n - eol));
+	size_t hl = end ? (size_t)(end - b) : n;
 	struct http_state h = { 0 };
 	struct app_flow a = { .http = &h };
 	decode_headers(&a, p, b, hl, &m, true);

@@ -49,14 +49,14 @@ bool hpack_set_max(struct hpack *h, uint32_t size)
 	return nghttp2_hd_inflate_change_table_size(h->inf, size) == 0;
 }
 
-bool hpack_decode(struct hpack *h, const uint8_t *b, size_t n, hpack_emit_fn emit, void *ctx)
+bool hpack_decode(struct hpack *h, const uint8_t *b, size_t n, bool final, hpack_emit_fn emit, void *ctx)
 {
 	if (h->broken) return false;
 	int count = 0;
 	for (;;) {
 		nghttp2_nv nv;
 		int flags = 0;
-		ssize_t r = nghttp2_hd_inflate_hd2(h->inf, &nv, &flags, b, n, 1);
+		ssize_t r = nghttp2_hd_inflate_hd2(h->inf, &nv, &flags, b, n, final);
 		if (r < 0) {
 			h->broken = true;
 			return false;
@@ -69,6 +69,7 @@ bool hpack_decode(struct hpack *h, const uint8_t *b, size_t n, hpack_emit_fn emi
 			nghttp2_hd_inflate_end_headers(h->inf);
 			return true;
 		}
+		if (!final && n == 0 && !(flags & NGHTTP2_HD_INFLATE_EMIT)) return true; /* more in a CONTINUATION */
 		if (r == 0 && !(flags & NGHTTP2_HD_INFLATE_EMIT)) {
 			h->broken = true;
 			return false;
@@ -169,12 +170,13 @@ static void emit_header(void *vctx, const uint8_t *name, size_t nlen, const uint
 	}
 }
 
-static void header_block(struct h2_state *s, struct packet *p, int dir, uint32_t stream, const uint8_t *b, size_t n)
+static void header_block(struct h2_state *s, struct packet *p, int dir, uint32_t stream, const uint8_t *b, size_t n,
+			 bool final)
 {
 	if (!s->t[dir]) s->t[dir] = hpack_new();
 	struct emit_ctx x = { .p = p };
 	sb_init_fixed(&x.sum, x.summary, sizeof x.summary - 1);
-	if (!hpack_decode(s->t[dir], b, n, emit_header, &x)) {
+	if (!hpack_decode(s->t[dir], b, n, final, emit_header, &x)) {
 		s->broken[dir] = true;
 		pk_broken(p, "http2", "HPACK header block could not be decoded");
 	}
@@ -187,25 +189,16 @@ static void header_block(struct h2_state *s, struct packet *p, int dir, uint32_t
 	}
 }
 
-/* A header block fragment: decoded now when it ends the block, else kept for CONTINUATION. */
+/* A header block fragment, decoded as it arrives (the decoder keeps a header that spans
+ * into the CONTINUATION), as tshark shows a HEADERS frame's fields before the rest. */
 static void fragment(struct h2_state *s, struct packet *p, int dir, uint32_t stream, uint8_t type, bool end,
 		     const uint8_t *b, size_t n)
 {
 	if (s->broken[dir]) return;
-	if (s->hdr_len[dir] || !end) {
-		if (!app_buf_append(&s->hdr[dir], &s->hdr_len[dir], &s->hdr_cap[dir], b, n, APP_MAX_MSG)) {
-			s->broken[dir] = true; /* the table cannot follow a block we could not keep */
-			s->hdr_len[dir] = 0;
-			return;
-		}
-		s->hdr_stream[dir] = stream;
-		s->hdr_type[dir] = type;
-		if (!end) return;
-		header_block(s, p, dir, s->hdr_stream[dir], s->hdr[dir], s->hdr_len[dir]);
-		s->hdr_len[dir] = 0;
-		return;
-	}
-	header_block(s, p, dir, stream, b, n);
+	s->hdr_stream[dir] = stream;
+	s->hdr_type[dir] = type;
+	s->hdr_len[dir] = end ? 0 : 1; /* a block is open until END_HEADERS */
+	header_block(s, p, dir, stream, b, n, end);
 }
 
 static void settings(struct h2_state *s, struct packet *p, int dir, struct cur *c)
@@ -314,8 +307,7 @@ static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *
 		break;
 	}
 	case 9:
-		if (s->hdr_len[dir] || !s->broken[dir])
-			fragment(s, p, dir, stream, s->hdr_type[dir], flags & 0x04, body.pos, cur_left(&body));
+		if (s->hdr_len[dir]) fragment(s, p, dir, stream, s->hdr_type[dir], flags & 0x04, body.pos, cur_left(&body));
 		break;
 	default:
 		break;
