@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "dissect/dissect.h"
+#include "dissect/app.h"
 #include "output/output.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -36,6 +36,7 @@ grep '^community_id:' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A5 '^follow-stream agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A10 '^statistics agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A28 '^application decoder agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
+grep -E '^(hpack:|quic rfc|foxio)' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 
 if [ ! -f "$asan/build.ninja" ]; then
 	# clang here and gcc above: both compilers build with -Wall -Wextra -Werror

@@ -32,6 +32,7 @@ struct read_opts {
 	struct follow follow;
 	struct stats_request stats[16];
 	int nstats;
+	bool two_pass;
 };
 
 static const char read_usage[] =
@@ -39,6 +40,9 @@ static const char read_usage[] =
 	"       pktscope read [OPTIONS] -r FILE     (FILE '-' reads standard input)\n"
 	"\n"
 	"  -c N            stop after N packets\n"
+	"  -2              two passes, as tshark -2: a first pass finds the frames that answer\n"
+	"                  DNS queries and HTTP requests (dns.response_in, http.response_in);\n"
+	"                  on by itself when -e asks for those fields (not on standard input)\n"
 	"  --json          NDJSON: one object per packet (shape: see README)\n"
 	"  -T fields       print the fields named with -e, tab-separated\n"
 	"  -e FIELD        a field for -T fields (Wireshark names: ip.src, tcp.dstport …)\n"
@@ -85,8 +89,9 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 	int ch;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":r:c:T:e:E:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:c:T:e:E:h2", longopts, NULL)) != -1) {
 		switch (ch) {
+		case '2': o->two_pass = true; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
 			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
@@ -172,6 +177,46 @@ static void set_relative(struct packet *p, int64_t first_sec, uint32_t first_nse
 	p->rel_neg = total_neg;
 }
 
+/* The first of two passes: decodes the file for DNS and HTTP answers only and returns
+ * the links from each question to its answer (NULL when the file cannot be read again). */
+static struct frame_links *first_pass(const char *path, uint64_t count)
+{
+	char err[512];
+	struct pkt_source *src = src_open_file(path, err, sizeof err);
+	if (!src) return NULL;
+	struct frame_links *links = frame_links_new();
+	struct packet *p = xcalloc(1, sizeof *p);
+	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
+	flow_tracker_set_app(tracker, true);
+	p->tracker = flow_tracker_iface(tracker);
+	static struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	field_mask_add(&mask, F_DNS_RESPONSE_TO);
+	field_mask_add(&mask, F_HTTP_REQUEST_IN);
+	p->mask = &mask;
+	p->no_columns = true;
+	uint64_t n = 0;
+	struct pkt_meta m;
+	const uint8_t *data;
+	while (src_next(src, &m, &data) == SRC_OK) {
+		m.number = ++n;
+		packet_begin(p, &m, data);
+		dissect_frame(p);
+		for (uint16_t i = 0; i < p->nfields; i++) {
+			const struct fval *f = &p->fields[i];
+			if (f->id == F_DNS_RESPONSE_TO && f->nest == 0) frame_links_add(links, LINK_DNS, f->v.u, n);
+			else if (f->id == F_HTTP_REQUEST_IN) frame_links_add(links, LINK_HTTP, f->v.u, n);
+		}
+		if (count && n >= count) break;
+	}
+	flow_tracker_finish(tracker);
+	flow_tracker_free(tracker);
+	free(p);
+	src_close(src);
+	frame_links_seal(links);
+	return links;
+}
+
 static int run_read(int argc, char **argv)
 {
 	struct read_opts o;
@@ -185,11 +230,19 @@ static int run_read(int argc, char **argv)
 		cli_error("%s: %s", !strcmp(o.path, "-") ? "standard input" : o.path, err);
 		return EXIT_INPUT;
 	}
+	for (int i = 0; i < o.nfields; i++)
+		if (o.fields[i] == F_DNS_RESPONSE_IN || o.fields[i] == F_HTTP_RESPONSE_IN) o.two_pass = true;
+	if (o.two_pass && !strcmp(o.path, "-")) {
+		src_close(src);
+		return usage_error("%s", "-2 (or dns.response_in, http.response_in) needs a file: standard input cannot be read twice");
+	}
+	struct frame_links *links = o.two_pass ? first_pass(o.path, o.count) : NULL;
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, OUT_BUF_SIZE);
 	struct packet *p = xcalloc(1, sizeof *p);
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
 	p->tracker = flow_tracker_iface(tracker);
+	p->links = links;
 	if (o.mode == MODE_FOLLOW) follow_attach(&o.follow, tracker, &out);
 	struct stats *stats = NULL;
 	if (o.nstats) {
@@ -283,6 +336,7 @@ static int run_read(int argc, char **argv)
 	}
 	sb_free(&out);
 	flow_tracker_free(tracker);
+	frame_links_free(links);
 	free(p);
 	src_close(src);
 	return status;

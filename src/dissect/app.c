@@ -86,8 +86,9 @@ static bool is_request_line(const uint8_t *b, size_t n)
 	while (i < n && i < 32 && app_is_token_char(b[i])) i++;
 	if (i == 0 || i >= n || b[i] != ' ') return false;
 	size_t j = i + 1;
-	while (j < n && j < 4096 && b[j] != ' ' && b[j] != '\r' && b[j] != '\n') j++;
-	return j + 8 <= n && memcmp(b + j, " HTTP/1.", 8) == 0;
+	while (j < n && j < 4096 && b[j] != '\r' && b[j] != '\n') j++; /* the line's end */
+	while (j > i && b[j - 1] != ' ') j--;                             /* its last word */
+	return j > i + 1 && j + 7 <= n && memcmp(b + j, "HTTP/1.", 7) == 0;
 }
 
 static bool is_http_start(const uint8_t *b, size_t n)
@@ -179,16 +180,38 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 		*slot = xcalloc(1, sizeof **slot);
 		(*slot)->cport = client_port;
 		(*slot)->sport = server_port;
+		/* a capture may start mid-stream: each direction's first message must look like one */
+		(*slot)->dir[0].resync = (*slot)->dir[1].resync = true;
 	}
 	struct app_flow *a = *slot;
 	if (!p) p = sink_packet();
+	struct app_dir *d = &a->dir[dir];
 	if (a->proto == AP_UNKNOWN) {
+		/* A first segment too short to tell ("GE" then "T / HTTP/1.1") is kept, up to
+		 * APP_SNIFF_KEEP bytes, and looked at again with what follows. */
+		if (d->len) { /* kept bytes, then this chunk */
+			if (app_buf_append(&d->buf, &d->len, &d->cap, b, n, APP_MAX_MSG) &&
+			    (a->proto = (uint8_t)sniff(a, d->buf, d->len)) != AP_UNKNOWN) {
+				a->dir[!dir].len = 0; /* what the other side kept came before the protocol */
+				uint8_t *kept = d->buf; /* decode them from the start */
+				size_t kn = d->len;
+				d->buf = NULL;
+				d->len = d->cap = 0;
+				bool more = app_stream_data(slot, p, dir, client_port, server_port, kept, kn);
+				free(kept);
+				return more;
+			}
+			d->len = 0; /* they were something else: look at this chunk alone */
+		}
 		a->proto = (uint8_t)sniff(a, b, n);
-		if (a->proto == AP_UNKNOWN && ++a->sniffs >= APP_MAX_SNIFFS) a->proto = AP_NONE;
-		if (a->proto == AP_UNKNOWN) return true;
+		if (a->proto != AP_UNKNOWN) a->dir[!dir].len = 0;
+		if (a->proto == AP_UNKNOWN) {
+			if (n < APP_SNIFF_KEEP) app_buf_append(&d->buf, &d->len, &d->cap, b, n, APP_MAX_MSG);
+			if (++a->sniffs >= APP_MAX_SNIFFS) a->proto = AP_NONE;
+			return a->proto != AP_NONE;
+		}
 	}
 	if (a->proto == AP_NONE) return false;
-	struct app_dir *d = &a->dir[dir];
 	while (n && !d->dead) {
 		if (d->skip) {
 			size_t k = do_skip(a, p, dir, n);
@@ -196,10 +219,8 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 			n -= k;
 			continue;
 		}
-		if (a->proto == AP_UNKNOWN) { /* a tunnel opened (CONNECT): look again */
-			a->proto = (uint8_t)sniff(a, b, n);
-			if (a->proto == AP_UNKNOWN) return true;
-		}
+		if (a->proto == AP_UNKNOWN) /* a tunnel opened (CONNECT): look again */
+			return app_stream_data(slot, p, dir, client_port, server_port, b, n);
 		if (a->proto == AP_NONE) return false;
 		if (d->len) { /* a message is being collected */
 			/* exactly the rest of the message when its length is known, else all */
@@ -215,17 +236,27 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 			if (d->len >= d->need) drain_buffer(a, p, dir);
 			continue;
 		}
+		/* after a gap only a chunk that starts a message of this protocol is looked at */
+		if (d->resync && a->proto != AP_HTTP2 && sniff(a, b, n) != a->proto) {
+			/* an unparsable piece of a response still answers the oldest request, as
+			 * tshark pairs them (it shows such pieces as a "Continuation") */
+			if (a->proto == AP_HTTP && dir == 1) http_forget_oldest(a);
+			break;
+		}
 		size_t need = 0;
 		long r = take_for(a->proto)(a, p, dir, b, n, &need);
 		if (r < 0) {
+			if (d->resync) break; /* not a message start: wait for the next chunk */
 			d->dead = true;
 			break;
 		}
 		if (r > 0) {
+			d->resync = false;
 			b += r;
 			n -= (size_t)r;
 			continue;
 		}
+		if (d->resync && need > APP_MAX_MSG) break;
 		if (need > APP_MAX_MSG) { /* too long to collect: this direction stops */
 			d->dead = true;
 			break;
@@ -237,11 +268,22 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 	return !(a->dir[0].dead && a->dir[1].dead);
 }
 
-void app_stream_gap(struct app_flow *a, int dir)
+void app_stream_fin(struct app_flow *a, struct packet *p, int dir)
 {
-	/* Without the lost bytes neither message boundaries nor HPACK state can be trusted. */
+	if (a->proto == AP_HTTP && !a->dir[dir].dead) http_stream_fin(a, p ? p : sink_packet(), dir);
+}
+
+void app_stream_gap(struct app_flow *a, int dir, uint64_t len)
+{
 	struct app_dir *d = &a->dir[dir];
+	if (d->dead) return;
+	if (!d->len && d->skip >= len) { /* lost inside a body: the framing still holds */
+		d->skip -= len;
+		return;
+	}
 	d->len = 0;
 	d->skip = 0;
-	d->dead = true;
+	d->notify = false;
+	if (a->proto == AP_HTTP2) d->dead = true; /* HPACK state cannot be recovered */
+	else d->resync = true;
 }

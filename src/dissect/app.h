@@ -28,8 +28,13 @@ struct app_flow;
  * the stream carries nothing these decoders read: the caller may stop feeding it. */
 bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t client_port, uint16_t server_port,
 		     const uint8_t *b, size_t n);
-/* Bytes of direction dir were lost: its decoder resynchronises or gives up on it. */
-void app_stream_gap(struct app_flow *a, int dir);
+/* Direction dir sent its FIN (after all its bytes): a body that runs to the end of the
+ * connection is complete. p: the FIN's packet. */
+void app_stream_fin(struct app_flow *a, struct packet *p, int dir);
+/* len bytes of direction dir were lost: inside a body being passed over nothing changes;
+ * otherwise the direction looks for the next message start (HTTP/1, TLS, DNS) or stops
+ * (HTTP/2, whose header compression state is lost). */
+void app_stream_gap(struct app_flow *a, int dir, uint64_t len);
 void app_flow_free(struct app_flow *a);
 
 /* Datagram decoders, from dissect_udpport. */

@@ -12,6 +12,7 @@
 #define APP_MAX_MSG (256u << 10)
 /* Chunks a stream may begin with before we decide it carries nothing we decode. */
 #define APP_MAX_SNIFFS 16 /* enough for an SMTP/IMAP/POP3 STARTTLS exchange */
+#define APP_SNIFF_KEEP 16  /* bytes of a too-short first segment kept for the next look */
 
 enum app_proto { AP_UNKNOWN, AP_NONE, AP_TLS, AP_HTTP, AP_HTTP2, AP_DNS };
 
@@ -21,6 +22,7 @@ struct app_dir {
 	uint32_t need;        /* bytes the decoder wants before it looks again */
 	uint64_t skip;        /* bytes to pass over undecoded (a body, encrypted data) */
 	bool notify;          /* tell the decoder when the skip ends (http_body_done) */
+	bool resync;          /* after a gap: chunks that do not start a message are dropped */
 	bool dead;            /* lost: this direction is not decoded any more */
 };
 
@@ -52,6 +54,7 @@ struct http_state {
 	uint8_t *held[2];
 	uint32_t held_len[2], held_cap[2];
 	uint64_t body_len[2];
+	bool until_close[2]; /* the held message's body runs to the FIN */
 };
 
 /* HPACK: one decoder per direction (libnghttp2's inflater, the one tshark uses too). */
@@ -70,7 +73,7 @@ struct h2_state {
 
 /* DNS (dissect/dns.c): queries waiting for their response. */
 #define DNS_MAX_PENDING 16
-struct dns_pending { uint16_t id; bool used; uint64_t frame; int64_t ns; };
+struct dns_pending { uint16_t id; bool used; uint64_t frame, answered; int64_t ns; };
 struct dns_state { struct dns_pending q[DNS_MAX_PENDING]; uint8_t next; };
 
 /* QUIC (dissect/quic.c) */
@@ -119,6 +122,10 @@ long h2_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, si
 /* The body that followed a header block ended (the skip asked for with `notify`). */
 void http_body_done(struct app_flow *a, struct packet *p, int dir);
 void http_state_free(struct http_state *h);
+/* The direction ended: a message whose body ran to the end of the connection is shown. */
+void http_stream_fin(struct app_flow *a, struct packet *p, int dir);
+/* The oldest request waiting for a response gets none (its response was not readable). */
+void http_forget_oldest(struct app_flow *a);
 long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
 
 void tls_state_free(struct tls_state *t);

@@ -181,9 +181,24 @@ struct field_mask {
 
 static inline void field_mask_add(struct field_mask *m, int id) { m->bits[id >> 3] |= (uint8_t)(1u << (id & 7)); }
 
+/* Forward references a first pass over a file found (tshark's -2): the frame that
+ * answered a DNS query or an HTTP request, which one pass cannot know when it decodes the
+ * question. At most FRAME_LINKS_MAX are kept (16 bytes each); past that the rest are not. */
+enum link_kind { LINK_DNS, LINK_HTTP };
+#define FRAME_LINKS_MAX (4u << 20)
+struct frame_links;
+struct frame_links *frame_links_new(void);
+void frame_links_add(struct frame_links *l, enum link_kind kind, uint64_t frame, uint64_t answer);
+/* Sorts what was added; call before frame_links_get. */
+void frame_links_seal(struct frame_links *l);
+/* The first answer to `frame`, or 0. */
+uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame);
+void frame_links_free(struct frame_links *l);
+
 struct packet {
 	struct pkt_meta meta;
 	const struct tracker *tracker; /* NULL: stateless decoding */
+	const struct frame_links *links; /* NULL: one pass, no forward references */
 	const struct field_mask *mask; /* NULL: record every field */
 	bool no_columns;               /* nothing prints Source/Protocol/Info: skip building them */
 	const uint8_t *data;

@@ -376,6 +376,10 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
 	uint32_t foff = cur_off(c);
 	uint16_t flags = pk_be16(p, c, F_DNS_FLAGS);
 	bool response = flags & 0x8000;
+	if (!response && p->links && !p->nest) { /* known from a first pass (-2) */
+		uint64_t answer = frame_links_get(p->links, LINK_DNS, p->meta.number);
+		if (answer) pk_uint(p, F_DNS_RESPONSE_IN, answer, 0, 0);
+	}
 	uint8_t opcode = (flags >> 11) & 15;
 	uint8_t rcode = flags & 15;
 	pk_bool(p, F_DNS_FLAGS_RESPONSE, response, foff, 2);
@@ -442,24 +446,29 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
 		if (!a->dns) a->dns = xcalloc(1, sizeof *a->dns);
 		struct dns_state *d = a->dns;
 		int64_t now = p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
+		/* tshark's transactions: a query repeating an unanswered ID is a retransmission
+		 * of it; an answer goes to the latest transaction with its ID */
+		struct dns_pending *t = NULL;
+		for (int i = 0; i < DNS_MAX_PENDING && !t; i++) {
+			struct dns_pending *q = &d->q[(d->next + DNS_MAX_PENDING - 1 - i) % DNS_MAX_PENDING];
+			if (q->used && q->id == id && q->frame < p->meta.number) t = q;
+		}
 		if (!response) {
-			struct dns_pending *q = &d->q[d->next];
-			d->next = (uint8_t)((d->next + 1) % DNS_MAX_PENDING);
-			*q = (struct dns_pending){ id, true, p->meta.number, now };
-		} else {
-			for (int i = 0; i < DNS_MAX_PENDING; i++) {
-				struct dns_pending *q = &d->q[(d->next + DNS_MAX_PENDING - 1 - i) % DNS_MAX_PENDING];
-				if (!q->used || q->id != id || q->frame >= p->meta.number) continue;
-				pk_uint(p, F_DNS_RESPONSE_TO, q->frame, 0, 0);
-				struct fval *f = pk_add(p, F_DNS_TIME, 0, 0);
-				if (f) {
-					int64_t dt = now - q->ns;
-					f->pad = dt < 0;
-					if (dt < 0) dt = -dt;
-					f->v.t.sec = dt / 1000000000;
-					f->v.t.nsec = (uint32_t)(dt % 1000000000);
-				}
-				break;
+			if (!t || t->answered) {
+				t = &d->q[d->next];
+				d->next = (uint8_t)((d->next + 1) % DNS_MAX_PENDING);
+				*t = (struct dns_pending){ id, true, p->meta.number, 0, now };
+			}
+		} else if (t) {
+			if (!t->answered) t->answered = p->meta.number;
+			pk_uint(p, F_DNS_RESPONSE_TO, t->frame, 0, 0);
+			struct fval *f = pk_add(p, F_DNS_TIME, 0, 0);
+			if (f) {
+				int64_t dt = now - t->ns;
+				f->pad = dt < 0;
+				if (dt < 0) dt = -dt;
+				f->v.t.sec = dt / 1000000000;
+				f->v.t.nsec = (uint32_t)(dt % 1000000000);
 			}
 		}
 	}

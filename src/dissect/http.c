@@ -134,16 +134,29 @@ static bool start_line(const uint8_t *b, size_t n, struct http_msg *m)
 		return true;
 	}
 	if (!is_token(b, a)) return false;
-	const uint8_t *sp2 = memchr(sp1 + 1, ' ', n - a - 1);
-	if (!sp2) return false;
+	/* Method, one or more spaces, the target up to the next space, then the version if
+	 * any: tshark's reading, which also takes "GET HTTP/1.1" (no target) and a target
+	 * with a space in it. A line not ending in a version needs a method we know. */
+	size_t i = a + 1; /* the target runs from the first space to the next (tshark) */
+	size_t u = i;
+	while (i < n && b[i] != ' ') i++;
 	m->request = true;
 	m->method = b;
 	m->method_len = a;
-	m->uri = sp1 + 1;
-	m->uri_len = (size_t)(sp2 - sp1 - 1);
-	m->version = sp2 + 1;
-	m->version_len = n - (size_t)(sp2 + 1 - b);
-	return m->version_len >= 5 && memcmp(m->version, "HTTP/", 5) == 0;
+	m->uri = b + u;
+	m->uri_len = i - u;
+	size_t v = n;
+	while (v > i && b[v - 1] != ' ') v--;
+	bool versioned = v > i && n - v >= 5 && memcmp(b + v, "HTTP/", 5) == 0;
+	m->version = versioned ? b + v : b + n;
+	m->version_len = versioned ? n - v : 0;
+	if (versioned || (m->uri_len >= 5 && memcmp(m->uri, "HTTP/", 5) == 0)) return true;
+	if (memchr(b + v, '/', n - v)) return false; /* another protocol's version: SIP/2.0, RTSP/1.0 */
+	static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH",
+					       "TRACE", "PROPFIND", "NOTIFY", "M-SEARCH", "SUBSCRIBE" };
+	for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++)
+		if (strlen(methods[k]) == a && memcmp(methods[k], b, a) == 0) return true;
+	return false;
 }
 
 /* Records the header block b[0..n) (start line to the blank line's end) into p. */
@@ -159,8 +172,9 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 			pk_bool(p, F_HTTP_REQUEST, true, 0, (uint32_t)(eol + 1 - b));
 			pk_string(p, F_HTTP_REQUEST_METHOD, (const char *)m->method, m->method_len, 0, (uint32_t)m->method_len);
 			pk_string(p, F_HTTP_REQUEST_URI, (const char *)m->uri, m->uri_len, (uint32_t)(m->uri - b), (uint32_t)m->uri_len);
-			pk_string(p, F_HTTP_REQUEST_VERSION, (const char *)m->version, m->version_len,
-				  (uint32_t)(m->version - b), (uint32_t)m->version_len);
+			if (m->version_len)
+				pk_string(p, F_HTTP_REQUEST_VERSION, (const char *)m->version, m->version_len,
+					  (uint32_t)(m->version - b), (uint32_t)m->version_len);
 		} else {
 			pk_bool(p, F_HTTP_RESPONSE, true, 0, (uint32_t)(eol + 1 - b));
 			pk_string(p, F_HTTP_RESPONSE_VERSION, (const char *)m->version, m->version_len, 0, (uint32_t)m->version_len);
@@ -237,6 +251,8 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		}
 		if (h->last_request_frame && h->last_request_frame != p->meta.number)
 			pk_uint(p, F_HTTP_PREV_REQUEST_IN, h->last_request_frame, 0, 0);
+		uint64_t answer = p->links ? frame_links_get(p->links, LINK_HTTP, p->meta.number) : 0;
+		if (answer) pk_uint(p, F_HTTP_RESPONSE_IN, answer, 0, 0); /* known from a first pass (-2) */
 		h->last_request_frame = p->meta.number;
 		struct http_pending *q;
 		if (h->count == HTTP_MAX_PENDING) { /* unanswered requests: forget the oldest */
@@ -324,6 +340,21 @@ static void decode_held(struct app_flow *a, struct packet *p, int dir)
 	h->held_len[dir] = 0;
 }
 
+void http_forget_oldest(struct app_flow *a)
+{
+	struct http_state *h = a->http;
+	if (!h || !h->count) return;
+	h->head = (uint8_t)((h->head + 1) % HTTP_MAX_PENDING);
+	h->count--;
+}
+
+void http_stream_fin(struct app_flow *a, struct packet *p, int dir)
+{
+	if (!a->http || !a->http->until_close[dir]) return;
+	a->http->until_close[dir] = false;
+	http_body_done(a, p, dir);
+}
+
 void http_body_done(struct app_flow *a, struct packet *p, int dir)
 {
 	if (!a->http || !a->http->held_len[dir]) return;
@@ -404,14 +435,14 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	}
 	/* MS RPC over HTTP announces ~1 GB bodies that carry a whole session: shown at once,
 	 * as tshark shows them */
-	bool rpc = m.request ? (ieq(m.method, m.method_len, "rpc_in_data") || ieq(m.method, m.method_len, "rpc_out_data"))
-			     : (h->count && h->q[h->head].rpc);
-	if (body && body != HTTP_UNTIL_CLOSE && !rpc) {
+	bool rpc = m.request && (ieq(m.method, m.method_len, "rpc_in_data") || ieq(m.method, m.method_len, "rpc_out_data"));
+	if (body && !rpc) { /* shown where the body ends: by its length, or at the FIN */
 		h->held_len[dir] = 0;
 		if (app_buf_append(&h->held[dir], &h->held_len[dir], &h->held_cap[dir], b, hl, APP_MAX_MSG)) {
-			h->body_len[dir] = body;
+			h->body_len[dir] = body == HTTP_UNTIL_CLOSE ? 0 : body;
+			h->until_close[dir] = body == HTTP_UNTIL_CLOSE;
 			a->dir[dir].skip = body;
-			a->dir[dir].notify = true;
+			a->dir[dir].notify = body != HTTP_UNTIL_CLOSE;
 			return (long)hl;
 		}
 	}

@@ -1,5 +1,8 @@
 /* dissect/packet.c — the per-packet field record: recording, columns, broken-layer marks. */
 #include "dissect/dissect.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
 
 #include <string.h>
 
@@ -213,4 +216,60 @@ const struct fval *pk_find(const struct packet *p, enum field_id id)
 	for (uint16_t i = 0; i < p->nfields; i++)
 		if (p->fields[i].id == id) return &p->fields[i];
 	return NULL;
+}
+
+/* ---- forward references from a first pass ---- */
+
+struct frame_link {
+	uint64_t frame, answer;
+	uint8_t kind;
+};
+
+struct frame_links {
+	struct frame_link *v;
+	size_t n, cap;
+};
+
+struct frame_links *frame_links_new(void) { return xcalloc(1, sizeof(struct frame_links)); }
+
+void frame_links_add(struct frame_links *l, enum link_kind kind, uint64_t frame, uint64_t answer)
+{
+	if (l->n == FRAME_LINKS_MAX) return;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 1024;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	l->v[l->n++] = (struct frame_link){ frame, answer, (uint8_t)kind };
+}
+
+static int link_cmp(const void *a, const void *b)
+{
+	const struct frame_link *x = a, *y = b;
+	if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
+	if (x->frame != y->frame) return x->frame < y->frame ? -1 : 1;
+	return x->answer < y->answer ? -1 : x->answer > y->answer;
+}
+
+void frame_links_seal(struct frame_links *l)
+{
+	if (l->n) qsort(l->v, l->n, sizeof *l->v, link_cmp);
+}
+
+uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame)
+{
+	size_t lo = 0, hi = l->n;
+	while (lo < hi) { /* first entry not less than (kind, frame) */
+		size_t mid = lo + (hi - lo) / 2;
+		const struct frame_link *e = &l->v[mid];
+		if (e->kind < kind || (e->kind == kind && e->frame < frame)) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo < l->n && l->v[lo].kind == kind && l->v[lo].frame == frame ? l->v[lo].answer : 0;
+}
+
+void frame_links_free(struct frame_links *l)
+{
+	if (!l) return;
+	free(l->v);
+	free(l);
 }

@@ -54,7 +54,7 @@ static void deliver_data(void *cctx, const struct flow *f, int dir, const uint8_
 static void deliver_gap(void *cctx, const struct flow *f, int dir, uint64_t len, uint64_t frame)
 {
 	if (f->consumer) f->consumer->gap(f->consumer_ctx, f, dir, len, frame);
-	if (f->app) app_stream_gap(f->app, dir);
+	if (f->app) app_stream_gap(f->app, dir, len);
 	(void)cctx;
 }
 
@@ -305,6 +305,7 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
 	if (!f || tr->cur_p != p || !f->reasm) return;
 	int dir = p->app_dir;
 	reasm_tcp(f->reasm, f, dir, s->seq, s->flags, s->payload, s->len, s->captured, p->meta.number, &tr->reasm);
+	if ((s->flags & FIN) && f->app && !f->app_off) app_stream_fin(f->app, p, dir);
 	tr->cur_p = NULL;
 }
 
