@@ -84,6 +84,7 @@ struct hello {
 	const uint8_t *alpn;              /* first ALPN value */
 	uint8_t alpn_len;
 	bool have_alpn, sni;
+	bool inner_bad;                   /* a vector inside an extension overran it */
 	char sni_name[256];
 };
 
@@ -285,6 +286,7 @@ static void ext_server_name(struct packet *p, struct cur *e, struct hello *h)
 {
 	uint16_t list = (uint16_t)rd(p, e, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME_LIST_LEN, 2);
 	struct cur l = cur_sub(e, list);
+	if (l.err) h->inner_bad = true;
 	while (cur_left(&l) >= 3 && !l.err) {
 		rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME_TYPE, 1);
 		uint16_t n = (uint16_t)rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME_LEN, 2);
@@ -304,6 +306,7 @@ static void ext_alpn(struct packet *p, struct cur *e, struct hello *h)
 {
 	uint16_t list = (uint16_t)rd(p, e, F_TLS_HANDSHAKE_EXTENSIONS_ALPN_LEN, 2);
 	struct cur l = cur_sub(e, list);
+	if (l.err) h->inner_bad = true;
 	while (cur_left(&l) >= 1 && !l.err) {
 		uint8_t n = (uint8_t)rd(p, &l, F_TLS_HANDSHAKE_EXTENSIONS_ALPN_STR_LEN, 1);
 		uint32_t off = cur_off(&l);
@@ -320,10 +323,11 @@ static void ext_alpn(struct packet *p, struct cur *e, struct hello *h)
 
 /* A list of 16-bit values after a length of `lsize` bytes, recorded as `id` and kept. */
 static void ext_u16_list(struct packet *p, struct cur *e, int lsize, enum field_id len_id, enum field_id id,
-			 uint16_t *keep, uint16_t *nkeep)
+			 uint16_t *keep, uint16_t *nkeep, bool *bad)
 {
 	uint32_t len = rd(p, e, len_id, lsize);
 	struct cur l = cur_sub(e, len);
+	if (l.err) *bad = true;
 	while (cur_left(&l) >= 2) {
 		uint16_t v = (uint16_t)rd(p, &l, id, 2);
 		if (keep && *nkeep < TLS_MAX_LIST) keep[(*nkeep)++] = v;
@@ -345,22 +349,25 @@ static void ext_key_share(struct packet *p, struct cur *e, bool client)
 	}
 }
 
-/* Returns false when the extension block is cut short or overruns its length. */
+/* Returns false when the extension block's length overruns the hello (tshark then gives
+ * JA3 only its first two parts); an extension that overruns the block ends the walk. */
 static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool client)
 {
 	if (!cur_left(c)) return true;
 	uint16_t total = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_EXTENSIONS_LENGTH, 2);
 	struct cur all = cur_sub(c, total);
 	bool ok = !all.err && !c->err;
-	while (cur_left(&all) >= 4) {
+	if (!ok) return false; /* tshark reads none of them then */
+	while (cur_left(&all) >= 4 && !h->inner_bad) { /* a broken inner vector ends it, as tshark's exception */
 		uint16_t type = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_TYPE, 2);
 		uint16_t len = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_LEN, 2);
-		struct cur e = cur_sub(&all, len);
-		if (e.err) {
-			ok = false;
-			break;
-		}
 		if (h->nexts < TLS_MAX_LIST) h->exts[h->nexts++] = type;
+		struct cur e = cur_sub(&all, len);
+		if (e.err) break;
+		if (!len) { /* an empty extension (a server's server_name) has no vectors to read */
+			if (type == 0 && client) h->sni = true;
+			continue;
+		}
 		switch (type) {
 		case 0:
 			if (client) {
@@ -370,7 +377,7 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 			break;
 		case 10:
 			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUPS_LENGTH,
-				     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP, h->groups, &h->ngroups);
+				     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP, h->groups, &h->ngroups, &h->inner_bad);
 			break;
 		case 11: {
 			uint8_t n = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMATS_LENGTH, 1);
@@ -382,7 +389,7 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 		}
 		case 13:
 			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_SIG_HASH_ALG_LEN, F_TLS_HANDSHAKE_SIG_HASH_ALG, h->sigalgs,
-				     &h->nsigalgs);
+				     &h->nsigalgs, &h->inner_bad);
 			break;
 		case 16:
 			ext_alpn(p, &e, h);
@@ -392,7 +399,7 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 			uint16_t nv = 0;
 			if (client) {
 				ext_u16_list(p, &e, 1, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSIONS_LEN,
-					     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, vers, &nv);
+					     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, vers, &nv, &h->inner_bad);
 			} else if (cur_left(&e) >= 2) {
 				vers[nv++] = (uint16_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, 2);
 			}
@@ -418,7 +425,7 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 			break;
 		}
 	}
-	return ok && cur_left(&all) == 0;
+	return ok;
 }
 
 /* proto: 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS, whose hello has a cookie) */
@@ -436,11 +443,16 @@ static void client_hello(struct packet *p, struct cur *c, char proto)
 		uint16_t v = (uint16_t)rd(p, &cs, F_TLS_HANDSHAKE_CIPHERSUITE, 2);
 		if (h->nciphers < TLS_MAX_LIST) h->ciphers[h->nciphers++] = v;
 	}
-	uint8_t ml = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_COMP_METHODS_LENGTH, 1);
-	for (uint8_t i = 0; i < ml && cur_left(c); i++) rd(p, c, F_TLS_HANDSHAKE_COMP_METHOD, 1);
-	/* fingerprints from what could be read; JA3 only from a well-formed hello */
+	/* Fingerprints from what could be read, JA3 as tshark: none when the cipher vector is
+	 * broken (an odd length, or past the hello) or a vector inside an extension overruns
+	 * it; only "version,ciphers," when the extension block's length overruns the hello. */
 	enum ja3_form form = JA3_NONE;
-	if (!cs.err) form = !c->err && extensions(p, c, h, true) ? JA3_FULL : JA3_SHORT;
+	if (!cs.err && !(cl & 1)) {
+		uint8_t ml = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_COMP_METHODS_LENGTH, 1);
+		for (uint8_t i = 0; i < ml && cur_left(c); i++) rd(p, c, F_TLS_HANDSHAKE_COMP_METHOD, 1);
+		form = !c->err && extensions(p, c, h, true) ? JA3_FULL : JA3_SHORT;
+		if (h->inner_bad) form = JA3_NONE;
+	}
 	client_fingerprints(p, h, proto, form);
 	free(h);
 }
