@@ -191,10 +191,12 @@ static struct frame_links *first_pass(const char *path, uint64_t count)
 	p->tracker = flow_tracker_iface(tracker);
 	static struct field_mask mask;
 	memset(&mask, 0, sizeof mask);
+	field_mask_add(&mask, F_DNS_ID);
 	field_mask_add(&mask, F_DNS_RESPONSE_TO);
 	field_mask_add(&mask, F_HTTP_REQUEST_IN);
 	p->mask = &mask;
 	p->no_columns = true;
+	p->links_pass = true;
 	uint64_t n = 0;
 	struct pkt_meta m;
 	const uint8_t *data;
@@ -202,10 +204,12 @@ static struct frame_links *first_pass(const char *path, uint64_t count)
 		m.number = ++n;
 		packet_begin(p, &m, data);
 		dissect_frame(p);
+		uint32_t dns_id = 0; /* the answer's ID (dns.id comes before dns.response_to) */
 		for (uint16_t i = 0; i < p->nfields; i++) {
 			const struct fval *f = &p->fields[i];
-			if (f->id == F_DNS_RESPONSE_TO && f->nest == 0) frame_links_add(links, LINK_DNS, f->v.u, n);
-			else if (f->id == F_HTTP_REQUEST_IN) frame_links_add(links, LINK_HTTP, f->v.u, n);
+			if (f->id == F_DNS_ID) dns_id = (uint32_t)f->v.u;
+			else if (f->id == F_DNS_RESPONSE_TO && f->nest == 0) frame_links_add(links, LINK_DNS, f->v.u, dns_id, n);
+			else if (f->id == F_HTTP_REQUEST_IN) frame_links_add(links, LINK_HTTP, f->v.u, 0, n);
 		}
 		if (count && n >= count) break;
 	}

@@ -55,6 +55,7 @@ void app_flow_free(struct app_flow *a)
 	tls_state_free(a->tls);
 	http_state_free(a->http);
 	h2_state_free(a->h2);
+	if (a->dns) free(a->dns->q);
 	free(a->dns);
 	quic_state_free(a->quic);
 	free(a);

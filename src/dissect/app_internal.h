@@ -71,10 +71,11 @@ struct h2_state {
 	struct h2_body { uint32_t stream; uint8_t *buf; uint32_t len, cap; bool used; } bodies[2][8];
 };
 
-/* DNS (dissect/dns.c): queries waiting for their response. */
-#define DNS_MAX_PENDING 16
-struct dns_pending { uint16_t id; bool used; uint64_t frame, answered; int64_t ns; };
-struct dns_state { struct dns_pending q[DNS_MAX_PENDING]; uint8_t next; };
+/* DNS (dissect/dns.c): transactions (a query and its first answer) per flow, newest
+ * last; the oldest go when DNS_MAX_PENDING are kept. */
+#define DNS_MAX_PENDING 1024
+struct dns_pending { uint32_t key; uint64_t frame, answered; int64_t ns; };
+struct dns_state { struct dns_pending *q; uint32_t n, cap; };
 
 /* QUIC (dissect/quic.c) */
 #define QUIC_MAX_CRYPTO (64u << 10) /* CRYPTO bytes collected per direction for the hello */
@@ -136,8 +137,10 @@ void quic_state_free(struct quic_state *q);
  * direction dir; QUIC's CRYPTO frames use it for their hellos. */
 void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n);
 
-/* Decodes one DNS message (the UDP payload or a TCP message without its length). */
-void dns_message(struct packet *p, struct cur *c, struct sbuf *info);
+/* Decodes one DNS message (the UDP payload or a TCP message without its length). scope
+ * separates transactions that share a flow and an ID: the HTTP/2 stream of a DoH message
+ * (tshark matches those per stream), else 0. */
+void dns_message(struct packet *p, struct cur *c, struct sbuf *info, uint32_t scope);
 
 /* HPACK (RFC 7541) */
 struct hpack *hpack_new(void);

@@ -188,17 +188,19 @@ enum link_kind { LINK_DNS, LINK_HTTP };
 #define FRAME_LINKS_MAX (4u << 20)
 struct frame_links;
 struct frame_links *frame_links_new(void);
-void frame_links_add(struct frame_links *l, enum link_kind kind, uint64_t frame, uint64_t answer);
+/* key tells apart several questions in one frame: the DNS ID (0 for HTTP). */
+void frame_links_add(struct frame_links *l, enum link_kind kind, uint64_t frame, uint32_t key, uint64_t answer);
 /* Sorts what was added; call before frame_links_get. */
 void frame_links_seal(struct frame_links *l);
-/* The first answer to `frame`, or 0. */
-uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame);
+/* The first answer to the question `key` in `frame`, or 0. */
+uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame, uint32_t key);
 void frame_links_free(struct frame_links *l);
 
 struct packet {
 	struct pkt_meta meta;
 	const struct tracker *tracker; /* NULL: stateless decoding */
 	const struct frame_links *links; /* NULL: one pass, no forward references */
+	bool links_pass;      /* this is the first of two passes: answers found are all recorded */
 	const struct field_mask *mask; /* NULL: record every field */
 	bool no_columns;               /* nothing prints Source/Protocol/Info: skip building them */
 	const uint8_t *data;

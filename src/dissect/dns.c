@@ -12,6 +12,7 @@
 #define DNS_MAX_HOPS 64        /* compression pointers followed in one name */
 #define DNS_MAX_NAME 1024      /* presentation length of a name we build (255 octets escaped) */
 #define DNS_MAX_RRS 512        /* records decoded per message */
+#define DNS_RETRANSMIT_NS 5000000000ll /* tshark's dns.retransmission_timer: 5 s */
 
 /* Reads the (possibly compressed) name at c into out in presentation form as tshark
  * shows it: labels joined by '.', "<Root>" for the root, bytes outside printable ASCII
@@ -23,7 +24,8 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 	size_t o = 0;
 	unsigned hops = 0, nl = 0;
 	size_t pos = (size_t)(c->pos - msg);
-	bool jumped = false, too_long = false, extended = false;
+	bool jumped = false, too_long = false, extended = false, loops = false;
+	size_t seen[DNS_MAX_HOPS];
 	size_t end_pos = pos;
 	*bad = false;
 	for (;;) {
@@ -42,13 +44,15 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 				pos += 2;
 				break;
 			}
-			if (++hops > DNS_MAX_HOPS) {
-				too_long = true;
+			size_t target = (size_t)(len & 0x3f) << 8 | msg[pos + 1];
+			for (unsigned k = 0; k < hops && !loops; k++) loops = seen[k] == target;
+			if (loops || hops == DNS_MAX_HOPS) {
+				too_long = !loops;
 				if (!jumped) end_pos = pos + 2;
 				jumped = true;
 				break;
 			}
-			size_t target = (size_t)(len & 0x3f) << 8 | msg[pos + 1];
+			seen[hops++] = target;
 			if (!jumped) end_pos = pos + 2;
 			jumped = true;
 			pos = target;
@@ -81,7 +85,7 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 		if (too_long) break;
 	}
 	if (!jumped) end_pos = pos;
-	if (too_long && !jumped) { /* find the stored end: labels until 0 or a pointer */
+	if ((too_long || loops) && !jumped) { /* find the stored end: labels until 0 or a pointer */
 		size_t q = (size_t)(c->pos - msg);
 		while (q < msglen && msg[q] && (msg[q] & 0xc0) != 0xc0) q += 1 + (size_t)msg[q];
 		end_pos = q < msglen && (msg[q] & 0xc0) == 0xc0 ? q + 2 : q + 1;
@@ -91,7 +95,8 @@ static size_t read_name(struct cur *c, const uint8_t *msg, size_t msglen, char *
 	if (end_pos > cur_pos) cur_skip(c, end_pos - cur_pos);
 	else if (end_pos < cur_pos) c->err = true;
 	*labels = nl;
-	const char *special = extended ? "<Unknown extended label>" : too_long ? "<Name too long>" : nl == 0 ? "<Root>" : NULL;
+	const char *special = extended ? "<Unknown extended label>" : loops ? "<Name contains a pointer that loops>"
+			      : too_long ? "<Name too long>" : nl == 0 ? "<Root>" : NULL;
 	if (special) {
 		o = strlen(special);
 		memcpy(out, special, o);
@@ -245,7 +250,8 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 		if (sb) sb_puts(sb, " DNSKEY");
 		return;
 	}
-	case 47: case 50: { /* NSEC, NSEC3: the types in the bitmap, as dns.resp.type (as tshark) */
+	case 47: case 50: { /* NSEC, NSEC3: the types in the bitmap, as dns.resp.type (as tshark);
+			    * a cut bitmap makes the message malformed (r's error reaches the caller) */
 		if (type == 47) {
 			size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
 			(void)n;
@@ -294,31 +300,33 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 	}
 }
 
-static void edns_options(struct packet *p, struct cur *r)
+/* EDNS0 options; false when one overruns the record or a client subnet is malformed (as
+ * tshark, which stops decoding the message there). */
+static bool edns_options(struct packet *p, struct cur *r)
 {
-	while (cur_left(r) >= 4) {
+	while (cur_left(r)) {
 		int slot = pk_tree(p, F_DNS_OPT, r);
 		uint16_t code = pk_be16(p, r, F_DNS_OPT_CODE);
 		uint16_t len = pk_be16(p, r, F_DNS_OPT_LEN);
 		struct cur o = cur_sub(r, len);
-		if (o.err) break;
+		if (r->err || o.err) return false;
 		if (code == 8 && len >= 4) {
 			uint16_t fam = pk_be16(p, &o, F_DNS_OPT_CLIENT_FAMILY);
 			pk_u8(p, &o, F_DNS_OPT_CLIENT_NETMASK);
 			pk_u8(p, &o, F_DNS_OPT_CLIENT_SCOPE);
 			uint8_t a[16] = { 0 };
 			size_t n = cur_left(&o), max = fam == 1 ? 4 : fam == 2 ? 16 : 0;
-			if (max && n <= max) {
-				uint32_t off = cur_off(&o);
-				cur_copy(&o, a, n);
-				pk_addr(p, fam == 1 ? F_DNS_OPT_CLIENT_ADDR4 : F_DNS_OPT_CLIENT_ADDR6, a, off);
-			}
+			if (!max || n > max) return false;
+			uint32_t off = cur_off(&o);
+			cur_copy(&o, a, n);
+			pk_addr(p, fam == 1 ? F_DNS_OPT_CLIENT_ADDR4 : F_DNS_OPT_CLIENT_ADDR6, a, off);
 		} else if (len) {
 			pk_bytes(p, F_DNS_OPT_DATA, o.pos, len, cur_off(&o));
 		}
 		cur_skip(&o, cur_left(&o));
 		pk_proto_end(p, slot, &o);
 	}
+	return true;
 }
 
 /* One resource record; false when the message ends inside it. */
@@ -335,7 +343,12 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	uint16_t cls = cur_be16(c);
 	uint32_t ttl = cur_be32(c);
 	uint16_t rdlen = cur_be16(c);
+	if (bad) c->err = true; /* a name running off the message */
 	if (c->err) return false;
+	if (rdlen > cur_left(c)) { /* tshark shows nothing of a record whose data overruns */
+		c->err = true;
+		return false;
+	}
 	put_name(p, F_DNS_RESP_NAME, name, nl, noff, nlen);
 	pk_uint(p, F_DNS_RESP_TYPE, type, noff + nlen, 2);
 	struct sbuf *sb = show ? x->info : NULL;
@@ -347,8 +360,11 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 		pk_uint(p, F_DNS_RESP_LEN, rdlen, noff + nlen + 8, 2);
 		struct cur r = cur_sub(c, rdlen);
 		if (r.err) return false;
-		edns_options(p, &r);
 		if (sb) sb_puts(sb, " OPT");
+		if (!edns_options(p, &r)) {
+			c->err = true;
+			return false;
+		}
 		return true;
 	}
 	if (mdns) {
@@ -362,12 +378,18 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	struct cur r = cur_sub(c, rdlen);
 	if (r.err) return false;
 	x->info = sb;
-	if (rdlen) rdata(x, &r, type); /* empty RDATA (UPDATE deletions, RFC 2136 §2.5) has no value */
+	if (rdlen) { /* empty RDATA (UPDATE deletions, RFC 2136 §2.5) has no value */
+		rdata(x, &r, type);
+		if (r.err && (type == 47 || type == 50)) {
+			c->err = true;
+			return false;
+		}
+	}
 	else if (sb) sb_printf(sb, " %s", vn_name(vn_dns_type, type, "Unknown"));
 	return true;
 }
 
-void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
+void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scope)
 {
 	const uint8_t *msg = c->pos;
 	size_t msglen = cur_left(c);
@@ -377,7 +399,7 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
 	uint16_t flags = pk_be16(p, c, F_DNS_FLAGS);
 	bool response = flags & 0x8000;
 	if (!response && p->links && !p->nest) { /* known from a first pass (-2) */
-		uint64_t answer = frame_links_get(p->links, LINK_DNS, p->meta.number);
+		uint64_t answer = frame_links_get(p->links, LINK_DNS, p->meta.number, id);
 		if (answer) pk_uint(p, F_DNS_RESPONSE_IN, answer, 0, 0);
 	}
 	uint8_t opcode = (flags >> 11) & 15;
@@ -416,6 +438,7 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
 		uint32_t off = cur_off(c);
 		size_t nl = read_name(c, msg, msglen, name, &labels, &bad);
 		uint16_t type = cur_be16(c), cls = cur_be16(c);
+		if (bad) c->err = true;
 		if (c->err) break;
 		uint32_t nlen = cur_off(c) - off - 4;
 		pk_string(p, F_DNS_QRY_NAME, name, nl, off, nlen);
@@ -446,21 +469,35 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb)
 		if (!a->dns) a->dns = xcalloc(1, sizeof *a->dns);
 		struct dns_state *d = a->dns;
 		int64_t now = p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
-		/* tshark's transactions: a query repeating an unanswered ID is a retransmission
-		 * of it; an answer goes to the latest transaction with its ID */
+		/* tshark's transactions: a query repeating the ID of an unanswered one within
+		 * DNS_RETRANSMIT_NS is a retransmission of it; an answer belongs to the latest
+		 * transaction with its ID, and only the first answer names its query */
 		struct dns_pending *t = NULL;
-		for (int i = 0; i < DNS_MAX_PENDING && !t; i++) {
-			struct dns_pending *q = &d->q[(d->next + DNS_MAX_PENDING - 1 - i) % DNS_MAX_PENDING];
-			if (q->used && q->id == id && q->frame < p->meta.number) t = q;
+		uint32_t key = (uint32_t)id | scope << 16;
+		for (uint32_t i = d->n; i-- > 0;) {
+			if (d->q[i].key == key && d->q[i].frame < p->meta.number) {
+				t = &d->q[i];
+				break;
+			}
 		}
 		if (!response) {
-			if (!t || t->answered) {
-				t = &d->q[d->next];
-				d->next = (uint8_t)((d->next + 1) % DNS_MAX_PENDING);
-				*t = (struct dns_pending){ id, true, p->meta.number, 0, now };
+			if (!t || t->answered || now - t->ns >= DNS_RETRANSMIT_NS) {
+				if (d->n == DNS_MAX_PENDING) { /* forget the oldest */
+					memmove(d->q, d->q + 1, (d->n - 1) * sizeof *d->q);
+					d->n--;
+				}
+				if (d->n == d->cap) {
+					d->cap = d->cap ? d->cap * 2 : 4;
+					d->q = xrealloc(d->q, d->cap * sizeof *d->q);
+				}
+				d->q[d->n++] = (struct dns_pending){ key, p->meta.number, 0, now };
 			}
-		} else if (t) {
-			if (!t->answered) t->answered = p->meta.number;
+		} else if (t && !t->answered) {
+			t->answered = p->meta.number;
+		}
+		/* tshark links a broken answer to its query (response_in) but shows response_to
+		 * only on an answer it read whole */
+		if (response && t && t->answered == p->meta.number && (!c->err || p->links_pass)) {
 			pk_uint(p, F_DNS_RESPONSE_TO, t->frame, 0, 0);
 			struct fval *f = pk_add(p, F_DNS_TIME, 0, 0);
 			if (f) {
@@ -485,7 +522,7 @@ void dissect_dns(struct packet *p, struct cur *c)
 	else if (s == 5355 || d == 5355) col = "LLMNR";
 	struct sbuf *sb = pk_col(p, col);
 	if (!p->nest) p->proto_col = col; /* mDNS decoding looks at it even without Info */
-	dns_message(p, c, sb);
+	dns_message(p, c, sb, 0);
 }
 
 long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
@@ -511,6 +548,6 @@ long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *
 	uint16_t l = cur_be16(&c);
 	struct sbuf *sb = app_info(p, "DNS");
 	pk_uint(p, F_DNS_LENGTH, l, 0, 2);
-	dns_message(p, &c, sb);
+	dns_message(p, &c, sb, 0);
 	return (long)(2 + len);
 }

@@ -251,7 +251,7 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		}
 		if (h->last_request_frame && h->last_request_frame != p->meta.number)
 			pk_uint(p, F_HTTP_PREV_REQUEST_IN, h->last_request_frame, 0, 0);
-		uint64_t answer = p->links ? frame_links_get(p->links, LINK_HTTP, p->meta.number) : 0;
+		uint64_t answer = p->links ? frame_links_get(p->links, LINK_HTTP, p->meta.number, 0) : 0;
 		if (answer) pk_uint(p, F_HTTP_RESPONSE_IN, answer, 0, 0); /* known from a first pass (-2) */
 		h->last_request_frame = p->meta.number;
 		struct http_pending *q;

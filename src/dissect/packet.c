@@ -222,6 +222,7 @@ const struct fval *pk_find(const struct packet *p, enum field_id id)
 
 struct frame_link {
 	uint64_t frame, answer;
+	uint32_t key;
 	uint8_t kind;
 };
 
@@ -232,14 +233,14 @@ struct frame_links {
 
 struct frame_links *frame_links_new(void) { return xcalloc(1, sizeof(struct frame_links)); }
 
-void frame_links_add(struct frame_links *l, enum link_kind kind, uint64_t frame, uint64_t answer)
+void frame_links_add(struct frame_links *l, enum link_kind kind, uint64_t frame, uint32_t key, uint64_t answer)
 {
 	if (l->n == FRAME_LINKS_MAX) return;
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 1024;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
-	l->v[l->n++] = (struct frame_link){ frame, answer, (uint8_t)kind };
+	l->v[l->n++] = (struct frame_link){ frame, answer, key, (uint8_t)kind };
 }
 
 static int link_cmp(const void *a, const void *b)
@@ -247,6 +248,7 @@ static int link_cmp(const void *a, const void *b)
 	const struct frame_link *x = a, *y = b;
 	if (x->kind != y->kind) return x->kind < y->kind ? -1 : 1;
 	if (x->frame != y->frame) return x->frame < y->frame ? -1 : 1;
+	if (x->key != y->key) return x->key < y->key ? -1 : 1;
 	return x->answer < y->answer ? -1 : x->answer > y->answer;
 }
 
@@ -255,16 +257,18 @@ void frame_links_seal(struct frame_links *l)
 	if (l->n) qsort(l->v, l->n, sizeof *l->v, link_cmp);
 }
 
-uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame)
+uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame, uint32_t key)
 {
 	size_t lo = 0, hi = l->n;
-	while (lo < hi) { /* first entry not less than (kind, frame) */
+	while (lo < hi) { /* first entry not less than (kind, frame, key) */
 		size_t mid = lo + (hi - lo) / 2;
 		const struct frame_link *e = &l->v[mid];
-		if (e->kind < kind || (e->kind == kind && e->frame < frame)) lo = mid + 1;
+		bool less = e->kind != kind ? e->kind < kind : e->frame != frame ? e->frame < frame : e->key < key;
+		if (less) lo = mid + 1;
 		else hi = mid;
 	}
-	return lo < l->n && l->v[lo].kind == kind && l->v[lo].frame == frame ? l->v[lo].answer : 0;
+	const struct frame_link *e = lo < l->n ? &l->v[lo] : NULL;
+	return e && e->kind == kind && e->frame == frame && e->key == key ? e->answer : 0;
 }
 
 void frame_links_free(struct frame_links *l)
