@@ -46,9 +46,8 @@ static const uint8_t *find_eol(const uint8_t *b, size_t n, size_t *len)
 	return lf;
 }
 
-static bool ieq(const uint8_t *a, size_t n, const char *lit)
+static bool ieq_n(const uint8_t *a, size_t n, const char *lit, size_t k)
 {
-	size_t k = strlen(lit);
 	if (n != k) return false;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t c = a[i];
@@ -57,6 +56,8 @@ static bool ieq(const uint8_t *a, size_t n, const char *lit)
 	}
 	return true;
 }
+
+static bool ieq(const uint8_t *a, size_t n, const char *lit) { return ieq_n(a, n, lit, strlen(lit)); }
 
 /* Whether `lit` occurs in s (case-insensitive), as a token in a comma list. */
 static bool has_token(const uint8_t *s, size_t n, const char *lit)
@@ -75,23 +76,25 @@ static bool has_token(const uint8_t *s, size_t n, const char *lit)
 	return false;
 }
 
-static const struct { const char *name; enum field_id id; } known_headers[] = {
-	{ "host", F_HTTP_HOST },
-	{ "user-agent", F_HTTP_USER_AGENT },
-	{ "accept", F_HTTP_ACCEPT },
-	{ "referer", F_HTTP_REFERER },
-	{ "cookie", F_HTTP_COOKIE },
-	{ "set-cookie", F_HTTP_SET_COOKIE },
-	{ "server", F_HTTP_SERVER },
-	{ "location", F_HTTP_LOCATION },
-	{ "connection", F_HTTP_CONNECTION },
-	{ "upgrade", F_HTTP_UPGRADE },
-	{ "authorization", F_HTTP_AUTHORIZATION },
-	{ "content-type", F_HTTP_CONTENT_TYPE },
-	{ "content-length", F_HTTP_CONTENT_LENGTH_HEADER },
-	{ "transfer-encoding", F_HTTP_TRANSFER_ENCODING },
-	{ "content-encoding", F_HTTP_CONTENT_ENCODING },
+#define HDR(s, id) { s, sizeof s - 1, id }
+static const struct { const char *name; size_t len; enum field_id id; } known_headers[] = {
+	HDR("host", F_HTTP_HOST),
+	HDR("user-agent", F_HTTP_USER_AGENT),
+	HDR("accept", F_HTTP_ACCEPT),
+	HDR("referer", F_HTTP_REFERER),
+	HDR("cookie", F_HTTP_COOKIE),
+	HDR("set-cookie", F_HTTP_SET_COOKIE),
+	HDR("server", F_HTTP_SERVER),
+	HDR("location", F_HTTP_LOCATION),
+	HDR("connection", F_HTTP_CONNECTION),
+	HDR("upgrade", F_HTTP_UPGRADE),
+	HDR("authorization", F_HTTP_AUTHORIZATION),
+	HDR("content-type", F_HTTP_CONTENT_TYPE),
+	HDR("content-length", F_HTTP_CONTENT_LENGTH_HEADER),
+	HDR("transfer-encoding", F_HTTP_TRANSFER_ENCODING),
+	HDR("content-encoding", F_HTTP_CONTENT_ENCODING),
 };
+#undef HDR
 
 struct http_msg {
 	bool request;
@@ -202,8 +205,8 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 			size_t vl = (size_t)(e - v);
 			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
 			enum field_id id = F__COUNT;
-			for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0]; i++)
-				if (ieq(line, nl, known_headers[i].name)) id = known_headers[i].id;
+			for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0] && id == F__COUNT; i++)
+				if (ieq_n(line, nl, known_headers[i].name, known_headers[i].len)) id = known_headers[i].id;
 			if (record && id != F__COUNT)
 				pk_string(p, id, (const char *)v, vl, (uint32_t)(v - b), (uint32_t)vl);
 			else if (record)

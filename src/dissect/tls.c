@@ -88,6 +88,21 @@ struct hello {
 	char sni_name[256];
 };
 
+/* One hello is decoded at a time: its lists (up to TLS_MAX_LIST entries, 290 KB in all)
+ * live in one buffer that is reused rather than allocated for every hello. */
+static struct hello *hello_begin(void)
+{
+	static struct hello h;
+	h.version = 0;
+	h.nciphers = h.nexts = h.ngroups = h.npfmts = h.nsigalgs = 0;
+	h.max_supported = 0;
+	h.alpn = NULL;
+	h.alpn_len = 0;
+	h.have_alpn = h.sni = h.inner_bad = false;
+	h.sni_name[0] = '\0';
+	return &h;
+}
+
 static void put_list_dec(struct sbuf *sb, const uint16_t *v, size_t n)
 {
 	bool first = true;
@@ -431,7 +446,7 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 /* proto: 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS, whose hello has a cookie) */
 static void client_hello(struct packet *p, struct cur *c, char proto)
 {
-	struct hello *h = xcalloc(1, sizeof *h);
+	struct hello *h = hello_begin();
 	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
 	rd_bytes(p, c, F_TLS_HANDSHAKE_RANDOM, 32);
 	uint8_t sl = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_SESSION_ID_LENGTH, 1);
@@ -454,7 +469,6 @@ static void client_hello(struct packet *p, struct cur *c, char proto)
 		if (h->inner_bad) form = JA3_NONE;
 	}
 	client_fingerprints(p, h, proto, form);
-	free(h);
 }
 
 /* RFC 8446 §4.1.3: a ServerHello with this random is a HelloRetryRequest. */
@@ -465,7 +479,7 @@ static const uint8_t hrr_random[32] = {
 
 static bool server_hello(struct tls_state *t, struct packet *p, struct cur *c)
 {
-	struct hello *h = xcalloc(1, sizeof *h);
+	struct hello *h = hello_begin();
 	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
 	const uint8_t *rnd = cur_bytes(c, 32);
 	bool hrr = rnd && memcmp(rnd, hrr_random, 32) == 0;
@@ -479,7 +493,6 @@ static bool server_hello(struct tls_state *t, struct packet *p, struct cur *c)
 		server_fingerprints(p, h, cipher, t->quic);
 		t->version = h->max_supported ? (uint16_t)h->max_supported : h->version;
 	}
-	free(h);
 	return hrr;
 }
 
@@ -632,7 +645,7 @@ static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8
 	struct cur c = cur_make(b, 2 + len);
 	int slot = app_proto(p, F_TLS, &c);
 	cur_skip(&c, 3);
-	struct hello *h = xcalloc(1, sizeof *h);
+	struct hello *h = hello_begin();
 	h->version = (uint16_t)rd(p, &c, F_TLS_HANDSHAKE_VERSION, 2);
 	if (pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R)) {
 		char ja4[64];
@@ -641,7 +654,6 @@ static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8
 		snprintf(ja4, sizeof ja4, "t%si000000__", ja4_version(h->version));
 		pk_string(p, F_TLS_HANDSHAKE_JA4_R, ja4, strlen(ja4), 0, 0);
 	}
-	free(h);
 	c.pos = c.end;
 	pk_proto_end(p, slot, &c);
 	struct sbuf *sb = app_info(p, "SSLv2");

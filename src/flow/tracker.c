@@ -303,6 +303,7 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
 	struct flow_tracker *tr = ctx;
 	struct flow *f = tr->cur;
 	if (!f || tr->cur_p != p || !f->reasm) return;
+	if (f->app_off && !f->consumer) return; /* nobody reads this stream's bytes any more */
 	int dir = p->app_dir;
 	reasm_tcp(f->reasm, f, dir, s->seq, s->flags, s->payload, s->len, s->captured, p->meta.number, &tr->reasm);
 	if ((s->flags & FIN) && f->app && !f->app_off) app_stream_fin(f->app, p, dir);
