@@ -228,17 +228,15 @@ static int run_read(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc) return rc < 0 ? EXIT_OK : rc;
 
+	for (int i = 0; i < o.nfields; i++)
+		if (o.fields[i] == F_DNS_RESPONSE_IN || o.fields[i] == F_HTTP_RESPONSE_IN) o.two_pass = true;
+	if (o.two_pass && !strcmp(o.path, "-"))
+		return usage_error("%s", "-2 (or dns.response_in, http.response_in) needs a file: standard input cannot be read twice");
 	char err[512];
 	struct pkt_source *src = src_open_file(o.path, err, sizeof err);
 	if (!src) {
 		cli_error("%s: %s", !strcmp(o.path, "-") ? "standard input" : o.path, err);
 		return EXIT_INPUT;
-	}
-	for (int i = 0; i < o.nfields; i++)
-		if (o.fields[i] == F_DNS_RESPONSE_IN || o.fields[i] == F_HTTP_RESPONSE_IN) o.two_pass = true;
-	if (o.two_pass && !strcmp(o.path, "-")) {
-		src_close(src);
-		return usage_error("%s", "-2 (or dns.response_in, http.response_in) needs a file: standard input cannot be read twice");
 	}
 	struct frame_links *links = o.two_pass ? first_pass(o.path, o.count) : NULL;
 	struct sbuf out;

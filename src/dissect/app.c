@@ -48,6 +48,12 @@ struct app_flow *app_flow_get(struct packet *p)
 	return *p->app;
 }
 
+bool app_flow_is_empty(const struct app_flow *a)
+{
+	return a->proto == AP_UNKNOWN && !a->sniffs && !a->dir[0].len && !a->dir[1].len && !a->tls && !a->http &&
+	       !a->h2 && !a->dns && !a->quic;
+}
+
 void app_flow_free(struct app_flow *a)
 {
 	if (!a) return;
@@ -171,6 +177,11 @@ static void drain_buffer(struct app_flow *a, struct packet *p, int dir)
 		}
 		memmove(d->buf, d->buf + r, d->len - (size_t)r);
 		d->len -= (uint32_t)r;
+	}
+	if (!d->len && d->buf) { /* nothing partial left: an idle stream keeps no buffer */
+		free(d->buf);
+		d->buf = NULL;
+		d->cap = 0;
 	}
 }
 

@@ -41,11 +41,11 @@ struct http_pending {
 	uint64_t frame;
 	int64_t ns;
 	bool head, connect, rpc;
-	char uri[96];
+	char uri[64];         /* http.response_for.uri, cut */
 };
 struct http_state {
-	struct http_pending q[HTTP_MAX_PENDING];
-	uint8_t head, count;
+	struct http_pending *q; /* oldest first; grows to HTTP_MAX_PENDING */
+	uint8_t count, cap;
 	uint64_t last_request_frame;
 	bool chunked[2];      /* inside a chunked body */
 	bool chunk_trailer[2];
@@ -110,6 +110,8 @@ struct app_flow {
 
 /* The flow's state for a datagram packet, created on first use; NULL without a tracker. */
 struct app_flow *app_flow_get(struct packet *p);
+/* Whether a flow's state holds nothing (it can be freed and made again when needed). */
+bool app_flow_is_empty(const struct app_flow *a);
 
 /* A stream decoder looks at the bytes b[0..n) of direction dir, which start a message.
  * It returns the length of the message it decoded (and may set a->dir[dir].skip to pass

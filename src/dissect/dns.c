@@ -5,6 +5,7 @@
  * the flow by transaction ID. Names are decompressed with a pointer-hop cap. */
 #include "dissect/app_internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "util/xalloc.h"
@@ -487,7 +488,7 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scop
 					d->n--;
 				}
 				if (d->n == d->cap) {
-					d->cap = d->cap ? d->cap * 2 : 4;
+					d->cap = d->cap ? d->cap * 2 : 1; /* most flows carry one query */
 					d->q = xrealloc(d->q, d->cap * sizeof *d->q);
 				}
 				d->q[d->n++] = (struct dns_pending){ key, p->meta.number, 0, now };
@@ -506,6 +507,20 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scop
 				if (dt < 0) dt = -dt;
 				f->v.t.sec = dt / 1000000000;
 				f->v.t.nsec = (uint32_t)(dt % 1000000000);
+			}
+		}
+		/* Every query answered: nothing to remember (a late duplicate answer gets no
+		 * response_to, as in tshark, and a new query starts a new transaction either
+		 * way), so a flow of one lookup keeps no state. */
+		bool open = false;
+		for (uint32_t i = 0; i < d->n && !open; i++) open = !d->q[i].answered;
+		if (!open) {
+			free(d->q);
+			free(d);
+			a->dns = NULL;
+			if (app_flow_is_empty(a)) {
+				app_flow_free(a);
+				*p->app = NULL;
 			}
 		}
 	}

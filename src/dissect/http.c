@@ -20,6 +20,7 @@ void http_state_free(struct http_state *h)
 	if (!h) return;
 	free(h->held[0]);
 	free(h->held[1]);
+	free(h->q);
 	free(h);
 }
 
@@ -258,12 +259,12 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		if (answer) pk_uint(p, F_HTTP_RESPONSE_IN, answer, 0, 0); /* known from a first pass (-2) */
 		h->last_request_frame = p->meta.number;
 		struct http_pending *q;
-		if (h->count == HTTP_MAX_PENDING) { /* unanswered requests: forget the oldest */
-			h->head = (uint8_t)((h->head + 1) % HTTP_MAX_PENDING);
-			h->count--;
+		if (h->count == HTTP_MAX_PENDING) http_forget_oldest(a); /* unanswered requests */
+		if (h->count == h->cap) {
+			h->cap = (uint8_t)(h->cap ? h->cap * 2 : 2);
+			h->q = xrealloc(h->q, h->cap * sizeof *h->q);
 		}
-		q = &h->q[(h->head + h->count) % HTTP_MAX_PENDING];
-		h->count++;
+		q = &h->q[h->count++];
 		q->frame = p->meta.number;
 		q->ns = now;
 		q->head = ieq(m->method, m->method_len, "head");
@@ -274,9 +275,8 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		q->uri[ul] = '\0';
 		if (m->upgrade_h2c) h->upgrade_h2c = true;
 	} else if (h->count && (m->code >= 200 || m->code == 101)) {
-		struct http_pending *q = &h->q[h->head];
-		h->head = (uint8_t)((h->head + 1) % HTTP_MAX_PENDING);
-		h->count--;
+		struct http_pending done = h->q[0], *q = &done;
+		http_forget_oldest(a);
 		pk_uint(p, F_HTTP_REQUEST_IN, q->frame, 0, 0);
 		struct fval *f = pk_add(p, F_HTTP_TIME, 0, 0);
 		if (f) {
@@ -309,8 +309,8 @@ static uint64_t body_length(struct app_flow *a, const struct http_msg *m, int di
 	if (m->request) return m->chunked ? 0 : m->have_length ? m->length : 0;
 	bool head = false, connect = false;
 	if (h->count) {
-		head = h->q[h->head].head;
-		connect = h->q[h->head].connect;
+		head = h->q[0].head;
+		connect = h->q[0].connect;
 	}
 	(void)dir;
 	if (m->code < 200 || m->code == 204 || m->code == 304 || head) return 0;
@@ -340,15 +340,22 @@ static void decode_held(struct app_flow *a, struct packet *p, int dir)
 	size_t n = h->held_len[dir];
 	size_t sl = 0;
 	if (find_eol(b, n, &sl) && start_line(b, sl, &m)) decode_headers(a, p, b, n, &m, true);
-	h->held_len[dir] = 0;
+	/* released, not kept: thousands of idle connections must not each hold a buffer */
+	free(h->held[dir]);
+	h->held[dir] = NULL;
+	h->held_len[dir] = h->held_cap[dir] = 0;
 }
 
 void http_forget_oldest(struct app_flow *a)
 {
 	struct http_state *h = a->http;
 	if (!h || !h->count) return;
-	h->head = (uint8_t)((h->head + 1) % HTTP_MAX_PENDING);
-	h->count--;
+	memmove(h->q, h->q + 1, (size_t)(h->count - 1) * sizeof *h->q);
+	if (--h->count == 0) { /* nothing waits: give the queue back */
+		free(h->q);
+		h->q = NULL;
+		h->cap = 0;
+	}
 }
 
 void http_stream_fin(struct app_flow *a, struct packet *p, int dir)
@@ -425,7 +432,7 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	/* parse first to learn the body, without recording */
 	decode_headers(a, p, b, hl, &m, false);
 	uint64_t body = body_length(a, &m, dir);
-	bool was_connect = !m.request && h->count && h->q[h->head].connect;
+	bool was_connect = !m.request && h->count && h->q[0].connect;
 	h->body_len[dir] = 0;
 	if (m.chunked && !(m.request ? false : (m.code < 200 || m.code == 204 || m.code == 304))) {
 		/* shown when the last chunk has arrived */

@@ -77,7 +77,9 @@ static void attach_consumer(struct flow_tracker *tr, struct flow *f, int dir)
 			f->consumer_ctx = cctx;
 		}
 	}
-	if (f->key.proto == 6 && (f->consumer || tr->app_on)) f->reasm = reasm_new(&deliver, tr);
+	/* a followed TCP flow is reassembled from its first segment; for the application
+	 * decoders alone reassembly starts with the first payload byte */
+	if (f->key.proto == 6 && f->consumer) f->reasm = reasm_new(&deliver, tr);
 }
 
 /* Every eviction passes here first: a followed stream is finished (held data, close). */
@@ -302,11 +304,24 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
 {
 	struct flow_tracker *tr = ctx;
 	struct flow *f = tr->cur;
-	if (!f || tr->cur_p != p || !f->reasm) return;
+	if (!f || tr->cur_p != p) return;
+	if (!f->reasm) {
+		if (!tr->app_on || f->app_off || !s->len) return;
+		f->reasm = reasm_new(&deliver, tr); /* the first payload of a flow the decoders read */
+	}
 	if (f->app_off && !f->consumer) return; /* nobody reads this stream's bytes any more */
 	int dir = p->app_dir;
 	reasm_tcp(f->reasm, f, dir, s->seq, s->flags, s->payload, s->len, s->captured, p->meta.number, &tr->reasm);
 	if ((s->flags & FIN) && f->app && !f->app_off) app_stream_fin(f->app, p, dir);
+	/* Both sides have closed: what the decoders hold is released now rather than when the
+	 * flow leaves the table (it lingers for late segments, which are then not decoded). */
+	if ((s->flags & FIN) && f->tcp[0].fin_seen && f->tcp[1].fin_seen && !f->consumer) {
+		reasm_finish(f->reasm, f, &tr->reasm);
+		f->reasm = NULL;
+		app_flow_free(f->app);
+		f->app = NULL;
+		f->app_off = true;
+	}
 	tr->cur_p = NULL;
 }
 

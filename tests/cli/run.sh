@@ -55,6 +55,15 @@ expect 1 "" -- read tests
 cat tests/golden/pcap/ns-be.pcap | "$bin" read -r - >"$tmp/b" && "$bin" read tests/golden/pcap/ns-be.pcap >"$tmp/a" &&
 	cmp -s "$tmp/a" "$tmp/b" && ok || bad "pcap from a pipe differs"
 
+# two passes need a file: standard input cannot be read twice
+expect 2 "standard input cannot be read twice" -- read -2 - </dev/null
+expect 2 "standard input cannot be read twice" -- read -T fields -e dns.response_in - </dev/null
+# -2 links a question to its answer; one pass cannot
+v=$("$bin" read -2 -T fields -e frame.number -e dns.response_in samples/lab.pcapng | awk -F'\t' '$1==18 {print $2}')
+[ "$v" = 19 ] && ok || bad "read -2: dns.response_in of frame 18 is '$v', want 19"
+v=$("$bin" read -T fields -e frame.number -e dns.response_to samples/lab.pcapng | awk -F'\t' '$1==18 {print $2}')
+[ -z "$v" ] && ok || bad "one pass: a query has no dns.response_to, got '$v'"
+
 # -c stops exactly
 n=$("$bin" read -c 7 samples/lab.pcapng | wc -l)
 [ "$n" -eq 7 ] && ok || bad "-c 7 printed $n lines"
