@@ -278,9 +278,12 @@ static int run_read(int argc, char **argv)
 		p->no_columns = true;
 		break;
 	}
-	/* The application decoders run when something shows their work: Info, JSON, or one of
-	 * their fields (the registry keeps them contiguous from dns to http2). */
-	flow_tracker_set_app(tracker, !p->no_columns || stats || pk_wants_range(p, F_DNS, F_HTTP2_HEADERS_USER_AGENT));
+	/* The application decoders run when something shows their work: Info, JSON, the
+	 * protocol hierarchy, or one of their fields (the registry keeps them contiguous from
+	 * dns to http2). */
+	bool phs = false; /* the protocol hierarchy counts application layers too */
+	for (int i = 0; i < o.nstats; i++) phs |= o.stats[i].what == SR_PHS;
+	flow_tracker_set_app(tracker, !p->no_columns || phs || pk_wants_range(p, F_DNS, F_HTTP2_HEADERS_USER_AGENT));
 	uint64_t n = 0;
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;

@@ -22,24 +22,41 @@ struct comp {
 	uint16_t n;
 };
 
-/* Splits the entry's path into components; a quoted field is prefixed by its quoter. */
-static size_t path_of(const struct entry *e, const struct packet *p, struct comp *out)
+/* Each field name split at its dots, once (a packet with a TLS hello has hundreds of
+ * fields to place). */
+static struct comp name_comps[F__COUNT][JSON_MAX_DEPTH - 1];
+static uint8_t name_ncomps[F__COUNT];
+
+static void split_names(void)
 {
-	size_t n = 0;
-	if (e->quoter != F__COUNT) {
-		const struct field_def *q = &field_defs[e->quoter];
-		out[n++] = (struct comp){ q->name, q->name_len };
-	}
-	const char *name = field_defs[p->fields[e->idx].id].name;
-	const char *s = name;
-	for (const char *c = name;; c++) {
-		if (*c == '.' || *c == '\0') {
-			if (n < JSON_MAX_DEPTH) out[n++] = (struct comp){ s, (uint16_t)(c - s) };
-			if (!*c) break;
-			s = c + 1;
+	for (int id = 0; id < F__COUNT; id++) {
+		const char *name = field_defs[id].name, *s = name;
+		uint8_t n = 0;
+		for (const char *c = name;; c++) {
+			if (*c == '.' || *c == '\0') {
+				if (n < JSON_MAX_DEPTH - 1) name_comps[id][n++] = (struct comp){ s, (uint16_t)(c - s) };
+				if (!*c) break;
+				s = c + 1;
+			}
 		}
+		name_ncomps[id] = n;
 	}
-	return n;
+}
+
+/* The entry's path as components (*path; a quoted field's is built in buf, prefixed by
+ * its quoter); returns their number. */
+static size_t path_of(const struct entry *e, const struct packet *p, struct comp *buf, const struct comp **path)
+{
+	uint16_t id = p->fields[e->idx].id;
+	if (e->quoter == F__COUNT) {
+		*path = name_comps[id];
+		return name_ncomps[id];
+	}
+	const struct field_def *q = &field_defs[e->quoter];
+	buf[0] = (struct comp){ q->name, q->name_len };
+	for (uint8_t i = 0; i < name_ncomps[id]; i++) buf[1 + i] = name_comps[id][i];
+	*path = buf;
+	return 1u + name_ncomps[id];
 }
 
 static void put_value(struct sbuf *sb, const struct packet *p, const struct fval *f)
@@ -72,12 +89,12 @@ static void put_value(struct sbuf *sb, const struct packet *p, const struct fval
 	}
 }
 
-/* Stable sort of entries by key. Decoders record fields almost in tree order, so an
- * insertion sort is linear in practice; past 256 entries (a hostile packet) a merge sort
- * bounds the work. */
+/* Stable sort of entries by key. Lower layers record fields almost in tree order, where an
+ * insertion sort is linear; a TLS hello interleaves its extensions' fields, so past 48
+ * entries a merge sort bounds the work. */
 static void sort_entries(struct entry *e, struct entry *tmp, size_t n)
 {
-	if (n <= 256) {
+	if (n <= 48) {
 		for (size_t i = 1; i < n; i++) {
 			struct entry x = e[i];
 			size_t j = i;
@@ -159,6 +176,11 @@ static void put_run(struct walker *w, const struct packet *p, const struct entry
 void out_json_packet(struct sbuf *sb, const struct packet *p)
 {
 	static struct entry ents[PKT_MAX_FIELDS], tmp[PKT_MAX_FIELDS];
+	static bool split;
+	if (!split) {
+		split_names();
+		split = true;
+	}
 	size_t n = 0;
 	uint16_t quoter = F__COUNT;
 	for (uint16_t i = 0; i < p->nfields; i++) {
@@ -183,14 +205,15 @@ void out_json_packet(struct sbuf *sb, const struct packet *p)
 	sb_putc(sb, ']');
 	w.need_comma = true;
 
-	struct comp path[JSON_MAX_DEPTH];
+	struct comp buf[JSON_MAX_DEPTH];
+	const struct comp *path = buf;
 	for (size_t i = 0; i < n;) {
 		const struct fval *f = &p->fields[ents[i].idx];
 		const struct field_def *d = &field_defs[f->id];
 		size_t run = 1;
 		while (i + run < n && p->fields[ents[i + run].idx].id == f->id && ents[i + run].quoter == ents[i].quoter)
 			run++;
-		size_t k = path_of(&ents[i], p, path);
+		size_t k = path_of(&ents[i], p, buf, &path);
 		if (k < 1) { /* cannot happen (names are not empty), and the compiler may not know it */
 			i += run;
 			continue;

@@ -45,6 +45,12 @@ DECODE_AS = {
     "zeek/traces/tls/https-to-http.pcap": ["-d", "tcp.port==80,tls"],
     "zeek/traces/tls/ssl-to-http-server.pcap": ["-d", "tcp.port==80,tls"],
 }
+# the fields issue 4 names; the others are shown for information, without a bar
+BAR_FIELDS = {"dns.qry.name", "dns.qry.type", "dns.a", "dns.aaaa", "dns.cname", "dns.resp.ttl", "dns.flags.rcode",
+              "dns.count.answers", "dns.response_in", "dns.response_to", "tls.handshake.extensions_server_name",
+              "tls.handshake.ja3", "tls.handshake.ja3_full", "ja4", "http.request.method", "http.request.uri",
+              "http.host", "http.user_agent", "http.response.code", "http.authorization", "http.response_in",
+              "http2.header.name", "http2.header.value"}
 STRICT = {"tls.handshake.extensions_server_name", "tls.handshake.ja3", "tls.handshake.ja3_full", "ja4"}
 # Issue 4 is not finished: these are the agreements measured when the decoders landed
 # (2026-11-27). Until every field reaches its bar, `make test` fails when a field falls
@@ -263,6 +269,8 @@ def main():
         regressed = pct + 0.01 < floor
         failed |= regressed
         state = "ok" if ok else ("REGRESSED below floor %.2f" % floor if regressed else "under bar %.1f" % bar)
+        if field not in BAR_FIELDS and not regressed:
+            state = "(no bar)"
         print(f"{field:42} {n:8d} {eq:8d} {pct:7.2f}% {ex:9d} {unexp:11d} {pct_x:7.2f}%  {state}")
 
     verbose = os.environ.get("AGREE_VERBOSE")

@@ -15,7 +15,8 @@ static uint64_t frame_no;
 static struct packet *next_packet(void)
 {
 	dissect_init();
-	struct pkt_meta m = { .number = ++frame_no, .ts_digits = 6, .ts_sec = (int64_t)frame_no };
+	frame_no++;
+	struct pkt_meta m = { .number = frame_no, .ts_digits = 6, .ts_sec = (int64_t)frame_no };
 	packet_begin(&pkt, &m, NULL);
 	return &pkt;
 }
