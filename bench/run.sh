@@ -52,7 +52,7 @@ for f in lab-mix-20k synth-20k; do
 done
 # statistics and follow-stream (issue 3): one run of tshark each is already slow
 for f in lab-mix synth-200k; do
-	compare "conv,tcp, $f" 1 "$bin read --stats conv,tcp $dir/$f.pcap" "tshark -n -q -r $dir/$f.pcap -z conv,tcp"
+	compare "conv,tcp, $f" "$runs" "$bin read --stats conv,tcp $dir/$f.pcap" "tshark -n -q -r $dir/$f.pcap -z conv,tcp"
 done
 compare "follow tcp stream 1, lab-mix" 1 "$bin read --follow tcp,raw,1 $dir/lab-mix.pcap" \
 	"tshark -n -q -r $dir/lab-mix.pcap -z follow,tcp,raw,1"

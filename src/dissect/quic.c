@@ -308,8 +308,9 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 		if (cur_left(c) < 16) return false;
 		if (validate) return true;
 		struct app_flow *ra = app_flow_get(p);
-		if (ra && ra->quic) { /* new keys from the client's next Initial; its CRYPTO stream goes on (the hello
-				  * it repeats is a retransmission, as tshark counts it) */
+		if (ra && ra->quic) { /* new keys from the client's next Initial; its CRYPTO stream is
+				       * not restarted: the hello it repeats counts as a retransmission, as
+				       * tshark counts it (resetting it disagrees on 3 corpus captures) */
 			struct quic_state *q = ra->quic;
 			q->have_keys = false;
 		}

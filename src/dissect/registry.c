@@ -19,6 +19,8 @@ static const struct { const char *alias; enum field_id id; } aliases[] = {
 	{ "ipv4.src", F_IP_SRC },
 	{ "ipv4.dst", F_IP_DST },
 	{ "frame.time_relative_s", F_FRAME_TIME_RELATIVE },
+	{ "tls.sni", F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME },
+	{ "dns.qname", F_DNS_QRY_NAME },
 };
 
 static uint16_t sorted_ids[F__COUNT];
