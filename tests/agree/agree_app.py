@@ -261,18 +261,19 @@ def main():
         if not os.path.exists(cap):
             continue
         rel = "lab/" + os.path.basename(cap)
-        fields = names + TWO_PASS + ["tls.handshake.ja4"]
+        lab_fields = names + TWO_PASS + ["http2.header.name", "http2.header.value"]
+        fields = lab_fields + ["tls.handshake.ja4"]
         args = ["-2", "-T", "fields", "-e", "frame.number"]
-        for f in names + TWO_PASS:
+        for f in lab_fields:
             args += ["-e", f]
         want = {}
         for line in cached_tshark(args, cap, cache, ".lab.tsv", 600).splitlines():
             cols = line.split("\t")
             if cols and cols[0].isdigit():
-                want[int(cols[0])] = dict(zip(names + TWO_PASS, cols[1:]))
+                want[int(cols[0])] = dict(zip(lab_fields, cols[1:]))
         got = ours(pktscope, cap, fields)
         for num in sorted(set(want) | set(got)):
-            for f in names + TWO_PASS:
+            for f in lab_fields:
                 w, h = want.get(num, {}).get(f, ""), got.get(num, {}).get(f, "")
                 if w or h:
                     count(f, rel, num, w, h)
