@@ -11,6 +11,7 @@
 
 bool app_buf_append(uint8_t **buf, uint32_t *len, uint32_t *cap, const uint8_t *b, size_t n, uint32_t max)
 {
+	if (!n) return true;
 	if (n > max || *len > max - n) return false;
 	if (*len + n > *cap) {
 		uint32_t c = *cap ? *cap : 1024;
