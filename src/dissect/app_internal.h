@@ -63,8 +63,9 @@ struct hpack;
 struct h2_state {
 	struct hpack *t[2];   /* decoders for the header blocks each direction sends */
 	bool preface_done;
-	uint8_t *hdr[2];      /* unused: header blocks are decoded fragment by fragment */
-	uint32_t hdr_len[2], hdr_cap[2], hdr_stream[2]; /* hdr_len: 1 while a block is open */
+	/* a header block being received (decoded fragment by fragment): open until END_HEADERS */
+	bool hdr_open[2];
+	uint32_t hdr_stream[2];
 	uint8_t hdr_type[2];
 	bool broken[2];       /* HPACK state lost: header fields are no longer decoded */
 	/* streams whose body in a direction is a DNS message (DoH, RFC 8484), collected */

@@ -82,7 +82,6 @@ void h2_state_free(struct h2_state *s)
 	if (!s) return;
 	for (int d = 0; d < 2; d++) {
 		hpack_free(s->t[d]);
-		free(s->hdr[d]);
 		for (int i = 0; i < 8; i++) free(s->bodies[d][i].buf);
 	}
 	free(s);
@@ -197,7 +196,7 @@ static void fragment(struct h2_state *s, struct packet *p, int dir, uint32_t str
 	if (s->broken[dir]) return;
 	s->hdr_stream[dir] = stream;
 	s->hdr_type[dir] = type;
-	s->hdr_len[dir] = end ? 0 : 1; /* a block is open until END_HEADERS */
+	s->hdr_open[dir] = !end;
 	header_block(s, p, dir, stream, b, n, end);
 }
 
@@ -307,7 +306,7 @@ static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *
 		break;
 	}
 	case 9:
-		if (s->hdr_len[dir]) fragment(s, p, dir, stream, s->hdr_type[dir], flags & 0x04, body.pos, cur_left(&body));
+		if (s->hdr_open[dir]) fragment(s, p, dir, stream, s->hdr_type[dir], flags & 0x04, body.pos, cur_left(&body));
 		break;
 	default:
 		break;
