@@ -277,6 +277,8 @@ static inline void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t 
 	if (f) f->v.u = v;
 }
 void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off);
+/* A time difference in nanoseconds (FT_RELTIME; negative kept as its sign). */
+void pk_reltime(struct packet *p, enum field_id id, int64_t ns);
 void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off);
 /* Bytes copied into the packet arena (for values from buffers that do not outlive the call:
  * reassembled streams, decrypted payloads); cut at what the arena has left. */

@@ -500,14 +500,7 @@ void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scop
 		 * only on an answer it read whole */
 		if (response && t && t->answered == p->meta.number && (!c->err || p->links_pass)) {
 			pk_uint(p, F_DNS_RESPONSE_TO, t->frame, 0, 0);
-			struct fval *f = pk_add(p, F_DNS_TIME, 0, 0);
-			if (f) {
-				int64_t dt = now - t->ns;
-				f->pad = dt < 0;
-				if (dt < 0) dt = -dt;
-				f->v.t.sec = dt / 1000000000;
-				f->v.t.nsec = (uint32_t)(dt % 1000000000);
-			}
+			pk_reltime(p, F_DNS_TIME, now - t->ns);
 		}
 		/* Every query answered: nothing to remember (a late duplicate answer gets no
 		 * response_to, as in tshark, and a new query starts a new transaction either

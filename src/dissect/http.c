@@ -278,14 +278,7 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		struct http_pending done = h->q[0], *q = &done;
 		http_forget_oldest(a);
 		pk_uint(p, F_HTTP_REQUEST_IN, q->frame, 0, 0);
-		struct fval *f = pk_add(p, F_HTTP_TIME, 0, 0);
-		if (f) {
-			int64_t d = now - q->ns;
-			f->pad = d < 0;
-			if (d < 0) d = -d;
-			f->v.t.sec = d / 1000000000;
-			f->v.t.nsec = (uint32_t)(d % 1000000000);
-		}
+		pk_reltime(p, F_HTTP_TIME, now - q->ns);
 		pk_string(p, F_HTTP_RESPONSE_FOR_URI, q->uri, strlen(q->uri), 0, 0);
 	}
 	c.pos = c.end;

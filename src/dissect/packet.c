@@ -77,6 +77,16 @@ void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint
 	f->v.b.n = (uint32_t)n;
 }
 
+void pk_reltime(struct packet *p, enum field_id id, int64_t ns)
+{
+	struct fval *f = pk_add(p, id, 0, 0);
+	if (!f) return;
+	f->pad = ns < 0;
+	if (ns < 0) ns = -ns;
+	f->v.t.sec = ns / 1000000000;
+	f->v.t.nsec = (uint32_t)(ns % 1000000000);
+}
+
 void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off, uint32_t len)
 {
 	pk_string(p, id, (const char *)b, n, off, len);

@@ -104,16 +104,6 @@ static int64_t packet_ns(const struct packet *p)
 	return p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
 }
 
-static void put_reltime(struct packet *p, enum field_id id, int64_t ns)
-{
-	struct fval *f = pk_add(p, id, 0, 0);
-	if (!f) return;
-	f->pad = ns < 0;
-	if (ns < 0) ns = -ns;
-	f->v.t.sec = ns / 1000000000;
-	f->v.t.nsec = (uint32_t)(ns % 1000000000);
-}
-
 /* The window scale for segments sent by side dir: the shift when both SYNs offered one,
  * -2 when the handshake was seen without it (no scaling), -1 when it is unknown. */
 static int scale_factor(const struct flow *f, int dir)
@@ -156,9 +146,9 @@ static void record_analysis(struct packet *p, struct tcp_segment *s, const struc
 	pk_add(p, F_TCP_ANALYSIS, s->hdr_off, 0);
 	if (a->acks_frame) {
 		pk_uint(p, F_TCP_ANALYSIS_ACKS_FRAME, a->acks_frame, 0, 0);
-		put_reltime(p, F_TCP_ANALYSIS_ACK_RTT, a->ack_rtt_ns);
+		pk_reltime(p, F_TCP_ANALYSIS_ACK_RTT, a->ack_rtt_ns);
 	}
-	if (f->initial_rtt_ns >= 0) put_reltime(p, F_TCP_ANALYSIS_INITIAL_RTT, f->initial_rtt_ns);
+	if (f->initial_rtt_ns >= 0) pk_reltime(p, F_TCP_ANALYSIS_INITIAL_RTT, f->initial_rtt_ns);
 	if (a->flags & ~(uint32_t)TA_REUSED_PORTS) pk_add(p, F_TCP_ANALYSIS_FLAGS, s->hdr_off, 0);
 	for (size_t i = 0; i < sizeof analysis_fields / sizeof analysis_fields[0]; i++) {
 		if (!(a->flags & analysis_fields[i].flag)) continue;

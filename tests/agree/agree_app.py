@@ -172,6 +172,17 @@ def h2_headers_truth(path, text=None):
     return out
 
 
+def compare_h2(count, rel, want_h2, have_h2):
+    """Header name/value pairs of each frame, position by position."""
+    for num in sorted(set(want_h2) | set(have_h2)):
+        w, h = want_h2.get(num, []), have_h2.get(num, [])
+        for i in range(max(len(w), len(h))):
+            wn, wv = w[i] if i < len(w) else ("", "")
+            hn, hv = h[i] if i < len(h) else ("", "")
+            count("http2.header.name", rel, num, wn, hn)
+            count("http2.header.value", rel, num, wv, hv)
+
+
 def two_pass_truth(cap, rel, cache):
     args = ["-2"] + DECODE_AS.get(rel, []) + ["-T", "fields", "-e", "frame.number"]
     for f in TWO_PASS:
@@ -249,15 +260,7 @@ def main():
                 count("ja4", rel, num, row["ja4"], got.get(num, {}).get("tls.handshake.ja4", "").split(",")[0]
                       if row["ja4"] else "")
         if os.path.exists(h2_path):
-            want_h2 = h2_headers_truth(h2_path)
-            have_h2 = h2_headers_ours(pktscope, cap)
-            for num in sorted(set(want_h2) | set(have_h2)):
-                w, h = want_h2.get(num, []), have_h2.get(num, [])
-                for i in range(max(len(w), len(h))):
-                    wn, wv = w[i] if i < len(w) else ("", "")
-                    hn, hv = h[i] if i < len(h) else ("", "")
-                    count("http2.header.name", rel, num, wn, hn)
-                    count("http2.header.value", rel, num, wv, hv)
+            compare_h2(count, rel, h2_headers_truth(h2_path), h2_headers_ours(pktscope, cap))
 
     for cap in (sys.argv[4:] if cache else []):
         if not os.path.exists(cap):
@@ -280,15 +283,8 @@ def main():
                 if w or h:
                     count(f, rel, num, w, h)
         # tshark -T fields leaves HTTP/2 header names and values out: its JSON has them
-        want_h2 = h2_headers_truth(None, cached_tshark(["-T", "json", "--no-duplicate-keys", "-J", "frame http2"], cap, cache, ".h2.json", 600))
-        have_h2 = h2_headers_ours(pktscope, cap)
-        for num in sorted(set(want_h2) | set(have_h2)):
-            w, h = want_h2.get(num, []), have_h2.get(num, [])
-            for i in range(max(len(w), len(h))):
-                wn, wv = w[i] if i < len(w) else ("", "")
-                hn, hv = h[i] if i < len(h) else ("", "")
-                count("http2.header.name", rel, num, wn, hn)
-                count("http2.header.value", rel, num, wv, hv)
+        tshark_json = cached_tshark(["-T", "json", "--no-duplicate-keys", "-J", "frame http2"], cap, cache, ".h2.json", 600)
+        compare_h2(count, rel, h2_headers_truth(None, tshark_json), h2_headers_ours(pktscope, cap))
 
     print("application decoder agreement (tshark 4.0.17 fields, FoxIO JA4; explained = allow_app.tsv):")
     print(f"{'field':42} {'compared':>8} {'equal':>8} {'agree':>8} {'explained':>9} {'unexplained':>11} {'agree*':>8}  bar (on agree*)")
