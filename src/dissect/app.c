@@ -275,10 +275,28 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 			break;
 		}
 		d->need = (uint32_t)need;
+		d->pdu_frame = p->meta.number;
 		if (!app_buf_append(&d->buf, &d->len, &d->cap, b, n, APP_MAX_MSG)) d->dead = true;
 		break;
 	}
 	return !(a->dir[0].dead && a->dir[1].dead);
+}
+
+void app_mark_segment(struct app_flow *a, struct packet *p, int dir)
+{
+	const struct app_dir *d = &a->dir[dir];
+	bool held = a->proto == AP_HTTP && a->http && a->http->held_len[dir];
+	if (p->app_msgs || p->no_columns || p->nest || p->info_locked || d->dead || (!d->len && !held) ||
+	    a->proto == AP_UNKNOWN || a->proto == AP_NONE)
+		return;
+	static const char note[] = "[TCP segment of a reassembled PDU]";
+	if (d->pdu_frame == p->meta.number) {
+		sb_reset(&p->info);
+		sb_puts(&p->info, note);
+	} else {
+		sb_putc(&p->info, ' ');
+		sb_puts(&p->info, note);
+	}
 }
 
 void app_stream_fin(struct app_flow *a, struct packet *p, int dir)

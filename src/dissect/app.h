@@ -28,6 +28,10 @@ struct app_flow;
  * the stream carries nothing these decoders read: the caller may stop feeding it. */
 bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t client_port, uint16_t server_port,
 		     const uint8_t *b, size_t n);
+/* After a segment's bytes went in: when they only began or continued a message that is
+ * not complete yet, the packet's Info says so as tshark's does ("[TCP segment of a
+ * reassembled PDU]", alone when the message began here). */
+void app_mark_segment(struct app_flow *a, struct packet *p, int dir);
 /* Direction dir sent its FIN (after all its bytes): a body that runs to the end of the
  * connection is complete. p: the FIN's packet. */
 void app_stream_fin(struct app_flow *a, struct packet *p, int dir);

@@ -23,6 +23,7 @@ struct app_dir {
 	uint64_t skip;        /* bytes to pass over undecoded (a body, encrypted data) */
 	bool notify;          /* tell the decoder when the skip ends (http_body_done) */
 	bool resync;          /* after a gap: chunks that do not start a message are dropped */
+	uint64_t pdu_frame;   /* the packet where the message being collected began */
 	bool dead;            /* lost: this direction is not decoded any more */
 };
 

@@ -103,6 +103,7 @@ struct http_msg {
 	size_t method_len, uri_len, version_len, phrase_len, host_len, ctype_len;
 	uint32_t code;
 	bool chunked, have_length, upgrade_h2c;
+	bool show_ctype;      /* Info names the content type: a body follows (not a HEAD reply) */
 	uint64_t length;
 };
 
@@ -286,7 +287,7 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 	struct sbuf *sb = app_info(p, "HTTP");
 	if (sb) {
 		sb_text(sb, b, sl);
-		if (m->ctype) {
+		if (m->ctype && m->show_ctype) {
 			sb_puts(sb, "  (");
 			const uint8_t *semi = memchr(m->ctype, ';', m->ctype_len);
 			sb_text(sb, m->ctype, semi ? (size_t)(semi - m->ctype) : m->ctype_len);
@@ -332,6 +333,7 @@ static void decode_held(struct app_flow *a, struct packet *p, int dir)
 	const uint8_t *b = h->held[dir];
 	size_t n = h->held_len[dir];
 	size_t sl = 0;
+	m.show_ctype = true; /* a message is held only when a body follows */
 	if (find_eol(b, n, &sl) && start_line(b, sl, &m)) decode_headers(a, p, b, n, &m, true);
 	/* released, not kept: thousands of idle connections must not each hold a buffer */
 	free(h->held[dir]);
@@ -430,6 +432,8 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	if (m.chunked && !(m.request ? false : (m.code < 200 || m.code == 204 || m.code == 304))) {
 		/* shown when the last chunk has arrived */
 		h->held_len[dir] = 0;
+		a->dir[dir].pdu_frame = p->meta.number;
+		m.show_ctype = true;
 		if (!app_buf_append(&h->held[dir], &h->held_len[dir], &h->held_cap[dir], b, hl, APP_MAX_MSG))
 			decode_headers(a, p, b, hl, &m, true);
 		h->chunked[dir] = true;
@@ -441,6 +445,7 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	bool rpc = m.request && (ieq(m.method, m.method_len, "rpc_in_data") || ieq(m.method, m.method_len, "rpc_out_data"));
 	if (body && !rpc) { /* shown where the body ends: by its length, or at the FIN */
 		h->held_len[dir] = 0;
+		a->dir[dir].pdu_frame = p->meta.number;
 		if (app_buf_append(&h->held[dir], &h->held_len[dir], &h->held_cap[dir], b, hl, APP_MAX_MSG)) {
 			h->body_len[dir] = body == HTTP_UNTIL_CLOSE ? 0 : body;
 			h->until_close[dir] = body == HTTP_UNTIL_CLOSE;
@@ -449,6 +454,7 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 			return (long)hl;
 		}
 	}
+	m.show_ctype = body != 0;
 	decode_headers(a, p, b, hl, &m, true);
 	if (!m.request) after_response(a, &m, was_connect);
 	if (body) a->dir[dir].skip = body;
