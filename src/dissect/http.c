@@ -476,7 +476,9 @@ void dissect_ssdp(struct packet *p, struct cur *c)
 	size_t hl = end ? (size_t)(end - b) : n;
 	struct http_state h = { 0 };
 	struct app_flow a = { .http = &h };
+	m.show_ctype = true;
 	decode_headers(&a, p, b, hl, &m, true);
+	free(h.q); /* a datagram pairs nothing: the queue a request made goes with it */
 	if (p->proto_col && !p->nest) p->proto_col = "SSDP";
 	cur_skip(c, n);
 }
