@@ -2,7 +2,9 @@
 """Builds per-harness seed folders for the decoder fuzzers from real captures: each
 frame is cut at the offset where that decoder starts (Ethernet frames for fuzz_eth, the
 IPv4/IPv6 packet inside them for fuzz_ipv4/fuzz_ipv6, the TCP/UDP/ICMP header for those,
-link-type-prefixed frames for fuzz_frame). Usage: fuzz-seeds.py OUTDIR CAPTURE...
+UDP payloads for fuzz_dns/fuzz_ssdp/fuzz_quic/fuzz_dtls, link-type-prefixed frames for
+fuzz_frame), and each TCP conversation's payloads become one fuzz_app input in its chunk
+format (fuzz/fuzz_app.c). Usage: fuzz-seeds.py OUTDIR CAPTURE...
 Reads pcap (LE/BE, us/ns) and pcapng (LE); other files are skipped."""
 import hashlib
 import os
@@ -64,7 +66,65 @@ def cut(lt, f):
     names = {6: "fuzz_tcp", 17: "fuzz_udp", 1: "fuzz_icmp", 58: "fuzz_icmpv6", 132: "fuzz_sctp", 47: "fuzz_gre"}
     if l4 and proto in names:
         out[names[proto]] = l4
+    if l4 and proto == 17 and len(l4) > 8:
+        ports, payload = struct.unpack_from(">HH", l4, 0), l4[8:]
+        if 53 in ports or 5353 in ports or 5355 in ports:
+            out["fuzz_dns"] = payload
+        elif 1900 in ports:
+            out["fuzz_ssdp"] = payload
+        elif payload[0] & 0x80 or payload[0] in (20, 21, 22, 23):
+            out["fuzz_quic" if payload[0] & 0x80 else "fuzz_dtls"] = payload
     return out
+
+
+# fuzz_app's first byte picks the flow: TCP servers 443, 80, 8080, 53, 5353, 25, 9000
+APP_PORTS = [443, 80, 8080, 53, 5353, 25]
+
+
+def tcp_payload(lt, f):
+    """((client key, server key), payload) of an Ethernet/IPv4 TCP segment with data."""
+    if lt != 1 or len(f) < 34 or struct.unpack_from(">H", f, 12)[0] != 0x0800:
+        return None
+    ip = f[14:]
+    hl = (ip[0] & 15) * 4
+    if ip[9] != 6 or len(ip) < hl + 20:
+        return None
+    tcp = ip[hl:]
+    sport, dport = struct.unpack_from(">HH", tcp, 0)
+    data = tcp[(tcp[12] >> 4) * 4:]
+    return ((ip[12:16], sport), (ip[16:20], dport)), data
+
+
+def app_streams(caps, outdir, limit):
+    """One fuzz_app input per TCP conversation with data on a port the harness knows."""
+    d = os.path.join(outdir, "fuzz_app")
+    os.makedirs(d, exist_ok=True)
+    made = 0
+    for cap in caps:
+        flows = {}
+        try:
+            for lt, f in frames(cap):
+                seg = tcp_payload(lt, f)
+                if not seg or not seg[1]:
+                    continue
+                (a, b), data = seg
+                key = (a, b) if (b, a) not in flows else (b, a)
+                flows.setdefault(key, []).append((0 if key == (a, b) else 1, data))
+        except (OSError, struct.error):
+            continue
+        for (cli, srv), chunks in flows.items():
+            if srv[1] not in APP_PORTS or made >= limit:
+                continue
+            out = bytearray([APP_PORTS.index(srv[1])])
+            for dirn, data in chunks:
+                for i in range(0, len(data), 126):
+                    part = data[i:i + 126]
+                    out.append((0x80 if dirn else 0) | len(part))
+                    out += part
+            out = bytes(out[:65536])
+            open(os.path.join(d, hashlib.sha1(out).hexdigest()), "wb").write(out)
+            made += 1
+    return made
 
 
 def main():
@@ -85,6 +145,7 @@ def main():
                         count[h] = count.get(h, 0) + 1
         except (OSError, struct.error):
             continue
+    count["fuzz_app"] = app_streams(caps, outdir, MAX_PER_HARNESS)
     print(" ".join("%s:%d" % kv for kv in sorted(count.items())))
 
 
