@@ -71,6 +71,9 @@ struct h2_state {
 	bool broken[2];       /* HPACK state lost: header fields are no longer decoded */
 	/* streams whose body in a direction is a DNS message (DoH, RFC 8484), collected */
 	struct h2_body { uint32_t stream; uint8_t *buf; uint32_t len, cap; bool used; } bodies[2][8];
+	/* the content type of the latest streams' bodies, per direction, for DATA's Info */
+	struct h2_ctype { uint32_t stream; char type[40]; } ctypes[2][4];
+	uint8_t next_ctype[2];
 };
 
 /* DNS (dissect/dns.c): transactions (a query and its first answer) per flow, newest

@@ -125,6 +125,7 @@ struct emit_ctx {
 	struct packet *p;
 	uint32_t count, length;
 	bool dns_message;     /* content-type: application/dns-message */
+	char ctype[40];       /* content-type without parameters, cut */
 	char summary[200];
 	struct sbuf sum;
 };
@@ -137,9 +138,13 @@ static void emit_header(void *vctx, const uint8_t *name, size_t nlen, const uint
 	pk_string(p, F_HTTP2_HEADER_VALUE, (const char *)value, vlen, 0, (uint32_t)vlen);
 	x->count++;
 	x->length += (uint32_t)(nlen + vlen + 32);
-	if (nlen == 12 && memcmp(name, "content-type", 12) == 0 && vlen >= 23 &&
-	    memcmp(value, "application/dns-message", 23) == 0)
-		x->dns_message = true;
+	if (nlen == 12 && memcmp(name, "content-type", 12) == 0) {
+		if (vlen >= 23 && memcmp(value, "application/dns-message", 23) == 0) x->dns_message = true;
+		size_t k = 0;
+		while (k < vlen && k < sizeof x->ctype - 1 && value[k] != ';') k++;
+		memcpy(x->ctype, value, k);
+		x->ctype[k] = '\0';
+	}
 	static const struct { const char *n; enum field_id id; } known[] = {
 		{ ":authority", F_HTTP2_HEADERS_AUTHORITY }, { ":method", F_HTTP2_HEADERS_METHOD },
 		{ ":path", F_HTTP2_HEADERS_PATH }, { ":status", F_HTTP2_HEADERS_STATUS },
@@ -180,6 +185,11 @@ static void header_block(struct h2_state *s, struct packet *p, int dir, uint32_t
 		pk_broken(p, "http2", "HPACK header block could not be decoded");
 	}
 	if (x.dns_message) doh_body(s, dir, stream, true);
+	if (x.ctype[0]) {
+		struct h2_ctype *ct = &s->ctypes[dir][s->next_ctype[dir]++ % 4];
+		ct->stream = stream;
+		memcpy(ct->type, x.ctype, sizeof ct->type);
+	}
 	pk_uint(p, F_HTTP2_HEADER_LENGTH, x.length, 0, 0);
 	pk_uint(p, F_HTTP2_HEADER_COUNT, x.count, 0, 0);
 	if (x.sum.len && !p->no_columns && !p->nest) {
@@ -237,6 +247,10 @@ static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *
 	if (type == 4 || type == 6) pk_bool(p, F_HTTP2_FLAGS_ACK, flags & 0x01, 4, 1);
 	struct sbuf *sb = app_info(p, "HTTP2");
 	if (sb) sb_printf(sb, "%s[%u]", vn_name(vn_http2_type, type, "Unknown"), stream);
+	if (type == 0 && (flags & 0x01) && sb) /* the body is whole: its type, as tshark shows it */
+		for (int i = 0; i < 4; i++)
+			if (s->ctypes[dir][i].stream == stream && s->ctypes[dir][i].type[0])
+				sb_printf(sb, " (%s)", s->ctypes[dir][i].type);
 	if (!payload) {
 		pk_uint(p, F_HTTP2_DATA_DATA_LEN, len, 9, 0);
 		pk_proto_end(p, tslot, &c);
