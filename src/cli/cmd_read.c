@@ -191,9 +191,10 @@ static struct frame_links *first_pass(const char *path, uint64_t count)
 	p->tracker = flow_tracker_iface(tracker);
 	static struct field_mask mask;
 	memset(&mask, 0, sizeof mask);
-	field_mask_add(&mask, F_DNS_ID);
-	field_mask_add(&mask, F_DNS_RESPONSE_TO);
-	field_mask_add(&mask, F_HTTP_REQUEST_IN);
+	static const int wanted[] = { F_DNS_ID, F_DNS_RESPONSE_TO, F_HTTP_REQUEST_IN, F_ICMP_IDENT, F_ICMP_SEQ,
+				      F_ICMP_RESP_TO, F_ICMPV6_ECHO_IDENTIFIER, F_ICMPV6_ECHO_SEQUENCE_NUMBER,
+				      F_ICMPV6_RESP_TO };
+	for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) field_mask_add(&mask, wanted[i]);
 	p->mask = &mask;
 	p->no_columns = true;
 	p->links_pass = true;
@@ -204,12 +205,17 @@ static struct frame_links *first_pass(const char *path, uint64_t count)
 		m.number = ++n;
 		packet_begin(p, &m, data);
 		dissect_frame(p);
-		uint32_t dns_id = 0; /* the answer's ID (dns.id comes before dns.response_to) */
+		uint32_t dns_id = 0, echo_id = 0, echo_seq = 0; /* recorded before the link field */
 		for (uint16_t i = 0; i < p->nfields; i++) {
 			const struct fval *f = &p->fields[i];
+			if (f->nest) continue;
 			if (f->id == F_DNS_ID) dns_id = (uint32_t)f->v.u;
-			else if (f->id == F_DNS_RESPONSE_TO && f->nest == 0) frame_links_add(links, LINK_DNS, f->v.u, dns_id, n);
+			else if (f->id == F_DNS_RESPONSE_TO) frame_links_add(links, LINK_DNS, f->v.u, dns_id, n);
 			else if (f->id == F_HTTP_REQUEST_IN) frame_links_add(links, LINK_HTTP, f->v.u, 0, n);
+			else if (f->id == F_ICMP_IDENT || f->id == F_ICMPV6_ECHO_IDENTIFIER) echo_id = (uint32_t)f->v.u;
+			else if (f->id == F_ICMP_SEQ || f->id == F_ICMPV6_ECHO_SEQUENCE_NUMBER) echo_seq = (uint32_t)f->v.u;
+			else if (f->id == F_ICMP_RESP_TO || f->id == F_ICMPV6_RESP_TO)
+				frame_links_add(links, LINK_ECHO, f->v.u, echo_id << 16 | echo_seq, n);
 		}
 		if (count && n >= count) break;
 	}
@@ -229,7 +235,9 @@ static int run_read(int argc, char **argv)
 	if (rc) return rc < 0 ? EXIT_OK : rc;
 
 	for (int i = 0; i < o.nfields; i++)
-		if (o.fields[i] == F_DNS_RESPONSE_IN || o.fields[i] == F_HTTP_RESPONSE_IN) o.two_pass = true;
+		if (o.fields[i] == F_DNS_RESPONSE_IN || o.fields[i] == F_HTTP_RESPONSE_IN || o.fields[i] == F_ICMP_RESP_IN ||
+		    o.fields[i] == F_ICMPV6_RESP_IN)
+			o.two_pass = true;
 	if (o.two_pass && !strcmp(o.path, "-"))
 		return usage_error("%s", "-2 (or dns.response_in, http.response_in) needs a file: standard input cannot be read twice");
 	char err[512];
@@ -283,7 +291,9 @@ static int run_read(int argc, char **argv)
 	 * dns to http2). */
 	bool phs = false; /* the protocol hierarchy counts application layers too */
 	for (int i = 0; i < o.nstats; i++) phs |= o.stats[i].what == SR_PHS;
-	flow_tracker_set_app(tracker, !p->no_columns || phs || pk_wants_range(p, F_DNS, F_HTTP2_HEADERS_USER_AGENT));
+	flow_tracker_set_app(tracker, !p->no_columns || phs || pk_wants_range(p, F_DNS, F_HTTP2_HEADERS_USER_AGENT) ||
+				      pk_wants(p, F_ICMP_RESP_TO) || pk_wants(p, F_ICMPV6_RESP_TO) ||
+				      pk_wants(p, F_ICMP_RESP_IN) || pk_wants(p, F_ICMPV6_RESP_IN));
 	uint64_t n = 0;
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;

@@ -52,7 +52,7 @@ struct app_flow *app_flow_get(struct packet *p)
 bool app_flow_is_empty(const struct app_flow *a)
 {
 	return a->proto == AP_UNKNOWN && !a->sniffs && !a->dir[0].len && !a->dir[1].len && !a->tls && !a->http &&
-	       !a->h2 && !a->dns && !a->quic;
+	       !a->h2 && !a->dns && !a->quic && !a->echo;
 }
 
 void app_flow_free(struct app_flow *a)
@@ -64,6 +64,8 @@ void app_flow_free(struct app_flow *a)
 	h2_state_free(a->h2);
 	if (a->dns) free(a->dns->q);
 	free(a->dns);
+	if (a->echo) free(a->echo->q);
+	free(a->echo);
 	quic_state_free(a->quic);
 	free(a);
 }
@@ -317,4 +319,35 @@ void app_stream_gap(struct app_flow *a, int dir, uint64_t len)
 	d->notify = false;
 	if (a->proto == AP_HTTP2) d->dead = true; /* HPACK state cannot be recovered */
 	else d->resync = true;
+}
+
+uint64_t pk_echo_pair(struct packet *p, bool reply, uint16_t id, uint16_t seq, enum field_id resp_in,
+		      enum field_id resp_to)
+{
+	if (p->nest) return 0;
+	uint32_t key = (uint32_t)id << 16 | seq;
+	uint64_t answer = 0;
+	if (!reply) {
+		answer = p->links ? frame_links_get(p->links, LINK_ECHO, p->meta.number, key) : 0;
+		if (answer) pk_uint(p, resp_in, answer, 0, 0);
+	}
+	struct app_flow *a = app_flow_get(p);
+	if (!a) return answer;
+	if (!a->echo) a->echo = xcalloc(1, sizeof *a->echo);
+	struct dns_state *e = a->echo;
+	if (!reply) { /* remembered (the oldest forgotten past DNS_MAX_PENDING) */
+		if (e->n == DNS_MAX_PENDING) memmove(e->q, e->q + 1, --e->n * sizeof *e->q);
+		if (e->n == e->cap) {
+			e->cap = e->cap ? e->cap * 2 : 2;
+			e->q = xrealloc(e->q, e->cap * sizeof *e->q);
+		}
+		e->q[e->n++] = (struct dns_pending){ key, p->meta.number, 0, 0 };
+		return answer;
+	}
+	for (uint32_t i = e->n; i-- > 0;) {
+		if (e->q[i].key != key || e->q[i].frame >= p->meta.number) continue;
+		pk_uint(p, resp_to, e->q[i].frame, 0, 0);
+		return e->q[i].frame;
+	}
+	return 0;
 }

@@ -111,6 +111,7 @@ struct app_flow {
 	struct h2_state *h2;
 	struct dns_state *dns;
 	struct quic_state *quic;
+	struct dns_state *echo;   /* ICMP echo requests (key id << 16 | seq), same table as DNS's */
 };
 
 /* The flow's state for a datagram packet, created on first use; NULL without a tracker. */

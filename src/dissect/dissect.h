@@ -184,7 +184,7 @@ static inline void field_mask_add(struct field_mask *m, int id) { m->bits[id >> 
 /* Forward references a first pass over a file found (tshark's -2): the frame that
  * answered a DNS query or an HTTP request, which one pass cannot know when it decodes the
  * question. At most FRAME_LINKS_MAX are kept (16 bytes each); past that the rest are not. */
-enum link_kind { LINK_DNS, LINK_HTTP };
+enum link_kind { LINK_DNS, LINK_HTTP, LINK_ECHO };
 #define FRAME_LINKS_MAX (4u << 20)
 struct frame_links;
 struct frame_links *frame_links_new(void);
@@ -326,6 +326,13 @@ struct sbuf *pk_col(struct packet *p, const char *proto);
 
 /* Hands a non-TCP/UDP datagram to the tracker (not for quoted packets). */
 void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dport);
+/* ICMP/ICMPv6 echo pairing within the flow (tracked, unquoted packets): records resp_to
+ * on a reply and returns the request's frame (0 if none); on a request, with two passes,
+ * records resp_in and returns the reply's frame. Fields are the protocol's resp_in/resp_to. */
+uint64_t pk_echo_pair(struct packet *p, bool reply, uint16_t id, uint16_t seq, enum field_id resp_in,
+		      enum field_id resp_to);
+/* Appends tshark's echo note to Info (icmp.c; ICMPv6 shares it). */
+void echo_note(struct sbuf *sb, const struct packet *p, bool reply, uint64_t pair);
 
 /* Whether this run records field id (no mask: every field). */
 static inline bool pk_wants(const struct packet *p, enum field_id id)

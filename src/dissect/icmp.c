@@ -2,6 +2,7 @@
  * type, code, echo identifiers and the quoted IP header + 8 bytes in error messages,
  * decoded as a nested packet that never touches the columns. */
 #include "dissect/dissect.h"
+#include "dissect/app.h"
 
 static const struct val_name *code_names(uint8_t type)
 {
@@ -21,6 +22,14 @@ void dissect_quoted(struct packet *p, struct cur *c, uint16_t ethertype)
 	p->nest++;
 	dissect_ethertype(p, ethertype, c);
 	p->nest--;
+}
+
+/* tshark's note on an echo: the request a reply answers, and with two passes the reply
+ * a request got (or that it got none). */
+void echo_note(struct sbuf *sb, const struct packet *p, bool reply, uint64_t pair)
+{
+	if (pair) sb_printf(sb, reply ? " (request in %llu)" : " (reply in %llu)", (unsigned long long)pair);
+	else if (!reply && p->links) sb_puts(sb, " (no response found!)");
 }
 
 void dissect_icmp(struct packet *p, struct cur *c)
@@ -45,6 +54,7 @@ void dissect_icmp(struct packet *p, struct cur *c)
 		if (c->err) break;
 		pk_uint(p, F_ICMP_SEQ, seq, off + 2, 2);
 		pk_uint(p, F_ICMP_SEQ_LE, __builtin_bswap16(seq), off + 2, 2);
+		uint64_t pair = type == 0 || type == 8 ? pk_echo_pair(p, type == 0, id, seq, F_ICMP_RESP_IN, F_ICMP_RESP_TO) : 0;
 		if (sb) {
 			sb_puts(sb, tname);
 			for (size_t n = __builtin_strlen(tname); n < 20; n++) sb_putc(sb, ' ');
@@ -56,6 +66,7 @@ void dissect_icmp(struct packet *p, struct cur *c)
 			sb_u64(sb, __builtin_bswap16(seq));
 			sb_puts(sb, ", ttl=");
 			sb_u64(sb, p->ip_ttl);
+			echo_note(sb, p, type == 0, pair);
 		}
 		if (cur_left(c)) pk_bytes(p, F_ICMP_DATA, c->pos, (uint32_t)cur_left(c), cur_off(c));
 		pk_proto_end(p, slot, c);

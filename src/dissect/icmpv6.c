@@ -145,6 +145,7 @@ void dissect_icmpv6(struct packet *p, struct cur *c)
 		uint16_t id = pk_be16(p, c, F_ICMPV6_ECHO_IDENTIFIER);
 		uint16_t seq = pk_be16(p, c, F_ICMPV6_ECHO_SEQUENCE_NUMBER);
 		if (c->err) break;
+		uint64_t pair = pk_echo_pair(p, type == 129, id, seq, F_ICMPV6_RESP_IN, F_ICMPV6_RESP_TO);
 		if (sb) {
 			sb_puts(sb, " id=0x");
 			sb_hex(sb, id, 4);
@@ -152,6 +153,7 @@ void dissect_icmpv6(struct packet *p, struct cur *c)
 			sb_u64(sb, seq);
 			sb_puts(sb, ", hop limit=");
 			sb_u64(sb, p->ip_ttl);
+			echo_note(sb, p, type == 129, pair);
 		}
 		if (cur_left(c)) pk_bytes(p, F_ICMPV6_DATA, c->pos, (uint32_t)cur_left(c), cur_off(c));
 		cur_skip(c, cur_left(c));

@@ -345,6 +345,7 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 	}
 	count_packet(f, dir, p);
 	if (pk_wants(p, F_COMMUNITY_ID)) pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
+	if (tr->app_on) p->app = &f->app; /* ICMP echo pairing keeps its requests there */
 }
 
 static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
