@@ -35,7 +35,7 @@ grep -A21 'agreement with tshark on flow fields' "$build/meson-logs/testlog.txt"
 grep '^community_id:' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A5 '^follow-stream agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A10 '^statistics agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
-grep -A28 '^application decoder agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
+grep -A34 '^application decoder agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -E '^(hpack:|quic rfc|foxio)' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 
 if [ ! -f "$asan/build.ninja" ]; then
