@@ -151,35 +151,40 @@ static size_t do_skip(struct app_flow *a, struct packet *p, int dir, size_t n)
 	return k;
 }
 
-/* Runs the decoder over the buffered bytes while it finds whole messages. */
+/* Runs the decoder over the buffered bytes while it finds whole messages; what is left
+ * moves to the front once (a buffer of many small pipelined messages costs one pass, not
+ * one move per message). */
 static void drain_buffer(struct app_flow *a, struct packet *p, int dir)
 {
 	struct app_dir *d = &a->dir[dir];
-	while (d->len && !d->dead) {
+	size_t off = 0;
+	while (off < d->len && !d->dead) {
 		if (d->skip) {
-			size_t k = do_skip(a, p, dir, d->len);
-			memmove(d->buf, d->buf + k, d->len - k);
-			d->len -= (uint32_t)k;
+			off += do_skip(a, p, dir, d->len - off);
 			continue;
 		}
 		app_take_fn take = take_for(a->proto);
 		if (!take) {
-			d->len = 0;
-			return;
+			off = d->len;
+			break;
 		}
 		size_t need = 0;
-		long r = take(a, p, dir, d->buf, d->len, &need);
+		long r = take(a, p, dir, d->buf + off, d->len - off, &need);
 		if (r < 0) {
 			d->dead = true;
-			d->len = 0;
-			return;
+			off = d->len;
+			break;
 		}
 		if (r == 0) {
+			/* the decoder counts from the message start, which moves to the front */
 			d->need = need > APP_MAX_MSG ? APP_MAX_MSG + 1 : (uint32_t)need;
-			return;
+			break;
 		}
-		memmove(d->buf, d->buf + r, d->len - (size_t)r);
-		d->len -= (uint32_t)r;
+		off += (size_t)r;
+	}
+	if (off) {
+		memmove(d->buf, d->buf + off, d->len - off);
+		d->len -= (uint32_t)off;
 	}
 	if (!d->len && d->buf) { /* nothing partial left: an idle stream keeps no buffer */
 		free(d->buf);
@@ -201,6 +206,7 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 	struct app_flow *a = *slot;
 	if (!p) p = sink_packet();
 	struct app_dir *d = &a->dir[dir];
+again:
 	if (a->proto == AP_UNKNOWN) {
 		/* A first segment too short to tell ("GE" then "T / HTTP/1.1") is kept, up to
 		 * APP_SNIFF_KEEP bytes, and looked at again with what follows. */
@@ -235,7 +241,7 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 			continue;
 		}
 		if (a->proto == AP_UNKNOWN) /* a tunnel opened (CONNECT): look again */
-			return app_stream_data(slot, p, dir, client_port, server_port, b, n);
+			goto again;
 		if (a->proto == AP_NONE) return false;
 		if (d->len) { /* a message is being collected */
 			/* exactly the rest of the message when its length is known, else all */

@@ -142,6 +142,28 @@ static void test_http_header_without_end_is_bounded(void **state)
 	app_flow_free(a);
 }
 
+static void test_http_many_pipelined_in_one_buffer(void **state)
+{
+	(void)state;
+	/* a request cut before its blank line, then 150 more in one segment: all decoded in
+	 * the packet that completes them, from the collect buffer in one pass */
+	static const char first[] = "GET /0 HTTP/1.1\r\n";
+	static char rest[2 + 150 * 24];
+	size_t k = 0;
+	rest[k++] = '\r';
+	rest[k++] = '\n';
+	for (int i = 1; i <= 150; i++) k += (size_t)snprintf(rest + k, sizeof rest - k, "GET /%d HTTP/1.1\r\n\r\n", i);
+	struct app_flow *a = NULL;
+	app_stream_data(&a, next_packet(), 0, 50000, 80, (const uint8_t *)first, sizeof first - 1);
+	struct packet *p = next_packet();
+	app_stream_data(&a, p, 0, 50000, 80, (const uint8_t *)rest, k);
+	assert_true(str_is(fnth(p, "http.request.uri", 0), "/0"));
+	assert_true(str_is(fnth(p, "http.request.uri", 150), "/150"));
+	assert_null(fnth(p, "http.request.uri", 151));
+	assert_int_equal(a->dir[0].len, 0);
+	app_flow_free(a);
+}
+
 struct hdrs {
 	char buf[512];
 	size_t len;
@@ -184,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_dns_over_tcp_two_messages_in_one_segment),
 		cmocka_unit_test(test_http_pipelined_and_chunked),
 		cmocka_unit_test(test_http_header_without_end_is_bounded),
+		cmocka_unit_test(test_http_many_pipelined_in_one_buffer),
 		cmocka_unit_test(test_hpack_rfc7541_c41),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
