@@ -87,18 +87,14 @@ struct dns_state { struct dns_pending *q; uint32_t n, cap; };
 struct quic_state {
 	bool known;            /* a valid long header was seen on this flow */
 	uint32_t version;
-	uint8_t dcid[20];      /* the client's first Destination Connection ID */
-	uint8_t dcid_len;
 	uint8_t scid[2][20];   /* each side's Source Connection ID: the other side's DCID later */
 	uint8_t scid_len[2];
 	bool have_keys;
 	uint8_t key[2][16], iv[2][12], hp[2][16]; /* client and server Initial secrets */
 	uint8_t *crypto[2];    /* CRYPTO stream per direction, from offset 0 */
-	uint32_t crypto_cap[2];
 	uint8_t *crypto_seen[2]; /* one bit per byte of crypto[] that arrived */
 	uint32_t crypto_end[2];  /* contiguous bytes from 0 */
 	bool hello_done[2];
-	uint64_t client_frame;
 };
 
 struct app_flow {

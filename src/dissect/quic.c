@@ -364,8 +364,6 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 		/* Initial keys come from the DCID of the client's first Initial, or of its first
 		 * one after a Retry (RFC 9001 §5.2) */
 		if (dir == 0 && type == 0 && !q->have_keys) {
-			memcpy(q->dcid, dcid, dcil);
-			q->dcid_len = dcil;
 			derive_keys(q, version, dcid, dcil);
 		}
 		if (type == 0 && q->have_keys && pn_off + len <= 65535) {
