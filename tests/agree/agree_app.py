@@ -183,15 +183,16 @@ def compare_h2(count, rel, want_h2, have_h2):
             count("http2.header.value", rel, num, wv, hv)
 
 
-def two_pass_truth(cap, rel, cache):
+def two_pass_truth(cap, rel, cache, fields, suffix):
+    """{frame: {field: value}} from `tshark -2 -T fields` (with the truth's Decode As), cached."""
     args = ["-2"] + DECODE_AS.get(rel, []) + ["-T", "fields", "-e", "frame.number"]
-    for f in TWO_PASS:
+    for f in fields:
         args += ["-e", f]
     rows = {}
-    for line in cached_tshark(args, cap, cache, ".app2.tsv", 600).splitlines():
+    for line in cached_tshark(args, cap, cache, suffix, 600).splitlines():
         cols = line.split("\t")
         if cols and cols[0].isdigit():
-            rows[int(cols[0])] = dict(zip(TWO_PASS, cols[1:]))
+            rows[int(cols[0])] = dict(zip(fields, cols[1:]))
     return rows
 
 
@@ -240,7 +241,7 @@ def main():
         extra = ["tls.handshake.ja4"]
         got = ours(pktscope, cap, names + extra + (TWO_PASS if cache else []))
         if cache and interesting:
-            t2 = two_pass_truth(cap, rel, cache)
+            t2 = two_pass_truth(cap, rel, cache, TWO_PASS, ".app2.tsv")
             for num in sorted(set(t2) | set(got)):
                 for f in TWO_PASS:
                     want, have = t2.get(num, {}).get(f, ""), got.get(num, {}).get(f, "")
@@ -267,16 +268,8 @@ def main():
             continue
         rel = "lab/" + os.path.basename(cap)
         lab_fields = names + TWO_PASS
-        fields = lab_fields + ["tls.handshake.ja4"]
-        args = ["-2", "-T", "fields", "-e", "frame.number"]
-        for f in lab_fields:
-            args += ["-e", f]
-        want = {}
-        for line in cached_tshark(args, cap, cache, ".lab.tsv", 600).splitlines():
-            cols = line.split("\t")
-            if cols and cols[0].isdigit():
-                want[int(cols[0])] = dict(zip(lab_fields, cols[1:]))
-        got = ours(pktscope, cap, fields)
+        want = two_pass_truth(cap, rel, cache, lab_fields, ".lab.tsv")
+        got = ours(pktscope, cap, lab_fields + ["tls.handshake.ja4"])
         for num in sorted(set(want) | set(got)):
             for f in lab_fields:
                 w, h = want.get(num, {}).get(f, ""), got.get(num, {}).get(f, "")
