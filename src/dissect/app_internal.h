@@ -41,7 +41,7 @@ struct tls_state {
 struct http_pending {
 	uint64_t frame;
 	int64_t ns;
-	bool head, connect, rpc;
+	bool head, connect;
 	char uri[64];         /* http.response_for.uri, cut */
 };
 struct http_state {
@@ -66,7 +66,6 @@ struct h2_state {
 	bool preface_done;
 	/* a header block being received (decoded fragment by fragment): open until END_HEADERS */
 	bool hdr_open[2];
-	uint32_t hdr_stream[2];
 	uint8_t hdr_type[2];
 	bool broken[2];       /* HPACK state lost: header fields are no longer decoded */
 	/* streams whose body in a direction is a DNS message (DoH, RFC 8484), collected */

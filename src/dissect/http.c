@@ -270,7 +270,6 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 		q->ns = now;
 		q->head = ieq(m->method, m->method_len, "head");
 		q->connect = ieq(m->method, m->method_len, "connect");
-		q->rpc = ieq(m->method, m->method_len, "rpc_in_data") || ieq(m->method, m->method_len, "rpc_out_data");
 		size_t ul = m->uri_len < sizeof q->uri - 1 ? m->uri_len : sizeof q->uri - 1;
 		memcpy(q->uri, m->uri, ul);
 		q->uri[ul] = '\0';

@@ -204,7 +204,6 @@ static void fragment(struct h2_state *s, struct packet *p, int dir, uint32_t str
 		     const uint8_t *b, size_t n)
 {
 	if (s->broken[dir]) return;
-	s->hdr_stream[dir] = stream;
 	s->hdr_type[dir] = type;
 	s->hdr_open[dir] = !end;
 	header_block(s, p, dir, stream, b, n, end);
