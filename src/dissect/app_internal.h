@@ -56,6 +56,7 @@ struct http_state {
 	uint32_t held_len[2], held_cap[2];
 	uint64_t body_len[2];
 	bool until_close[2]; /* the held message's body runs to the FIN */
+	bool ssdp;           /* one SSDP datagram: the layer is ssdp, its fields http.* */
 };
 
 /* HPACK: one decoder per direction (libnghttp2's inflater, the one tshark uses too). */
@@ -143,7 +144,9 @@ void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const
 /* Decodes one DNS message (the UDP payload or a TCP message without its length). scope
  * separates transactions that share a flow and an ID: the HTTP/2 stream of a DoH message
  * (tshark matches those per stream), else 0. */
-void dns_message(struct packet *p, struct cur *c, struct sbuf *info, uint32_t scope);
+/* One DNS message; `proto` is the layer it is shown as: F_DNS, or F_MDNS / F_LLMNR for
+ * those ports, as Wireshark names them (`-Y dns` leaves mDNS out). */
+void dns_message(struct packet *p, struct cur *c, struct sbuf *info, uint32_t scope, enum field_id proto);
 
 /* HPACK (RFC 7541) */
 struct hpack *hpack_new(void);

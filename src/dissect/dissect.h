@@ -63,6 +63,9 @@ extern struct field_def field_defs[F__COUNT];
 void field_registry_init(void);
 /* The id of the field named `name` (exact), or -1. Also accepts the aliases the seed used. */
 int field_by_name(const char *name, size_t len);
+/* A pseudo-field (ip.addr, ipv6.addr, tcp.port, udp.port, eth.addr): the two fields it
+ * stands for, in ids; 0, or -1 when `name` is not one. */
+int field_pseudo(const char *name, size_t len, uint16_t ids[2]);
 /* The registered field name closest to `name` (for "did you mean"), or NULL. */
 const char *field_suggest(const char *name);
 
@@ -215,6 +218,8 @@ struct packet {
 	uint16_t protos[PKT_MAX_PROTOS]; /* protocol field ids in decode order */
 	uint8_t nprotos;
 
+	uint16_t udp_sport, udp_dport; /* the innermost UDP header's ports (set before its payload
+				* is decoded, whether or not the run records udp.*) */
 	uint8_t nest;         /* current quoted-packet depth */
 	uint8_t depth;        /* current encapsulation depth */
 

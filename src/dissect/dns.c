@@ -390,11 +390,11 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	return true;
 }
 
-void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scope)
+void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scope, enum field_id proto)
 {
 	const uint8_t *msg = c->pos;
 	size_t msglen = cur_left(c);
-	int slot = app_proto(p, F_DNS, c);
+	int slot = app_proto(p, proto, c);
 	uint16_t id = pk_be16(p, c, F_DNS_ID);
 	uint32_t foff = cur_off(c);
 	uint16_t flags = pk_be16(p, c, F_DNS_FLAGS);
@@ -524,13 +524,18 @@ void dissect_dns(struct packet *p, struct cur *c)
 {
 	/* the UDP port decides the flavour; the Protocol column says which */
 	const char *col = "DNS";
-	const struct fval *sp = pk_find(p, F_UDP_SRCPORT), *dp = pk_find(p, F_UDP_DSTPORT);
-	uint64_t s = sp ? sp->v.u : 0, d = dp ? dp->v.u : 0;
-	if (s == 5353 || d == 5353) col = "MDNS";
-	else if (s == 5355 || d == 5355) col = "LLMNR";
+	enum field_id proto = F_DNS;
+	uint16_t s = p->udp_sport, d = p->udp_dport;
+	if (s == 5353 || d == 5353) {
+		col = "MDNS";
+		proto = F_MDNS;
+	} else if (s == 5355 || d == 5355) {
+		col = "LLMNR";
+		proto = F_LLMNR;
+	}
 	struct sbuf *sb = pk_col(p, col);
 	if (!p->nest) p->proto_col = col; /* mDNS decoding looks at it even without Info */
-	dns_message(p, c, sb, 0);
+	dns_message(p, c, sb, 0, proto);
 }
 
 long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
@@ -556,6 +561,6 @@ long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *
 	uint16_t l = cur_be16(&c);
 	struct sbuf *sb = app_info(p, "DNS");
 	pk_uint(p, F_DNS_LENGTH, l, 0, 2);
-	dns_message(p, &c, sb, 0);
+	dns_message(p, &c, sb, 0, F_DNS);
 	return (long)(2 + len);
 }

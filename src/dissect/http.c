@@ -169,7 +169,7 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 			   bool record)
 {
 	struct cur c = cur_make(b, n);
-	int slot = record ? app_proto(p, F_HTTP, &c) : -1;
+	int slot = record ? app_proto(p, a->http && a->http->ssdp ? F_SSDP : F_HTTP, &c) : -1;
 	size_t sl = 0;
 	const uint8_t *eol = find_eol(b, n, &sl);
 	if (record) {
@@ -473,7 +473,7 @@ void dissect_ssdp(struct packet *p, struct cur *c)
 	}
 	const uint8_t *end = find_header_end(eol, (size_t)(b + n - eol));
 	size_t hl = end ? (size_t)(end - b) : n;
-	struct http_state h = { 0 };
+	struct http_state h = { .ssdp = true };
 	struct app_flow a = { .http = &h };
 	m.show_ctype = true;
 	decode_headers(&a, p, b, hl, &m, true);

@@ -113,7 +113,7 @@ static void doh_message(struct packet *p, struct h2_body *b)
 		memcpy(copy, b->buf, b->len);
 		p->arena_used += b->len;
 		struct cur c = cur_make(copy, b->len);
-		dns_message(p, &c, pk_col(p, "DoH"), b->stream); /* tshark shows the DNS message alone */
+		dns_message(p, &c, pk_col(p, "DoH"), b->stream, F_DNS); /* tshark shows the DNS message alone */
 	}
 	b->used = false;
 	b->len = 0;

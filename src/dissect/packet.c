@@ -17,6 +17,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->nprotos = 0;
 	p->nest = 0;
 	p->depth = 0;
+	p->udp_sport = p->udp_dport = 0;
 	p->dl_src.type = p->dl_dst.type = p->net_src.type = p->net_dst.type = AT_NONE;
 	p->l3_src.type = p->l3_dst.type = AT_NONE;
 	p->proto_col = NULL;

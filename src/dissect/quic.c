@@ -197,6 +197,9 @@ static void crypto_data(struct app_flow *a, struct packet *p, int dir, uint64_t 
 	size_t len = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 	if (e < 4 + len) return;
 	q->hello_done[dir] = true;
+	/* the TLS layer tshark shows in the packet that completes the hello */
+	struct cur none = cur_make(p->data, 0);
+	pk_proto_end(p, app_proto(p, F_TLS, &none), &none);
 	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
 	a->tls->quic = true;
 	tls_handshake_message(a->tls, p, dir, m, 4 + len);

@@ -644,7 +644,8 @@ static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8
 	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
 	struct cur c = cur_make(b, 2 + len);
 	int slot = app_proto(p, F_TLS, &c);
-	cur_skip(&c, 3);
+	cur_skip(&c, 2);
+	rd(p, &c, F_TLS_HANDSHAKE_TYPE, 1); /* 1, ClientHello, as the TLS message type */
 	struct hello *h = hello_begin();
 	h->version = (uint16_t)rd(p, &c, F_TLS_HANDSHAKE_VERSION, 2);
 	if (pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R)) {

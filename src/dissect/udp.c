@@ -41,6 +41,8 @@ void dissect_udp(struct packet *p, struct cur *c)
 	/* known ports first, then QUIC's heuristic (strict long headers, short ones only on
 	 * flows already seen as QUIC) */
 	payload.err = false; /* what was captured of a longer datagram is still decoded, as tshark does */
+	p->udp_sport = sport;
+	p->udp_dport = dport;
 	if (n && !dissect_udpport(p, sport, dport, &payload) && p->depth < PKT_MAX_DEPTH) {
 		if (!dissect_dtls(p, &payload)) dissect_quic(p, &payload);
 	}

@@ -161,7 +161,9 @@ finished_fwd:
 			flags |= TA_SPURIOUS_RETRANSMISSION | TA_RETRANSMISSION;
 		} else if (not_advanced && rev->dupacknum >= 2 && rev->lastack == seq && now - rev->lastack_time < 20000000) {
 			flags |= TA_FAST_RETRANSMISSION | TA_RETRANSMISSION;
-		} else if (not_advanced && now - fwd->nextseq_time < ooo_threshold(f) && fwd->nextseq != seq + len) {
+		} else if (not_advanced && now - fwd->nextseq_time < ooo_threshold(f) &&
+			   fwd->nextseq != seq + len + ((fl & (SYN | FIN)) ? 1 : 0)) {
+			/* a repeated SYN or FIN ends where the first did: a retransmission */
 			flags |= TA_OUT_OF_ORDER;
 		} else if (not_advanced) {
 			flags |= TA_RETRANSMISSION;
