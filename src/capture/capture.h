@@ -26,11 +26,29 @@ struct pkt_source *src_open_file(const char *path, char *err, size_t errlen);
  * src_offset() gives the byte offset of the record that could not be read. */
 enum src_status src_next(struct pkt_source *s, struct pkt_meta *meta, const uint8_t **data);
 
+/* Keeps only the packets that pass the BPF capture filter `expr` (tcpdump's syntax), as
+ * if the file had been captured with it: src_next skips the others. Returns 0, or -1 with
+ * libpcap's reason in err. */
+#define SRC_MAX_BPF_LINKS 8
+int src_set_bpf(struct pkt_source *s, const char *expr, char *err, size_t errlen);
+
 const char *src_error(const struct pkt_source *s);
 uint64_t src_offset(const struct pkt_source *s);
 /* "pcap" or "pcapng". */
 const char *src_format(const struct pkt_source *s);
 void src_close(struct pkt_source *s);
+
+/* ---- pcap writer (capture/pcap_write.c) ----
+ * Writes packets to a pcap file with nanosecond timestamps. One link type per file (pcap
+ * has one); pcapng output, which can hold several, comes with its writer. */
+struct pcap_writer;
+/* Creates path ("-" for standard output). NULL with the reason in err. */
+struct pcap_writer *pw_open(const char *path, int linktype, char *err, size_t errlen);
+/* 0, or -1 with the reason in err (a full disk, a second link type). Packets written
+ * before a failure stay in a valid file. */
+int pw_write(struct pcap_writer *w, const struct pkt_meta *m, const uint8_t *data, char *err, size_t errlen);
+/* Flushes and closes; 0, or -1 with the reason in err. */
+int pw_close(struct pcap_writer *w, char *err, size_t errlen);
 
 /* ---- pcapng reader (capture/pcapng_read.c), used by src_open_file ---- */
 

@@ -21,6 +21,10 @@ struct pkt_source {
 	uint64_t offset;           /* pcap: offset of the next record */
 	uint64_t rec_offset;       /* of the record last read or failed */
 	char err[PCAP_ERRBUF_SIZE + 64];
+	/* A capture filter (-f) on a file: compiled once per link type met. */
+	char *bpf_expr;
+	struct bpf_for_link { int linktype; bool usable; struct bpf_program prog; } bpf[SRC_MAX_BPF_LINKS];
+	int nbpf;
 };
 
 /* A FILE that first returns the bytes we already read to sniff the format, then the rest
@@ -134,7 +138,64 @@ struct pkt_source *src_open_file(const char *path, char *err, size_t errlen)
 	return s;
 }
 
+/* libpcap compiles for DLT values; the file holds LINKTYPE values, equal but for raw IP. */
+static int dlt_of(int linktype) { return linktype == 101 ? DLT_RAW : linktype; }
+
+static int bpf_compile_for(const char *expr, int linktype, struct bpf_program *prog, char *err, size_t errlen)
+{
+	pcap_t *dead = pcap_open_dead(dlt_of(linktype), 262144);
+	if (!dead) {
+		snprintf(err, errlen, "cannot compile a capture filter for link type %d", linktype);
+		return -1;
+	}
+	int rc = pcap_compile(dead, prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+	if (rc < 0) snprintf(err, errlen, "%s", pcap_geterr(dead));
+	pcap_close(dead);
+	return rc < 0 ? -1 : 0;
+}
+
+int src_set_bpf(struct pkt_source *s, const char *expr, char *err, size_t errlen)
+{
+	struct bpf_program prog;
+	/* A pcapng file names its link types as it goes: check the syntax for Ethernet now,
+	 * each link type's program is made when its first packet comes. */
+	int lt = s->ng ? LT_ETHERNET : s->linktype;
+	if (bpf_compile_for(expr, lt, &prog, err, errlen) < 0) return -1;
+	pcap_freecode(&prog);
+	s->bpf_expr = xstrdup(expr);
+	return 0;
+}
+
+/* Whether the packet passes the capture filter. A link type the filter cannot be compiled
+ * for (an "ether" test on raw IP) passes nothing, as a capture with that filter would. */
+static bool bpf_pass(struct pkt_source *s, const struct pkt_meta *m, const uint8_t *data)
+{
+	struct bpf_for_link *b = NULL;
+	for (int i = 0; i < s->nbpf; i++)
+		if (s->bpf[i].linktype == m->linktype) b = &s->bpf[i];
+	if (!b) {
+		if (s->nbpf == SRC_MAX_BPF_LINKS) return false;
+		b = &s->bpf[s->nbpf++];
+		char err[PCAP_ERRBUF_SIZE];
+		b->linktype = m->linktype;
+		b->usable = bpf_compile_for(s->bpf_expr, m->linktype, &b->prog, err, sizeof err) == 0;
+	}
+	if (!b->usable) return false;
+	struct pcap_pkthdr h = { .caplen = m->caplen, .len = m->wirelen };
+	return pcap_offline_filter(&b->prog, &h, data) != 0;
+}
+
+static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data);
+
 enum src_status src_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
+{
+	for (;;) {
+		enum src_status st = read_one(s, m, data);
+		if (st != SRC_OK || !s->bpf_expr || bpf_pass(s, m, *data)) return st;
+	}
+}
+
+static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
 {
 	if (s->ng) {
 		enum src_status st = pcapng_next(s->ng, m, data);
@@ -171,5 +232,8 @@ void src_close(struct pkt_source *s)
 	if (s->pcap) pcap_close(s->pcap);
 	if (s->ng) pcapng_close(s->ng);
 	if (s->close_f && s->f) fclose(s->f);
+	for (int i = 0; i < s->nbpf; i++)
+		if (s->bpf[i].usable) pcap_freecode(&s->bpf[i].prog);
+	free(s->bpf_expr);
 	free(s);
 }

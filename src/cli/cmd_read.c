@@ -4,12 +4,14 @@
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "dissect/dissect.h"
+#include "filter/filter.h"
 #include "flow/flow.h"
 #include "output/output.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -33,13 +35,22 @@ struct read_opts {
 	struct stats_request stats[16];
 	int nstats;
 	bool two_pass;
+	const char *display_filter;  /* -Y */
+	const char *capture_filter;  /* -f */
+	const char *write_path;      /* -w */
 };
 
 static const char read_usage[] =
 	"usage: pktscope read [OPTIONS] FILE\n"
 	"       pktscope read [OPTIONS] -r FILE     (FILE '-' reads standard input)\n"
 	"\n"
-	"  -c N            stop after N packets\n"
+	"  -Y FILTER       show (or write, or count) only packets the display filter matches:\n"
+	"                  Wireshark's language, e.g. 'tcp.port == 443 and ip.src == 10.0.0.1'\n"
+	"  -f BPF          capture filter (tcpdump's syntax) applied while reading: packets it\n"
+	"                  rejects are left out as if never captured (and not numbered)\n"
+	"  -w OUT          write the packets (those -Y matches) to OUT as pcap instead of\n"
+	"                  printing them ('-' for standard output)\n"
+	"  -c N            stop after N packets read\n"
 	"  -2              two passes, as tshark -2: a first pass finds the frames that answer\n"
 	"                  DNS queries and HTTP requests (dns.response_in, http.response_in);\n"
 	"                  on by itself when -e asks for those fields (not on standard input)\n"
@@ -89,9 +100,12 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 	int ch;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":r:c:T:e:E:h2", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":r:c:T:e:E:Y:f:w:h2", longopts, NULL)) != -1) {
 		switch (ch) {
 		case '2': o->two_pass = true; break;
+		case 'Y': o->display_filter = optarg; break;
+		case 'f': o->capture_filter = optarg; break;
+		case 'w': o->write_path = optarg; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
 			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
@@ -142,6 +156,10 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		return usage_error("%s", "--stats cannot be combined with --follow or -T fields");
 	if (o->mode == MODE_FOLLOW && (fields_mode || o->nfields))
 		return usage_error("%s", "--follow cannot be combined with -T fields");
+	if (o->write_path && (fields_mode || o->mode != MODE_TEXT || o->nstats))
+		return usage_error("%s", "-w writes packets: it cannot be combined with --json, -T fields, --follow or --stats");
+	if (o->display_filter && o->mode == MODE_FOLLOW)
+		return usage_error("%s", "--follow shows a whole stream: it cannot be combined with -Y");
 	if (fields_mode) {
 		if (o->mode == MODE_JSON) return usage_error("%s", "-T fields and --json cannot be combined");
 		if (!o->nfields) return usage_error("%s", "-T fields needs at least one -e FIELD");
@@ -179,11 +197,15 @@ static void set_relative(struct packet *p, int64_t first_sec, uint32_t first_nse
 
 /* The first of two passes: decodes the file for DNS and HTTP answers only and returns
  * the links from each question to its answer (NULL when the file cannot be read again). */
-static struct frame_links *first_pass(const char *path, uint64_t count)
+static struct frame_links *first_pass(const char *path, const char *bpf, uint64_t count)
 {
 	char err[512];
 	struct pkt_source *src = src_open_file(path, err, sizeof err);
 	if (!src) return NULL;
+	if (bpf && src_set_bpf(src, bpf, err, sizeof err) < 0) {
+		src_close(src);
+		return NULL;
+	}
 	struct frame_links *links = frame_links_new();
 	struct packet *p = xcalloc(1, sizeof *p);
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
@@ -227,6 +249,45 @@ static struct frame_links *first_pass(const char *path, uint64_t count)
 	return links;
 }
 
+static volatile sig_atomic_t stop_requested;
+static void request_stop(int sig) { (void)sig; stop_requested = 1; }
+
+/* Packets to a file (-w): opened at the first packet, whose link type the file takes. */
+struct writer_state {
+	const char *path;
+	struct pcap_writer *w;
+	bool failed;
+};
+
+static int write_packet(struct writer_state *ws, const struct pkt_meta *m, const uint8_t *data)
+{
+	char err[300];
+	if (!ws->w && !(ws->w = pw_open(ws->path, m->linktype, err, sizeof err))) {
+		cli_error("%s: %s", ws->path, err);
+		return -1;
+	}
+	if (pw_write(ws->w, m, data, err, sizeof err) < 0) {
+		cli_error("%s: %s", ws->path, err);
+		return -1;
+	}
+	return 0;
+}
+
+static int close_writer(struct writer_state *ws, int linktype_if_empty)
+{
+	char err[300];
+	if (!ws->path) return 0;
+	if (!ws->w && !(ws->w = pw_open(ws->path, linktype_if_empty, err, sizeof err))) {
+		cli_error("%s: %s", ws->path, err);
+		return -1;
+	}
+	if (pw_close(ws->w, err, sizeof err) < 0) {
+		cli_error("%s: %s", ws->path, err);
+		return -1;
+	}
+	return 0;
+}
+
 static int run_read(int argc, char **argv)
 {
 	struct read_opts o;
@@ -240,13 +301,37 @@ static int run_read(int argc, char **argv)
 			o.two_pass = true;
 	if (o.two_pass && !strcmp(o.path, "-"))
 		return usage_error("%s", "-2 (or dns.response_in, http.response_in) needs a file: standard input cannot be read twice");
+	struct df_filter *filter = NULL;
+	if (o.display_filter) {
+		struct df_error ferr;
+		filter = df_compile(o.display_filter, &ferr);
+		if (!filter) {
+			df_error_print(stderr, o.display_filter, &ferr);
+			return EXIT_USAGE;
+		}
+	}
 	char err[512];
 	struct pkt_source *src = src_open_file(o.path, err, sizeof err);
 	if (!src) {
 		cli_error("%s: %s", !strcmp(o.path, "-") ? "standard input" : o.path, err);
+		df_free(filter);
 		return EXIT_INPUT;
 	}
-	struct frame_links *links = o.two_pass ? first_pass(o.path, o.count) : NULL;
+	if (o.capture_filter && src_set_bpf(src, o.capture_filter, err, sizeof err) < 0) {
+		cli_error("invalid capture filter \"%s\": %s", o.capture_filter, err);
+		src_close(src);
+		df_free(filter);
+		return EXIT_USAGE;
+	}
+	struct writer_state ws = { .path = o.write_path };
+	if (ws.path) {
+		struct sigaction sa = { .sa_handler = request_stop };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGHUP, &sa, NULL);
+	}
+	struct frame_links *links = o.two_pass ? first_pass(o.path, o.capture_filter, o.count) : NULL;
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, OUT_BUF_SIZE);
 	struct packet *p = xcalloc(1, sizeof *p);
@@ -269,6 +354,7 @@ static int run_read(int argc, char **argv)
 		/* fall through */
 	case MODE_TEXT:
 		p->mask = &mask;
+		if (ws.path) p->no_columns = true; /* nothing is printed */
 		if (stats) {
 			static const int counted[] = { F_ETH_SRC, F_ETH_DST, F_IP_SRC, F_IP_DST, F_IPV6_SRC, F_IPV6_DST,
 				F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT, F_TCP_STREAM };
@@ -286,6 +372,7 @@ static int run_read(int argc, char **argv)
 		p->no_columns = true;
 		break;
 	}
+	if (filter && p->mask) df_mask_add(filter, &mask);
 	/* The application decoders run when something shows their work: Info, JSON, the
 	 * protocol hierarchy, or one of their fields (the registry keeps them contiguous from
 	 * dns to http2). */
@@ -298,6 +385,7 @@ static int run_read(int argc, char **argv)
 	int64_t first_sec = 0;
 	uint32_t first_nsec = 0;
 	int status = EXIT_OK;
+	int first_linktype = LT_ETHERNET;
 	for (;;) {
 		struct pkt_meta m;
 		const uint8_t *data;
@@ -318,6 +406,20 @@ static int run_read(int argc, char **argv)
 		packet_begin(p, &m, data);
 		set_relative(p, first_sec, first_nsec);
 		dissect_frame(p);
+		if (n == 1) first_linktype = m.linktype;
+		if (filter && !df_match(filter, p)) {
+			if (o.count && n >= o.count) break;
+			if (stop_requested) break;
+			continue;
+		}
+		if (ws.path) {
+			if (write_packet(&ws, &p->meta, data) < 0) {
+				status = EXIT_INPUT;
+				break;
+			}
+			if ((o.count && n >= o.count) || stop_requested) break;
+			continue;
+		}
 		if (stats) {
 			stats_packet(stats, p); /* statistics replace per-packet output, as tshark -q -z */
 			if (o.count && n >= o.count) break;
@@ -344,6 +446,8 @@ static int run_read(int argc, char **argv)
 			status = EXIT_INPUT;
 		}
 	}
+	if (close_writer(&ws, first_linktype) < 0) status = EXIT_INPUT;
+	df_free(filter);
 	sb_flush(&out);
 	if (out.werr && out.werr != EPIPE) {
 		cli_error("writing output: %s", strerror(out.werr));

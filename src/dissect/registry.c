@@ -23,6 +23,18 @@ static const struct { const char *alias; enum field_id id; } aliases[] = {
 	{ "dns.qname", F_DNS_QRY_NAME },
 };
 
+/* Wireshark's fields that stand for two others at once (the filter's `ip.addr == X` is
+ * "either address"): each reads the values of both, in packet order. */
+static const struct { const char *name; enum field_id ids[2]; } pseudo_fields[] = {
+	{ "ip.addr", { F_IP_SRC, F_IP_DST } },
+	/* Wireshark's IPv6 layer carries a hidden ip.version too: `ip.version == 6` */
+	{ "ip.version", { F_IP_VERSION, F_IPV6_VERSION } },
+	{ "ipv6.addr", { F_IPV6_SRC, F_IPV6_DST } },
+	{ "tcp.port", { F_TCP_SRCPORT, F_TCP_DSTPORT } },
+	{ "udp.port", { F_UDP_SRCPORT, F_UDP_DSTPORT } },
+	{ "eth.addr", { F_ETH_SRC, F_ETH_DST } },
+};
+
 static uint16_t sorted_ids[F__COUNT];
 static bool registry_ready;
 
@@ -142,16 +154,33 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+int field_pseudo(const char *name, size_t len, uint16_t ids[2])
+{
+	for (size_t i = 0; i < sizeof pseudo_fields / sizeof pseudo_fields[0]; i++)
+		if (strlen(pseudo_fields[i].name) == len && !memcmp(pseudo_fields[i].name, name, len)) {
+			ids[0] = (uint16_t)pseudo_fields[i].ids[0];
+			ids[1] = (uint16_t)pseudo_fields[i].ids[1];
+			return 0;
+		}
+	return -1;
+}
+
+static void consider(const char *name, const char *candidate, const char **best, size_t *best_d)
+{
+	size_t d = edit_distance(name, candidate);
+	if (d < *best_d) {
+		*best_d = d;
+		*best = candidate;
+	}
+}
+
 const char *field_suggest(const char *name)
 {
 	const char *best = NULL;
 	size_t best_d = 3; /* at most two edits away */
-	for (int i = 0; i < F__COUNT; i++) {
-		size_t d = edit_distance(name, field_defs[i].name);
-		if (d < best_d) {
-			best_d = d;
-			best = field_defs[i].name;
-		}
-	}
+	for (size_t i = 0; i < sizeof pseudo_fields / sizeof pseudo_fields[0]; i++)
+		consider(name, pseudo_fields[i].name, &best, &best_d);
+	for (int i = 0; i < F__COUNT; i++) consider(name, field_defs[i].name, &best, &best_d);
+	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++) consider(name, aliases[i].alias, &best, &best_d);
 	return best;
 }

@@ -1,0 +1,283 @@
+/* filter/eval.c — runs a compiled filter over one packet's field record. Each test walks
+ * the recorded fields it names (a masked run records little else) and stops at the first
+ * value that decides it; and/or jump over what cannot change the answer. */
+#define _GNU_SOURCE /* memmem */
+#include "filter/internal.h"
+
+#include <string.h>
+
+/* ---- values ---- */
+
+static __int128 time_ns(const struct fval *f)
+{
+	int64_t sec = f->v.t.sec;
+	bool neg = sec < 0 || f->pad;
+	__int128 mag = (__int128)(sec < 0 ? -sec : sec) * 1000000000 + f->v.t.nsec;
+	return neg && field_defs[f->id].type == FT_RELTIME ? -mag : mag;
+}
+
+/* The field's own value, before slices and functions. */
+static void base_value(const struct fval *f, const struct packet *p, struct dval *v)
+{
+	uint8_t ft = field_defs[f->id].type;
+	v->prefix = 0;
+	switch (ft) {
+	case FT_BOOL: case FT_UINT: v->cls = DC_INT; v->i = f->v.u; break;
+	case FT_INT: v->cls = DC_INT; v->i = f->v.i; break;
+	case FT_IPV4: v->cls = DC_IPV4; v->p = f->v.addr; v->n = 4; v->prefix = 32; break;
+	case FT_IPV6: v->cls = DC_IPV6; v->p = f->v.addr; v->n = 16; v->prefix = 128; break;
+	case FT_ETHER: v->cls = DC_ETHER; v->p = f->v.addr; v->n = 6; break;
+	case FT_BYTES: v->cls = DC_BYTES; v->p = f->v.b.p; v->n = f->v.b.n; break;
+	case FT_STRING: v->cls = DC_STRING; v->p = f->v.b.p; v->n = f->v.b.n; break;
+	case FT_PROTO: {
+		/* As in Wireshark, a protocol's bytes run from its first byte to the end of what
+		 * it was given (its payload included: `tcp contains "GET"`); len() is the
+		 * layer's own length. */
+		uint32_t cap = p->meta.caplen, off = f->off < cap ? f->off : cap;
+		v->cls = DC_BYTES;
+		v->p = p->data + off;
+		v->n = cap - off;
+		break;
+	}
+	case FT_ABSTIME: case FT_EPOCH: case FT_RELTIME: v->cls = DC_TIME; v->i = time_ns(f); break;
+	default: v->cls = DC_NONE; v->n = f->len; break;
+	}
+}
+
+/* Wireshark's byte ranges: a range that does not fit the value gives no value. */
+static bool apply_slice(const struct operand *o, struct dval *v)
+{
+	uint32_t used = 0;
+	const uint8_t *first = NULL;
+	for (uint8_t r = 0; r < o->nranges; r++) {
+		int64_t start = o->ranges[r].start, n = v->n;
+		if (start < 0) start += n;
+		if (start < 0 || start >= n) return false;
+		int64_t len = o->ranges[r].len < 0 ? n - start : o->ranges[r].len;
+		if (start + len > n) return false;
+		if (o->nranges == 1) {
+			first = v->p + start;
+			used = (uint32_t)len;
+			break;
+		}
+		if (used + len > PKT_ARENA_SIZE) return false;
+		memcpy(o->scratch + used, v->p + start, (size_t)len);
+		used += (uint32_t)len;
+	}
+	v->p = o->nranges == 1 ? first : o->scratch;
+	v->n = used;
+	v->cls = DC_BYTES;
+	v->prefix = 0;
+	return true;
+}
+
+/* Turns field slot f into the operand's value; false when it gives none. */
+static bool field_value(const struct operand *o, const struct fval *f, const struct packet *p, struct dval *v)
+{
+	base_value(f, p, v);
+	if (o->nranges && !apply_slice(o, v)) return false;
+	switch (o->fn) {
+	case FN_LEN:
+		v->i = v->cls == DC_INT || v->cls == DC_TIME || v->cls == DC_NONE || (!o->nranges && o->ftype == FT_PROTO) ? f->len : v->n;
+		v->cls = DC_INT;
+		break;
+	case FN_LOWER: case FN_UPPER: {
+		uint32_t n = v->n < PKT_ARENA_SIZE ? v->n : PKT_ARENA_SIZE;
+		for (uint32_t i = 0; i < n; i++) {
+			uint8_t c = v->p[i];
+			if (o->fn == FN_LOWER && c >= 'A' && c <= 'Z') c = (uint8_t)(c + 32);
+			if (o->fn == FN_UPPER && c >= 'a' && c <= 'z') c = (uint8_t)(c - 32);
+			o->scratch[i] = c;
+		}
+		v->p = o->scratch;
+		v->n = n;
+		break;
+	}
+	default: break;
+	}
+	if (o->has_mask) {
+		if (v->cls == DC_BYTES) { /* a slice of at most 8 bytes, as a big-endian number */
+			if (v->n > 8) return false;
+			uint64_t x = 0;
+			for (uint32_t i = 0; i < v->n; i++) x = x << 8 | v->p[i];
+			v->cls = DC_INT;
+			v->i = x;
+		}
+		v->i &= (__int128)o->mask;
+	}
+	return true;
+}
+
+static bool wanted(const struct operand *o, uint16_t id)
+{
+	return id == o->ids[0] || (o->nids == 2 && id == o->ids[1]);
+}
+
+/* The operand's next value: *pos walks the field record; a constant and count() give
+ * exactly one value. */
+static bool next_value(const struct operand *o, const struct packet *p, uint32_t *pos, struct dval *v)
+{
+	if (!o->is_field) {
+		if (*pos) return false;
+		*pos = 1;
+		*v = o->lit;
+		return true;
+	}
+	if (o->fn == FN_COUNT) {
+		if (*pos) return false;
+		*pos = 1;
+		uint64_t n = 0;
+		for (uint16_t i = 0; i < p->nfields; i++) n += wanted(o, p->fields[i].id);
+		if (!n) return false; /* as tshark 4.0: count() of an absent field has no value */
+		v->cls = DC_INT;
+		v->i = n;
+		if (o->has_mask) v->i &= (__int128)o->mask;
+		return true;
+	}
+	while (*pos < p->nfields) {
+		const struct fval *f = &p->fields[(*pos)++];
+		if (wanted(o, f->id) && field_value(o, f, p, v)) return true;
+	}
+	return false;
+}
+
+/* ---- comparisons ---- */
+
+static int cmp_bytes(const uint8_t *a, uint32_t an, const uint8_t *b, uint32_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+	if (c) return c;
+	return an < bn ? -1 : an > bn;
+}
+
+/* Equal under the shorter CIDR prefix of the two (10.1.2.3 == 10.0.0.0/8). */
+static bool prefix_equal(const struct dval *a, const struct dval *b)
+{
+	unsigned bits = a->prefix < b->prefix ? a->prefix : b->prefix;
+	const uint8_t *x = a->p ? a->p : a->addr, *y = b->p ? b->p : b->addr;
+	unsigned whole = bits / 8, rest = bits % 8;
+	if (memcmp(x, y, whole)) return false;
+	if (!rest) return true;
+	uint8_t m = (uint8_t)(0xff << (8 - rest));
+	return (x[whole] & m) == (y[whole] & m);
+}
+
+static const uint8_t *bytes_of(const struct dval *v) { return v->p ? v->p : v->addr; }
+
+/* <0, 0, >0 like memcmp; equality of addresses honours prefixes. */
+static int compare(const struct dval *a, const struct dval *b, bool *prefix_eq)
+{
+	*prefix_eq = false;
+	switch (a->cls) {
+	case DC_INT: case DC_TIME: return a->i < b->i ? -1 : a->i > b->i;
+	case DC_IPV4: case DC_IPV6:
+		if (prefix_equal(a, b)) { *prefix_eq = true; return 0; }
+		return memcmp(bytes_of(a), bytes_of(b), a->cls == DC_IPV4 ? 4 : 16);
+	default: {
+		uint32_t an = a->cls == DC_ETHER ? 6 : a->n, bn = b->cls == DC_ETHER ? 6 : b->n;
+		return cmp_bytes(bytes_of(a), an, bytes_of(b), bn);
+	}
+	}
+}
+
+static bool relation(const struct test *t, const struct dval *a, const struct dval *b)
+{
+	switch (t->kind) {
+	case TS_CONTAINS: {
+		uint32_t an = a->cls == DC_ETHER ? 6 : a->n, bn = b->cls == DC_ETHER ? 6 : b->n;
+		if (bn == 0) return true;
+		return an >= bn && memmem(bytes_of(a), an, bytes_of(b), bn) != NULL;
+	}
+	case TS_CMP: {
+		bool peq;
+		int c = compare(a, b, &peq);
+		switch (t->op) {
+		case OP_EQ: return c == 0;
+		case OP_NE: return c != 0;
+		case OP_LT: return !peq && c < 0;
+		case OP_GT: return !peq && c > 0;
+		case OP_LE: return c <= 0;
+		case OP_GE: return c >= 0;
+		default: return false;
+		}
+	}
+	default: return false;
+	}
+}
+
+static bool in_set(const struct test *t, const struct dval *v)
+{
+	for (size_t i = 0; i < t->nset; i++) {
+		const struct set_elem *se = &t->set[i];
+		bool peq;
+		int lo = compare(v, &se->lo, &peq);
+		if (se->hi.cls == DC_NONE) {
+			if (lo == 0) return true;
+			continue;
+		}
+		if (lo >= 0 && compare(v, &se->hi, &peq) <= 0) return true;
+	}
+	return false;
+}
+
+static bool regex_match(const struct test *t, const struct dval *v)
+{
+	int rc = pcre2_match(t->re, bytes_of(v), v->cls == DC_ETHER ? 6 : v->n, 0, 0, t->md, t->mctx);
+	return rc >= 0;
+}
+
+/* A test over one value of the left side (set, regex, existence, mask). */
+static bool unary(const struct test *t, const struct dval *v)
+{
+	switch (t->kind) {
+	case TS_EXISTS: return true;
+	case TS_NONZERO: return v->i != 0;
+	case TS_IN: return in_set(t, v);
+	case TS_MATCHES: return regex_match(t, v);
+	default: return false;
+	}
+}
+
+/* Wireshark's rule for fields that occur more than once: "any" is true when some pair of
+ * values satisfies the relation, "all" when every pair does and there is at least one.
+ * A side with no value makes every test false. */
+bool df_eval_test(const struct test *t, const struct packet *p)
+{
+	bool all = t->quant == Q_ALL, seen = false;
+	struct dval a, b;
+	uint32_t pa = 0;
+	while (next_value(&t->a, p, &pa, &a)) {
+		if (t->kind != TS_CMP && t->kind != TS_CONTAINS) {
+			bool r = unary(t, &a);
+			seen = true;
+			if (r != all) return r;
+			continue;
+		}
+		uint32_t pb = 0;
+		while (next_value(&t->b, p, &pb, &b)) {
+			bool r = relation(t, &a, &b);
+			seen = true;
+			if (r != all) return r;
+		}
+	}
+	return all && seen;
+}
+
+bool df_match(const struct df_filter *f, const struct packet *p)
+{
+	bool acc = false;
+	bool stack[DF_MAX_DEPTH + 1];
+	uint32_t sp = 0;
+	for (size_t pc = 0; pc < f->ncode;) {
+		const struct insn *in = &f->code[pc++];
+		switch (in->op) {
+		case I_TEST: acc = df_eval_test(&f->tests[in->arg], p); break;
+		case I_JUMP_FALSE: if (!acc) pc = in->arg; break;
+		case I_JUMP_TRUE: if (acc) pc = in->arg; break;
+		case I_NOT: acc = !acc; break;
+		case I_PUSH: stack[sp++] = acc; break;
+		case I_XOR: acc = stack[--sp] != acc; break;
+		}
+	}
+	return acc;
+}

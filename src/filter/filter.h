@@ -1,0 +1,52 @@
+/* filter/filter.h — display filters: Wireshark's filter language, compiled once into a
+ * small program over field ids and run against each decoded packet.
+ *
+ * The language is Wireshark's (4.x): existence tests, comparisons with any/all
+ * semantics, contains, matches (PCRE2), set membership, slices, bitwise and, the
+ * functions len/count/lower/upper and and/or/xor/not with Wireshark's precedence. Values
+ * come from the packet's field record only (dissect.h); the program names the fields it
+ * reads so a run can record just those.
+ *
+ * Nothing here prints or exits: errors come back as a message and the byte range of the
+ * filter text they are about, for the caller to show under the filter. Compiling is
+ * cheap and has no side effects, so a TUI can validate a filter on every keystroke.
+ */
+#ifndef PKTSCOPE_FILTER_FILTER_H
+#define PKTSCOPE_FILTER_FILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dissect/dissect.h"
+
+/* Caps on what a filter can make the compiler do. A longer filter or deeper nesting is
+ * refused with a message: no input may exhaust the stack or take unbounded time. */
+#define DF_MAX_LEN 4096      /* bytes of filter text */
+#define DF_MAX_DEPTH 64      /* nested parentheses, not, functions */
+#define DF_MAX_SET 1024      /* elements of one `in {…}` set */
+
+struct df_error {
+	char msg[256];
+	uint32_t pos, len;       /* byte range of the filter text the message is about */
+};
+
+struct df_filter;
+
+/* Compiles `text`. Returns the program (free with df_free), or NULL with *err filled.
+ * Fields must be registered (dissect_init) before the first call. */
+struct df_filter *df_compile(const char *text, struct df_error *err);
+void df_free(struct df_filter *f);
+
+/* Whether packet p passes. p must have recorded the fields df_mask_add names. */
+bool df_match(const struct df_filter *f, const struct packet *p);
+
+/* Adds the fields the program reads to m (so a masked run records them). */
+void df_mask_add(const struct df_filter *f, struct field_mask *m);
+
+/* Prints a compile error the way a person can act on it: the reason, the filter, and a
+ * caret line under the offending columns. */
+void df_error_print(FILE *out, const char *text, const struct df_error *err);
+
+#endif
