@@ -58,6 +58,15 @@ compare "follow tcp stream 1, lab-mix" 1 "$bin read --follow tcp,raw,1 $dir/lab-
 	"tshark -n -q -r $dir/lab-mix.pcap -z follow,tcp,raw,1"
 compare "follow tcp stream 1, synth-200k" 1 "$bin read --follow tcp,raw,1 $dir/synth-200k.pcap" \
 	"tshark -n -q -r $dir/synth-200k.pcap -z follow,tcp,raw,1"
+# display filters (issue 5): against tshark -Y and against the floor, a bare libpcap read
+# (tcpdump -r F -w /dev/null); a speed-up below 1 there means "this many times slower"
+filt='tcp.port == 443 and ip.src == 10.0.0.1'
+dnsf='dns.qry.name contains "example"'
+for f in synth-1m lab-mix; do
+	compare "-Y ports+address, $f" 1 "$bin read -Y '$filt' $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -Y '$filt'"
+	compare "-Y ports+address, $f" "$runs" "$bin read -Y '$filt' $dir/$f.pcap" "tcpdump -r $dir/$f.pcap -w /dev/null"
+	compare "-Y dns.qry.name, $f" 1 "$bin read -Y '$dnsf' $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -Y '$dnsf'"
+done
 # memory with flow tracking on 160k flows
 echo
 printf 'peak RSS, text output of synth-1m (160k flows tracked): %s MB\n' "$(rss_mb "$bin" read "$dir/synth-1m.pcap")"

@@ -127,6 +127,23 @@ def app_streams(caps, outdir, limit):
     return made
 
 
+def filter_seeds(outdir):
+    """The display filters of the conformance and invalid tables, one per seed."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "filter")
+    d = os.path.join(outdir, "fuzz_filter")
+    os.makedirs(d, exist_ok=True)
+    n = 0
+    for table in ("conformance.tsv", "invalid.tsv"):
+        with open(os.path.join(top, table), encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("#") or not line.strip():
+                    continue
+                text = line.rstrip("\n").split("\t")[0].encode()
+                open(os.path.join(d, hashlib.sha1(text).hexdigest()), "wb").write(text)
+                n += 1
+    return n
+
+
 def main():
     outdir, caps = sys.argv[1], sys.argv[2:]
     count = {}
@@ -146,6 +163,7 @@ def main():
         except (OSError, struct.error):
             continue
     count["fuzz_app"] = app_streams(caps, outdir, MAX_PER_HARNESS)
+    count["fuzz_filter"] = filter_seeds(outdir)
     print(" ".join("%s:%d" % kv for kv in sorted(count.items())))
 
 

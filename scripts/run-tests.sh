@@ -37,6 +37,7 @@ grep -A5 '^follow-stream agreement' "$build/meson-logs/testlog.txt" | sed 's/^/ 
 grep -A10 '^statistics agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A34 '^application decoder agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -E '^(hpack:|quic rfc|foxio)' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
+grep -E '^(display filters:|two-pass filtering:|invalid filters:)' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 
 if [ ! -f "$asan/build.ninja" ]; then
 	# clang here and gcc above: both compilers build with -Wall -Wextra -Werror

@@ -252,6 +252,164 @@ static struct frame_links *first_pass(const char *path, const char *bpf, uint64_
 static volatile sig_atomic_t stop_requested;
 static void request_stop(int sig) { (void)sig; stop_requested = 1; }
 
+/* ---- a quick first pass that finds the matching frames ----
+ *
+ * A filter such as `tcp.port == 443 and ip.src == 10.0.0.1` can be judged from each
+ * packet's own bytes, without conversation tracking, application decoders or columns.
+ * So a file is first read with only the fields the filter needs: that finds the matching
+ * frames, and the conversations they belong to. The full pipeline then runs only where
+ * the output needs it: not at all when nothing matched; for text and -w output, only on
+ * the conversations with a match (what a matched packet shows — relative sequence
+ * numbers, TCP analysis, application Info — comes from its own conversation); for JSON
+ * and -T fields, which show tcp.stream (numbered over every conversation), on all
+ * packets, with columns built for none. What is printed is what the single pass prints.
+ *
+ * A filter over conversation or application fields (dns.qry.name, tcp.analysis.*) runs in
+ * the one pass: measured, a first pass with tracking costs what it would save. */
+struct prefilter {
+	uint8_t *matched;   /* bitmap by frame number */
+	uint8_t *relevant;  /* frames the full pipeline must see (NULL: all) */
+	uint64_t nframes, nmatched;
+	int first_linktype;
+};
+
+static bool bit(const uint8_t *map, uint64_t n) { return map[n >> 3] & (1u << (n & 7)); }
+static void set_bit(uint8_t *map, uint64_t n) { map[n >> 3] |= (uint8_t)(1u << (n & 7)); }
+
+/* The packet's conversation, the same for both directions: outermost addresses,
+ * innermost unquoted ports; 0 for packets outside IP (each stands alone). Two
+ * conversations with the same key only cost decoding the other one too, so a fast
+ * unkeyed mix is enough here. */
+static uint64_t conversation_key(const struct packet *p)
+{
+	if (p->net_src.type != AT_IPV4 && p->net_src.type != AT_IPV6) return 0;
+	uint32_t ports[2] = { 0, 0 }, proto = 0;
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		const struct fval *f = &p->fields[i];
+		if (f->nest) continue;
+		if (f->id == F_TCP_SRCPORT || f->id == F_UDP_SRCPORT) ports[0] = (uint32_t)f->v.u;
+		else if (f->id == F_TCP_DSTPORT || f->id == F_UDP_DSTPORT) ports[1] = (uint32_t)f->v.u;
+		if (f->id == F_TCP_SRCPORT) proto = 6;
+		else if (f->id == F_UDP_SRCPORT) proto = 17;
+	}
+	struct end { uint8_t a[16]; uint32_t port; } ends[2];
+	memset(ends, 0, sizeof ends);
+	memcpy(ends[0].a, p->net_src.a, p->net_src.len);
+	memcpy(ends[1].a, p->net_dst.a, p->net_dst.len);
+	ends[0].port = ports[0];
+	ends[1].port = ports[1];
+	bool swap = memcmp(&ends[0], &ends[1], sizeof ends[0]) > 0;
+	struct { struct end lo, hi; uint32_t proto; } k;
+	memset(&k, 0, sizeof k);
+	k.lo = ends[swap];
+	k.hi = ends[!swap];
+	k.proto = proto | (uint32_t)p->net_src.type << 8;
+	uint64_t h = 0x9e3779b97f4a7c15u, w[sizeof k / 8 + 1];
+	memset(w, 0, sizeof w);
+	memcpy(w, &k, sizeof k);
+	for (size_t i = 0; i < sizeof w / 8; i++) {
+		h ^= w[i];
+		h *= 0xff51afd7ed558ccdu;
+		h ^= h >> 32;
+	}
+	return h ? h : 1;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Runs the first pass; false when the file cannot be read (the main pass reports why). */
+static bool prefilter_run(const struct read_opts *o, const struct df_filter *filter, bool by_conversation,
+			  struct prefilter *pf)
+{
+	char err[512];
+	*pf = (struct prefilter){ .first_linktype = LT_ETHERNET };
+	struct pkt_source *src = src_open_file(o->path, err, sizeof err);
+	if (!src) return false;
+	if (o->capture_filter && src_set_bpf(src, o->capture_filter, err, sizeof err) < 0) {
+		src_close(src);
+		return false;
+	}
+	struct packet *p = xcalloc(1, sizeof *p);
+	static struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	df_mask_add(filter, &mask);
+	static const int key_fields[] = { F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT };
+	for (size_t i = 0; i < sizeof key_fields / sizeof key_fields[0]; i++) field_mask_add(&mask, key_fields[i]);
+	p->mask = &mask;
+	p->no_columns = true;
+	p->skip_apps = true;
+	size_t cap = 1u << 16;
+	uint64_t *keys = by_conversation ? xmalloc(cap * sizeof *keys) : NULL;
+	pf->matched = xcalloc(cap / 8 + 1, 1);
+	uint64_t n = 0;
+	int64_t first_sec = 0;
+	uint32_t first_nsec = 0;
+	struct pkt_meta m;
+	const uint8_t *data;
+	bool ok = true;
+	for (;;) {
+		enum src_status st = src_next(src, &m, &data);
+		if (st != SRC_OK) {
+			ok = st == SRC_EOF;
+			break;
+		}
+		m.number = ++n;
+		if (n == 1) {
+			first_sec = m.ts_sec;
+			first_nsec = m.ts_nsec;
+			pf->first_linktype = m.linktype;
+		}
+		if (n >= cap) {
+			size_t ncap = cap * 2;
+			pf->matched = xrealloc(pf->matched, ncap / 8 + 1);
+			memset(pf->matched + cap / 8 + 1, 0, ncap / 8 - cap / 8);
+			if (keys) keys = xrealloc(keys, ncap * sizeof *keys);
+			cap = ncap;
+		}
+		packet_begin(p, &m, data);
+		set_relative(p, first_sec, first_nsec);
+		dissect_frame(p);
+		if (df_match(filter, p)) {
+			set_bit(pf->matched, n);
+			pf->nmatched++;
+		}
+		if (keys) keys[n] = conversation_key(p);
+		if ((o->count && n >= o->count) || stop_requested) break;
+	}
+	pf->nframes = n;
+	free(p);
+	src_close(src);
+	if (keys && ok && pf->nmatched) {
+		/* the conversations with a match, then every frame of them */
+		uint64_t *hit = xmalloc(pf->nmatched * sizeof *hit);
+		size_t nhit = 0;
+		for (uint64_t i = 1; i <= n; i++)
+			if (bit(pf->matched, i) && keys[i]) hit[nhit++] = keys[i];
+		qsort(hit, nhit, sizeof *hit, cmp_u64);
+		pf->relevant = xcalloc(n / 8 + 1, 1);
+		for (uint64_t i = 1; i <= n; i++)
+			if (bit(pf->matched, i) || (keys[i] && bsearch(&keys[i], hit, nhit, sizeof *hit, cmp_u64)))
+				set_bit(pf->relevant, i);
+		free(hit);
+	}
+	free(keys);
+	if (!ok) {
+		free(pf->matched);
+		pf->matched = NULL;
+	}
+	return ok;
+}
+
+static void prefilter_free(struct prefilter *pf)
+{
+	free(pf->matched);
+	free(pf->relevant);
+}
+
 /* Packets to a file (-w): opened at the first packet, whose link type the file takes. */
 struct writer_state {
 	const char *path;
@@ -264,10 +422,12 @@ static int write_packet(struct writer_state *ws, const struct pkt_meta *m, const
 	char err[300];
 	if (!ws->w && !(ws->w = pw_open(ws->path, m->linktype, err, sizeof err))) {
 		cli_error("%s: %s", ws->path, err);
+		ws->failed = true;
 		return -1;
 	}
 	if (pw_write(ws->w, m, data, err, sizeof err) < 0) {
 		cli_error("%s: %s", ws->path, err);
+		ws->failed = true;
 		return -1;
 	}
 	return 0;
@@ -276,7 +436,7 @@ static int write_packet(struct writer_state *ws, const struct pkt_meta *m, const
 static int close_writer(struct writer_state *ws, int linktype_if_empty)
 {
 	char err[300];
-	if (!ws->path) return 0;
+	if (!ws->path || (ws->failed && !ws->w)) return ws->failed ? -1 : 0;
 	if (!ws->w && !(ws->w = pw_open(ws->path, linktype_if_empty, err, sizeof err))) {
 		cli_error("%s: %s", ws->path, err);
 		return -1;
@@ -386,7 +546,17 @@ static int run_read(int argc, char **argv)
 	uint32_t first_nsec = 0;
 	int status = EXIT_OK;
 	int first_linktype = LT_ETHERNET;
+	struct prefilter pf = { 0 };
+	bool use_pf = filter && strcmp(o.path, "-") && !stats && o.mode != MODE_FOLLOW && !o.two_pass &&
+		      df_is_packet_local(filter) && prefilter_run(&o, filter, o.mode == MODE_TEXT && !ws.path, &pf);
+	bool base_no_columns = p->no_columns;
+	if (use_pf) first_linktype = pf.first_linktype;
+	/* Packets without a line are decoded without columns; TCP analysis, which a run
+	 * without columns may skip, must still see them for the lines that follow. */
+	if (use_pf && !base_no_columns && p->mask)
+		for (int id = F_TCP_ANALYSIS; id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK; id++) field_mask_add(&mask, id);
 	for (;;) {
+		if (use_pf && (n >= pf.nframes || !pf.nmatched)) break; /* nothing left to show */
 		struct pkt_meta m;
 		const uint8_t *data;
 		enum src_status st = src_next(src, &m, &data);
@@ -403,11 +573,25 @@ static int run_read(int argc, char **argv)
 			first_sec = m.ts_sec;
 			first_nsec = m.ts_nsec;
 		}
+		bool hit = true;
+		if (use_pf) {
+			hit = bit(pf.matched, n);
+			if (ws.path || (pf.relevant && !bit(pf.relevant, n))) {
+				/* -w copies matched frames as they are; other conversations are skipped */
+				if (hit && ws.path && write_packet(&ws, &m, data) < 0) {
+					status = EXIT_INPUT;
+					break;
+				}
+				if ((o.count && n >= o.count) || stop_requested) break;
+				continue;
+			}
+			p->no_columns = base_no_columns || !hit;
+		}
 		packet_begin(p, &m, data);
 		set_relative(p, first_sec, first_nsec);
 		dissect_frame(p);
 		if (n == 1) first_linktype = m.linktype;
-		if (filter && !df_match(filter, p)) {
+		if (filter && !(use_pf ? hit && df_match(filter, p) : df_match(filter, p))) {
 			if (o.count && n >= o.count) break;
 			if (stop_requested) break;
 			continue;
@@ -446,6 +630,7 @@ static int run_read(int argc, char **argv)
 			status = EXIT_INPUT;
 		}
 	}
+	prefilter_free(&pf);
 	if (close_writer(&ws, first_linktype) < 0) status = EXIT_INPUT;
 	df_free(filter);
 	sb_flush(&out);

@@ -169,6 +169,7 @@ static bool try_udpport(struct packet *p, uint16_t port, struct cur *c)
 	}
 	dissect_fn fn = lookup(udpports, NELEM(udpports), port);
 	if (!fn) return false;
+	if (p->skip_apps && (fn == dissect_dns || fn == dissect_ssdp)) return true; /* tunnels still open */
 	run(p, fn, c);
 	return true;
 }

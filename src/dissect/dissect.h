@@ -66,6 +66,11 @@ int field_by_name(const char *name, size_t len);
 /* A pseudo-field (ip.addr, ipv6.addr, tcp.port, udp.port, eth.addr): the two fields it
  * stands for, in ids; 0, or -1 when `name` is not one. */
 int field_pseudo(const char *name, size_t len, uint16_t ids[2]);
+/* Whether a field's value comes from its packet's bytes alone, the same with or without
+ * conversation tracking (ip.src, tcp.srcport, eth.dst…), as opposed to fields that need
+ * the flow's history (tcp.stream, relative tcp.seq, tcp.analysis.*, the application
+ * layers, which need reassembly or per-flow state). */
+bool field_is_packet_local(int id);
 /* The registered field name closest to `name` (for "did you mean"), or NULL. */
 const char *field_suggest(const char *name);
 
@@ -206,6 +211,8 @@ struct packet {
 	bool links_pass;      /* this is the first of two passes: answers found are all recorded */
 	const struct field_mask *mask; /* NULL: record every field */
 	bool no_columns;               /* nothing prints Source/Protocol/Info: skip building them */
+	bool skip_apps;                /* a packet-local run (field_is_packet_local): application
+					* layers over UDP are not decoded at all */
 	const uint8_t *data;
 	int64_t rel_sec;      /* time since the first packet */
 	uint32_t rel_nsec;

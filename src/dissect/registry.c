@@ -154,6 +154,23 @@ static size_t edit_distance(const char *a, const char *b)
 	return row[lb];
 }
 
+bool field_is_packet_local(int id)
+{
+	switch (id) {
+	case F_FRAME_PROTOCOLS: /* names the application layers */
+	case F_TCP_STREAM: case F_TCP_SEQ: case F_TCP_ACK: case F_TCP_NXTSEQ: case F_TCP_WINDOW_SIZE:
+	case F_TCP_WINDOW_SIZE_SCALEFACTOR: case F_TCP_PAYLOAD:
+	case F_UDP_STREAM: case F_ICMP_RESP_IN: case F_ICMP_RESP_TO: case F_ICMPV6_RESP_IN: case F_ICMPV6_RESP_TO:
+		return false;
+	default:
+		break;
+	}
+	if (id >= F_TCP_ANALYSIS && id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK) return false;
+	/* the application decoders and everything after them in the table (community_id,
+	 * data, _ws.*) depend on what reassembly and per-flow state made of the payload */
+	return id < F_DNS;
+}
+
 int field_pseudo(const char *name, size_t len, uint16_t ids[2])
 {
 	for (size_t i = 0; i < sizeof pseudo_fields / sizeof pseudo_fields[0]; i++)

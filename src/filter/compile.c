@@ -725,7 +725,7 @@ static int compile_set(struct parser *ps, struct test *t, struct side *a)
 		return -1;
 	}
 	ps->at++;
-	t->set = xcalloc(DF_MAX_SET, sizeof *t->set);
+	size_t cap = 0;
 	for (;;) {
 		const struct token *e = tok(ps);
 		if (e->kind == TK_RBRACE && t->nset == 0) {
@@ -740,7 +740,12 @@ static int compile_set(struct parser *ps, struct test *t, struct side *a)
 			error_at(ps, e->pos, e->len, "a set holds at most %d values", DF_MAX_SET);
 			return -1;
 		}
+		if (t->nset == cap) {
+			cap = cap ? cap * 2 : 8;
+			t->set = xrealloc(t->set, cap * sizeof *t->set);
+		}
 		struct set_elem *se = &t->set[t->nset++];
+		memset(se, 0, sizeof *se);
 		const char *dots = e->kind == TK_WORD && e->len > 2 ? strstr(ps->text + e->pos, "..") : NULL;
 		if (dots && (size_t)(dots - (ps->text + e->pos)) + 2 > e->len) dots = NULL;
 		if (dots && dots > ps->text + e->pos && dots + 2 < ps->text + e->pos + e->len) {
@@ -879,7 +884,7 @@ static int parse_unary(struct parser *ps)
 		ps->at++;
 		rc = parse_unary(ps);
 		if (rc == 0) emit(ps, I_NOT, 0);
-	} else if (t->kind == TK_LPAREN) {
+	} else { /* '(' */
 		ps->at++;
 		rc = parse_or(ps);
 		if (rc == 0 && tok(ps)->kind != TK_RPAREN) {
@@ -1011,6 +1016,13 @@ struct df_filter *df_compile(const char *text, struct df_error *err)
 void df_mask_add(const struct df_filter *f, struct field_mask *m)
 {
 	for (size_t i = 0; i < sizeof m->bits; i++) m->bits[i] |= f->needs.bits[i];
+}
+
+bool df_is_packet_local(const struct df_filter *f)
+{
+	for (int id = 0; id < F__COUNT; id++)
+		if ((f->needs.bits[id >> 3] & (1u << (id & 7))) && !field_is_packet_local(id)) return false;
+	return true;
 }
 
 void df_error_print(FILE *out, const char *text, const struct df_error *err)

@@ -45,6 +45,11 @@ bool df_match(const struct df_filter *f, const struct packet *p);
 /* Adds the fields the program reads to m (so a masked run records them). */
 void df_mask_add(const struct df_filter *f, struct field_mask *m);
 
+/* Whether the program reads only packet-local fields (field_is_packet_local): then a
+ * packet can be judged without conversation tracking, and a caller may decide which
+ * packets (and flows) need the full pipeline before running it. */
+bool df_is_packet_local(const struct df_filter *f);
+
 /* Prints a compile error the way a person can act on it: the reason, the filter, and a
  * caret line under the offending columns. */
 void df_error_print(FILE *out, const char *text, const struct df_error *err);

@@ -68,6 +68,31 @@ v=$("$bin" read -T fields -e frame.number -e dns.response_to samples/lab.pcapng 
 n=$("$bin" read -c 7 samples/lab.pcapng | wc -l)
 [ "$n" -eq 7 ] && ok || bad "-c 7 printed $n lines"
 
+# display filters (-Y), capture filters on files (-f), pcap output (-w)
+expect 2 "did you mean \"tcp.port\"" -- read -Y 'tcp.prot == 443' samples/lab.pcapng
+expect 2 "unbalanced parenthesis" -- read -Y '(tcp' samples/lab.pcapng
+expect 2 "invalid capture filter \"tcp port\"" -- read -f 'tcp port' samples/lab.pcapng
+expect 2 "cannot be combined with -Y" -- read -Y tcp --follow tcp,raw,0 samples/lab.pcapng
+expect 2 "-w writes packets" -- read -w "$tmp/x.pcap" --json samples/lab.pcapng
+expect 1 "No such file or directory" -- read -Y tcp -w "$tmp/no/such/dir/x.pcap" samples/lab.pcapng
+# -Y picks tshark's frames and keeps their numbers; -f drops the rest before numbering
+n=$("$bin" read -Y 'tcp.port == 443 and ip.src == 10.77.0.1' samples/lab.pcapng | awk '{print $1}' | tr '\n' ' ')
+[ "$n" = "36 38 39 42 43 46 47 48 52 53 55 58 60 61 64 65 67 69 71 " ] && ok || bad "-Y frames: $n"
+n=$("$bin" read -f 'tcp port 443 and src host 10.77.0.1' samples/lab.pcapng | awk '{print $1}' | tr '\n' ' ')
+[ "$n" = "1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 " ] && ok || bad "-f frames: $n"
+# the filtered file holds exactly the matched packets, readable by tshark
+"$bin" read -Y 'dns' -w "$tmp/dns.pcap" samples/lab.pcapng && ok || bad "-w failed"
+a=$("$bin" read -Y dns -T fields -e frame.len -e dns.id samples/lab.pcapng | md5sum)
+b=$("$bin" read -T fields -e frame.len -e dns.id "$tmp/dns.pcap" | md5sum)
+[ "$a" = "$b" ] && ok || bad "-w: the written packets differ from the matched ones"
+if command -v tshark >/dev/null; then
+	c=$(tshark -r "$tmp/dns.pcap" -T fields -e frame.len -e dns.id 2>/dev/null | md5sum)
+	[ "$a" = "$c" ] && ok || bad "-w: tshark reads other packets from the file"
+fi
+# an empty result is still a valid pcap file
+"$bin" read -Y 'tcp.port == 1' -w "$tmp/none.pcap" samples/lab.pcapng && [ "$(wc -c <"$tmp/none.pcap")" -eq 24 ] &&
+	"$bin" read "$tmp/none.pcap" >/dev/null && ok || bad "-w with no match"
+
 # every JSON line is one valid object without duplicate keys, on every capture we ship
 for f in samples/lab.pcapng tests/golden/pcap/*; do
 	"$bin" read --json "$f" 2>/dev/null | python3 tests/cli/check_json.py >/dev/null && ok || bad "JSON of $f"

@@ -11,6 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 from table import HERE, ranges, read_expected, read_table
 
 
+SAME_OUTPUT_FILTERS = ["tcp.port == 80", "ip.src == 10.77.0.1 and tcp", "tcp.len > 1000", "udp.port == 53",
+                       "icmp or icmpv6 or arp", "tcp.flags.syn == 1", "frame.len < 80 and ipv6"]
+
+
 def run(pktscope, cap, flt):
     r = subprocess.run([pktscope, "read", cap, "-Y", flt, "-T", "fields", "-e", "frame.number"],
                        capture_output=True, text=True)
@@ -51,6 +55,22 @@ def main():
             print(f"FAIL  {ours}\n      tshark {len(want)} frames, pktscope {len(got)}; "
                   f"only pktscope: {ranges(extra)[:200]}; only tshark: {ranges(lost)[:200]}")
             failed += 1
+    # A filter over packet-local fields is first run over the file alone, then the full
+    # pipeline only where needed; standard input takes the single pass. Both must print
+    # the same lines, JSON and fields.
+    same = 0
+    for flt in SAME_OUTPUT_FILTERS:
+        for mode in ([], ["--json"], ["-T", "fields", "-e", "frame.number", "-e", "tcp.stream", "-e", "tcp.seq",
+                                      "-e", "tcp.analysis.flags"]):
+            direct = subprocess.run([pktscope, "read", cap, "-Y", flt] + mode, capture_output=True).stdout
+            with open(cap, "rb") as f:
+                piped = subprocess.run([pktscope, "read", "-", "-Y", flt] + mode, stdin=f, capture_output=True).stdout
+            if direct != piped or not direct:
+                print(f"FAIL  {flt} {' '.join(mode)}: the two-pass run printed other output than the single pass")
+                failed += 1
+            else:
+                same += 1
+    print(f"two-pass filtering: {same}/{3 * len(SAME_OUTPUT_FILTERS)} runs print what the single pass prints")
     print(f"display filters: {len(table) - failed}/{len(table)} filters give tshark's frame set "
           f"over {packets} packets of {sum(1 for l in open(os.path.join(HERE, 'captures.txt')) if l.strip() and not l.startswith('#'))} captures "
           f"({matched_total} matching frames in all)")
