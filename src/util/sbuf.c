@@ -63,7 +63,7 @@ size_t sb_room(struct sbuf *sb, size_t n)
 	return sb->cap - sb->len;
 }
 
-void sb_put(struct sbuf *sb, const void *p, size_t n)
+void sb_put_slow(struct sbuf *sb, const void *p, size_t n)
 {
 	const char *s = p;
 	while (n) {
@@ -77,7 +77,6 @@ void sb_put(struct sbuf *sb, const void *p, size_t n)
 	}
 }
 
-void sb_puts(struct sbuf *sb, const char *s) { sb_put(sb, s, strlen(s)); }
 
 void sb_printf(struct sbuf *sb, const char *fmt, ...)
 {

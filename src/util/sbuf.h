@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 struct sbuf {
 	char *buf;
@@ -42,8 +43,21 @@ static inline void sb_putc(struct sbuf *sb, char ch)
 	if (sb->len < sb->cap || sb_room(sb, 1)) sb->buf[sb->len++] = ch;
 }
 
-void sb_put(struct sbuf *sb, const void *p, size_t n);
-void sb_puts(struct sbuf *sb, const char *s);
+/* The slow path of sb_put: flushing, or truncating a bounded builder. */
+void sb_put_slow(struct sbuf *sb, const void *p, size_t n);
+
+/* Inline: the text output calls these a dozen times per line, almost always with room. */
+static inline void sb_put(struct sbuf *sb, const void *p, size_t n)
+{
+	if (sb->cap - sb->len >= n) {
+		memcpy(sb->buf + sb->len, p, n);
+		sb->len += n;
+		return;
+	}
+	sb_put_slow(sb, p, n);
+}
+
+static inline void sb_puts(struct sbuf *sb, const char *s) { sb_put(sb, s, strlen(s)); }
 void sb_printf(struct sbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void sb_u64(struct sbuf *sb, uint64_t v);
 void sb_i64(struct sbuf *sb, int64_t v);
