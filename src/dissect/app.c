@@ -307,6 +307,7 @@ void app_mark_segment(struct app_flow *a, struct packet *p, int dir)
 	static const char note[] = "[TCP segment of a reassembled PDU]";
 	if (d->pdu_frame == p->meta.number) {
 		sb_reset(&p->info);
+		p->tcp_info.pending = false;
 		sb_puts(&p->info, note);
 	} else {
 		sb_putc(&p->info, ' ');

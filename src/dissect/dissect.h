@@ -236,6 +236,18 @@ struct packet {
 	const char *proto_col;
 	struct sbuf info;
 	char info_buf[PKT_INFO_MAX + 1];
+	/* The TCP layer's Info is formatted only when the line is printed (most packets of a
+	 * filtered run never are): what it needs is kept here, and `info` holds what later
+	 * layers appended after it. pk_col and any reset drop it. pk_info_write joins them. */
+	struct tcp_info_rec {
+		bool pending;
+		uint16_t sport, dport, flags, urg;
+		uint32_t seq, ack, len;
+		uint64_t win;
+		uint32_t opts_off, opts_len; /* the options' bytes in the frame */
+		uint8_t note_len;
+		char note[64];
+	} tcp_info;
 	bool info_locked;     /* a lower layer's Info that upper layers must not replace */
 	uint16_t ip_ttl;      /* for ICMP echo Info (ttl=) */
 	uint32_t ip_end;      /* frame offset where the innermost IP datagram ends by its own
@@ -335,6 +347,12 @@ void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst);
 /* Sets the Protocol column and starts a fresh Info text; NULL when quoted (nest > 0), in
  * which case the caller writes nothing. */
 struct sbuf *pk_col(struct packet *p, const char *proto);
+/* Whether the packet has Info text (a deferred TCP part counts). */
+static inline bool pk_has_info(const struct packet *p) { return p->info.len || p->tcp_info.pending; }
+/* Writes the packet's whole Info (at most PKT_INFO_MAX bytes) to out. */
+void pk_info_write(struct sbuf *out, const struct packet *p);
+/* The TCP layer's Info text from its record (tcp.c). */
+void tcp_info_text(struct sbuf *sb, const struct packet *p);
 
 /* Hands a non-TCP/UDP datagram to the tracker (not for quoted packets). */
 void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dport);

@@ -21,6 +21,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->dl_src.type = p->dl_dst.type = p->net_src.type = p->net_dst.type = AT_NONE;
 	p->l3_src.type = p->l3_dst.type = AT_NONE;
 	p->proto_col = NULL;
+	p->tcp_info.pending = false;
 	sb_init_fixed(&p->info, p->info_buf, PKT_INFO_MAX);
 	p->info_locked = false;
 	p->ip_ttl = 0;
@@ -157,7 +158,7 @@ void pk_broken(struct packet *p, const char *proto, const char *why)
 	bool cut = p->meta.caplen < p->meta.wirelen;
 	if (why && !strstr(why, "exceeds") && p->nhdr_broken < 4) p->hdr_broken[p->nhdr_broken++] = proto;
 	/* A layer that claimed the columns and broke before writing Info says why. */
-	if (why && p->info.len == 0 && !p->info_locked && !p->no_columns) sb_puts(&p->info, why);
+	if (why && !pk_has_info(p) && !p->info_locked && !p->no_columns) sb_puts(&p->info, why);
 	if (cut ? p->short_frame : p->malformed) return; /* the first broken layer is the one that counts */
 	if (cut) p->short_frame = true;
 	else p->malformed = true;
@@ -205,7 +206,22 @@ struct sbuf *pk_col(struct packet *p, const char *proto)
 	if (p->nest || p->info_locked || p->no_columns) return NULL;
 	p->proto_col = proto;
 	sb_reset(&p->info);
+	p->tcp_info.pending = false;
 	return &p->info;
+}
+
+void pk_info_write(struct sbuf *out, const struct packet *p)
+{
+	if (!p->tcp_info.pending) {
+		sb_put(out, p->info.buf, p->info.len);
+		return;
+	}
+	char buf[PKT_INFO_MAX + 1];
+	struct sbuf sb;
+	sb_init_fixed(&sb, buf, PKT_INFO_MAX);
+	tcp_info_text(&sb, p);
+	sb_put(&sb, p->info.buf, p->info.len);
+	sb_put(out, sb.buf, sb.len);
 }
 
 void pk_track_other(struct packet *p, uint8_t proto, uint16_t sport, uint16_t dport)

@@ -4,6 +4,8 @@
  * need the flow table. */
 #include "dissect/dissect.h"
 
+#include <string.h>
+
 /* Flag names in Wireshark's Info order (low bit first). */
 static const struct { uint16_t bit; const char *name; } flag_names[] = {
 	{ 0x001, "FIN" }, { 0x002, "SYN" }, { 0x004, "RST" }, { 0x008, "PSH" }, { 0x010, "ACK" },
@@ -48,66 +50,71 @@ static void info_flags(struct sbuf *sb, uint16_t flags)
 }
 
 /* Options, RFC 9293 §3.1: kinds 0 and 1 are one byte, the rest kind-length-value. A
- * length under 2 or past the header stops the walk, so it always advances. Their Info text
- * goes to `sb` (it follows Len= in the line; NULL when no Info is built, then nothing is
- * formatted); the window scale shift to *wscale. */
+ * length under 2 or past the header stops the walk, so it always advances. With a packet,
+ * the fields are recorded and the window scale shift goes to *wscale; with an sbuf, the
+ * Info text is written (it follows Len= in the line). The one walk serves both, so the
+ * text printed later reads the options exactly as the fields did. */
+static uint8_t opt_u8(struct packet *p, struct cur *c, enum field_id id) { return p ? pk_u8(p, c, id) : cur_u8(c); }
+static uint16_t opt_be16(struct packet *p, struct cur *c, enum field_id id) { return p ? pk_be16(p, c, id) : cur_be16(c); }
+static uint32_t opt_be32(struct packet *p, struct cur *c, enum field_id id) { return p ? pk_be32(p, c, id) : cur_be32(c); }
+
 static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb, int8_t *wscale)
 {
 	while (cur_left(o)) {
 		uint32_t off = cur_off(o);
 		uint8_t kind = cur_u8(o);
-		pk_uint(p, F_TCP_OPTION_KIND, kind, off, 1);
+		if (p) pk_uint(p, F_TCP_OPTION_KIND, kind, off, 1);
 		if (kind == 0) break;
 		if (kind == 1) continue;
 		uint8_t len = cur_u8(o);
 		if (o->err || len < 2 || (size_t)len - 2 > cur_left(o)) {
-			pk_broken(p, "tcp", "TCP option length is bad");
+			if (p) pk_broken(p, "tcp", "TCP option length is bad");
 			return;
 		}
-		pk_uint(p, F_TCP_OPTION_LEN, len, off + 1, 1);
+		if (p) pk_uint(p, F_TCP_OPTION_LEN, len, off + 1, 1);
 		struct cur v = cur_sub(o, (size_t)len - 2);
 		switch (kind) {
 		case 2:
 			if (len != 4) break;
 			{
-				uint16_t mss = pk_be16(p, &v, F_TCP_OPTIONS_MSS_VAL);
+				uint16_t mss = opt_be16(p, &v, F_TCP_OPTIONS_MSS_VAL);
 				if (sb) { sb_puts(sb, " MSS="); sb_u64(sb, mss); }
 			}
 			break;
 		case 3: {
 			if (len != 3) break;
-			uint8_t shift = pk_u8(p, &v, F_TCP_OPTIONS_WSCALE_SHIFT);
+			uint8_t shift = opt_u8(p, &v, F_TCP_OPTIONS_WSCALE_SHIFT);
 			if (shift > 14) shift = 14; /* RFC 7323 §2.3 */
-			*wscale = (int8_t)shift;
-			pk_uint(p, F_TCP_OPTIONS_WSCALE_MULTIPLIER, 1u << shift, off + 2, 1);
+			if (wscale) *wscale = (int8_t)shift;
+			if (p) pk_uint(p, F_TCP_OPTIONS_WSCALE_MULTIPLIER, 1u << shift, off + 2, 1);
 			if (sb) { sb_puts(sb, " WS="); sb_u64(sb, 1u << shift); }
 			break;
 		}
 		case 4:
-			pk_add(p, F_TCP_OPTIONS_SACK_PERM, off, len);
+			if (p) pk_add(p, F_TCP_OPTIONS_SACK_PERM, off, len);
 			if (sb) sb_puts(sb, " SACK_PERM");
 			break;
 		case 5:
 			while (cur_left(&v) >= 8) {
-				uint32_t le = pk_be32(p, &v, F_TCP_OPTIONS_SACK_LE);
-				uint32_t re = pk_be32(p, &v, F_TCP_OPTIONS_SACK_RE);
+				uint32_t le = opt_be32(p, &v, F_TCP_OPTIONS_SACK_LE);
+				uint32_t re = opt_be32(p, &v, F_TCP_OPTIONS_SACK_RE);
 				if (sb) { sb_puts(sb, " SLE="); sb_u64(sb, le); sb_puts(sb, " SRE="); sb_u64(sb, re); }
 			}
 			break;
 		case 8:
 			if (len != 10) break;
 			{
-				uint32_t tsval = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL);
-				uint32_t tsecr = pk_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR);
+				uint32_t tsval = opt_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSVAL);
+				uint32_t tsecr = opt_be32(p, &v, F_TCP_OPTIONS_TIMESTAMP_TSECR);
 				if (sb) { sb_puts(sb, " TSval="); sb_u64(sb, tsval); sb_puts(sb, " TSecr="); sb_u64(sb, tsecr); }
 			}
 			break;
 		case 34:
 			if (len == 2) {
-				pk_add(p, F_TCP_OPTIONS_TFO_REQUEST, off, 2);
+				if (p) pk_add(p, F_TCP_OPTIONS_TFO_REQUEST, off, 2);
 				if (sb) sb_puts(sb, " TFO=R");
 			} else {
-				pk_bytes(p, F_TCP_OPTIONS_TFO_COOKIE, v.pos, (uint32_t)cur_left(&v), cur_off(&v));
+				if (p) pk_bytes(p, F_TCP_OPTIONS_TFO_COOKIE, v.pos, (uint32_t)cur_left(&v), cur_off(&v));
 				if (sb) sb_puts(sb, " TFO=C");
 			}
 			break;
@@ -115,29 +122,58 @@ static void tcp_options(struct packet *p, struct cur *o, struct sbuf *sb, int8_t
 	}
 }
 
-static void tcp_info(struct sbuf *sb, const struct tcp_segment *s, uint16_t urg, const char *opts_text, size_t opts_len)
+void tcp_info_text(struct sbuf *sb, const struct packet *p)
 {
-	sb_puts(sb, s->note);
-	sb_u64(sb, s->sport);
+	const struct tcp_info_rec *t = &p->tcp_info;
+	sb_put(sb, t->note, t->note_len);
+	sb_u64(sb, t->sport);
 	sb_puts(sb, " \xe2\x86\x92 "); /* → as tshark prints it */
-	sb_u64(sb, s->dport);
+	sb_u64(sb, t->dport);
 	sb_putc(sb, ' ');
-	info_flags(sb, s->flags);
+	info_flags(sb, t->flags);
 	sb_puts(sb, " Seq=");
-	sb_u64(sb, s->relative ? s->rel_seq : s->seq);
-	if (s->flags & 0x010) {
+	sb_u64(sb, t->seq);
+	if (t->flags & 0x010) {
 		sb_puts(sb, " Ack=");
-		sb_u64(sb, s->relative ? s->rel_ack : s->ack);
+		sb_u64(sb, t->ack);
 	}
 	sb_puts(sb, " Win=");
-	sb_u64(sb, s->window_scaled >= 0 ? (uint64_t)s->window_scaled : s->window);
-	if (s->flags & 0x020) {
+	sb_u64(sb, t->win);
+	if (t->flags & 0x020) {
 		sb_puts(sb, " Urg=");
-		sb_u64(sb, urg);
+		sb_u64(sb, t->urg);
 	}
 	sb_puts(sb, " Len=");
-	sb_u64(sb, s->len);
-	sb_put(sb, opts_text, opts_len);
+	sb_u64(sb, t->len);
+	if (t->opts_len && t->opts_off + t->opts_len <= p->meta.caplen) {
+		char text[160]; /* the options' part of the line is capped on its own */
+		struct sbuf ot;
+		sb_init_fixed(&ot, text, sizeof text - 1);
+		struct cur o = cur_make(p->data + t->opts_off, t->opts_len);
+		tcp_options(NULL, &o, &ot, NULL);
+		sb_put(sb, text, ot.len);
+	}
+}
+
+/* Keeps what the Info line needs; it is formatted only if the line is printed. */
+static void tcp_info_keep(struct packet *p, const struct tcp_segment *s, uint16_t urg, uint32_t opts_off,
+			  uint32_t opts_len)
+{
+	struct tcp_info_rec *t = &p->tcp_info;
+	size_t nl = strnlen(s->note, sizeof s->note);
+	t->note_len = (uint8_t)(nl < sizeof t->note ? nl : sizeof t->note);
+	memcpy(t->note, s->note, t->note_len);
+	t->sport = s->sport;
+	t->dport = s->dport;
+	t->flags = s->flags;
+	t->seq = s->relative ? s->rel_seq : s->seq;
+	t->ack = s->relative ? s->rel_ack : s->ack;
+	t->win = s->window_scaled >= 0 ? (uint64_t)s->window_scaled : s->window;
+	t->urg = urg;
+	t->len = s->len;
+	t->opts_off = opts_off;
+	t->opts_len = opts_len;
+	t->pending = true;
 }
 
 void dissect_tcp(struct packet *p, struct cur *c)
@@ -173,14 +209,12 @@ void dissect_tcp(struct packet *p, struct cur *c)
 	}
 	struct tcp_segment s = { .sport = sport, .dport = dport, .seq = seq, .ack = ack, .flags = flags,
 				 .window = win, .wscale = -1, .hdr_off = hdr_off, .window_scaled = -1 };
-	char opts_buf[160];
-	struct sbuf opts_text;
-	sb_init_fixed(&opts_text, opts_buf, sizeof opts_buf - 1);
 	struct cur opts = cur_sub(c, hlen - 20);
 	bool opts_cut = opts.err;
+	uint32_t opts_off = cur_off(&opts), opts_len = (uint32_t)cur_left(&opts);
 	if (hlen > 20) {
-		pk_bytes(p, F_TCP_OPTIONS, opts.pos, (uint32_t)cur_left(&opts), cur_off(&opts));
-		tcp_options(p, &opts, p->no_columns ? NULL : &opts_text, &s.wscale);
+		pk_bytes(p, F_TCP_OPTIONS, opts.pos, opts_len, opts_off);
+		tcp_options(p, &opts, NULL, &s.wscale);
 	}
 	/* The segment's length is what IP says it carries: a snapshot length may have cut the
 	 * captured bytes short, but sequence numbers count the real ones. */
@@ -206,8 +240,7 @@ void dissect_tcp(struct packet *p, struct cur *c)
 	}
 	pk_uint(p, F_TCP_ACK, s.relative ? s.rel_ack : ack, seq_off + 4, 4);
 	if (s.window_scaled >= 0) pk_uint(p, F_TCP_WINDOW_SIZE, (uint64_t)s.window_scaled, hoff + 2, 2);
-	struct sbuf *sb = pk_col(p, "TCP");
-	if (sb) tcp_info(sb, &s, urg, opts_buf, opts_text.len);
+	if (pk_col(p, "TCP")) tcp_info_keep(p, &s, urg, opts_off, hlen > 20 && !opts_cut ? opts_len : 0);
 	if (opts_cut) {
 		pk_broken(p, "tcp", "TCP header length exceeds packet");
 		return;

@@ -76,7 +76,7 @@ void out_text_line(struct sbuf *sb, const struct packet *p)
 	column(sb, 5, true, put_u64_v, &len);
 	sb_putc(sb, ' ');
 	/* Info is our own bounded text; printable already except addresses and names. */
-	sb_put(sb, p->info.buf, p->info.len);
+	pk_info_write(sb, p);
 	if (p->short_frame) sb_puts(sb, " [Packet size limited during capture]");
 	else if (p->malformed) sb_puts(sb, " [Malformed Packet]");
 	sb_putc(sb, '\n');

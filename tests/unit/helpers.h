@@ -44,6 +44,13 @@ static inline uint64_t fu(const struct packet *p, const char *name)
 static inline bool has(const struct packet *p, const char *name) { return f1(p, name) != NULL; }
 
 /* The Info column as a C string. */
-static inline const char *info(struct packet *p) { return sb_cstr(&p->info); }
+static inline const char *info(struct packet *p)
+{
+	static char buf[PKT_INFO_MAX + 1];
+	struct sbuf sb;
+	sb_init_fixed(&sb, buf, PKT_INFO_MAX);
+	pk_info_write(&sb, p);
+	return sb_cstr(&sb);
+}
 
 #endif
