@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 struct pkt_source {
 	FILE *f;
@@ -21,6 +23,15 @@ struct pkt_source {
 	uint64_t offset;           /* pcap: offset of the next record */
 	uint64_t rec_offset;       /* of the record last read or failed */
 	char err[PCAP_ERRBUF_SIZE + 64];
+	/* A pcap file on disk is read from a memory map (no copy through stdio): libpcap
+	 * opens it and checks its header, the records are walked here while they are plain;
+	 * from the first one that is not (longer than the snapshot length, cut short) libpcap
+	 * reads on, from that record. */
+	FILE *pfile;               /* libpcap's stream */
+	const uint8_t *map;
+	size_t map_len;
+	uint32_t snaplen;
+	bool swapped;
 	/* A capture filter (-f) on a file: compiled once per link type met. */
 	char *bpf_expr;
 	struct bpf_for_link { int linktype; bool usable; struct bpf_program prog; } bpf[SRC_MAX_BPF_LINKS];
@@ -89,7 +100,56 @@ static int open_pcap(struct pkt_source *s, FILE *f, const uint8_t *magic, char *
 	/* libpcap hands back DLT values; report the file's LINKTYPE for raw IP. */
 	if (s->linktype == 12 || s->linktype == 14) s->linktype = 101;
 	s->offset = 24;
+	s->pfile = f;
+	s->swapped = pcap_is_swapped(s->pcap);
+	s->snaplen = (uint32_t)pcap_snapshot(s->pcap);
+	struct stat st;
+	bool plain = m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || ns; /* not the modified formats */
+	if (plain && fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 24) {
+		void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fileno(f), 0);
+		if (map != MAP_FAILED) {
+			madvise(map, (size_t)st.st_size, MADV_SEQUENTIAL);
+			s->map = map;
+			s->map_len = (size_t)st.st_size;
+		}
+	}
 	return 0;
+}
+
+static uint32_t rec_u32(const struct pkt_source *s, const uint8_t *b)
+{
+	uint32_t v;
+	memcpy(&v, b, 4);
+	return s->swapped ? __builtin_bswap32(v) : v;
+}
+
+/* The next record from the map: SRC_OK, SRC_EOF, or SRC_ERROR when libpcap must take
+ * over from this record (it then reports the problem in its words). */
+static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
+{
+	size_t off = (size_t)s->offset;
+	if (off == s->map_len) return SRC_EOF;
+	if (s->map_len - off < 16) return SRC_ERROR;
+	const uint8_t *h = s->map + off;
+	uint32_t caplen = rec_u32(s, h + 8), len = rec_u32(s, h + 12);
+	if (caplen > s->snaplen || caplen > s->map_len - off - 16) return SRC_ERROR;
+	memset(m, 0, sizeof *m);
+	m->ts_sec = rec_u32(s, h);
+	uint32_t frac = rec_u32(s, h + 4);
+	m->ts_nsec = s->ts_digits == 9 ? frac : frac * 1000u; /* as libpcap at NANO precision */
+	m->ts_digits = s->ts_digits;
+	m->caplen = caplen;
+	m->wirelen = len < caplen ? caplen : len;
+	m->linktype = s->linktype;
+	*data = h + 16;
+	s->offset += 16 + caplen;
+	return SRC_OK;
+}
+
+static void map_drop(struct pkt_source *s)
+{
+	munmap((void *)s->map, s->map_len);
+	s->map = NULL;
 }
 
 struct pkt_source *src_open_file(const char *path, char *err, size_t errlen)
@@ -203,8 +263,18 @@ static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const 
 		if (st == SRC_ERROR) snprintf(s->err, sizeof s->err, "%s", pcapng_error(s->ng));
 		return st;
 	}
-	struct pcap_pkthdr *h;
 	s->rec_offset = s->offset;
+	if (s->map) {
+		enum src_status st = map_next(s, m, data);
+		if (st != SRC_ERROR) return st;
+		/* libpcap reads on from this record */
+		map_drop(s);
+		if (fseeko(s->pfile, (off_t)s->offset, SEEK_SET) != 0) {
+			snprintf(s->err, sizeof s->err, "%s", strerror(errno));
+			return SRC_ERROR;
+		}
+	}
+	struct pcap_pkthdr *h;
 	int rc = pcap_next_ex(s->pcap, &h, data);
 	if (rc == PCAP_ERROR_BREAK) return SRC_EOF;
 	if (rc != 1) {
@@ -229,6 +299,7 @@ const char *src_format(const struct pkt_source *s) { return s->ng ? "pcapng" : "
 void src_close(struct pkt_source *s)
 {
 	if (!s) return;
+	if (s->map) map_drop(s);
 	if (s->pcap) pcap_close(s->pcap);
 	if (s->ng) pcapng_close(s->ng);
 	if (s->close_f && s->f) fclose(s->f);
