@@ -63,9 +63,9 @@ compare "follow tcp stream 1, synth-200k" 1 "$bin read --follow tcp,raw,1 $dir/s
 filt='tcp.port == 443 and ip.src == 10.0.0.1'
 dnsf='dns.qry.name contains "example"'
 for f in synth-1m lab-mix; do
-	compare "-Y ports+address, $f" 1 "$bin read -Y '$filt' $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -Y '$filt'"
+	compare "-Y ports+address, $f" "$runs" "$bin read -Y '$filt' $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -Y '$filt'"
 	compare "-Y ports+address, $f" "$runs" "$bin read -Y '$filt' $dir/$f.pcap" "tcpdump -r $dir/$f.pcap -w /dev/null"
-	compare "-Y dns.qry.name, $f" 1 "$bin read -Y '$dnsf' $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -Y '$dnsf'"
+	compare "-Y dns.qry.name, $f" "$runs" "$bin read -Y '$dnsf' $dir/$f.pcap" "tshark -n -r $dir/$f.pcap -Y '$dnsf'"
 done
 # memory with flow tracking on 160k flows
 echo
