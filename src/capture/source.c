@@ -30,6 +30,7 @@ struct pkt_source {
 	FILE *pfile;               /* libpcap's stream */
 	const uint8_t *map;
 	size_t map_len;
+	size_t released;           /* the map's bytes before this were given back */
 	uint32_t snaplen;
 	bool swapped;
 	/* A capture filter (-f) on a file: compiled once per link type met. */
@@ -116,6 +117,8 @@ static int open_pcap(struct pkt_source *s, FILE *f, const uint8_t *magic, char *
 	return 0;
 }
 
+#define SRC_MAP_RELEASE (2u << 20) /* bytes read between two releases of the pages behind */
+
 static uint32_t rec_u32(const struct pkt_source *s, const uint8_t *b)
 {
 	uint32_t v;
@@ -143,6 +146,13 @@ static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const 
 	m->linktype = s->linktype;
 	*data = h + 16;
 	s->offset += 16 + caplen;
+	/* Pages before this record are not read again (a packet's bytes are valid until the
+	 * next call): give them back, so a big file does not count as our memory. */
+	if (off - s->released >= SRC_MAP_RELEASE) {
+		size_t upto = off & ~(size_t)4095;
+		madvise((void *)(s->map + s->released), upto - s->released, MADV_DONTNEED);
+		s->released = upto;
+	}
 	return SRC_OK;
 }
 
