@@ -68,6 +68,7 @@ struct flow_side {
 struct flow {
 	struct flow_key key;
 	struct flow *hnext;                 /* hash chain */
+	uint64_t hash;                      /* of key: growing and evicting hash nothing again */
 	struct flow *lru_prev, *lru_next;   /* least recently used first */
 	uint64_t serial;                    /* creation order, from 0 */
 	int64_t stream;                     /* tcp.stream / udp.stream, -1 for other protocols */

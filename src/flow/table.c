@@ -71,10 +71,12 @@ void flow_key_make(struct flow_key *k, uint8_t family, uint8_t proto, const uint
 	*dir = swap;
 }
 
-static size_t bucket_of(const struct flow_table *t, const struct flow_key *k)
+static uint64_t key_hash(const struct flow_table *t, const struct flow_key *k)
 {
-	return (size_t)siphash13(&t->seed, k, sizeof *k) & (t->nbuckets - 1);
+	return siphash13(&t->seed, k, sizeof *k);
 }
+
+static size_t bucket_of_hash(const struct flow_table *t, uint64_t h) { return (size_t)h & (t->nbuckets - 1); }
 
 static void lru_unlink(struct flow_table *t, struct flow *f)
 {
@@ -102,7 +104,7 @@ static void grow(struct flow_table *t)
 		struct flow *f = t->buckets[i];
 		while (f) {
 			struct flow *next = f->hnext;
-			size_t j = (size_t)siphash13(&t->seed, &f->key, sizeof f->key) & (n - 1);
+			size_t j = (size_t)f->hash & (n - 1);
 			f->hnext = b[j];
 			b[j] = f;
 			f = next;
@@ -113,11 +115,13 @@ static void grow(struct flow_table *t)
 	t->nbuckets = n;
 }
 
-static uint64_t retired_hash(const struct flow_table *t, const struct flow_key *k)
+static uint64_t retired_of(uint64_t key_h)
 {
-	uint64_t h = siphash13(&t->seed, k, sizeof *k) ^ 0x5bd1e995ull; /* not the bucket hash */
+	uint64_t h = key_h ^ 0x5bd1e995ull; /* not the bucket hash */
 	return h ? h : 1;
 }
+
+static uint64_t retired_hash(const struct flow_table *t, const struct flow_key *k) { return retired_of(key_hash(t, k)); }
 
 static void retired_put(struct flow_table *t, uint64_t h, int64_t stream)
 {
@@ -159,8 +163,8 @@ int64_t flow_retired_stream(struct flow_table *t, const struct flow_key *k)
 void flow_evict(struct flow_table *t, struct flow *f)
 {
 	if (t->on_evict) t->on_evict(t->ctx, f);
-	if (f->stream >= 0) retired_put(t, retired_hash(t, &f->key), f->stream);
-	struct flow **pp = &t->buckets[bucket_of(t, &f->key)];
+	if (f->stream >= 0) retired_put(t, retired_of(f->hash), f->stream);
+	struct flow **pp = &t->buckets[bucket_of_hash(t, f->hash)];
 	while (*pp && *pp != f) pp = &(*pp)->hnext;
 	if (*pp) *pp = f->hnext;
 	lru_unlink(t, f);
@@ -197,9 +201,10 @@ void flow_expire(struct flow_table *t, int64_t now_ns)
 
 struct flow *flow_lookup_or_insert(struct flow_table *t, const struct flow_key *k, int64_t now_ns, bool *created)
 {
-	size_t b = bucket_of(t, k);
+	uint64_t h = key_hash(t, k);
+	size_t b = bucket_of_hash(t, h);
 	for (struct flow *f = t->buckets[b]; f; f = f->hnext) {
-		if (!memcmp(&f->key, k, sizeof *k)) {
+		if (f->hash == h && !memcmp(&f->key, k, sizeof *k)) {
 			f->last_ns = now_ns;
 			lru_unlink(t, f);
 			lru_append(t, f);
@@ -213,10 +218,11 @@ struct flow *flow_lookup_or_insert(struct flow_table *t, const struct flow_key *
 	}
 	if (t->count >= t->nbuckets) {
 		grow(t);
-		b = bucket_of(t, k);
+		b = bucket_of_hash(t, h);
 	}
 	struct flow *f = xcalloc(1, sizeof *f);
 	f->key = *k;
+	f->hash = h;
 	f->serial = t->serial++;
 	f->stream = -1;
 	f->first_ns = f->last_ns = now_ns;
