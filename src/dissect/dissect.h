@@ -316,10 +316,31 @@ int pk_tree(struct packet *p, enum field_id id, const struct cur *c);
 /* Sets the layer's length from where the cursor stopped. */
 void pk_proto_end(struct packet *p, int slot, const struct cur *c);
 
-/* Reads and records in one step: the value at the cursor, with its offset and size. */
-uint8_t pk_u8(struct packet *p, struct cur *c, enum field_id id);
-uint16_t pk_be16(struct packet *p, struct cur *c, enum field_id id);
-uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id);
+/* Reads and records in one step: the value at the cursor, with its offset and size.
+ * Inline: the header decoders call these for most fields of every packet. */
+static inline uint8_t pk_u8(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint8_t v = cur_u8(c);
+	if (!c->err) pk_uint(p, id, v, off, 1);
+	return v;
+}
+
+static inline uint16_t pk_be16(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint16_t v = cur_be16(c);
+	if (!c->err) pk_uint(p, id, v, off, 2);
+	return v;
+}
+
+static inline uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint32_t v = cur_be32(c);
+	if (!c->err) pk_uint(p, id, v, off, 4);
+	return v;
+}
 const uint8_t *pk_ipv4(struct packet *p, struct cur *c, enum field_id id);
 const uint8_t *pk_ipv6(struct packet *p, struct cur *c, enum field_id id);
 const uint8_t *pk_ether(struct packet *p, struct cur *c, enum field_id id);

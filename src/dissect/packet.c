@@ -115,30 +115,6 @@ void pk_proto_end(struct packet *p, int slot, const struct cur *c)
 	f->len = end > f->off ? end - f->off : 0;
 }
 
-uint8_t pk_u8(struct packet *p, struct cur *c, enum field_id id)
-{
-	uint32_t off = cur_off(c);
-	uint8_t v = cur_u8(c);
-	if (!c->err) pk_uint(p, id, v, off, 1);
-	return v;
-}
-
-uint16_t pk_be16(struct packet *p, struct cur *c, enum field_id id)
-{
-	uint32_t off = cur_off(c);
-	uint16_t v = cur_be16(c);
-	if (!c->err) pk_uint(p, id, v, off, 2);
-	return v;
-}
-
-uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id)
-{
-	uint32_t off = cur_off(c);
-	uint32_t v = cur_be32(c);
-	if (!c->err) pk_uint(p, id, v, off, 4);
-	return v;
-}
-
 static const uint8_t *pk_addr_n(struct packet *p, struct cur *c, enum field_id id, size_t n)
 {
 	uint32_t off = cur_off(c);

@@ -21,6 +21,7 @@ static void tcp_flag_fields(struct packet *p, uint16_t flags, uint32_t off)
 	pk_bool(p, F_TCP_FLAGS_RES, flags & 0xe00, off, 1);
 	for (int i = 8; i >= 0; i--) pk_bool(p, ids[i], flags & (1u << i), off, 2);
 	/* tcp.flags.str: 12 positions, high bit first, "·" (U+00B7) where a flag is clear. */
+	if (!pk_wants(p, F_TCP_FLAGS_STR)) return;
 	static const char letters[] = "RRRACEUAPRSF";
 	char str[12 * 2];
 	size_t n = 0;
