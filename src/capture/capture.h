@@ -50,6 +50,25 @@ int pw_write(struct pcap_writer *w, const struct pkt_meta *m, const uint8_t *dat
 /* Flushes and closes; 0, or -1 with the reason in err. */
 int pw_close(struct pcap_writer *w, char *err, size_t errlen);
 
+/* ---- pcapng writer (capture/pcapng_write.c) ----
+ * Section header (application, OS), interface descriptions, enhanced packet blocks with an
+ * optional comment, interface statistics. Nanosecond timestamps. Every call writes whole
+ * blocks: what was written before a failure stays a valid file. */
+struct pcapng_writer;
+/* Creates path ("-": standard output) with its section header; NULL with the reason. */
+struct pcapng_writer *pcapng_writer_open(const char *path, const char *app, char *err, size_t errlen);
+/* Describes an interface; returns its id for the packets, or -1. */
+int pcapng_writer_add_interface(struct pcapng_writer *w, const char *name, int linktype, uint32_t snaplen,
+				const char *filter, char *err, size_t errlen);
+/* One packet of interface ifid, with an optional comment (not NUL-terminated). */
+int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_meta *m, const uint8_t *data,
+			 const char *comment, size_t comment_len, char *err, size_t errlen);
+/* Packets received and dropped on interface ifid, as of the given time. */
+int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,
+			uint64_t dropped, char *err, size_t errlen);
+/* Flushes and closes; 0, or -1 with the reason (err may be NULL). */
+int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen);
+
 /* ---- pcapng reader (capture/pcapng_read.c), used by src_open_file ---- */
 
 struct pcapng_reader;

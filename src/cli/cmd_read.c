@@ -38,6 +38,7 @@ struct read_opts {
 	const char *display_filter;  /* -Y */
 	const char *capture_filter;  /* -f */
 	const char *write_path;      /* -w */
+	bool write_pcapng;           /* --pcapng */
 };
 
 static const char read_usage[] =
@@ -48,8 +49,10 @@ static const char read_usage[] =
 	"                  Wireshark's language, e.g. 'tcp.port == 443 and ip.src == 10.0.0.1'\n"
 	"  -f BPF          capture filter (tcpdump's syntax) applied while reading: packets it\n"
 	"                  rejects are left out as if never captured (and not numbered)\n"
-	"  -w OUT          write the packets (those -Y matches) to OUT as pcap instead of\n"
-	"                  printing them ('-' for standard output)\n"
+	"  -w OUT          write the packets (those -Y matches) to OUT instead of printing\n"
+	"                  them ('-' for standard output): pcap, or pcapng with --pcapng or a\n"
+	"                  .pcapng name (every interface, packet comments kept)\n"
+	"  --pcapng        write pcapng with -w\n"
 	"  -c N            stop after N packets read\n"
 	"  -2              two passes, as tshark -2: a first pass finds the frames that answer\n"
 	"                  DNS queries and HTTP requests (dns.response_in, http.response_in);\n"
@@ -90,6 +93,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "pcapng", no_argument, NULL, 'P' },
 		{ "follow", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -106,6 +110,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		case 'Y': o->display_filter = optarg; break;
 		case 'f': o->capture_filter = optarg; break;
 		case 'w': o->write_path = optarg; break;
+		case 'P': o->write_pcapng = true; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
 			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
@@ -156,6 +161,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		return usage_error("%s", "--stats cannot be combined with --follow or -T fields");
 	if (o->mode == MODE_FOLLOW && (fields_mode || o->nfields))
 		return usage_error("%s", "--follow cannot be combined with -T fields");
+	if (o->write_pcapng && !o->write_path) return usage_error("%s", "--pcapng goes with -w FILE");
 	if (o->write_path && (fields_mode || o->mode != MODE_TEXT || o->nstats))
 		return usage_error("%s", "-w writes packets: it cannot be combined with --json, -T fields, --follow or --stats");
 	if (o->display_filter && o->mode == MODE_FOLLOW)
@@ -410,42 +416,82 @@ static void prefilter_free(struct prefilter *pf)
 	free(pf->relevant);
 }
 
-/* Packets to a file (-w): opened at the first packet, whose link type the file takes. */
+/* Packets to a file (-w). pcap: opened at the first packet, whose link type the file
+ * takes. pcapng (--pcapng or a .pcapng name): one interface block per interface of the
+ * input (its name and link type) as its first packet comes, the capture filter on each,
+ * and the input's packet comments kept. */
+#define WRITER_MAX_IFS 64
 struct writer_state {
 	const char *path;
+	bool pcapng;
+	const char *filter;  /* -f, recorded in the interface blocks */
 	struct pcap_writer *w;
+	struct pcapng_writer *ng;
+	struct { uint32_t in; int linktype; int out; } ifs[WRITER_MAX_IFS];
+	int nifs;
 	bool failed;
 };
+
+static bool ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), k = strlen(suffix);
+	return n >= k && !strcmp(s + n - k, suffix);
+}
+
+static int writer_fail(struct writer_state *ws, const char *err)
+{
+	cli_error("%s: %s", ws->path, err);
+	ws->failed = true;
+	return -1;
+}
+
+static int writer_open(struct writer_state *ws, int linktype, char *err, size_t errlen)
+{
+	if (ws->pcapng) {
+		char app[64];
+		snprintf(app, sizeof app, "pktscope %s", PKTSCOPE_VERSION);
+		ws->ng = pcapng_writer_open(ws->path, app, err, errlen);
+		return ws->ng ? 0 : -1;
+	}
+	ws->w = pw_open(ws->path, linktype, err, errlen);
+	return ws->w ? 0 : -1;
+}
 
 static int write_packet(struct writer_state *ws, const struct pkt_meta *m, const uint8_t *data)
 {
 	char err[300];
-	if (!ws->w && !(ws->w = pw_open(ws->path, m->linktype, err, sizeof err))) {
-		cli_error("%s: %s", ws->path, err);
-		ws->failed = true;
-		return -1;
+	if (!ws->w && !ws->ng && writer_open(ws, m->linktype, err, sizeof err) < 0) return writer_fail(ws, err);
+	if (!ws->pcapng) return pw_write(ws->w, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
+	int out = -1;
+	for (int i = 0; i < ws->nifs; i++)
+		if (ws->ifs[i].in == m->ifindex && ws->ifs[i].linktype == m->linktype) out = ws->ifs[i].out;
+	if (out < 0) {
+		if (ws->nifs == WRITER_MAX_IFS) return writer_fail(ws, "more than 64 interfaces");
+		out = pcapng_writer_add_interface(ws->ng, m->ifname, m->linktype, 0, ws->filter, err, sizeof err);
+		if (out < 0) return writer_fail(ws, err);
+		ws->ifs[ws->nifs].in = m->ifindex;
+		ws->ifs[ws->nifs].linktype = m->linktype;
+		ws->ifs[ws->nifs++].out = out;
 	}
-	if (pw_write(ws->w, m, data, err, sizeof err) < 0) {
-		cli_error("%s: %s", ws->path, err);
-		ws->failed = true;
-		return -1;
-	}
+	if (pcapng_writer_packet(ws->ng, out, m, data, (const char *)m->comment, m->comment_len, err, sizeof err) < 0)
+		return writer_fail(ws, err);
 	return 0;
 }
 
 static int close_writer(struct writer_state *ws, int linktype_if_empty)
 {
 	char err[300];
-	if (!ws->path || (ws->failed && !ws->w)) return ws->failed ? -1 : 0;
-	if (!ws->w && !(ws->w = pw_open(ws->path, linktype_if_empty, err, sizeof err))) {
+	if (!ws->path || (ws->failed && !ws->w && !ws->ng)) return ws->failed ? -1 : 0;
+	if (!ws->w && !ws->ng && writer_open(ws, linktype_if_empty, err, sizeof err) < 0) {
 		cli_error("%s: %s", ws->path, err);
 		return -1;
 	}
-	if (pw_close(ws->w, err, sizeof err) < 0) {
+	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
+	if (rc < 0) {
 		cli_error("%s: %s", ws->path, err);
 		return -1;
 	}
-	return 0;
+	return ws->failed ? -1 : 0;
 }
 
 static int run_read(int argc, char **argv)
@@ -483,7 +529,8 @@ static int run_read(int argc, char **argv)
 		df_free(filter);
 		return EXIT_USAGE;
 	}
-	struct writer_state ws = { .path = o.write_path };
+	struct writer_state ws = { .path = o.write_path, .filter = o.capture_filter,
+				   .pcapng = o.write_pcapng || (o.write_path && ends_with(o.write_path, ".pcapng")) };
 	if (ws.path) {
 		struct sigaction sa = { .sa_handler = request_stop };
 		sigemptyset(&sa.sa_mask);

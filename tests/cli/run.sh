@@ -93,6 +93,22 @@ fi
 "$bin" read -Y 'tcp.port == 1' -w "$tmp/none.pcap" samples/lab.pcapng && [ "$(wc -c <"$tmp/none.pcap")" -eq 24 ] &&
 	"$bin" read "$tmp/none.pcap" >/dev/null && ok || bad "-w with no match"
 
+# pcapng output: every interface of the input with its name and link type, packet comments
+# kept, the capture filter recorded; libpcap (tcpdump) and tshark read it
+expect 2 "--pcapng goes with -w" -- read --pcapng samples/lab.pcapng
+"$bin" read tests/golden/pcap/multi.pcapng -w "$tmp/m.pcapng" && ok || bad "-w .pcapng failed"
+a=$("$bin" read -T fields -e frame.number -e frame.interface_name -e frame.encap_type -e frame.comment tests/golden/pcap/multi.pcapng)
+b=$("$bin" read -T fields -e frame.number -e frame.interface_name -e frame.encap_type -e frame.comment "$tmp/m.pcapng")
+[ "$a" = "$b" ] && ok || bad "pcapng written: interfaces, link types or comments differ"
+if command -v tshark >/dev/null; then
+	c=$(tshark -r "$tmp/m.pcapng" -T fields -e frame.interface_name -e frame.comment 2>/dev/null | head -1)
+	[ "$c" = "$(printf 'eth0\tfirst packet, with a comment')" ] && ok || bad "tshark reads the written pcapng as: $c"
+	"$bin" read -f tcp -Y 'tcp.port == 443' --pcapng -w "$tmp/f.ng" samples/lab.pcapng &&
+		capinfos "$tmp/f.ng" 2>/dev/null | grep -q 'Filter string = tcp' && ok || bad "pcapng: capture filter not recorded"
+	n=$(tcpdump -r "$tmp/f.ng" 2>/dev/null | wc -l)
+	[ "$n" -eq "$(tshark -r samples/lab.pcapng -Y "tcp.port == 443" 2>/dev/null | wc -l)" ] && ok || bad "tcpdump reads $n packets from the written pcapng, not what tshark -Y matches"
+fi
+
 # every JSON line is one valid object without duplicate keys, on every capture we ship
 for f in samples/lab.pcapng tests/golden/pcap/*; do
 	"$bin" read --json "$f" 2>/dev/null | python3 tests/cli/check_json.py >/dev/null && ok || bad "JSON of $f"
