@@ -144,6 +144,19 @@ def filter_seeds(outdir):
     return n
 
 
+def config_seeds(outdir):
+    """The example configuration, whole and cut at each line."""
+    top = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+    d = os.path.join(outdir, "fuzz_config")
+    os.makedirs(d, exist_ok=True)
+    text = open(os.path.join(top, "dist", "config.toml.example"), "rb").read()
+    lines = text.split(b"\n")
+    seeds = [text] + [b"\n".join(lines[:i]) for i in range(1, len(lines))]
+    for s in seeds:
+        open(os.path.join(d, hashlib.sha1(s).hexdigest()), "wb").write(s)
+    return len(seeds)
+
+
 def main():
     outdir, caps = sys.argv[1], sys.argv[2:]
     count = {}
@@ -164,6 +177,7 @@ def main():
             continue
     count["fuzz_app"] = app_streams(caps, outdir, MAX_PER_HARNESS)
     count["fuzz_filter"] = filter_seeds(outdir)
+    count["fuzz_config"] = config_seeds(outdir)
     print(" ".join("%s:%d" % kv for kv in sorted(count.items())))
 
 

@@ -3,6 +3,7 @@
  * with the file. */
 #include "capture/capture.h"
 #include "cli/cli.h"
+#include "cli/config.h"
 #include "dissect/dissect.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
@@ -39,6 +40,7 @@ struct read_opts {
 	const char *capture_filter;  /* -f */
 	const char *write_path;      /* -w */
 	bool write_pcapng;           /* --pcapng */
+	const char *config_path;     /* --config */
 };
 
 static const char read_usage[] =
@@ -53,6 +55,8 @@ static const char read_usage[] =
 	"                  them ('-' for standard output): pcap, or pcapng with --pcapng or a\n"
 	"                  .pcapng name (every interface, packet comments kept)\n"
 	"  --pcapng        write pcapng with -w\n"
+	"  --config FILE   the configuration file (default $XDG_CONFIG_HOME/pktscope/config.toml\n"
+	"                  or ~/.config/pktscope/config.toml); -Y :NAME uses its saved filter NAME\n"
 	"  -c N            stop after N packets read\n"
 	"  -2              two passes, as tshark -2: a first pass finds the frames that answer\n"
 	"                  DNS queries and HTTP requests (dns.response_in, http.response_in);\n"
@@ -94,6 +98,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "pcapng", no_argument, NULL, 'P' },
+		{ "config", required_argument, NULL, 'C' },
 		{ "follow", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
@@ -111,6 +116,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		case 'f': o->capture_filter = optarg; break;
 		case 'w': o->write_path = optarg; break;
 		case 'P': o->write_pcapng = true; break;
+		case 'C': o->config_path = optarg; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
 			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
@@ -507,15 +513,34 @@ static int run_read(int argc, char **argv)
 			o.two_pass = true;
 	if (o.two_pass && !strcmp(o.path, "-"))
 		return usage_error("%s", "-2 (or dns.response_in, http.response_in) needs a file: standard input cannot be read twice");
+	struct config cfg;
+	char cerr[512];
+	if (config_load(o.config_path, &cfg, cerr, sizeof cerr) < 0) {
+		cli_error("%s", cerr);
+		return EXIT_USAGE;
+	}
+	if (o.display_filter && o.display_filter[0] == ':') {
+		const char *saved = config_filter(&cfg, o.display_filter + 1);
+		if (!saved) {
+			cli_error("no saved filter \"%s\" in %s (saved filters live under [filters])", o.display_filter + 1,
+				  cfg.path ? cfg.path : "the configuration: there is no configuration file");
+			config_free(&cfg);
+			return EXIT_USAGE;
+		}
+		o.display_filter = saved;
+	}
 	struct df_filter *filter = NULL;
 	if (o.display_filter) {
 		struct df_error ferr;
 		filter = df_compile(o.display_filter, &ferr);
 		if (!filter) {
 			df_error_print(stderr, o.display_filter, &ferr);
+			config_free(&cfg);
 			return EXIT_USAGE;
 		}
 	}
+	config_free(&cfg); /* the program keeps what it needs of a saved filter */
+	o.display_filter = NULL;
 	char err[512];
 	struct pkt_source *src = src_open_file(o.path, err, sizeof err);
 	if (!src) {

@@ -9,6 +9,8 @@ pass=0
 fail=0
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# no configuration file of the person running the tests
+export XDG_CONFIG_HOME="$tmp/no-config"
 
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
@@ -108,6 +110,20 @@ if command -v tshark >/dev/null; then
 	n=$(tcpdump -r "$tmp/f.ng" 2>/dev/null | wc -l)
 	[ "$n" -eq "$(tshark -r samples/lab.pcapng -Y "tcp.port == 443" 2>/dev/null | wc -l)" ] && ok || bad "tcpdump reads $n packets from the written pcapng, not what tshark -Y matches"
 fi
+
+# the configuration file: saved filters (-Y :name), a broken file named by line, exit 2
+mkdir -p "$tmp/xdg/pktscope"
+printf '[filters]\nhttps = "tcp.port == 443"\n' >"$tmp/xdg/pktscope/config.toml"
+a=$(XDG_CONFIG_HOME="$tmp/xdg" "$bin" read -Y :https samples/lab.pcapng | md5sum)
+b=$("$bin" read -Y 'tcp.port == 443' samples/lab.pcapng | md5sum)
+[ "$a" = "$b" ] && ok || bad "-Y :https from \$XDG_CONFIG_HOME/pktscope/config.toml"
+XDG_CONFIG_HOME="$tmp/xdg"
+expect 2 "no saved filter \"nope\"" -- read -Y :nope samples/lab.pcapng
+XDG_CONFIG_HOME="$tmp/no-config"
+printf '[capture]\nsnaplen = 10\n[display]\ncolour = "dark"\n' >"$tmp/bad.toml"
+expect 2 "bad.toml:4: unknown key \"colour\" in [display]" -- read --config "$tmp/bad.toml" samples/lab.pcapng
+expect 2 "No such file or directory" -- read --config "$tmp/none.toml" samples/lab.pcapng
+"$bin" read --config dist/config.toml.example -Y :https samples/lab.pcapng >/dev/null && ok || bad "dist/config.toml.example does not load"
 
 # every JSON line is one valid object without duplicate keys, on every capture we ship
 for f in samples/lab.pcapng tests/golden/pcap/*; do

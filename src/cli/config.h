@@ -1,0 +1,44 @@
+/* cli/config.h — the configuration file: $XDG_CONFIG_HOME/pktscope/config.toml (default
+ * ~/.config/pktscope/config.toml), or --config FILE. The TOML subset it uses is parsed
+ * here by hand (no TOML library is packaged for C): tables, bare keys, basic and literal
+ * strings, integers, booleans, comments. A file that is not right names the line and the
+ * problem; nothing in it is ignored silently (an unknown key is an error).
+ *
+ *   [capture]  default_interface = "eth0"   snaplen = 262144   buffer_mb = 4
+ *   [display]  color_scheme = "auto"        (auto, dark, light, mono)
+ *   [filters]  https = "tcp.port == 443"    (recalled as -Y :https)
+ */
+#ifndef PKTSCOPE_CLI_CONFIG_H
+#define PKTSCOPE_CLI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONFIG_MAX_BYTES (1u << 20)  /* a bigger file is refused, not read */
+#define CONFIG_MAX_FILTERS 1024
+
+struct saved_filter {
+	char *name;
+	char *expr;
+};
+
+struct config {
+	char *path;               /* the file read, or NULL when there was none */
+	char *default_interface;  /* NULL: not set */
+	int snaplen;              /* 0: not set */
+	int buffer_mb;            /* 0: not set */
+	char *color_scheme;       /* NULL: not set */
+	struct saved_filter *filters;
+	size_t nfilters;
+};
+
+/* Reads the configuration: `path` (--config; must exist), else the default location (a
+ * missing file there is no error). 0, or -1 with "FILE:LINE: problem" in err. */
+int config_load(const char *path, struct config *c, char *err, size_t errlen);
+/* Parses text (len bytes; need not be NUL-terminated) named `name` in messages. */
+int config_parse(const char *text, size_t len, const char *name, struct config *c, char *err, size_t errlen);
+/* The saved filter called name, or NULL. */
+const char *config_filter(const struct config *c, const char *name);
+void config_free(struct config *c);
+
+#endif
