@@ -30,6 +30,7 @@ run_suite() { # dir, label, meson test args...
 run_suite "$build" unit --suite unit
 run_suite "$build" golden --suite golden
 run_suite "$build" agree --suite agree
+run_suite "$build" capture --suite capture
 grep -A13 'totals per field' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A21 'agreement with tshark on flow fields' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep '^community_id:' "$build/meson-logs/testlog.txt" | sed 's/^/   /'

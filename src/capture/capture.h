@@ -69,6 +69,49 @@ int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t
 /* Flushes and closes; 0, or -1 with the reason (err may be NULL). */
 int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen);
 
+/* ---- live capture (capture/live.c) ----
+ * One libpcap handle per interface, each read by a thread that only copies packets into
+ * one bounded ring (a full ring drops the packet and counts it). Nanosecond timestamps. */
+#define LIVE_MAX_IFS 16
+enum { LIVE_ERR_INPUT = 1, LIVE_ERR_USAGE = 2 }; /* as the exit statuses */
+struct live_opts {
+	const char *ifaces[LIVE_MAX_IFS];
+	int nifs;
+	const char *bpf;   /* capture filter, or NULL */
+	int snaplen;       /* 0: 262144 */
+	int buffer_mb;     /* kernel buffer; 0: 4 */
+	int ring_mb;       /* our ring; 0: 32 */
+	bool no_promisc;
+};
+struct live_stats {
+	uint64_t captured;        /* packets the thread took from libpcap */
+	uint64_t ring_dropped;    /* of which the ring had no room for */
+	uint64_t kernel_received, kernel_dropped, if_dropped; /* pcap_stats */
+	bool have_kernel;
+};
+struct live;
+/* Opens every interface (a permission error says what to run); NULL with the reason and
+ * *why = LIVE_ERR_INPUT or LIVE_ERR_USAGE (a bad capture filter). No thread runs yet. */
+struct live *live_open(const struct live_opts *o, char *err, size_t errlen, int *why);
+int live_start(struct live *l, char *err, size_t errlen);
+/* The next packet, waiting up to timeout_ms (negative: for ever). SRC_EOF with *timed_out
+ * set when the wait ended, without it when capture stopped and the ring is drained. The
+ * packet is valid until the next call. */
+enum src_status live_next(struct live *l, struct pkt_meta *m, const uint8_t **data, int timeout_ms, bool *timed_out);
+/* Asks the threads to stop; what the ring holds is still returned by live_next. */
+void live_stop(struct live *l);
+int live_count(const struct live *l);
+const char *live_ifname(const struct live *l, int i);
+int live_linktype(const struct live *l, int i);
+void live_stats(struct live *l, int i, struct live_stats *s);
+void live_close(struct live *l);
+
+/* ---- privileges (capture/privs.c) ----
+ * After the capture handles and output files are open: as root, become `user` (NULL:
+ * "nobody"; "root" keeps root); in every case but -Z root, clear all capabilities.
+ * 0, or -1 with the reason. */
+int priv_drop(const char *user, char *err, size_t errlen);
+
 /* ---- pcapng reader (capture/pcapng_read.c), used by src_open_file ---- */
 
 struct pcapng_reader;

@@ -11,7 +11,7 @@ struct command {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
-extern const struct command cmd_read, cmd_list_interfaces;
+extern const struct command cmd_read, cmd_capture, cmd_list_interfaces;
 
 /* Prints "pktscope: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

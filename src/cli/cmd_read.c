@@ -4,6 +4,7 @@
 #include "capture/capture.h"
 #include "cli/cli.h"
 #include "cli/config.h"
+#include "cli/writer.h"
 #include "dissect/dissect.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
@@ -422,84 +423,6 @@ static void prefilter_free(struct prefilter *pf)
 	free(pf->relevant);
 }
 
-/* Packets to a file (-w). pcap: opened at the first packet, whose link type the file
- * takes. pcapng (--pcapng or a .pcapng name): one interface block per interface of the
- * input (its name and link type) as its first packet comes, the capture filter on each,
- * and the input's packet comments kept. */
-#define WRITER_MAX_IFS 64
-struct writer_state {
-	const char *path;
-	bool pcapng;
-	const char *filter;  /* -f, recorded in the interface blocks */
-	struct pcap_writer *w;
-	struct pcapng_writer *ng;
-	struct { uint32_t in; int linktype; int out; } ifs[WRITER_MAX_IFS];
-	int nifs;
-	bool failed;
-};
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), k = strlen(suffix);
-	return n >= k && !strcmp(s + n - k, suffix);
-}
-
-static int writer_fail(struct writer_state *ws, const char *err)
-{
-	cli_error("%s: %s", ws->path, err);
-	ws->failed = true;
-	return -1;
-}
-
-static int writer_open(struct writer_state *ws, int linktype, char *err, size_t errlen)
-{
-	if (ws->pcapng) {
-		char app[64];
-		snprintf(app, sizeof app, "pktscope %s", PKTSCOPE_VERSION);
-		ws->ng = pcapng_writer_open(ws->path, app, err, errlen);
-		return ws->ng ? 0 : -1;
-	}
-	ws->w = pw_open(ws->path, linktype, err, errlen);
-	return ws->w ? 0 : -1;
-}
-
-static int write_packet(struct writer_state *ws, const struct pkt_meta *m, const uint8_t *data)
-{
-	char err[300];
-	if (!ws->w && !ws->ng && writer_open(ws, m->linktype, err, sizeof err) < 0) return writer_fail(ws, err);
-	if (!ws->pcapng) return pw_write(ws->w, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
-	int out = -1;
-	for (int i = 0; i < ws->nifs; i++)
-		if (ws->ifs[i].in == m->ifindex && ws->ifs[i].linktype == m->linktype) out = ws->ifs[i].out;
-	if (out < 0) {
-		if (ws->nifs == WRITER_MAX_IFS) return writer_fail(ws, "more than 64 interfaces");
-		out = pcapng_writer_add_interface(ws->ng, m->ifname, m->linktype, 0, ws->filter, err, sizeof err);
-		if (out < 0) return writer_fail(ws, err);
-		ws->ifs[ws->nifs].in = m->ifindex;
-		ws->ifs[ws->nifs].linktype = m->linktype;
-		ws->ifs[ws->nifs++].out = out;
-	}
-	if (pcapng_writer_packet(ws->ng, out, m, data, (const char *)m->comment, m->comment_len, err, sizeof err) < 0)
-		return writer_fail(ws, err);
-	return 0;
-}
-
-static int close_writer(struct writer_state *ws, int linktype_if_empty)
-{
-	char err[300];
-	if (!ws->path || (ws->failed && !ws->w && !ws->ng)) return ws->failed ? -1 : 0;
-	if (!ws->w && !ws->ng && writer_open(ws, linktype_if_empty, err, sizeof err) < 0) {
-		cli_error("%s: %s", ws->path, err);
-		return -1;
-	}
-	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
-	if (rc < 0) {
-		cli_error("%s: %s", ws->path, err);
-		return -1;
-	}
-	return ws->failed ? -1 : 0;
-}
-
 static int run_read(int argc, char **argv)
 {
 	struct read_opts o;
@@ -554,8 +477,8 @@ static int run_read(int argc, char **argv)
 		df_free(filter);
 		return EXIT_USAGE;
 	}
-	struct writer_state ws = { .path = o.write_path, .filter = o.capture_filter,
-				   .pcapng = o.write_pcapng || (o.write_path && ends_with(o.write_path, ".pcapng")) };
+	struct packet_writer ws = { .path = o.write_path, .filter = o.capture_filter,
+				   .pcapng = o.write_pcapng || (o.write_path && pwriter_wants_pcapng(o.write_path)) };
 	if (ws.path) {
 		struct sigaction sa = { .sa_handler = request_stop };
 		sigemptyset(&sa.sa_mask);
@@ -650,7 +573,7 @@ static int run_read(int argc, char **argv)
 			hit = bit(pf.matched, n);
 			if (ws.path || (pf.relevant && !bit(pf.relevant, n))) {
 				/* -w copies matched frames as they are; other conversations are skipped */
-				if (hit && ws.path && write_packet(&ws, &m, data) < 0) {
+				if (hit && ws.path && pwriter_packet(&ws, &m, data) < 0) {
 					status = EXIT_INPUT;
 					break;
 				}
@@ -669,7 +592,7 @@ static int run_read(int argc, char **argv)
 			continue;
 		}
 		if (ws.path) {
-			if (write_packet(&ws, &p->meta, data) < 0) {
+			if (pwriter_packet(&ws, &p->meta, data) < 0) {
 				status = EXIT_INPUT;
 				break;
 			}
@@ -703,7 +626,7 @@ static int run_read(int argc, char **argv)
 		}
 	}
 	prefilter_free(&pf);
-	if (close_writer(&ws, first_linktype) < 0) status = EXIT_INPUT;
+	if (pwriter_close(&ws, first_linktype) < 0) status = EXIT_INPUT;
 	df_free(filter);
 	sb_flush(&out);
 	if (out.werr && out.werr != EPIPE) {

@@ -9,7 +9,7 @@
 #define PKTSCOPE_VERSION "0.1.0"
 #endif
 
-static const struct command *commands[] = { &cmd_read, &cmd_list_interfaces };
+static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_list_interfaces };
 
 void cli_error(const char *fmt, ...)
 {

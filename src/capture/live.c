@@ -1,0 +1,312 @@
+/* capture/live.c — live capture: one libpcap handle per interface, each read by its own
+ * thread that only copies packets into one bounded ring; the caller takes them out in
+ * arrival order. When the ring is full a packet is dropped and counted, never waited
+ * for: the kernel's buffer must keep draining. */
+#include "capture/capture.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "util/xalloc.h"
+
+struct ring_rec {
+	uint32_t iface;
+	uint32_t caplen, wirelen;
+	int64_t ts_sec;
+	uint32_t ts_nsec;
+	uint32_t pad;
+};
+
+struct live_if {
+	struct live *l;
+	pcap_t *pcap;
+	char *name;
+	int linktype;
+	pthread_t thread;
+	bool started;
+	uint64_t captured;      /* taken from libpcap */
+	uint64_t ring_dropped;  /* the ring had no room */
+};
+
+struct live {
+	struct live_if ifs[LIVE_MAX_IFS];
+	int nifs;
+	/* the ring: records (header then bytes, 8-aligned) between head and tail, wrapping */
+	uint8_t *ring;
+	size_t cap, head, tail, used;
+	pthread_mutex_t mu;
+	pthread_cond_t more;
+	int running;            /* capture threads not yet finished */
+	volatile int stop;
+	uint8_t *out;           /* the packet handed to the caller, valid until the next call */
+	size_t out_cap;
+};
+
+static size_t rec_size(uint32_t caplen) { return (sizeof(struct ring_rec) + caplen + 7) & ~(size_t)7; }
+
+/* Copies one packet in, or counts it dropped. A record never wraps: when it does not fit
+ * before the end, the end is skipped (a zero-size marker when there is room for one). */
+static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8_t *data)
+{
+	struct live *l = i->l;
+	size_t need = rec_size(h->caplen);
+	pthread_mutex_lock(&l->mu);
+	i->captured++;
+	if (l->used == 0) l->head = l->tail = 0; /* empty: all of it is one free run */
+	size_t at = l->tail;
+	bool ok = false;
+	if (l->used + need <= l->cap) {
+		if (at + need <= l->cap) {
+			ok = true;
+		} else if (need + (l->cap - at) + l->used <= l->cap && need <= l->head) {
+			/* wrap: mark the rest of the end as skipped, start again at 0 */
+			if (l->cap - at >= sizeof(struct ring_rec)) {
+				struct ring_rec skip = { .iface = UINT32_MAX };
+				memcpy(l->ring + at, &skip, sizeof skip);
+			}
+			l->used += l->cap - at;
+			at = 0;
+			ok = true;
+		}
+	}
+	if (!ok) {
+		i->ring_dropped++;
+		pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	struct ring_rec r = { .iface = (uint32_t)(i - l->ifs), .caplen = h->caplen, .wirelen = h->len,
+			      .ts_sec = h->ts.tv_sec, .ts_nsec = (uint32_t)h->ts.tv_usec };
+	memcpy(l->ring + at, &r, sizeof r);
+	memcpy(l->ring + at + sizeof r, data, h->caplen);
+	l->tail = at + need;
+	if (l->tail == l->cap) l->tail = 0;
+	l->used += need;
+	pthread_cond_signal(&l->more);
+	pthread_mutex_unlock(&l->mu);
+}
+
+static void *capture_thread(void *arg)
+{
+	struct live_if *i = arg;
+	struct live *l = i->l;
+	while (!l->stop) {
+		struct pcap_pkthdr *h;
+		const uint8_t *data;
+		int rc = pcap_next_ex(i->pcap, &h, &data);
+		if (rc == 1) ring_put(i, h, data);
+		else if (rc < 0) break; /* the interface went away, or pcap_breakloop */
+	}
+	pthread_mutex_lock(&l->mu);
+	l->running--;
+	pthread_cond_broadcast(&l->more);
+	pthread_mutex_unlock(&l->mu);
+	return NULL;
+}
+
+/* The remedy for a permission error, for the platform this was built on. */
+static const char *permission_remedy(void)
+{
+#if defined(__APPLE__)
+	return "capturing needs read access to /dev/bpf*: run it with sudo, or join the access_bpf group "
+	       "(Wireshark's ChmodBPF installs it)";
+#elif defined(_WIN32)
+	return "capturing needs Npcap (https://npcap.com) installed, with administrator rights or its "
+	       "\"restrict to administrators\" option off";
+#else
+	return "capturing needs root or the capabilities cap_net_raw and cap_net_admin: run it with sudo, "
+	       "or once: sudo setcap cap_net_raw,cap_net_admin+eip \"$(command -v pktscope)\"";
+#endif
+}
+
+static int open_one(struct live *l, const char *name, const struct live_opts *o, char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	struct live_if *i = &l->ifs[l->nifs];
+	pcap_t *p = pcap_create(name, perr);
+	if (!p) {
+		snprintf(err, errlen, "%s: %s", name, perr);
+		return LIVE_ERR_INPUT;
+	}
+	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 262144);
+	pcap_set_promisc(p, !o->no_promisc);
+	pcap_set_timeout(p, 100); /* threads look at the stop flag this often when idle */
+	pcap_set_buffer_size(p, (o->buffer_mb > 0 ? o->buffer_mb : 4) << 20);
+	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
+	int rc = pcap_activate(p);
+	if (rc < 0) {
+		const char *why = pcap_geterr(p);
+		if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+			snprintf(err, errlen, "%s: no such interface (pktscope list-interfaces shows them)", name);
+		else if (rc == PCAP_ERROR_PERM_DENIED)
+			snprintf(err, errlen, "%s: permission denied: %s", name, permission_remedy());
+		else if (rc == PCAP_ERROR_IFACE_NOT_UP)
+			snprintf(err, errlen, "%s: the interface is down", name);
+		else
+			snprintf(err, errlen, "%s: %s", name, why && *why ? why : pcap_statustostr(rc));
+		pcap_close(p);
+		return LIVE_ERR_INPUT;
+	}
+	if (o->bpf && *o->bpf) {
+		struct bpf_program prog;
+		if (pcap_compile(p, &prog, o->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+			snprintf(err, errlen, "invalid capture filter \"%s\": %s", o->bpf, pcap_geterr(p));
+			pcap_close(p);
+			return LIVE_ERR_USAGE;
+		}
+		rc = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+		if (rc < 0) {
+			snprintf(err, errlen, "%s: cannot set the capture filter: %s", name, pcap_geterr(p));
+			pcap_close(p);
+			return LIVE_ERR_INPUT;
+		}
+	}
+	i->l = l;
+	i->pcap = p;
+	i->name = xstrdup(name);
+	i->linktype = pcap_datalink(p);
+	if (i->linktype == 12 || i->linktype == 14) i->linktype = LT_RAW; /* the file's LINKTYPE */
+	l->nifs++;
+	return 0;
+}
+
+struct live *live_open(const struct live_opts *o, char *err, size_t errlen, int *why)
+{
+	struct live *l = xcalloc(1, sizeof *l);
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_cond_init(&l->more, NULL);
+	for (int k = 0; k < o->nifs; k++) {
+		int rc = open_one(l, o->ifaces[k], o, err, errlen);
+		if (rc) {
+			*why = rc;
+			live_close(l);
+			return NULL;
+		}
+	}
+	l->cap = (size_t)(o->ring_mb > 0 ? o->ring_mb : 32) << 20;
+	l->ring = xmalloc(l->cap);
+	l->out_cap = 262144 + 16;
+	l->out = xmalloc(l->out_cap);
+	return l;
+}
+
+int live_start(struct live *l, char *err, size_t errlen)
+{
+	for (int k = 0; k < l->nifs; k++) {
+		struct live_if *i = &l->ifs[k];
+		pthread_mutex_lock(&l->mu);
+		l->running++;
+		pthread_mutex_unlock(&l->mu);
+		int rc = pthread_create(&i->thread, NULL, capture_thread, i);
+		if (rc) {
+			pthread_mutex_lock(&l->mu);
+			l->running--;
+			pthread_mutex_unlock(&l->mu);
+			snprintf(err, errlen, "cannot start a capture thread: %s", strerror(rc));
+			return -1;
+		}
+		i->started = true;
+	}
+	return 0;
+}
+
+enum src_status live_next(struct live *l, struct pkt_meta *m, const uint8_t **data, int timeout_ms, bool *timed_out)
+{
+	*timed_out = false;
+	pthread_mutex_lock(&l->mu);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
+	until.tv_sec += timeout_ms / 1000 + until.tv_nsec / 1000000000;
+	until.tv_nsec %= 1000000000;
+	for (;;) {
+		if (l->used) {
+			struct ring_rec r;
+			if (l->cap - l->head < sizeof r) { /* too little room at the end for a record */
+				l->used -= l->cap - l->head;
+				l->head = 0;
+				continue;
+			}
+			memcpy(&r, l->ring + l->head, sizeof r);
+			if (r.iface == UINT32_MAX) { /* the skipped end */
+				l->used -= l->cap - l->head;
+				l->head = 0;
+				continue;
+			}
+			size_t n = rec_size(r.caplen);
+			memcpy(l->out, l->ring + l->head + sizeof r, r.caplen);
+			l->head += n;
+			if (l->head == l->cap) l->head = 0;
+			l->used -= n;
+			pthread_mutex_unlock(&l->mu);
+			memset(m, 0, sizeof *m);
+			m->ts_sec = r.ts_sec;
+			m->ts_nsec = r.ts_nsec;
+			m->ts_digits = 9;
+			m->caplen = r.caplen;
+			m->wirelen = r.wirelen < r.caplen ? r.caplen : r.wirelen;
+			m->ifindex = r.iface;
+			m->linktype = l->ifs[r.iface].linktype;
+			m->ifname = l->ifs[r.iface].name;
+			*data = l->out;
+			return SRC_OK;
+		}
+		if (l->running == 0) break; /* stopped and drained */
+		if (timeout_ms >= 0 && pthread_cond_timedwait(&l->more, &l->mu, &until) == ETIMEDOUT) {
+			*timed_out = true;
+			break;
+		}
+		if (timeout_ms < 0) pthread_cond_wait(&l->more, &l->mu);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return SRC_EOF;
+}
+
+void live_stop(struct live *l)
+{
+	l->stop = 1;
+	for (int k = 0; k < l->nifs; k++)
+		if (l->ifs[k].started) pcap_breakloop(l->ifs[k].pcap);
+}
+
+int live_count(const struct live *l) { return l->nifs; }
+const char *live_ifname(const struct live *l, int k) { return l->ifs[k].name; }
+int live_linktype(const struct live *l, int k) { return l->ifs[k].linktype; }
+
+void live_stats(struct live *l, int k, struct live_stats *s)
+{
+	struct live_if *i = &l->ifs[k];
+	memset(s, 0, sizeof *s);
+	struct pcap_stat ps;
+	if (pcap_stats(i->pcap, &ps) == 0) {
+		s->kernel_received = ps.ps_recv;
+		s->kernel_dropped = ps.ps_drop;
+		s->if_dropped = ps.ps_ifdrop;
+		s->have_kernel = true;
+	}
+	pthread_mutex_lock(&l->mu);
+	s->captured = i->captured;
+	s->ring_dropped = i->ring_dropped;
+	pthread_mutex_unlock(&l->mu);
+}
+
+void live_close(struct live *l)
+{
+	if (!l) return;
+	live_stop(l);
+	for (int k = 0; k < l->nifs; k++) {
+		struct live_if *i = &l->ifs[k];
+		if (i->started) pthread_join(i->thread, NULL);
+		pcap_close(i->pcap);
+		free(i->name);
+	}
+	pthread_mutex_destroy(&l->mu);
+	pthread_cond_destroy(&l->more);
+	free(l->ring);
+	free(l->out);
+	free(l);
+}

@@ -1,0 +1,375 @@
+/* cli/cmd_capture.c — `pktscope capture`: live capture on one or more interfaces, shown
+ * as text or NDJSON, or written to pcap/pcapng. Capture threads only fill a bounded ring
+ * (capture/live.c); this thread decodes, filters and writes. SIGINT, SIGTERM and SIGHUP
+ * stop the capture: what the ring holds is drained, files are flushed and closed valid,
+ * and the counts (kernel drops, ring drops) are printed. */
+#include "capture/capture.h"
+#include "cli/cli.h"
+#include "cli/config.h"
+#include "cli/writer.h"
+#include "dissect/dissect.h"
+#include "filter/filter.h"
+#include "flow/flow.h"
+#include "output/output.h"
+#include "util/xalloc.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct capture_opts {
+	struct live_opts live;
+	uint64_t count;          /* -c: 0 for no limit */
+	uint64_t stop_packets;   /* -a packets:N */
+	double stop_seconds;     /* -a duration:S */
+	const char *display_filter;
+	const char *write_path;
+	bool pcapng;
+	bool json;
+	const char *user;        /* -Z */
+	const char *config_path;
+};
+
+static const char capture_usage[] =
+	"usage: pktscope capture [OPTIONS]\n"
+	"\n"
+	"  -i IFACE          interface to capture on (repeatable; 'any' for all); default:\n"
+	"                    [capture] default_interface of the configuration file\n"
+	"  -f BPF            capture filter (tcpdump's syntax)\n"
+	"  -s SNAPLEN        bytes kept of each packet (default 262144)\n"
+	"  -B MB             kernel capture buffer in MiB (default 4)\n"
+	"  -p                do not put the interface in promiscuous mode\n"
+	"  -c N              stop after N packets\n"
+	"  -a duration:SECS  stop after SECS seconds; -a packets:N after N packets\n"
+	"  -Y FILTER         show or write only the packets the display filter matches (:NAME\n"
+	"                    for a saved filter)\n"
+	"  --json            NDJSON instead of text, and a last line with the counts\n"
+	"  -w FILE           write the packets to FILE: pcap, or pcapng with --pcapng or a\n"
+	"                    .pcapng name (interfaces, capture filter and statistics recorded)\n"
+	"  -Z USER           the user to become once the capture is open when run as root\n"
+	"                    (default nobody; -Z root keeps root); capabilities are cleared\n"
+	"  --config FILE     the configuration file\n"
+	"  -h, --help        this text\n";
+
+__attribute__((format(printf, 1, 2)))
+static int usage_error(const char *msg, ...)
+{
+	va_list ap;
+	va_start(ap, msg);
+	fputs("pktscope: ", stderr);
+	vfprintf(stderr, msg, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	fputs(capture_usage, stderr);
+	return EXIT_USAGE;
+}
+
+static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_autostop(const char *s, struct capture_opts *o)
+{
+	if (!strncmp(s, "duration:", 9)) {
+		char *end;
+		errno = 0;
+		double d = strtod(s + 9, &end);
+		if (errno || end == s + 9 || *end || !(d > 0) || d > 1e9) return -1;
+		o->stop_seconds = d;
+		return 0;
+	}
+	if (!strncmp(s, "packets:", 8)) return parse_uint(s + 8, 1, UINT64_MAX, &o->stop_packets);
+	return -1;
+}
+
+static int parse_args(int argc, char **argv, struct capture_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "pcapng", no_argument, NULL, 'P' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	memset(o, 0, sizeof *o);
+	int ch;
+	uint64_t v;
+	opterr = 0;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, ":i:f:s:B:pc:a:Y:w:Z:h", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			if (o->live.nifs == LIVE_MAX_IFS) return usage_error("at most %d interfaces", LIVE_MAX_IFS);
+			o->live.ifaces[o->live.nifs++] = optarg;
+			break;
+		case 'f': o->live.bpf = optarg; break;
+		case 's':
+			if (parse_uint(optarg, 1, 262144, &v) < 0) return usage_error("-s takes 1 to 262144 bytes, not '%s'", optarg);
+			o->live.snaplen = (int)v;
+			break;
+		case 'B':
+			if (parse_uint(optarg, 1, 4096, &v) < 0) return usage_error("-B takes 1 to 4096 MiB, not '%s'", optarg);
+			o->live.buffer_mb = (int)v;
+			break;
+		case 'p': o->live.no_promisc = true; break;
+		case 'c':
+			if (parse_uint(optarg, 1, UINT64_MAX, &o->count) < 0)
+				return usage_error("-c needs a positive packet count, not '%s'", optarg);
+			break;
+		case 'a':
+			if (parse_autostop(optarg, o) < 0)
+				return usage_error("-a takes duration:SECONDS or packets:N, not '%s'", optarg);
+			break;
+		case 'Y': o->display_filter = optarg; break;
+		case 'w': o->write_path = optarg; break;
+		case 'Z': o->user = optarg; break;
+		case 'j': o->json = true; break;
+		case 'P': o->pcapng = true; break;
+		case 'C': o->config_path = optarg; break;
+		case 'h': fputs(capture_usage, stdout); return -1;
+		case ':': return usage_error("option -%c needs a value", optopt);
+		default:
+			if (optopt) return usage_error("unknown option -%c", optopt);
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
+	if (o->pcapng && !o->write_path) return usage_error("%s", "--pcapng goes with -w FILE");
+	if (o->json && o->write_path) return usage_error("%s", "-w writes packets: it cannot be combined with --json");
+	return 0;
+}
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Counts on stderr (and as the last NDJSON line): what each interface's kernel buffer
+ * and our ring dropped, so a file's missing packets are accounted for. */
+static void report(struct live *l, uint64_t shown, bool json, struct sbuf *out, struct packet_writer *ws)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	uint64_t captured = 0, ring = 0, kernel = 0;
+	if (json) sb_puts(out, "{\"stats\":{\"interfaces\":[");
+	for (int k = 0; k < live_count(l); k++) {
+		struct live_stats s;
+		live_stats(l, k, &s);
+		captured += s.captured;
+		ring += s.ring_dropped;
+		kernel += s.kernel_dropped + s.if_dropped;
+		fprintf(stderr, "pktscope: %s: %" PRIu64 " packets captured, %" PRIu64 " dropped by the kernel, %" PRIu64
+			" dropped by the interface, %" PRIu64 " dropped by pktscope (ring full)\n",
+			live_ifname(l, k), s.captured, s.kernel_dropped, s.if_dropped, s.ring_dropped);
+		if (json) {
+			if (k) sb_putc(out, ',');
+			sb_puts(out, "{\"name\":");
+			sb_json_str(out, live_ifname(l, k), strlen(live_ifname(l, k)));
+			sb_puts(out, ",\"captured\":");
+			sb_u64(out, s.captured);
+			sb_puts(out, ",\"kernel_dropped\":");
+			sb_u64(out, s.kernel_dropped);
+			sb_puts(out, ",\"interface_dropped\":");
+			sb_u64(out, s.if_dropped);
+			sb_puts(out, ",\"ring_dropped\":");
+			sb_u64(out, s.ring_dropped);
+			sb_putc(out, '}');
+		}
+		if (ws->path)
+			pwriter_iface_stats(ws, (uint32_t)k, live_linktype(l, k), live_ifname(l, k), now.tv_sec, (uint32_t)now.tv_nsec,
+					    s.kernel_received ? s.kernel_received : s.captured,
+					    s.kernel_dropped + s.if_dropped + s.ring_dropped);
+	}
+	fprintf(stderr, "pktscope: %" PRIu64 " packets %s, %" PRIu64 " dropped by the kernel, %" PRIu64
+		" dropped by pktscope\n", shown, ws->path ? "written" : "shown", kernel, ring);
+	if (json) {
+		sb_puts(out, "],\"shown\":");
+		sb_u64(out, shown);
+		sb_puts(out, ",\"captured\":");
+		sb_u64(out, captured);
+		sb_puts(out, ",\"kernel_dropped\":");
+		sb_u64(out, kernel);
+		sb_puts(out, ",\"ring_dropped\":");
+		sb_u64(out, ring);
+		sb_puts(out, "}}\n");
+	}
+}
+
+static int run_capture(int argc, char **argv)
+{
+	struct capture_opts o;
+	dissect_init();
+	int rc = parse_args(argc, argv, &o);
+	if (rc) return rc < 0 ? EXIT_OK : rc;
+	struct config cfg;
+	char err[600];
+	if (config_load(o.config_path, &cfg, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		return EXIT_USAGE;
+	}
+	if (!o.live.nifs && cfg.default_interface) o.live.ifaces[o.live.nifs++] = cfg.default_interface;
+	if (!o.live.snaplen) o.live.snaplen = cfg.snaplen;
+	if (!o.live.buffer_mb) o.live.buffer_mb = cfg.buffer_mb;
+	int status = EXIT_OK;
+	struct df_filter *filter = NULL;
+	struct live *l = NULL;
+	if (!o.live.nifs) {
+		status = usage_error("%s", "no interface: give -i IFACE (pktscope list-interfaces shows them) or set "
+				     "[capture] default_interface in the configuration file");
+		goto done_cfg;
+	}
+	if (o.display_filter) {
+		const char *text = o.display_filter;
+		if (text[0] == ':' && !(text = config_filter(&cfg, o.display_filter + 1))) {
+			cli_error("no saved filter \"%s\" in %s", o.display_filter + 1, cfg.path ? cfg.path : "the configuration");
+			status = EXIT_USAGE;
+			goto done_cfg;
+		}
+		struct df_error ferr;
+		if (!(filter = df_compile(text, &ferr))) {
+			df_error_print(stderr, text, &ferr);
+			status = EXIT_USAGE;
+			goto done_cfg;
+		}
+	}
+	int why = 0;
+	if (!(l = live_open(&o.live, err, sizeof err, &why))) {
+		cli_error("%s", err);
+		status = why == LIVE_ERR_USAGE ? EXIT_USAGE : EXIT_INPUT;
+		goto done_cfg;
+	}
+	struct packet_writer ws = { .path = o.write_path, .filter = o.live.bpf, .snaplen = (uint32_t)o.live.snaplen,
+				    .pcapng = o.pcapng || (o.write_path && pwriter_wants_pcapng(o.write_path)) };
+	/* The file exists, with every interface described, before privileges go. */
+	if (ws.path) {
+		if (pwriter_open(&ws, live_linktype(l, 0), err, sizeof err) < 0) {
+			cli_error("%s: %s", ws.path, err);
+			status = EXIT_INPUT;
+			goto done_live;
+		}
+		for (int k = 0; ws.pcapng && k < live_count(l); k++)
+			if (pwriter_iface(&ws, (uint32_t)k, live_linktype(l, k), live_ifname(l, k)) < 0) {
+				status = EXIT_INPUT;
+				goto done_file;
+			}
+	}
+	if (priv_drop(o.user, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		status = EXIT_INPUT;
+		goto done_file;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (live_start(l, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		status = EXIT_INPUT;
+		goto done_file;
+	}
+	struct sbuf out;
+	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
+	struct packet *p = xcalloc(1, sizeof *p);
+	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
+	bool decode = !ws.path || filter;
+	p->tracker = flow_tracker_iface(tracker);
+	static struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	if (!o.json) p->mask = &mask;            /* text: columns only */
+	if (filter && p->mask) df_mask_add(filter, &mask);
+	if (ws.path) p->no_columns = true;
+	flow_tracker_set_app(tracker, !p->no_columns || !p->mask);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	int64_t first_sec = 0;
+	uint32_t first_nsec = 0;
+	uint64_t n = 0, shown = 0;
+	bool stopping = false;
+	for (;;) {
+		if (!stopping && (stop_signal || (o.stop_seconds > 0 && since(&t0) >= o.stop_seconds))) {
+			live_stop(l); /* then drain what the ring holds */
+			stopping = true;
+		}
+		struct pkt_meta m;
+		const uint8_t *data;
+		bool timed_out;
+		enum src_status st = live_next(l, &m, &data, 100, &timed_out);
+		if (st != SRC_OK) {
+			if (timed_out) {
+				sb_flush(&out);
+				continue;
+			}
+			break; /* stopped and drained */
+		}
+		m.number = ++n;
+		if (n == 1) {
+			first_sec = m.ts_sec;
+			first_nsec = m.ts_nsec;
+		}
+		bool keep = true;
+		if (decode) {
+			packet_begin(p, &m, data);
+			int64_t ds = m.ts_sec - first_sec, dn = (int64_t)m.ts_nsec - first_nsec;
+			if (dn < 0) {
+				dn += 1000000000;
+				ds--;
+			}
+			p->rel_sec = ds < 0 ? 0 : ds;
+			p->rel_nsec = ds < 0 ? 0 : (uint32_t)dn;
+			dissect_frame(p);
+			keep = !filter || df_match(filter, p);
+		}
+		if (keep) {
+			shown++;
+			if (ws.path) {
+				if (pwriter_packet(&ws, &m, data) < 0) {
+					status = EXIT_INPUT;
+					break;
+				}
+			} else if (o.json) {
+				out_json_packet(&out, p);
+			} else {
+				out_text_line(&out, p);
+			}
+		}
+		if (out.werr) break;
+		if ((o.count && n >= o.count) || (o.stop_packets && n >= o.stop_packets)) break;
+	}
+	live_stop(l);
+	flow_tracker_finish(tracker);
+	report(l, shown, o.json, &out, &ws);
+	sb_flush(&out);
+	sb_free(&out);
+	flow_tracker_free(tracker);
+	free(p);
+done_file:
+	if (ws.path && pwriter_close(&ws, live_linktype(l, 0)) < 0) status = EXIT_INPUT;
+done_live:
+	live_close(l);
+done_cfg:
+	df_free(filter);
+	config_free(&cfg);
+	return status;
+}
+
+const struct command cmd_capture = { "capture", "capture live traffic (text, NDJSON, pcap/pcapng)", run_capture };

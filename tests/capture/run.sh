@@ -1,0 +1,136 @@
+#!/bin/sh
+# Live capture in the shared traffic lab (real curl/dig/nghttp against nginx/dnsmasq in two
+# network namespaces): pktscope capture and tcpdump side by side on the same interface,
+# stopping by SIGINT, -c and -a, pcapng output, error messages, and privileges (the
+# capturing process gives up root and its capabilities; a user without them is told
+# what to run). Skipped with a message where namespaces cannot be made (not root).
+# Usage: run.sh PKTSCOPE SOURCE_ROOT
+set -u
+bin=$1
+cd "$2" || exit 2
+lab=../shared/lab/lab.sh
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$lab" ]; then
+	echo "capture: SKIP: the lab needs root and ../shared/lab (here: uid $(id -u))"
+	exit 0
+fi
+tmp=$(mktemp -d)
+chmod 755 "$tmp"
+export XDG_CONFIG_HOME="$tmp/no-config"
+if ! "$lab" up cap >/dev/null 2>&1; then
+	"$lab" down cap >/dev/null 2>&1
+	rm -rf "$tmp"
+	echo "capture: SKIP: network namespaces cannot be made here"
+	exit 0
+fi
+trap '"$lab" down cap >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+# a capture that does not stop when told is a failure, not a hang
+( sleep 120; echo "capture: timed out"; pkill -f "capture -i capc0" ) &
+guard=$!
+in_c() { ip netns exec capc "$@"; }
+traffic() { "$lab" traffic cap 1 >/dev/null 2>&1; }
+pcount() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ { print $NF }'; }
+pbytes() { tshark -r "$1" -T fields -e frame.len 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
+
+# side by side with tcpdump: the same packets, and SIGINT leaves valid files
+# (started with ip netns exec directly, which execs: $! is the capturing process)
+# (the lab's traffic only: the link's own neighbour discovery comes when it likes)
+lab_only='host 10.77.0.2 or host fd77::2'
+ip netns exec capc "$bin" capture -i capc0 -f "$lab_only" -w "$tmp/a.pcap" 2>"$tmp/a.err" &
+p1=$!
+ip netns exec capc "$bin" capture -i capc0 -w "$tmp/a.pcapng" -f 'tcp or udp or icmp6 or icmp' 2>"$tmp/ng.err" &
+p2=$!
+ip netns exec capc tcpdump -i capc0 -s 0 -U -w "$tmp/b.pcap" "$lab_only" 2>/dev/null &
+p3=$!
+sleep 1.5
+traffic
+sleep 1
+kill -INT $p1 $p2
+kill $p3
+wait $p1; s1=$?
+wait $p2; s2=$?
+wait $p3
+[ "$s1" -eq 0 ] && [ "$s2" -eq 0 ] && ok || bad "capture exit status after SIGINT: $s1 $s2"
+a=$(pcount "$tmp/a.pcap") b=$(pcount "$tmp/b.pcap")
+[ -n "$a" ] && [ "$a" -gt 100 ] && [ "$a" -eq "$b" ] && ok || bad "packets: pktscope $a, tcpdump $b"
+[ "$(pbytes "$tmp/a.pcap")" -eq "$(pbytes "$tmp/b.pcap")" ] && ok || bad "bytes differ from tcpdump's"
+tshark -r "$tmp/a.pcap" >/dev/null 2>"$tmp/t.err"
+grep -v 'Running as' "$tmp/t.err" >"$tmp/t.err2"
+[ ! -s "$tmp/t.err2" ] && ok || bad "tshark complains about the pcap: $(cat "$tmp/t.err2")"
+grep -q "dropped by pktscope (ring full)" "$tmp/a.err" && ok || bad "no drop counts on stderr: $(cat "$tmp/a.err")"
+# pcapng: interface named, filter and statistics recorded, readable by libpcap and tshark
+capinfos "$tmp/a.pcapng" >"$tmp/ci" 2>&1
+grep -q 'Name = capc0' "$tmp/ci" && grep -q 'Filter string = tcp or udp or icmp6 or icmp' "$tmp/ci" &&
+	grep -q 'Number of stat entries = 1' "$tmp/ci" && ok || bad "pcapng blocks: $(cat "$tmp/ci")"
+n=$(tcpdump -r "$tmp/a.pcapng" 2>/dev/null | wc -l)
+[ "$n" -eq "$(pcount "$tmp/a.pcapng")" ] && [ "$n" -gt 100 ] && ok || bad "libpcap reads $n packets from the pcapng"
+# the statistics the file records equal what the capture reported (no drops here)
+drops=$(tshark -r "$tmp/a.pcapng" -q -z io,stat,0 2>/dev/null >/dev/null; grep -o '[0-9]* dropped by pktscope' "$tmp/ng.err" | head -1)
+[ "$drops" = "0 dropped by pktscope" ] && ok || bad "pcapng run reports: $(cat "$tmp/ng.err")"
+
+# -c and -a stop exactly; -a duration stops on time
+ping_lab() { in_c ping -c "$1" -i 0.05 -q 10.77.0.2 >/dev/null 2>&1; }
+ip netns exec capc "$bin" capture -i capc0 -f icmp -c 5 -w "$tmp/c.pcap" 2>/dev/null &
+pc=$!
+ip netns exec capc "$bin" capture -i capc0 -f icmp -a packets:7 --json >"$tmp/a7.json" 2>/dev/null &
+pa=$!
+sleep 1
+ping_lab 20
+wait $pc; wait $pa
+[ "$(pcount "$tmp/c.pcap")" -eq 5 ] && ok || bad "-c 5 wrote $(pcount "$tmp/c.pcap") packets"
+[ "$(grep -c '"frame"' "$tmp/a7.json")" -eq 7 ] && tail -1 "$tmp/a7.json" | grep -q '"stats"' && ok ||
+	bad "-a packets:7 --json: $(wc -l <"$tmp/a7.json") lines"
+start=$(date +%s.%N)
+in_c "$bin" capture -i capc0 -a duration:2 -w "$tmp/d.pcap" 2>/dev/null
+took=$(echo "$(date +%s.%N) - $start" | bc)
+[ "$(echo "$took >= 1.9 && $took < 4" | bc)" -eq 1 ] && ok || bad "-a duration:2 took $took s"
+# -Y on live traffic, text output
+ip netns exec capc "$bin" capture -i capc0 -Y 'dns.qry.name == "www.example.test"' -a duration:4 >"$tmp/y.txt" 2>/dev/null &
+py=$!
+sleep 1
+in_c dig +tries=1 +time=1 @10.77.0.2 www.example.test A >/dev/null 2>&1
+in_c dig +tries=1 +time=1 @10.77.0.2 api.example.test A >/dev/null 2>&1
+wait $py
+[ "$(grep -c 'www.example.test' "$tmp/y.txt")" -eq 2 ] && ! grep -q 'api.example' "$tmp/y.txt" && ok ||
+	bad "-Y on live traffic: $(cat "$tmp/y.txt")"
+
+# errors: a bad capture filter is a usage error, an unknown interface an input error
+in_c "$bin" capture -i capc0 -f 'tcp port' -c 1 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 2 ] && grep -q 'invalid capture filter "tcp port"' "$tmp/e" && ok || bad "bad BPF: $rc $(cat "$tmp/e")"
+in_c "$bin" capture -i nosuch0 -c 1 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 1 ] && grep -q 'nosuch0: no such interface' "$tmp/e" && ok || bad "unknown interface: $rc $(cat "$tmp/e")"
+
+# privileges: without root or capabilities, the remedy; as root, root and capabilities
+# are given up once the capture is open
+in_c setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps=-all --bounding-set=-all \
+	"$bin" capture -i capc0 -c 1 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 1 ] && grep -q 'setcap cap_net_raw,cap_net_admin+eip' "$tmp/e" && ok || bad "no remedy: $rc $(cat "$tmp/e")"
+ip netns exec capc "$bin" capture -i capc0 -w "$tmp/z.pcap" 2>/dev/null &
+pz=$!
+sleep 1
+pid=$pz
+uid=$(awk '/^Uid:/ { print $2 }' "/proc/$pid/status")
+caps=$(awk '/^CapEff:/ { print $2 }' "/proc/$pid/status")
+[ "$uid" = 65534 ] && [ "$caps" = 0000000000000000 ] && ok || bad "capturing process: uid $uid, CapEff $caps"
+kill -INT $pz; wait $pz
+[ -s "$tmp/z.pcap" ] && ok || bad "the file written after dropping root is missing"
+# a copy given the two capabilities works as an ordinary user, and clears them too
+cp "$bin" "$tmp/pktscope-caps"
+if setcap cap_net_raw,cap_net_admin+eip "$tmp/pktscope-caps" 2>/dev/null; then
+	ip netns exec capc setpriv --reuid=65534 --regid=65534 --clear-groups "$tmp/pktscope-caps" capture -i capc0 \
+		-f icmp -c 3 >"$tmp/cap.txt" 2>"$tmp/e" &
+	pp=$!
+	sleep 1
+	ping_lab 5
+	wait $pp; rc=$?
+	[ "$rc" -eq 0 ] && [ "$(wc -l <"$tmp/cap.txt")" -eq 3 ] && ok || bad "setcap binary as nobody: $rc $(cat "$tmp/e")"
+else
+	echo "capture: SKIP setcap check: the file system refuses file capabilities"
+fi
+
+kill $guard 2>/dev/null
+echo "capture: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
