@@ -99,7 +99,10 @@ static int parse_string(struct parse *ps, const char **sp, const char *end, char
 			*o++ = *s;
 			continue;
 		}
-		if (++s >= end) break;
+		if (++s >= end) { /* a backslash that ends the line: the string never closes */
+			free(buf);
+			return fail(ps, "a string without its closing %c", quote);
+		}
 		switch (*s) {
 		case 'b': *o++ = '\b'; break;
 		case 't': *o++ = '\t'; break;

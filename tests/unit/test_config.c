@@ -76,6 +76,9 @@ static void test_mistakes_name_line_and_problem(void **state)
 	parse_err("[filters]\nhttps = tcp\n", "https takes a quoted string");
 	parse_err("[filters]\nhttps = \"tcp\nudp\"\n", "a string without its closing \"");
 	parse_err("[filters]\nx = \"a\\qb\"\n", "unknown escape \\q in a string");
+	/* found by fuzz_config: a backslash ending the line ran past the end of the input */
+	parse_err("\" A \\", "t.toml:1: a string without its closing \"");
+	parse_err("[filters]\nx = \"tcp\\", "t.toml:2: a string without its closing \"");
 	parse_err("[filters]\nx = \"\\u12\"\n", "\\u needs 4 hexadecimal digits");
 	parse_err("[filters]\nx = \"\"\"tcp\"\"\"\n", "multi-line strings are not supported");
 	parse_err("[filters]\nbad = \"tcp.prot == 1\"\n", "t.toml:2: filter \"bad\" does not compile: unknown field \"tcp.prot\"");
