@@ -49,6 +49,8 @@ struct pcap_writer *pw_open(const char *path, int linktype, char *err, size_t er
 int pw_write(struct pcap_writer *w, const struct pkt_meta *m, const uint8_t *data, char *err, size_t errlen);
 /* Flushes and closes; 0, or -1 with the reason in err. */
 int pw_close(struct pcap_writer *w, char *err, size_t errlen);
+/* Bytes written so far (header included). */
+uint64_t pw_bytes(const struct pcap_writer *w);
 
 /* ---- pcapng writer (capture/pcapng_write.c) ----
  * Section header (application, OS), interface descriptions, enhanced packet blocks with an
@@ -68,6 +70,8 @@ int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t
 			uint64_t dropped, char *err, size_t errlen);
 /* Flushes and closes; 0, or -1 with the reason (err may be NULL). */
 int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen);
+/* Bytes written so far. */
+uint64_t pcapng_writer_bytes(const struct pcapng_writer *w);
 
 /* ---- live capture (capture/live.c) ----
  * One libpcap handle per interface, each read by a thread that only copies packets into

@@ -15,6 +15,7 @@ struct pcap_writer {
 	FILE *f;
 	bool is_stdout;
 	int linktype;
+	uint64_t bytes;
 };
 
 static int io_error(FILE *f, char *err, size_t errlen)
@@ -46,6 +47,7 @@ struct pcap_writer *pw_open(const char *path, int linktype, char *err, size_t er
 	w->f = f;
 	w->is_stdout = out;
 	w->linktype = linktype;
+	w->bytes = sizeof hdr;
 	return w;
 }
 
@@ -61,8 +63,11 @@ int pw_write(struct pcap_writer *w, const struct pkt_meta *m, const uint8_t *dat
 	errno = 0;
 	if (fwrite(rec, sizeof rec, 1, w->f) != 1 || (caplen && fwrite(data, caplen, 1, w->f) != 1))
 		return io_error(w->f, err, errlen);
+	w->bytes += sizeof rec + caplen;
 	return 0;
 }
+
+uint64_t pw_bytes(const struct pcap_writer *w) { return w->bytes; }
 
 int pw_close(struct pcap_writer *w, char *err, size_t errlen)
 {

@@ -28,6 +28,7 @@ struct pcapng_writer {
 	 * block behind a flushed one */
 	uint8_t *buf;
 	size_t len, cap;
+	uint64_t bytes;     /* written so far */
 };
 
 static void put(struct pcapng_writer *w, const void *p, size_t n)
@@ -78,8 +79,11 @@ static int finish(struct pcapng_writer *w, bool options, char *err, size_t errle
 		clearerr(w->f);
 		return -1;
 	}
+	w->bytes += w->len;
 	return 0;
 }
+
+uint64_t pcapng_writer_bytes(const struct pcapng_writer *w) { return w->bytes; }
 
 struct pcapng_writer *pcapng_writer_open(const char *path, const char *app, char *err, size_t errlen)
 {

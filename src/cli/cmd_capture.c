@@ -34,6 +34,8 @@ struct capture_opts {
 	bool pcapng;
 	bool json;
 	const char *user;        /* -Z */
+	const char *ring[2];     /* -b options, parsed by the writer */
+	int nring;
 	const char *config_path;
 };
 
@@ -53,6 +55,8 @@ static const char capture_usage[] =
 	"  --json            NDJSON instead of text, and a last line with the counts\n"
 	"  -w FILE           write the packets to FILE: pcap, or pcapng with --pcapng or a\n"
 	"                    .pcapng name (interfaces, capture filter and statistics recorded)\n"
+	"  -b filesize:KB    ring output, as dumpcap: a new file FILE_NNNNN_TIME.EXT every KB kB;\n"
+	"  -b files:N        keep only the newest N of them\n"
 	"  -Z USER           the user to become once the capture is open when run as root\n"
 	"                    (default nobody; -Z root keeps root); capabilities are cleared\n"
 	"  --config FILE     the configuration file\n"
@@ -109,7 +113,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	uint64_t v;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":i:f:s:B:pc:a:Y:w:Z:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:f:s:B:pc:a:Y:w:Z:b:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			if (o->live.nifs == LIVE_MAX_IFS) return usage_error("at most %d interfaces", LIVE_MAX_IFS);
@@ -136,6 +140,13 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'Y': o->display_filter = optarg; break;
 		case 'w': o->write_path = optarg; break;
 		case 'Z': o->user = optarg; break;
+		case 'b': {
+			struct packet_writer probe = { 0 };
+			if (pwriter_ring_option(&probe, optarg) < 0 || o->nring == 2)
+				return usage_error("-b takes filesize:KB or files:N (each once), not '%s'", optarg);
+			o->ring[o->nring++] = optarg;
+			break;
+		}
 		case 'j': o->json = true; break;
 		case 'P': o->pcapng = true; break;
 		case 'C': o->config_path = optarg; break;
@@ -149,6 +160,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	if (optind < argc) return usage_error("unexpected argument '%s'", argv[optind]);
 	if (o->pcapng && !o->write_path) return usage_error("%s", "--pcapng goes with -w FILE");
 	if (o->json && o->write_path) return usage_error("%s", "-w writes packets: it cannot be combined with --json");
+	if (o->nring && !o->write_path) return usage_error("%s", "-b goes with -w FILE");
 	return 0;
 }
 
@@ -258,6 +270,7 @@ static int run_capture(int argc, char **argv)
 	}
 	struct packet_writer ws = { .path = o.write_path, .filter = o.live.bpf, .snaplen = (uint32_t)o.live.snaplen,
 				    .pcapng = o.pcapng || (o.write_path && pwriter_wants_pcapng(o.write_path)) };
+	for (int k = 0; k < o.nring; k++) pwriter_ring_option(&ws, o.ring[k]);
 	/* The file exists, with every interface described, before privileges go. */
 	if (ws.path) {
 		if (pwriter_open(&ws, live_linktype(l, 0), err, sizeof err) < 0) {

@@ -2,9 +2,14 @@
  * name. */
 #include "cli/writer.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
+#include "util/xalloc.h"
 
 bool pwriter_wants_pcapng(const char *path)
 {
@@ -12,23 +17,84 @@ bool pwriter_wants_pcapng(const char *path)
 	return n >= 7 && !strcmp(path + n - 7, ".pcapng");
 }
 
+static const char *cur_name(const struct packet_writer *ws) { return ws->ring_bytes ? ws->cur : ws->path; }
+
 static int writer_fail(struct packet_writer *ws, const char *err)
 {
-	cli_error("%s: %s", ws->path, err);
+	cli_error("%s: %s", cur_name(ws), err);
 	ws->failed = true;
 	return -1;
 }
 
+int pwriter_ring_option(struct packet_writer *ws, const char *opt)
+{
+	char *end;
+	errno = 0;
+	if (!strncmp(opt, "filesize:", 9)) {
+		unsigned long long kb = strtoull(opt + 9, &end, 10);
+		if (errno || end == opt + 9 || *end || kb == 0 || kb > (1ull << 40)) return -1;
+		ws->ring_bytes = kb * 1000; /* dumpcap's kB */
+		return 0;
+	}
+	if (!strncmp(opt, "files:", 6)) {
+		unsigned long n = strtoul(opt + 6, &end, 10);
+		if (errno || end == opt + 6 || *end || n == 0 || n > 100000) return -1;
+		ws->ring_files = (unsigned)n;
+		return 0;
+	}
+	return -1;
+}
+
+/* The ring's next file name: PREFIX_NNNNN_YYYYmmddHHMMSS.EXT, as dumpcap names them. */
+static void next_name(struct packet_writer *ws)
+{
+	const char *slash = strrchr(ws->path, '/'), *dot = strrchr(ws->path, '.');
+	if (dot && slash && dot < slash) dot = NULL;
+	size_t stem = dot ? (size_t)(dot - ws->path) : strlen(ws->path);
+	char when[32];
+	time_t t = time(NULL);
+	struct tm tm;
+	strftime(when, sizeof when, "%Y%m%d%H%M%S", localtime_r(&t, &tm));
+	snprintf(ws->cur, sizeof ws->cur, "%.*s_%05u_%s%s", (int)(stem > 4000 ? 4000 : stem), ws->path, ++ws->seq, when,
+		 dot ? dot : "");
+}
+
 int pwriter_open(struct packet_writer *ws, int linktype, char *err, size_t errlen)
 {
+	if (ws->ring_bytes) {
+		next_name(ws);
+		if (ws->ring_files) {
+			if (!ws->kept) ws->kept = xcalloc(ws->ring_files, sizeof *ws->kept);
+			if (ws->nkept == ws->ring_files) { /* the oldest goes */
+				unlink(ws->kept[0]);
+				memmove(ws->kept, ws->kept + 1, (ws->nkept - 1) * sizeof *ws->kept);
+				ws->nkept--;
+			}
+			snprintf(ws->kept[ws->nkept++], sizeof ws->kept[0], "%s", ws->cur);
+		}
+	}
+	const char *name = cur_name(ws);
 	if (ws->pcapng) {
 		char app[64];
 		snprintf(app, sizeof app, "pktscope %s", PKTSCOPE_VERSION);
-		ws->ng = pcapng_writer_open(ws->path, app, err, errlen);
+		ws->ng = pcapng_writer_open(name, app, err, errlen);
+		ws->nifs = 0; /* a new section describes its interfaces again */
 		return ws->ng ? 0 : -1;
 	}
-	ws->w = pw_open(ws->path, linktype, err, errlen);
+	ws->w = pw_open(name, linktype, err, errlen);
 	return ws->w ? 0 : -1;
+}
+
+/* Ring output: the current file is full, close it and start the next. */
+static int rotate(struct packet_writer *ws, int linktype)
+{
+	char err[300];
+	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
+	ws->ng = NULL;
+	ws->w = NULL;
+	if (rc < 0) return writer_fail(ws, err);
+	if (pwriter_open(ws, linktype, err, sizeof err) < 0) return writer_fail(ws, err);
+	return 0;
 }
 
 int pwriter_iface(struct packet_writer *ws, uint32_t in, int linktype, const char *name)
@@ -60,6 +126,9 @@ int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uin
 {
 	char err[300];
 	if (!ws->w && !ws->ng && pwriter_open(ws, m->linktype, err, sizeof err) < 0) return writer_fail(ws, err);
+	if (ws->ring_bytes && (ws->ng ? pcapng_writer_bytes(ws->ng) : pw_bytes(ws->w)) >= ws->ring_bytes &&
+	    rotate(ws, m->linktype) < 0)
+		return -1;
 	if (!ws->pcapng) return pw_write(ws->w, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
 	int out = pwriter_iface(ws, m->ifindex, m->linktype, m->ifname);
 	if (out < 0) return -1;
@@ -73,12 +142,14 @@ int pwriter_close(struct packet_writer *ws, int linktype_if_empty)
 	char err[300];
 	if (!ws->path || (ws->failed && !ws->w && !ws->ng)) return ws->failed ? -1 : 0;
 	if (!ws->w && !ws->ng && pwriter_open(ws, linktype_if_empty, err, sizeof err) < 0) {
-		cli_error("%s: %s", ws->path, err);
+		cli_error("%s: %s", cur_name(ws), err);
 		return -1;
 	}
 	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
+	free(ws->kept);
+	ws->kept = NULL;
 	if (rc < 0) {
-		cli_error("%s: %s", ws->path, err);
+		cli_error("%s: %s", cur_name(ws), err);
 		return -1;
 	}
 	return ws->failed ? -1 : 0;

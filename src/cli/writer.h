@@ -23,6 +23,14 @@ struct packet_writer {
 	struct { uint32_t in; int linktype; int out; } ifs[WRITER_MAX_IFS];
 	int nifs;
 	bool failed;
+	/* ring output (-b filesize:KB -b files:N, as dumpcap): a new file PREFIX_NNNNN_TIME.EXT
+	 * when the current one reaches ring_bytes; only the newest ring_files are kept */
+	uint64_t ring_bytes;       /* 0: one file */
+	unsigned ring_files;       /* 0: keep them all */
+	unsigned seq;
+	char cur[4096];            /* the file being written */
+	char (*kept)[4096];        /* the ring's files, oldest first */
+	unsigned nkept;
 };
 
 /* Whether a -w name asks for pcapng (it ends in .pcapng). */
@@ -37,6 +45,8 @@ int pwriter_iface_stats(struct packet_writer *ws, uint32_t in, int linktype, con
 			uint64_t received, uint64_t dropped);
 /* Writes one packet (opening the file at the first); 0, or -1 after printing why. */
 int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data);
+/* Parses one -b option (filesize:KB or files:N) into ws; 0, or -1. */
+int pwriter_ring_option(struct packet_writer *ws, const char *opt);
 /* Flushes and closes (an empty file gets linktype_if_empty); 0, or -1 after printing why. */
 int pwriter_close(struct packet_writer *ws, int linktype_if_empty);
 

@@ -71,6 +71,26 @@ n=$(tcpdump -r "$tmp/a.pcapng" 2>/dev/null | wc -l)
 drops=$(tshark -r "$tmp/a.pcapng" -q -z io,stat,0 2>/dev/null >/dev/null; grep -o '[0-9]* dropped by pktscope' "$tmp/ng.err" | head -1)
 [ "$drops" = "0 dropped by pktscope" ] && ok || bad "pcapng run reports: $(cat "$tmp/ng.err")"
 
+# ring output: a new file every 20 kB, only the newest 3 kept, each one valid
+# (created after root is given up: the directory is the -Z user's to write)
+mkdir "$tmp/ring"
+chmod 777 "$tmp/ring"
+ip netns exec capc "$bin" capture -i capc0 -f "$lab_only" -b filesize:20 -b files:3 -w "$tmp/ring/r.pcapng" 2>"$tmp/r.err" &
+pr=$!
+sleep 1.5
+traffic
+sleep 1
+kill -INT $pr
+wait $pr; rc=$?
+ls "$tmp/ring" >"$tmp/ring.ls"
+n=$(grep -c '^r_[0-9]\{5\}_[0-9]\{14\}\.pcapng$' "$tmp/ring.ls")
+first=$(head -1 "$tmp/ring.ls" | cut -d_ -f2)
+[ "$rc" -eq 0 ] && [ "$n" -eq 3 ] && [ "$(wc -l <"$tmp/ring.ls")" -eq 3 ] && [ "$first" -gt 1 ] && ok ||
+	bad "ring: exit $rc, files: $(cat "$tmp/ring.ls") $(cat "$tmp/r.err")"
+for f in "$tmp"/ring/*; do
+	[ "$(pcount "$f")" -gt 0 ] && [ "$(stat -c %s "$f")" -lt 40000 ] && ok || bad "ring file $f: $(pcount "$f") packets"
+done
+
 # -c and -a stop exactly; -a duration stops on time
 ping_lab() { in_c ping -c "$1" -i 0.05 -q 10.77.0.2 >/dev/null 2>&1; }
 ip netns exec capc "$bin" capture -i capc0 -f icmp -c 5 -w "$tmp/c.pcap" 2>/dev/null &
