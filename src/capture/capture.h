@@ -62,9 +62,10 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const char *app, char
 /* Describes an interface; returns its id for the packets, or -1. */
 int pcapng_writer_add_interface(struct pcapng_writer *w, const char *name, int linktype, uint32_t snaplen,
 				const char *filter, char *err, size_t errlen);
-/* One packet of interface ifid, with an optional comment (not NUL-terminated). */
+/* One packet of interface ifid, with an optional comment (not NUL-terminated, the
+ * input's) and an optional note (a C string, pktscope's), each an opt_comment. */
 int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_meta *m, const uint8_t *data,
-			 const char *comment, size_t comment_len, char *err, size_t errlen);
+			 const char *comment, size_t comment_len, const char *note, char *err, size_t errlen);
 /* Packets received and dropped on interface ifid, as of the given time. */
 int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,
 			uint64_t dropped, char *err, size_t errlen);

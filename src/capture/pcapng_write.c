@@ -146,7 +146,7 @@ static void put_time(struct pcapng_writer *w, int64_t sec, uint32_t nsec)
 }
 
 int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_meta *m, const uint8_t *data,
-			 const char *comment, size_t comment_len, char *err, size_t errlen)
+			 const char *comment, size_t comment_len, const char *note, char *err, size_t errlen)
 {
 	if (ifid < 0 || (uint32_t)ifid >= w->nifs) {
 		snprintf(err, errlen, "packet for an interface that was not described");
@@ -160,11 +160,17 @@ int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_met
 	put_u32(w, m->wirelen);
 	put(w, data, caplen);
 	pad4(w);
+	bool any = false;
 	if (comment && comment_len) {
 		option(w, OPT_COMMENT, comment, comment_len < PNW_MAX_COMMENT ? comment_len : PNW_MAX_COMMENT);
-		return finish(w, true, err, errlen);
+		any = true;
 	}
-	return finish(w, false, err, errlen);
+	if (note && *note) { /* what pktscope has to say, as a comment of its own */
+		size_t n = strlen(note);
+		option(w, OPT_COMMENT, note, n < PNW_MAX_COMMENT ? n : PNW_MAX_COMMENT);
+		any = true;
+	}
+	return finish(w, any, err, errlen);
 }
 
 int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,

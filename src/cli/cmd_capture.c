@@ -310,6 +310,7 @@ static int run_capture(int argc, char **argv)
 	memset(&mask, 0, sizeof mask);
 	if (!o.json) p->mask = &mask;            /* text: columns only */
 	if (filter && p->mask) df_mask_add(filter, &mask);
+	if (ws.pcapng && p->mask) pwriter_mask_add(&mask); /* decoded (with -Y): pktscope's comments */
 	if (ws.path) p->no_columns = true;
 	flow_tracker_set_app(tracker, !p->no_columns || !p->mask);
 	struct timespec t0;
@@ -355,7 +356,7 @@ static int run_capture(int argc, char **argv)
 		if (keep) {
 			shown++;
 			if (ws.path) {
-				if (pwriter_packet(&ws, &m, data) < 0) {
+				if (pwriter_packet(&ws, &m, data, decode ? p : NULL) < 0) {
 					status = EXIT_INPUT;
 					break;
 				}

@@ -510,6 +510,7 @@ static int run_read(int argc, char **argv)
 	case MODE_TEXT:
 		p->mask = &mask;
 		if (ws.path) p->no_columns = true; /* nothing is printed */
+		if (ws.path && ws.pcapng) pwriter_mask_add(&mask); /* for pktscope's packet comments */
 		if (stats) {
 			static const int counted[] = { F_ETH_SRC, F_ETH_DST, F_IP_SRC, F_IP_DST, F_IPV6_SRC, F_IPV6_DST,
 				F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT, F_TCP_STREAM };
@@ -543,7 +544,7 @@ static int run_read(int argc, char **argv)
 	int first_linktype = LT_ETHERNET;
 	struct prefilter pf = { 0 };
 	bool use_pf = filter && strcmp(o.path, "-") && !stats && o.mode != MODE_FOLLOW && !o.two_pass &&
-		      df_is_packet_local(filter) && prefilter_run(&o, filter, o.mode == MODE_TEXT && !ws.path, &pf);
+		      df_is_packet_local(filter) && prefilter_run(&o, filter, o.mode == MODE_TEXT && (!ws.path || ws.pcapng), &pf);
 	bool base_no_columns = p->no_columns;
 	if (use_pf) first_linktype = pf.first_linktype;
 	/* Packets without a line are decoded without columns; TCP analysis, which a run
@@ -571,9 +572,10 @@ static int run_read(int argc, char **argv)
 		bool hit = true;
 		if (use_pf) {
 			hit = bit(pf.matched, n);
-			if (ws.path || (pf.relevant && !bit(pf.relevant, n))) {
-				/* -w copies matched frames as they are; other conversations are skipped */
-				if (hit && ws.path && pwriter_packet(&ws, &m, data) < 0) {
+			if ((ws.path && !ws.pcapng) || (pf.relevant && !bit(pf.relevant, n))) {
+				/* pcap -w copies matched frames as they are; other conversations are
+				 * skipped (pcapng's conversations are decoded for pktscope's comments) */
+				if (hit && ws.path && pwriter_packet(&ws, &m, data, NULL) < 0) {
 					status = EXIT_INPUT;
 					break;
 				}
@@ -592,7 +594,7 @@ static int run_read(int argc, char **argv)
 			continue;
 		}
 		if (ws.path) {
-			if (pwriter_packet(&ws, &p->meta, data) < 0) {
+			if (pwriter_packet(&ws, &p->meta, data, p) < 0) {
 				status = EXIT_INPUT;
 				break;
 			}

@@ -122,7 +122,38 @@ int pwriter_iface_stats(struct packet_writer *ws, uint32_t in, int linktype, con
 	return 0;
 }
 
-int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data)
+void pwriter_mask_add(struct field_mask *m)
+{
+	for (int id = F_TCP_ANALYSIS_RETRANSMISSION; id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK; id++) field_mask_add(m, id);
+	field_mask_add(m, F_WS_MALFORMED);
+	field_mask_add(m, F_WS_EXPERT_MESSAGE);
+}
+
+/* "pktscope: TCP retransmission, duplicate ACK; malformed: <why>" from the packet's
+ * fields, or "" when it has nothing to say. */
+static void packet_note(const struct packet *p, char *buf, size_t n)
+{
+	struct sbuf sb;
+	sb_init_fixed(&sb, buf, n - 1);
+	bool tcp = false;
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		const struct fval *f = &p->fields[i];
+		if (f->nest) continue;
+		if (f->id >= F_TCP_ANALYSIS_RETRANSMISSION && f->id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK &&
+		    field_defs[f->id].type == FT_NONE) {
+			sb_puts(&sb, tcp ? ", " : "pktscope: TCP ");
+			sb_puts(&sb, field_defs[f->id].title);
+			tcp = true;
+		} else if (f->id == F_WS_EXPERT_MESSAGE) {
+			sb_puts(&sb, sb.len ? "; " : "pktscope: ");
+			sb_puts(&sb, "malformed: ");
+			sb_put(&sb, f->v.b.p, f->v.b.n);
+		}
+	}
+	sb_cstr(&sb);
+}
+
+int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data, const struct packet *p)
 {
 	char err[300];
 	if (!ws->w && !ws->ng && pwriter_open(ws, m->linktype, err, sizeof err) < 0) return writer_fail(ws, err);
@@ -132,7 +163,9 @@ int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uin
 	if (!ws->pcapng) return pw_write(ws->w, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
 	int out = pwriter_iface(ws, m->ifindex, m->linktype, m->ifname);
 	if (out < 0) return -1;
-	if (pcapng_writer_packet(ws->ng, out, m, data, (const char *)m->comment, m->comment_len, err, sizeof err) < 0)
+	char note[256] = "";
+	if (p) packet_note(p, note, sizeof note);
+	if (pcapng_writer_packet(ws->ng, out, m, data, (const char *)m->comment, m->comment_len, note, err, sizeof err) < 0)
 		return writer_fail(ws, err);
 	return 0;
 }

@@ -43,8 +43,12 @@ int pwriter_iface(struct packet_writer *ws, uint32_t in, int linktype, const cha
 /* pcapng: an interface statistics block (nothing for pcap); 0, or -1 after printing why. */
 int pwriter_iface_stats(struct packet_writer *ws, uint32_t in, int linktype, const char *name, int64_t sec, uint32_t nsec,
 			uint64_t received, uint64_t dropped);
-/* Writes one packet (opening the file at the first); 0, or -1 after printing why. */
-int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data);
+/* Writes one packet (opening the file at the first); 0, or -1 after printing why. p, when
+ * the packet was decoded, gives pcapng a comment of pktscope's own: its TCP analysis
+ * flags and why it is malformed (the run must record those fields: pwriter_mask_add). */
+int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data, const struct packet *p);
+/* Adds the fields pwriter_packet's comments use to m. */
+void pwriter_mask_add(struct field_mask *m);
 /* Parses one -b option (filesize:KB or files:N) into ws; 0, or -1. */
 int pwriter_ring_option(struct packet_writer *ws, const char *opt);
 /* Flushes and closes (an empty file gets linktype_if_empty); 0, or -1 after printing why. */

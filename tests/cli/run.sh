@@ -107,6 +107,10 @@ if command -v tshark >/dev/null; then
 	[ "$c" = "$(printf 'eth0\tfirst packet, with a comment')" ] && ok || bad "tshark reads the written pcapng as: $c"
 	"$bin" read -f tcp -Y 'tcp.port == 443' --pcapng -w "$tmp/f.ng" samples/lab.pcapng &&
 		capinfos "$tmp/f.ng" 2>/dev/null | grep -q 'Filter string = tcp' && ok || bad "pcapng: capture filter not recorded"
+	# pktscope's own comments: why a packet is malformed (TCP analysis flags likewise)
+	"$bin" read -Y '_ws.malformed' -w "$tmp/cr.pcapng" tests/golden/pcap/crafted.pcap
+	c=$(tshark -r "$tmp/cr.pcapng" -T fields -e frame.comment 2>/dev/null | head -1)
+	[ "$c" = "pktscope: malformed: IPv4 total length exceeds packet length" ] && ok || bad "pcapng note: '$c'"
 	n=$(tcpdump -r "$tmp/f.ng" 2>/dev/null | wc -l)
 	[ "$n" -eq "$(tshark -r samples/lab.pcapng -Y "tcp.port == 443" 2>/dev/null | wc -l)" ] && ok || bad "tcpdump reads $n packets from the written pcapng, not what tshark -Y matches"
 fi

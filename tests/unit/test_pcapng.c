@@ -216,11 +216,11 @@ static void test_writer_round_trip(void **state)
 	assert_int_equal(pcapng_writer_add_interface(w, "tun0", LT_RAW, 1500, NULL, err, sizeof err), 1);
 	static const uint8_t a[] = { 1, 2, 3, 4, 5 }, b[] = { 0x45, 0, 0, 20 };
 	struct pkt_meta m = { .ts_sec = 1700000000, .ts_nsec = 123456789, .caplen = sizeof a, .wirelen = 60 };
-	assert_int_equal(pcapng_writer_packet(w, 0, &m, a, "hello", 5, err, sizeof err), 0);
+	assert_int_equal(pcapng_writer_packet(w, 0, &m, a, "hello", 5, "pktscope: note", err, sizeof err), 0);
 	assert_int_equal(pcapng_writer_stats(w, 0, 1700000001, 0, 10, 2, err, sizeof err), 0);
 	m = (struct pkt_meta){ .ts_sec = 1700000002, .ts_nsec = 1, .caplen = sizeof b, .wirelen = sizeof b };
-	assert_int_equal(pcapng_writer_packet(w, 1, &m, b, NULL, 0, err, sizeof err), 0);
-	assert_int_equal(pcapng_writer_packet(w, 2, &m, b, NULL, 0, err, sizeof err), -1); /* no such interface */
+	assert_int_equal(pcapng_writer_packet(w, 1, &m, b, NULL, 0, NULL, err, sizeof err), 0);
+	assert_int_equal(pcapng_writer_packet(w, 2, &m, b, NULL, 0, NULL, err, sizeof err), -1); /* no such interface */
 	assert_int_equal(pcapng_writer_close(w, err, sizeof err), 0);
 
 	struct pkt_source *s = src_open_file(path, err, sizeof err);
