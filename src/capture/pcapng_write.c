@@ -3,8 +3,11 @@
  * (name, link type, snapshot length, nanosecond timestamps, capture filter), Enhanced
  * Packet Blocks with an optional comment, and Interface Statistics Blocks (packets
  * received and dropped). Blocks are written in the host's byte order, which the section
- * header's byte-order magic tells readers. libpcap cannot write pcapng, hence our own. */
+ * header's byte-order magic tells readers. libpcap cannot write pcapng, hence our own.
+ * Blocks go out whole (capture/bfile.c): after a failed write the file still ends at a
+ * block boundary. */
 #include "capture/capture.h"
+#include "capture/bfile.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -21,15 +24,20 @@ enum { OPT_END = 0, OPT_COMMENT = 1, SHB_OS = 3, SHB_USERAPPL = 4, IF_NAME = 2, 
 #define PNW_MAX_COMMENT 4096 /* a packet comment longer than this is cut */
 
 struct pcapng_writer {
-	FILE *f;
-	bool is_stdout;
+	struct bfile f;
 	uint32_t nifs;
 	/* a block is built here, then written whole: a failed write never leaves half a
 	 * block behind a flushed one */
 	uint8_t *buf;
 	size_t len, cap;
-	uint64_t bytes;     /* written so far */
 };
+
+static void set_err(const struct bfile *f, char *err, size_t errlen)
+{
+	if (!err) return;
+	snprintf(err, errlen, "%s%s", strerror(f->err ? f->err : EIO),
+		 f->err == ENOSPC ? " (the packets written before are kept, the file is valid)" : "");
+}
 
 static void put(struct pcapng_writer *w, const void *p, size_t n)
 {
@@ -73,29 +81,23 @@ static int finish(struct pcapng_writer *w, bool options, char *err, size_t errle
 	uint32_t total = (uint32_t)w->len + 4;
 	memcpy(w->buf + 4, &total, 4);
 	put_u32(w, total);
-	errno = 0;
-	if (fwrite(w->buf, w->len, 1, w->f) != 1) {
-		snprintf(err, errlen, "%s", strerror(errno ? errno : EIO));
-		clearerr(w->f);
+	if (bf_record(&w->f, w->buf, w->len) < 0) {
+		set_err(&w->f, err, errlen);
 		return -1;
 	}
-	w->bytes += w->len;
 	return 0;
 }
 
-uint64_t pcapng_writer_bytes(const struct pcapng_writer *w) { return w->bytes; }
+uint64_t pcapng_writer_bytes(const struct pcapng_writer *w) { return w->f.committed + w->f.len; }
 
 struct pcapng_writer *pcapng_writer_open(const char *path, const char *app, char *err, size_t errlen)
 {
-	bool out = !strcmp(path, "-");
-	FILE *f = out ? stdout : fopen(path, "wb");
-	if (!f) {
+	struct pcapng_writer *w = xcalloc(1, sizeof *w);
+	if (bf_open(&w->f, path) < 0) {
 		snprintf(err, errlen, "%s", strerror(errno));
+		free(w);
 		return NULL;
 	}
-	struct pcapng_writer *w = xcalloc(1, sizeof *w);
-	w->f = f;
-	w->is_stdout = out;
 	begin(w, BT_SHB);
 	put_u32(w, 0x1A2B3C4D);
 	put_u16(w, 1);
@@ -109,7 +111,8 @@ struct pcapng_writer *pcapng_writer_open(const char *path, const char *app, char
 		option(w, SHB_OS, os, strlen(os));
 	}
 	option(w, SHB_USERAPPL, app, strlen(app));
-	if (finish(w, true, err, errlen) < 0) {
+	if (finish(w, true, err, errlen) < 0 || bf_flush(&w->f) < 0) {
+		set_err(&w->f, err, errlen);
 		pcapng_writer_close(w, NULL, 0);
 		return NULL;
 	}
@@ -193,16 +196,8 @@ int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t
 int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen)
 {
 	if (!w) return 0;
-	errno = 0;
-	int rc = 0;
-	if (fflush(w->f) != 0 || ferror(w->f)) {
-		if (err) snprintf(err, errlen, "%s", strerror(errno ? errno : EIO));
-		rc = -1;
-	}
-	if (!w->is_stdout && fclose(w->f) != 0 && rc == 0) {
-		if (err) snprintf(err, errlen, "%s", strerror(errno ? errno : EIO));
-		rc = -1;
-	}
+	int rc = bf_close(&w->f);
+	if (rc < 0) set_err(&w->f, err, errlen);
 	free(w->buf);
 	free(w);
 	return rc;

@@ -182,7 +182,7 @@ int pwriter_close(struct packet_writer *ws, int linktype_if_empty)
 	free(ws->kept);
 	ws->kept = NULL;
 	if (rc < 0) {
-		cli_error("%s: %s", cur_name(ws), err);
+		if (!ws->failed) cli_error("%s: %s", cur_name(ws), err); /* a write error was said already */
 		return -1;
 	}
 	return ws->failed ? -1 : 0;

@@ -117,6 +117,25 @@ wait $py
 [ "$(grep -c 'www.example.test' "$tmp/y.txt")" -eq 2 ] && ! grep -q 'api.example' "$tmp/y.txt" && ok ||
 	bad "-Y on live traffic: $(cat "$tmp/y.txt")"
 
+# a full disk: a clear error, exit 1, and the packets already written stay a valid file
+mkdir "$tmp/full"
+big=../shared/corpus/ndpi/bench/1kxun.pcap   # 2.5 MB: more than the 1 MB file system holds
+if [ -s "$big" ] && mount -t tmpfs -o size=1m tmpfs "$tmp/full" 2>/dev/null; then
+	for ext in pcap pcapng; do
+		"$bin" read "$big" -w "$tmp/full/x.$ext" 2>"$tmp/e"
+		rc=$?
+		n=$(pcount "$tmp/full/x.$ext")
+		tshark -r "$tmp/full/x.$ext" >/dev/null 2>"$tmp/t.err"
+		grep -v 'Running as' "$tmp/t.err" >"$tmp/t.err2"
+		[ "$rc" -eq 1 ] && [ "$(grep -c 'No space left on device' "$tmp/e")" -eq 1 ] && [ "$n" -gt 100 ] &&
+			[ ! -s "$tmp/t.err2" ] && ok || bad "full disk ($ext): exit $rc, $n packets kept, $(cat "$tmp/e" "$tmp/t.err2")"
+		rm -f "$tmp/full/x.$ext"
+	done
+	umount "$tmp/full"
+else
+	echo "capture: SKIP full-disk check: no tmpfs or no corpus"
+fi
+
 # errors: a bad capture filter is a usage error, an unknown interface an input error
 in_c "$bin" capture -i capc0 -f 'tcp port' -c 1 2>"$tmp/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q 'invalid capture filter "tcp port"' "$tmp/e" && ok || bad "bad BPF: $rc $(cat "$tmp/e")"
