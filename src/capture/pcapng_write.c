@@ -45,7 +45,7 @@ static void put(struct pcapng_writer *w, const void *p, size_t n)
 		while (w->len + n > w->cap) w->cap = w->cap ? w->cap * 2 : 1024;
 		w->buf = xrealloc(w->buf, w->cap);
 	}
-	memcpy(w->buf + w->len, p, n);
+	if (n) memcpy(w->buf + w->len, p, n); /* an empty option has no value (p NULL) */
 	w->len += n;
 }
 

@@ -304,7 +304,9 @@ static int run_capture(int argc, char **argv)
 	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
 	struct packet *p = xcalloc(1, sizeof *p);
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
-	bool decode = !ws.path || filter;
+	/* pcapng output is decoded too, for pktscope's packet comments (TCP analysis,
+	 * malformed); pcap output alone is written as it comes */
+	bool decode = !ws.path || filter || ws.pcapng;
 	p->tracker = flow_tracker_iface(tracker);
 	static struct field_mask mask;
 	memset(&mask, 0, sizeof mask);

@@ -33,6 +33,7 @@ guard=$!
 in_c() { ip netns exec capc "$@"; }
 traffic() { "$lab" traffic cap 1 >/dev/null 2>&1; }
 pcount() { capinfos -c -M "$1" 2>/dev/null | awk '/Number of packets/ { print $NF }'; }
+ping_lab() { in_c ping -c "$1" -i 0.05 -q 10.77.0.2 >/dev/null 2>&1; }
 pbytes() { tshark -r "$1" -T fields -e frame.len 2>/dev/null | awk '{ s += $1 } END { print s + 0 }'; }
 
 # side by side with tcpdump: the same packets, and SIGINT leaves valid files
@@ -57,9 +58,11 @@ wait $p3
 a=$(pcount "$tmp/a.pcap") b=$(pcount "$tmp/b.pcap")
 [ -n "$a" ] && [ "$a" -gt 100 ] && [ "$a" -eq "$b" ] && ok || bad "packets: pktscope $a, tcpdump $b"
 [ "$(pbytes "$tmp/a.pcap")" -eq "$(pbytes "$tmp/b.pcap")" ] && ok || bad "bytes differ from tcpdump's"
-tshark -r "$tmp/a.pcap" >/dev/null 2>"$tmp/t.err"
-grep -v 'Running as' "$tmp/t.err" >"$tmp/t.err2"
-[ ! -s "$tmp/t.err2" ] && ok || bad "tshark complains about the pcap: $(cat "$tmp/t.err2")"
+for f in a.pcap b.pcap a.pcapng; do
+	tshark -r "$tmp/$f" >/dev/null 2>"$tmp/t.err"
+	grep -v 'Running as' "$tmp/t.err" >"$tmp/t.err2"
+	[ ! -s "$tmp/t.err2" ] && ok || bad "tshark complains about $f: $(cat "$tmp/t.err2")"
+done
 grep -q "dropped by pktscope (ring full)" "$tmp/a.err" && ok || bad "no drop counts on stderr: $(cat "$tmp/a.err")"
 # pcapng: interface named, filter and statistics recorded, readable by libpcap and tshark
 capinfos "$tmp/a.pcapng" >"$tmp/ci" 2>&1
@@ -91,8 +94,19 @@ for f in "$tmp"/ring/*; do
 	[ "$(pcount "$f")" -gt 0 ] && [ "$(stat -c %s "$f")" -lt 40000 ] && ok || bad "ring file $f: $(pcount "$f") packets"
 done
 
+# SIGTERM and SIGHUP stop a capture as SIGINT does: exit 0, a valid file, the counts
+for sig in TERM HUP; do
+	ip netns exec capc "$bin" capture -i capc0 -w "$tmp/s.pcapng" 2>"$tmp/s.err" &
+	ps_=$!
+	sleep 1
+	ping_lab 3
+	kill -$sig $ps_
+	wait $ps_; rc=$?
+	[ "$rc" -eq 0 ] && [ "$(pcount "$tmp/s.pcapng")" -ge 6 ] && grep -q 'packets written' "$tmp/s.err" && ok ||
+		bad "SIG$sig: exit $rc, $(pcount "$tmp/s.pcapng") packets, $(cat "$tmp/s.err")"
+done
+
 # -c and -a stop exactly; -a duration stops on time
-ping_lab() { in_c ping -c "$1" -i 0.05 -q 10.77.0.2 >/dev/null 2>&1; }
 ip netns exec capc "$bin" capture -i capc0 -f icmp -c 5 -w "$tmp/c.pcap" 2>/dev/null &
 pc=$!
 ip netns exec capc "$bin" capture -i capc0 -f icmp -a packets:7 --json >"$tmp/a7.json" 2>/dev/null &
@@ -139,6 +153,8 @@ fi
 # errors: a bad capture filter is a usage error, an unknown interface an input error
 in_c "$bin" capture -i capc0 -f 'tcp port' -c 1 2>"$tmp/e"; rc=$?
 [ "$rc" -eq 2 ] && grep -q 'invalid capture filter "tcp port"' "$tmp/e" && ok || bad "bad BPF: $rc $(cat "$tmp/e")"
+in_c "$bin" capture -i capc0 -c 1 -w "$tmp/no/such/dir/x.pcap" 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 1 ] && grep -q 'x.pcap: No such file or directory' "$tmp/e" && ok || bad "unwritable -w: $rc $(cat "$tmp/e")"
 in_c "$bin" capture -i nosuch0 -c 1 2>"$tmp/e"; rc=$?
 [ "$rc" -eq 1 ] && grep -q 'nosuch0: no such interface' "$tmp/e" && ok || bad "unknown interface: $rc $(cat "$tmp/e")"
 
