@@ -68,6 +68,9 @@ grep -q "dropped by pktscope (ring full)" "$tmp/a.err" && ok || bad "no drop cou
 capinfos "$tmp/a.pcapng" >"$tmp/ci" 2>&1
 grep -q 'Name = capc0' "$tmp/ci" && grep -q 'Filter string = tcp or udp or icmp6 or icmp' "$tmp/ci" &&
 	grep -q 'Number of stat entries = 1' "$tmp/ci" && ok || bad "pcapng blocks: $(cat "$tmp/ci")"
+# pktscope's comments are visible to tshark (the lab's bulk transfers fill windows)
+c=$(tshark -r "$tmp/a.pcapng" -T fields -e frame.comment 2>/dev/null | grep -c '^pktscope: ')
+[ "$c" -ge 1 ] && ok || bad "no pktscope comment in the captured pcapng"
 n=$(tcpdump -r "$tmp/a.pcapng" 2>/dev/null | wc -l)
 [ "$n" -eq "$(pcount "$tmp/a.pcapng")" ] && [ "$n" -gt 100 ] && ok || bad "libpcap reads $n packets from the pcapng"
 # the statistics the file records equal what the capture reported (no drops here)
