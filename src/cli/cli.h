@@ -2,6 +2,8 @@
 #ifndef PKTSCOPE_CLI_CLI_H
 #define PKTSCOPE_CLI_CLI_H
 
+#include <stdint.h>
+
 /* Exit statuses, DESIGN.md "Two kinds of failure". */
 enum { EXIT_OK = 0, EXIT_INPUT = 1, EXIT_USAGE = 2 };
 
@@ -13,6 +15,11 @@ struct command {
 
 extern const struct command cmd_read, cmd_capture, cmd_list_interfaces;
 
+/* Prints "pktscope: " + message and then the command's usage text to stderr; returns
+ * EXIT_USAGE. */
+int cli_usage_error(const char *usage_text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A decimal number in [lo, hi] (no sign, nothing after it): 0, or -1. */
+int cli_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* Prints "pktscope: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

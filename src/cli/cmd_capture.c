@@ -62,28 +62,7 @@ static const char capture_usage[] =
 	"  --config FILE     the configuration file\n"
 	"  -h, --help        this text\n";
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *msg, ...)
-{
-	va_list ap;
-	va_start(ap, msg);
-	fputs("pktscope: ", stderr);
-	vfprintf(stderr, msg, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fputs(capture_usage, stderr);
-	return EXIT_USAGE;
-}
-
-static int parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v < lo || v > hi) return -1;
-	*out = v;
-	return 0;
-}
+#define usage_error(...) cli_usage_error(capture_usage, __VA_ARGS__)
 
 static int parse_autostop(const char *s, struct capture_opts *o)
 {
@@ -95,7 +74,7 @@ static int parse_autostop(const char *s, struct capture_opts *o)
 		o->stop_seconds = d;
 		return 0;
 	}
-	if (!strncmp(s, "packets:", 8)) return parse_uint(s + 8, 1, UINT64_MAX, &o->stop_packets);
+	if (!strncmp(s, "packets:", 8)) return cli_parse_uint(s + 8, 1, UINT64_MAX, &o->stop_packets);
 	return -1;
 }
 
@@ -121,16 +100,16 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 			break;
 		case 'f': o->live.bpf = optarg; break;
 		case 's':
-			if (parse_uint(optarg, 1, 262144, &v) < 0) return usage_error("-s takes 1 to 262144 bytes, not '%s'", optarg);
+			if (cli_parse_uint(optarg, 1, 262144, &v) < 0) return usage_error("-s takes 1 to 262144 bytes, not '%s'", optarg);
 			o->live.snaplen = (int)v;
 			break;
 		case 'B':
-			if (parse_uint(optarg, 1, 4096, &v) < 0) return usage_error("-B takes 1 to 4096 MiB, not '%s'", optarg);
+			if (cli_parse_uint(optarg, 1, 4096, &v) < 0) return usage_error("-B takes 1 to 4096 MiB, not '%s'", optarg);
 			o->live.buffer_mb = (int)v;
 			break;
 		case 'p': o->live.no_promisc = true; break;
 		case 'c':
-			if (parse_uint(optarg, 1, UINT64_MAX, &o->count) < 0)
+			if (cli_parse_uint(optarg, 1, UINT64_MAX, &o->count) < 0)
 				return usage_error("-c needs a positive packet count, not '%s'", optarg);
 			break;
 		case 'a':
@@ -345,13 +324,7 @@ static int run_capture(int argc, char **argv)
 		bool keep = true;
 		if (decode) {
 			packet_begin(p, &m, data);
-			int64_t ds = m.ts_sec - first_sec, dn = (int64_t)m.ts_nsec - first_nsec;
-			if (dn < 0) {
-				dn += 1000000000;
-				ds--;
-			}
-			p->rel_sec = ds < 0 ? 0 : ds;
-			p->rel_nsec = ds < 0 ? 0 : (uint32_t)dn;
+			pk_set_relative(p, first_sec, first_nsec);
 			dissect_frame(p);
 			keep = !filter || df_match(filter, p);
 		}

@@ -71,28 +71,7 @@ static const char read_usage[] =
 	"                  T eth, ip, ipv6, tcp or udp; phs; io,SECONDS; talkers (--json: JSON)\n"
 	"  -h, --help      this text\n";
 
-__attribute__((format(printf, 1, 2)))
-static int usage_error(const char *msg, ...)
-{
-	va_list ap;
-	va_start(ap, msg);
-	fputs("pktscope: ", stderr);
-	vfprintf(stderr, msg, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	fputs(read_usage, stderr);
-	return EXIT_USAGE;
-}
-
-static int parse_count(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *end || s[0] == '-' || v == 0) return -1;
-	*out = v;
-	return 0;
-}
+#define usage_error(...) cli_usage_error(read_usage, __VA_ARGS__)
 
 static int parse_args(int argc, char **argv, struct read_opts *o)
 {
@@ -120,7 +99,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		case 'C': o->config_path = optarg; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
-			if (parse_count(optarg, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
+			if (cli_parse_uint(optarg, 1, UINT64_MAX, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
 			break;
 		case 'j': o->mode = MODE_JSON; break;
 		case 'S': {
@@ -189,24 +168,6 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 	return 0;
 }
 
-/* Time since the first packet, as tshark's frame.time_relative (negative when out of order). */
-static void set_relative(struct packet *p, int64_t first_sec, uint32_t first_nsec)
-{
-	int64_t ds = p->meta.ts_sec - first_sec;
-	int64_t dn = (int64_t)p->meta.ts_nsec - first_nsec;
-	int64_t total_neg = ds < 0 || (ds == 0 && dn < 0);
-	if (total_neg) {
-		ds = -ds;
-		dn = -dn;
-	}
-	if (dn < 0) {
-		dn += 1000000000;
-		ds -= 1;
-	}
-	p->rel_sec = ds;
-	p->rel_nsec = (uint32_t)dn;
-	p->rel_neg = total_neg;
-}
 
 /* The first of two passes: decodes the file for DNS and HTTP answers only and returns
  * the links from each question to its answer (NULL when the file cannot be read again). */
@@ -384,7 +345,7 @@ static bool prefilter_run(const struct read_opts *o, const struct df_filter *fil
 			cap = ncap;
 		}
 		packet_begin(p, &m, data);
-		set_relative(p, first_sec, first_nsec);
+		pk_set_relative(p, first_sec, first_nsec);
 		dissect_frame(p);
 		if (df_match(filter, p)) {
 			set_bit(pf->matched, n);
@@ -585,7 +546,7 @@ static int run_read(int argc, char **argv)
 			p->no_columns = base_no_columns || !hit;
 		}
 		packet_begin(p, &m, data);
-		set_relative(p, first_sec, first_nsec);
+		pk_set_relative(p, first_sec, first_nsec);
 		dissect_frame(p);
 		if (n == 1) first_linktype = m.linktype;
 		if (filter && !(use_pf ? hit && df_match(filter, p) : df_match(filter, p))) {

@@ -274,6 +274,9 @@ struct packet {
 void dissect_init(void);
 /* Resets p for a new frame (keeps nothing from the previous one). */
 void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data);
+/* Sets the time since the first packet (first_sec.first_nsec), as tshark's
+ * frame.time_relative: negative when packets are out of order. Call after packet_begin. */
+void pk_set_relative(struct packet *p, int64_t first_sec, uint32_t first_nsec);
 /* Decodes the frame in p from its link type. Never fails: what cannot be decoded is marked. */
 void dissect_frame(struct packet *p);
 

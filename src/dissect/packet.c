@@ -186,6 +186,24 @@ struct sbuf *pk_col(struct packet *p, const char *proto)
 	return &p->info;
 }
 
+void pk_set_relative(struct packet *p, int64_t first_sec, uint32_t first_nsec)
+{
+	int64_t ds = p->meta.ts_sec - first_sec;
+	int64_t dn = (int64_t)p->meta.ts_nsec - first_nsec;
+	int64_t total_neg = ds < 0 || (ds == 0 && dn < 0);
+	if (total_neg) {
+		ds = -ds;
+		dn = -dn;
+	}
+	if (dn < 0) {
+		dn += 1000000000;
+		ds -= 1;
+	}
+	p->rel_sec = ds;
+	p->rel_nsec = (uint32_t)dn;
+	p->rel_neg = total_neg;
+}
+
 void pk_info_write(struct sbuf *out, const struct packet *p)
 {
 	if (!p->tcp_info.pending) {
