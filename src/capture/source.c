@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct pkt_source {
 	FILE *f;
@@ -149,7 +150,9 @@ static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const 
 	/* Pages before this record are not read again (a packet's bytes are valid until the
 	 * next call): give them back, so a big file does not count as our memory. */
 	if (off - s->released >= SRC_MAP_RELEASE) {
-		size_t upto = off & ~(size_t)4095;
+		static size_t page;
+		if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+		size_t upto = off - off % page;
 		madvise((void *)(s->map + s->released), upto - s->released, MADV_DONTNEED);
 		s->released = upto;
 	}

@@ -67,10 +67,11 @@ int pwriter_open(struct packet_writer *ws, int linktype, char *err, size_t errle
 			if (!ws->kept) ws->kept = xcalloc(ws->ring_files, sizeof *ws->kept);
 			if (ws->nkept == ws->ring_files) { /* the oldest goes */
 				unlink(ws->kept[0]);
+				free(ws->kept[0]);
 				memmove(ws->kept, ws->kept + 1, (ws->nkept - 1) * sizeof *ws->kept);
 				ws->nkept--;
 			}
-			snprintf(ws->kept[ws->nkept++], sizeof ws->kept[0], "%s", ws->cur);
+			ws->kept[ws->nkept++] = xstrdup(ws->cur);
 		}
 	}
 	const char *name = cur_name(ws);
@@ -179,6 +180,7 @@ int pwriter_close(struct packet_writer *ws, int linktype_if_empty)
 		return -1;
 	}
 	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
+	for (unsigned i = 0; i < ws->nkept; i++) free(ws->kept[i]);
 	free(ws->kept);
 	ws->kept = NULL;
 	if (rc < 0) {

@@ -29,7 +29,7 @@ struct packet_writer {
 	unsigned ring_files;       /* 0: keep them all */
 	unsigned seq;
 	char cur[4096];            /* the file being written */
-	char (*kept)[4096];        /* the ring's files, oldest first */
+	char **kept;               /* the ring's files, oldest first (ring_files of them) */
 	unsigned nkept;
 };
 
