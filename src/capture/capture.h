@@ -93,6 +93,7 @@ struct live_stats {
 	uint64_t ring_dropped;    /* of which the ring had no room for */
 	uint64_t kernel_received, kernel_dropped, if_dropped; /* pcap_stats */
 	bool have_kernel;
+	const char *error;        /* why the interface stopped early, or NULL */
 };
 struct live;
 /* Opens every interface (a permission error says what to run); NULL with the reason and
@@ -103,7 +104,8 @@ int live_start(struct live *l, char *err, size_t errlen);
  * set when the wait ended, without it when capture stopped and the ring is drained. The
  * packet is valid until the next call. */
 enum src_status live_next(struct live *l, struct pkt_meta *m, const uint8_t **data, int timeout_ms, bool *timed_out);
-/* Asks the threads to stop; what the ring holds is still returned by live_next. */
+/* Stops the threads and waits for them; what the ring holds is still returned by
+ * live_next. */
 void live_stop(struct live *l);
 int live_count(const struct live *l);
 const char *live_ifname(const struct live *l, int i);

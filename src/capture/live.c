@@ -30,6 +30,7 @@ struct live_if {
 	bool started;
 	uint64_t captured;      /* taken from libpcap */
 	uint64_t ring_dropped;  /* the ring had no room */
+	char error[PCAP_ERRBUF_SIZE]; /* why reading stopped early (the interface went away) */
 };
 
 struct live {
@@ -97,8 +98,12 @@ static void *capture_thread(void *arg)
 		struct pcap_pkthdr *h;
 		const uint8_t *data;
 		int rc = pcap_next_ex(i->pcap, &h, &data);
-		if (rc == 1) ring_put(i, h, data);
-		else if (rc < 0) break; /* the interface went away, or pcap_breakloop */
+		if (rc == 1) {
+			ring_put(i, h, data);
+		} else if (rc < 0) { /* pcap_breakloop, or the interface went away */
+			if (rc == PCAP_ERROR && !l->stop) snprintf(i->error, sizeof i->error, "%s", pcap_geterr(i->pcap));
+			break;
+		}
 	}
 	pthread_mutex_lock(&l->mu);
 	l->running--;
@@ -271,6 +276,12 @@ void live_stop(struct live *l)
 	l->stop = 1;
 	for (int k = 0; k < l->nifs; k++)
 		if (l->ifs[k].started) pcap_breakloop(l->ifs[k].pcap);
+	/* joined here, so that pcap_stats never runs beside pcap_next_ex on a handle */
+	for (int k = 0; k < l->nifs; k++)
+		if (l->ifs[k].started) {
+			pthread_join(l->ifs[k].thread, NULL);
+			l->ifs[k].started = false;
+		}
 }
 
 int live_count(const struct live *l) { return l->nifs; }
@@ -291,6 +302,7 @@ void live_stats(struct live *l, int k, struct live_stats *s)
 	pthread_mutex_lock(&l->mu);
 	s->captured = i->captured;
 	s->ring_dropped = i->ring_dropped;
+	s->error = i->error[0] ? i->error : NULL;
 	pthread_mutex_unlock(&l->mu);
 }
 
@@ -300,7 +312,6 @@ void live_close(struct live *l)
 	live_stop(l);
 	for (int k = 0; k < l->nifs; k++) {
 		struct live_if *i = &l->ifs[k];
-		if (i->started) pthread_join(i->thread, NULL);
 		pcap_close(i->pcap);
 		free(i->name);
 	}

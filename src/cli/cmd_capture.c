@@ -164,6 +164,7 @@ static void report(struct live *l, uint64_t shown, bool json, struct sbuf *out, 
 	for (int k = 0; k < live_count(l); k++) {
 		struct live_stats s;
 		live_stats(l, k, &s);
+		if (s.error) fprintf(stderr, "pktscope: %s: capture ended early: %s\n", live_ifname(l, k), s.error);
 		captured += s.captured;
 		ring += s.ring_dropped;
 		kernel += s.kernel_dropped + s.if_dropped;
