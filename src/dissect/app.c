@@ -290,15 +290,18 @@ again:
 	return !(a->dir[0].dead && a->dir[1].dead);
 }
 
-void app_mark_segment(struct app_flow *a, struct packet *p, int dir)
+void app_mark_segment(struct app_flow *a, struct packet *p, int dir, uint32_t payload_off)
 {
 	const struct app_dir *d = &a->dir[dir];
 	/* TLS shows its layer in the segment a record starts in, before asking TCP for the
 	 * rest (tshark's `tls` matches it); the other decoders wait for the whole message. */
 	if (a->proto == AP_TLS && !p->app_msgs && !p->nest && !d->dead && d->len && d->pdu_frame == p->meta.number &&
 	    pk_wants(p, F_TLS)) {
-		struct cur none = cur_make(p->data, 0);
-		pk_proto_end(p, pk_proto(p, F_TLS, &none), &none);
+		/* the layer starts at this segment's payload, as tshark's does */
+		uint32_t off = payload_off < p->meta.caplen ? payload_off : p->meta.caplen;
+		struct cur seg = cur_make(p->data + off, p->meta.caplen - off);
+		seg.base = p->data; /* offsets are the frame's */
+		pk_proto_end(p, pk_proto(p, F_TLS, &seg), &seg);
 	}
 	bool held = a->proto == AP_HTTP && a->http && a->http->held_len[dir];
 	if (p->app_msgs || p->no_columns || p->nest || p->info_locked || d->dead || (!d->len && !held) ||

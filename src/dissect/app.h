@@ -31,7 +31,7 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 /* After a segment's bytes went in: when they only began or continued a message that is
  * not complete yet, the packet's Info says so as tshark's does ("[TCP segment of a
  * reassembled PDU]", alone when the message began here). */
-void app_mark_segment(struct app_flow *a, struct packet *p, int dir);
+void app_mark_segment(struct app_flow *a, struct packet *p, int dir, uint32_t payload_off);
 /* Direction dir sent its FIN (after all its bytes): a body that runs to the end of the
  * connection is complete. p: the FIN's packet. */
 void app_stream_fin(struct app_flow *a, struct packet *p, int dir);

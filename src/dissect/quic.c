@@ -197,8 +197,10 @@ static void crypto_data(struct app_flow *a, struct packet *p, int dir, uint64_t 
 	size_t len = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 	if (e < 4 + len) return;
 	q->hello_done[dir] = true;
-	/* the TLS layer tshark shows in the packet that completes the hello */
-	struct cur none = cur_make(p->data, 0);
+	/* the TLS layer tshark shows in the packet that completes the hello; its bytes are
+	 * decrypted, not the frame's, so it covers none of the frame (empty at its end) */
+	struct cur none = cur_make(p->data + p->meta.caplen, 0);
+	none.base = p->data;
 	pk_proto_end(p, app_proto(p, F_TLS, &none), &none);
 	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
 	a->tls->quic = true;

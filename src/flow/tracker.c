@@ -302,7 +302,7 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
 	if (f->app_off && !f->consumer) return; /* nobody reads this stream's bytes any more */
 	int dir = p->app_dir;
 	reasm_tcp(f->reasm, f, dir, s->seq, s->flags, s->payload, s->len, s->captured, p->meta.number, &tr->reasm);
-	if (f->app && !f->app_off && s->len) app_mark_segment(f->app, p, dir);
+	if (f->app && !f->app_off && s->len) app_mark_segment(f->app, p, dir, s->payload_off);
 	if ((s->flags & FIN) && f->app && !f->app_off) app_stream_fin(f->app, p, dir);
 	/* Both sides have closed: what the decoders hold is released now rather than when the
 	 * flow leaves the table (it lingers for late segments, which are then not decoded). */
