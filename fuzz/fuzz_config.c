@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli/config.h"
+#include "pipeline/config.h"
 #include "dissect/dissect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

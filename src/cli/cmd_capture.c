@@ -5,12 +5,13 @@
  * and the counts (kernel drops, ring drops) are printed. */
 #include "capture/capture.h"
 #include "cli/cli.h"
-#include "cli/config.h"
-#include "cli/writer.h"
+#include "pipeline/config.h"
+#include "capture/writer.h"
 #include "dissect/dissect.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "output/output.h"
+#include "pipeline/pipeline.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -185,10 +186,10 @@ static void report(struct live *l, uint64_t shown, bool json, struct sbuf *out, 
 			sb_u64(out, s.ring_dropped);
 			sb_putc(out, '}');
 		}
-		if (ws->path)
-			pwriter_iface_stats(ws, (uint32_t)k, live_linktype(l, k), live_ifname(l, k), now.tv_sec, (uint32_t)now.tv_nsec,
+		if (ws->path && pwriter_iface_stats(ws, (uint32_t)k, live_linktype(l, k), live_ifname(l, k), now.tv_sec, (uint32_t)now.tv_nsec,
 					    s.kernel_received ? s.kernel_received : s.captured,
-					    s.kernel_dropped + s.if_dropped + s.ring_dropped);
+					    s.kernel_dropped + s.if_dropped + s.ring_dropped) < 0)
+			fprintf(stderr, "pktscope: %s\n", ws->err);
 	}
 	fprintf(stderr, "pktscope: %" PRIu64 " packets %s, %" PRIu64 " dropped by the kernel, %" PRIu64
 		" dropped by pktscope\n", shown, ws->path ? "written" : "shown", kernel, ring);
@@ -221,6 +222,7 @@ static int run_capture(int argc, char **argv)
 	if (!o.live.snaplen) o.live.snaplen = cfg.snaplen;
 	if (!o.live.buffer_mb) o.live.buffer_mb = cfg.buffer_mb;
 	int status = EXIT_OK;
+	bool writer_said = false;
 	struct df_filter *filter = NULL;
 	struct live *l = NULL;
 	if (!o.live.nifs) {
@@ -260,6 +262,8 @@ static int run_capture(int argc, char **argv)
 		}
 		for (int k = 0; ws.pcapng && k < live_count(l); k++)
 			if (pwriter_iface(&ws, (uint32_t)k, live_linktype(l, k), live_ifname(l, k)) < 0) {
+				cli_error("%s", ws.err);
+				writer_said = true;
 				status = EXIT_INPUT;
 				goto done_file;
 			}
@@ -280,25 +284,22 @@ static int run_capture(int argc, char **argv)
 		status = EXIT_INPUT;
 		goto done_file;
 	}
+	/* as tshark and dumpcap say it: from here on packets are taken (and privileges are gone) */
+	for (int k = 0; k < live_count(l); k++) fprintf(stderr, "pktscope: capturing on '%s'\n", live_ifname(l, k));
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
-	struct packet *p = xcalloc(1, sizeof *p);
-	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
 	/* pcapng output is decoded too, for pktscope's packet comments (TCP analysis,
 	 * malformed); pcap output alone is written as it comes */
 	bool decode = !ws.path || filter || ws.pcapng;
-	p->tracker = flow_tracker_iface(tracker);
-	static struct field_mask mask;
-	memset(&mask, 0, sizeof mask);
-	if (!o.json) p->mask = &mask;            /* text: columns only */
-	if (filter && p->mask) df_mask_add(filter, &mask);
-	if (ws.pcapng && p->mask) pwriter_mask_add(&mask); /* decoded (with -Y): pktscope's comments */
-	if (ws.path) p->no_columns = true;
-	flow_tracker_set_app(tracker, !p->no_columns || !p->mask);
+	struct pipeline_needs needs = {
+		.filter = filter,
+		.all_fields = o.json,
+		.columns = !ws.path,
+		.comments = ws.pcapng,
+	};
+	struct pipeline *pl = pipeline_new(&needs);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	int64_t first_sec = 0;
-	uint32_t first_nsec = 0;
 	uint64_t n = 0, shown = 0;
 	bool stopping = false;
 	for (;;) {
@@ -318,21 +319,18 @@ static int run_capture(int argc, char **argv)
 			break; /* stopped and drained */
 		}
 		m.number = ++n;
-		if (n == 1) {
-			first_sec = m.ts_sec;
-			first_nsec = m.ts_nsec;
-		}
+		struct packet *p = NULL;
 		bool keep = true;
 		if (decode) {
-			packet_begin(p, &m, data);
-			pk_set_relative(p, first_sec, first_nsec);
-			dissect_frame(p);
-			keep = !filter || df_match(filter, p);
+			p = pipeline_decode(pl, &m, data);
+			keep = pipeline_match(pl, p);
 		}
 		if (keep) {
 			shown++;
 			if (ws.path) {
-				if (pwriter_packet(&ws, &m, data, decode ? p : NULL) < 0) {
+				if (pwriter_packet(&ws, &m, data, p) < 0) {
+					cli_error("%s", ws.err);
+					writer_said = true;
 					status = EXIT_INPUT;
 					break;
 				}
@@ -346,14 +344,16 @@ static int run_capture(int argc, char **argv)
 		if ((o.count && n >= o.count) || (o.stop_packets && n >= o.stop_packets)) break;
 	}
 	live_stop(l);
-	flow_tracker_finish(tracker);
+	pipeline_finish(pl);
 	report(l, shown, o.json, &out, &ws);
 	sb_flush(&out);
 	sb_free(&out);
-	flow_tracker_free(tracker);
-	free(p);
+	pipeline_free(pl);
 done_file:
-	if (ws.path && pwriter_close(&ws, live_linktype(l, 0)) < 0) status = EXIT_INPUT;
+	if (ws.path && pwriter_close(&ws, live_linktype(l, 0)) < 0) {
+		if (!writer_said) cli_error("%s", ws.err);
+		status = EXIT_INPUT;
+	}
 done_live:
 	live_close(l);
 done_cfg:

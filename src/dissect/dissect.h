@@ -71,6 +71,10 @@ int field_pseudo(const char *name, size_t len, uint16_t ids[2]);
  * the flow's history (tcp.stream, relative tcp.seq, tcp.analysis.*, the application
  * layers, which need reassembly or per-flow state). */
 bool field_is_packet_local(int id);
+/* Whether a field is made by the application decoders or depends on their work (the
+ * application layers' fields, frame.protocols which names them, ICMP echo pairing which
+ * keeps its requests in the same per-flow state): a run that records one runs them. */
+bool field_needs_app(int id);
 /* The registered field name closest to `name` (for "did you mean"), or NULL. */
 const char *field_suggest(const char *name);
 
@@ -270,8 +274,12 @@ struct packet {
 	uint32_t arena_used;
 };
 
-/* Registers the field table; call once before dissecting. */
+/* Registers the field table; call once, before dissecting and before any thread starts. */
 void dissect_init(void);
+/* A packet record for one decoder instance (zeroed: no tracker, no mask); free with
+ * packet_free. It is large (the field array and the arena) and reused packet after packet. */
+struct packet *packet_new(void);
+void packet_free(struct packet *p);
 /* Resets p for a new frame (keeps nothing from the previous one). */
 void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data);
 /* Sets the time since the first packet (first_sec.first_nsec), as tshark's

@@ -8,6 +8,10 @@
 
 void dissect_init(void) { field_registry_init(); }
 
+struct packet *packet_new(void) { return xcalloc(1, sizeof(struct packet)); }
+
+void packet_free(struct packet *p) { free(p); }
+
 void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data)
 {
 	p->meta = *meta;

@@ -171,6 +171,17 @@ bool field_is_packet_local(int id)
 	return id < F_DNS;
 }
 
+bool field_needs_app(int id)
+{
+	switch (id) {
+	case F_FRAME_PROTOCOLS:
+	case F_ICMP_RESP_IN: case F_ICMP_RESP_TO: case F_ICMPV6_RESP_IN: case F_ICMPV6_RESP_TO:
+		return true;
+	default:
+		return id >= F_DNS && id <= F_HTTP2_HEADERS_USER_AGENT; /* the registry keeps them contiguous */
+	}
+}
+
 int field_pseudo(const char *name, size_t len, uint16_t ids[2])
 {
 	for (size_t i = 0; i < sizeof pseudo_fields / sizeof pseudo_fields[0]; i++)

@@ -2,7 +2,7 @@
  * for each kind of mistake the line and the words the user sees. */
 #include "helpers.h"
 
-#include "cli/config.h"
+#include "pipeline/config.h"
 
 static void parse_ok(const char *text, struct config *c)
 {

@@ -1,7 +1,7 @@
-/* cli/config.c — the TOML subset of config.toml (TOML 1.0: tables, bare keys, basic and
+/* pipeline/config.c — the TOML subset of config.toml (TOML 1.0: tables, bare keys, basic and
  * literal strings, integers, booleans, comments), read line by line with every size
  * capped, and checked against the keys pktscope knows. */
-#include "cli/config.h"
+#include "pipeline/config.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -1,4 +1,4 @@
-/* cli/config.h — the configuration file: $XDG_CONFIG_HOME/pktscope/config.toml (default
+/* pipeline/config.h — the configuration file: $XDG_CONFIG_HOME/pktscope/config.toml (default
  * ~/.config/pktscope/config.toml), or --config FILE. The TOML subset it uses is parsed
  * here by hand (no TOML library is packaged for C): tables, bare keys, basic and literal
  * strings, integers, booleans, comments. A file that is not right names the line and the
@@ -8,8 +8,8 @@
  *   [display]  color_scheme = "auto"        (auto, dark, light, mono)
  *   [filters]  https = "tcp.port == 443"    (recalled as -Y :https)
  */
-#ifndef PKTSCOPE_CLI_CONFIG_H
-#define PKTSCOPE_CLI_CONFIG_H
+#ifndef PKTSCOPE_PIPELINE_CONFIG_H
+#define PKTSCOPE_PIPELINE_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
-/* cli/writer.c — -w for read and capture: pcap, or pcapng with --pcapng or a .pcapng
+/* capture/writer.c — -w for read and capture: pcap, or pcapng with --pcapng or a .pcapng
  * name. */
-#include "cli/writer.h"
+#include "capture/writer.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli/cli.h"
+#include <stdio.h>
 #include "util/xalloc.h"
 
 bool pwriter_wants_pcapng(const char *path)
@@ -21,7 +21,7 @@ static const char *cur_name(const struct packet_writer *ws) { return ws->ring_by
 
 static int writer_fail(struct packet_writer *ws, const char *err)
 {
-	cli_error("%s: %s", cur_name(ws), err);
+	snprintf(ws->err, sizeof ws->err, "%s: %s", cur_name(ws), err);
 	ws->failed = true;
 	return -1;
 }
@@ -175,16 +175,13 @@ int pwriter_close(struct packet_writer *ws, int linktype_if_empty)
 {
 	char err[300];
 	if (!ws->path || (ws->failed && !ws->w && !ws->ng)) return ws->failed ? -1 : 0;
-	if (!ws->w && !ws->ng && pwriter_open(ws, linktype_if_empty, err, sizeof err) < 0) {
-		cli_error("%s: %s", cur_name(ws), err);
-		return -1;
-	}
+	if (!ws->w && !ws->ng && pwriter_open(ws, linktype_if_empty, err, sizeof err) < 0) return writer_fail(ws, err);
 	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
 	for (unsigned i = 0; i < ws->nkept; i++) free(ws->kept[i]);
 	free(ws->kept);
 	ws->kept = NULL;
 	if (rc < 0) {
-		if (!ws->failed) cli_error("%s: %s", cur_name(ws), err); /* a write error was said already */
+		if (!ws->failed) writer_fail(ws, err); /* a write error is already in ws->err */
 		return -1;
 	}
 	return ws->failed ? -1 : 0;

@@ -1,4 +1,4 @@
-/* cli/writer.h — the packets a command keeps (-w). */
+/* capture/writer.h — the packets a command keeps (-w). */
 #ifndef PKTSCOPE_CLI_WRITER_H
 #define PKTSCOPE_CLI_WRITER_H
 
@@ -31,6 +31,7 @@ struct packet_writer {
 	char cur[4096];            /* the file being written */
 	char **kept;               /* the ring's files, oldest first (ring_files of them) */
 	unsigned nkept;
+	char err[4400];            /* why the last call failed: "FILE: reason" */
 };
 
 /* Whether a -w name asks for pcapng (it ends in .pcapng). */
@@ -38,12 +39,12 @@ bool pwriter_wants_pcapng(const char *path);
 /* Creates the file now (pcap takes linktype); 0, or -1 with the reason in err. */
 int pwriter_open(struct packet_writer *ws, int linktype, char *err, size_t errlen);
 /* pcapng: the output interface for input interface `in` (described at first use); -1
- * after printing why. */
+ * with the reason in ws->err. */
 int pwriter_iface(struct packet_writer *ws, uint32_t in, int linktype, const char *name);
-/* pcapng: an interface statistics block (nothing for pcap); 0, or -1 after printing why. */
+/* pcapng: an interface statistics block (nothing for pcap); 0, or -1 (ws->err). */
 int pwriter_iface_stats(struct packet_writer *ws, uint32_t in, int linktype, const char *name, int64_t sec, uint32_t nsec,
 			uint64_t received, uint64_t dropped);
-/* Writes one packet (opening the file at the first); 0, or -1 after printing why. p, when
+/* Writes one packet (opening the file at the first); 0, or -1 (ws->err). p, when
  * the packet was decoded, gives pcapng a comment of pktscope's own: its TCP analysis
  * flags and why it is malformed (the run must record those fields: pwriter_mask_add). */
 int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data, const struct packet *p);
@@ -51,7 +52,8 @@ int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uin
 void pwriter_mask_add(struct field_mask *m);
 /* Parses one -b option (filesize:KB or files:N) into ws; 0, or -1. */
 int pwriter_ring_option(struct packet_writer *ws, const char *opt);
-/* Flushes and closes (an empty file gets linktype_if_empty); 0, or -1 after printing why. */
+/* Flushes and closes (an empty file gets linktype_if_empty); 0, or -1 (ws->err; a
+ * failure ws->err already holds is not replaced). */
 int pwriter_close(struct packet_writer *ws, int linktype_if_empty);
 
 #endif

@@ -1,0 +1,120 @@
+/* pipeline/pipeline.c — assembles the engine for a run from what it needs: the field mask,
+ * columns, flow tracking, the application decoders. */
+#include "pipeline/pipeline.h"
+#include "capture/writer.h"
+#include "util/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct pipeline {
+	struct pipeline_needs needs;
+	struct field_mask mask;
+	bool masked;          /* false: every field is recorded */
+	bool apps;
+	struct packet *p;
+	struct flow_tracker *tracker;
+	bool finished;
+	bool have_first;
+	int64_t first_sec;
+	uint32_t first_nsec;
+};
+
+/* What conversation, endpoint and I/O statistics count (flow/stats.c). */
+static const int stats_fields[] = { F_ETH_SRC, F_ETH_DST, F_IP_SRC, F_IP_DST, F_IPV6_SRC, F_IPV6_DST,
+				    F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT, F_TCP_STREAM };
+
+void pipeline_mask_for(const struct pipeline_needs *n, struct field_mask *m)
+{
+	if (n->filter) df_mask_add(n->filter, m);
+	for (int i = 0; i < n->nfields; i++)
+		if (n->fields[i] >= 0) field_mask_add(m, n->fields[i]);
+	if (n->comments) pwriter_mask_add(m);
+	/* packets decoded without their line still feed the TCP analysis of the lines after */
+	if (n->quiet_packets && n->columns)
+		for (int id = F_TCP_ANALYSIS; id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK; id++) field_mask_add(m, id);
+	if (n->stats)
+		for (size_t i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++) field_mask_add(m, stats_fields[i]);
+}
+
+/* Whether any recorded field is made by, or depends on, the application decoders. */
+static bool mask_needs_apps(const struct field_mask *m)
+{
+	for (int id = 0; id < F__COUNT; id++)
+		if ((m->bits[id >> 3] & (1u << (id & 7))) && field_needs_app(id)) return true;
+	return false;
+}
+
+struct pipeline *pipeline_new(const struct pipeline_needs *needs)
+{
+	struct pipeline *pl = xcalloc(1, sizeof *pl);
+	pl->needs = *needs;
+	pl->masked = !needs->all_fields;
+	if (pl->masked) pipeline_mask_for(needs, &pl->mask);
+	/* The application decoders run when something shows their work: Info, every field,
+	 * the protocol hierarchy, or a field they make or feed (a filter on tls.sni selects
+	 * the same frames whether they are printed, written or counted). */
+	pl->apps = needs->columns || needs->all_fields || needs->hierarchy || mask_needs_apps(&pl->mask);
+	pl->p = packet_new();
+	pl->tracker = flow_tracker_new(needs->limits, NULL, NULL);
+	flow_tracker_set_app(pl->tracker, pl->apps);
+	pl->p->tracker = flow_tracker_iface(pl->tracker);
+	pl->p->links = needs->links;
+	pl->p->mask = pl->masked ? &pl->mask : NULL;
+	pl->p->no_columns = !needs->columns;
+	return pl;
+}
+
+void pipeline_finish(struct pipeline *pl)
+{
+	if (pl->finished) return;
+	pl->finished = true;
+	flow_tracker_finish(pl->tracker);
+}
+
+void pipeline_free(struct pipeline *pl)
+{
+	if (!pl) return;
+	pipeline_finish(pl);
+	flow_tracker_free(pl->tracker);
+	packet_free(pl->p);
+	free(pl);
+}
+
+void pipeline_skip(struct pipeline *pl, const struct pkt_meta *meta)
+{
+	if (pl->have_first) return;
+	pl->have_first = true;
+	pl->first_sec = meta->ts_sec;
+	pl->first_nsec = meta->ts_nsec;
+}
+
+static struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data, bool columns)
+{
+	struct packet *p = pl->p;
+	pipeline_skip(pl, meta);
+	p->no_columns = !columns;
+	packet_begin(p, meta, data);
+	pk_set_relative(p, pl->first_sec, pl->first_nsec);
+	dissect_frame(p);
+	return p;
+}
+
+struct packet *pipeline_decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data)
+{
+	return decode(pl, meta, data, pl->needs.columns);
+}
+
+struct packet *pipeline_decode_quiet(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data)
+{
+	return decode(pl, meta, data, false);
+}
+
+bool pipeline_match(const struct pipeline *pl, const struct packet *p)
+{
+	return !pl->needs.filter || df_match(pl->needs.filter, p);
+}
+
+struct flow_tracker *pipeline_tracker(struct pipeline *pl) { return pl->tracker; }
+bool pipeline_runs_apps(const struct pipeline *pl) { return pl->apps; }
+const struct field_mask *pipeline_mask(const struct pipeline *pl) { return pl->masked ? &pl->mask : NULL; }

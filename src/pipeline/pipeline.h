@@ -1,0 +1,105 @@
+/* pipeline/pipeline.h — the one place the engine is assembled for a run.
+ *
+ * A front end (read, capture, and later the TUI and the monitor) says what the run needs —
+ * a display filter, the fields it prints, columns, statistics, pcapng comments — and the
+ * pipeline decides from that alone which fields are recorded, whether flows are tracked
+ * with TCP analysis, and whether the application decoders run. Two front ends given the
+ * same needs decode the same way: the same filter selects the same frames whether its
+ * packets are printed, written or counted.
+ *
+ * A pipeline is an instance: two can run in one process (a background filter beside a
+ * display, the monitor beside a capture). It owns its packet record and its flow tracker.
+ */
+#ifndef PKTSCOPE_PIPELINE_PIPELINE_H
+#define PKTSCOPE_PIPELINE_PIPELINE_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect/dissect.h"
+#include "filter/filter.h"
+#include "flow/flow.h"
+
+/* What a run needs from the engine. Zero means "not needed". */
+struct pipeline_needs {
+	const struct df_filter *filter;  /* -Y: its fields are recorded, its matches kept */
+	const int *fields;               /* fields printed one by one (-T fields -e) */
+	int nfields;
+	bool all_fields;     /* every field (NDJSON, a detail view, on-demand decoding) */
+	bool columns;        /* Source, Destination, Protocol and Info for a text line */
+	bool stats;          /* conversation, endpoint and I/O statistics */
+	bool hierarchy;      /* the protocol hierarchy: application layers count too */
+	bool comments;       /* pcapng output: pktscope's packet comments (TCP analysis, malformed) */
+	bool quiet_packets;  /* some packets are decoded without their line (pipeline_decode_quiet) */
+	const struct frame_links *links; /* answers a first pass found (-2), or NULL */
+	const struct flow_limits *limits; /* NULL: flow_limits_default */
+};
+
+struct pipeline;
+
+/* Assembles the engine for `needs` (copied; the filter, fields and links must outlive
+ * the pipeline). dissect_init must have run. */
+struct pipeline *pipeline_new(const struct pipeline_needs *needs);
+/* Finishes the flows still open (pipeline_finish) if that was not done, and frees. */
+void pipeline_free(struct pipeline *pl);
+
+/* Decodes one packet (meta->number set by the caller) and returns its record, valid until
+ * the next call. The first packet decoded sets the time frame.time_relative counts from. */
+struct packet *pipeline_decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data);
+/* Decodes a packet whose line is not shown (a first pass found it does not match, but its
+ * conversation's state is needed for the lines that follow): no columns are built. */
+struct packet *pipeline_decode_quiet(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data);
+/* A packet the run passes over without decoding it: it still counts as the first one for
+ * frame.time_relative. */
+void pipeline_skip(struct pipeline *pl, const struct pkt_meta *meta);
+/* Whether the decoded packet passes the run's filter (true without one). */
+bool pipeline_match(const struct pipeline *pl, const struct packet *p);
+/* Ends every flow: reassembly delivers what it holds, followers see their close. */
+void pipeline_finish(struct pipeline *pl);
+
+/* The flow tracker, for consumers that attach to flows (follow-stream) or read the table. */
+struct flow_tracker *pipeline_tracker(struct pipeline *pl);
+/* What was decided, for tests and for consumers that must agree with it. */
+bool pipeline_runs_apps(const struct pipeline *pl);
+const struct field_mask *pipeline_mask(const struct pipeline *pl); /* NULL: every field */
+
+/* The fields a need implies, added to m: what the application decoders produce is
+ * decided from this mask too. */
+void pipeline_mask_for(const struct pipeline_needs *needs, struct field_mask *m);
+
+/* ---- first passes over a file (pipeline/passes.c) ---- */
+
+/* tshark's -2: decodes the file for DNS, HTTP and ICMP echo answers only and returns the
+ * links from each question to its answer (NULL when the file cannot be read again).
+ * bpf: the capture filter applied to the file, or NULL; count: 0 or the packets read. */
+struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count);
+
+/* A quick first pass for a filter over packet-local fields (df_is_packet_local): each
+ * packet is judged from its own bytes, with no tracking, no application layers and no
+ * columns. It gives the matching frames and, with by_conversation, every frame of the
+ * conversations that hold a match: what a matched packet shows (relative sequence
+ * numbers, TCP analysis, application Info) comes from its own conversation, so the full
+ * pipeline need run only there. */
+struct prefilter {
+	uint8_t *matched;   /* bitmap by frame number */
+	uint8_t *relevant;  /* frames the full pipeline must see (NULL: all) */
+	uint64_t nframes, nmatched;
+	int first_linktype;
+};
+/* false when the file cannot be read to its end (the main pass reports why). stop: set
+ * by a signal handler to end the pass early, or NULL. */
+bool prefilter_run(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
+		   bool by_conversation, volatile const sig_atomic_t *stop, struct prefilter *pf);
+static inline bool prefilter_matched(const struct prefilter *pf, uint64_t frame)
+{
+	return pf->matched[frame >> 3] & (1u << (frame & 7));
+}
+static inline bool prefilter_relevant(const struct prefilter *pf, uint64_t frame)
+{
+	return !pf->relevant || (pf->relevant[frame >> 3] & (1u << (frame & 7)));
+}
+void prefilter_free(struct prefilter *pf);
+
+#endif
