@@ -35,10 +35,7 @@ struct sbuf *app_info(struct packet *p, const char *proto)
 
 int app_proto(struct packet *p, enum field_id id, const struct cur *c)
 {
-	if (p->nprotos && p->protos[p->nprotos - 1] == id) { /* tshark lists a run of them once */
-		struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
-		return f ? (int)(f - p->fields) : -1;
-	}
+	if (p->nprotos && p->protos[p->nprotos - 1] == id) return pk_proto_again(p, id, c); /* tshark lists a run once */
 	return pk_proto(p, id, c);
 }
 
@@ -82,6 +79,13 @@ static struct packet *sink_packet(void)
 	sink.tracker = NULL;
 	sink.nfields = 0;
 	sink.nprotos = 0;
+	sink.nbufs = 1;
+	sink.cur_buf = 0;
+	sink.buf_bias = 0;
+	sink.cur_parent = PKT_NO_PARENT;
+	sink.ntrees = 0;
+	sink.app_run = NULL;
+	sink.app_run_layer = -1;
 	sink.arena_used = 0;
 	sink.app = NULL;
 	sink.app_msgs = 0;
@@ -138,6 +142,21 @@ static app_take_fn take_for(uint8_t proto)
 	}
 }
 
+/* The decoder takes a message from b[0..n): its fields' offsets are within it (in the
+ * frame's when it lies there, else in a buffer of the packet's). */
+static long take_message(app_take_fn take, struct app_flow *a, struct packet *p, int dir, const uint8_t *run,
+			 const uint8_t *b, size_t n, size_t *need)
+{
+	if (p->app_run != run) {
+		p->app_run = run;
+		p->app_run_layer = -1;
+	}
+	struct pk_msg msg = pk_msg_begin(p, b, n, PB_REASSEMBLED);
+	long r = take(a, p, dir, b, n, need);
+	pk_msg_end(p, msg, r > 0 ? (size_t)r : 0);
+	return r;
+}
+
 /* Passes over what the decoder asked to skip; returns the bytes used. */
 static size_t do_skip(struct app_flow *a, struct packet *p, int dir, size_t n)
 {
@@ -169,7 +188,7 @@ static void drain_buffer(struct app_flow *a, struct packet *p, int dir)
 			break;
 		}
 		size_t need = 0;
-		long r = take(a, p, dir, d->buf + off, d->len - off, &need);
+		long r = take_message(take, a, p, dir, d->buf + off, d->buf + off, d->len - off, &need);
 		if (r < 0) {
 			d->dead = true;
 			off = d->len;
@@ -206,6 +225,7 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 	struct app_flow *a = *slot;
 	if (!p) p = sink_packet();
 	struct app_dir *d = &a->dir[dir];
+	const uint8_t *run = NULL; /* where the messages taken straight from b begin */
 again:
 	if (a->proto == AP_UNKNOWN) {
 		/* A first segment too short to tell ("GE" then "T / HTTP/1.1") is kept, up to
@@ -255,6 +275,7 @@ again:
 			b += k;
 			n -= k;
 			if (d->len >= d->need) drain_buffer(a, p, dir);
+			run = NULL; /* what follows a collected message is a run of its own */
 			continue;
 		}
 		/* after a gap only a chunk that starts a message of this protocol is looked at */
@@ -265,7 +286,8 @@ again:
 			break;
 		}
 		size_t need = 0;
-		long r = take_for(a->proto)(a, p, dir, b, n, &need);
+		if (!run) run = b;
+		long r = take_message(take_for(a->proto), a, p, dir, run, b, n, &need);
 		if (r < 0) {
 			if (d->resync) break; /* not a message start: wait for the next chunk */
 			d->dead = true;

@@ -2,7 +2,8 @@
  * and the decoders that fill it.
  *
  * A decoder reads the frame only through a bounded cursor (util/cursor.h) and records each
- * value it parses as (field id, typed value, frame offset, length). Every consumer — text
+ * value it parses as (field id, typed value, offset, length, the buffer the offset refers
+ * to, the layer or subtree it belongs to). Every consumer — text
  * summaries, NDJSON, `-T fields`, the display filter, the detail tree — reads that one
  * record. Nothing here allocates per packet: the record lives in a `struct packet` that
  * the caller reuses, with a small bump arena for strings a decoder builds.
@@ -97,14 +98,36 @@ union fvalue {
 	struct { int64_t sec; uint32_t nsec; } t;
 };
 
+/* Which bytes a field's (off, len) describes: one of the packet's buffers. Buffer 0 is the
+ * frame; a message decoded from bytes the frame does not hold in one piece — a TCP message
+ * reassembled from several segments, a decrypted QUIC payload, a DoH body — is a buffer of
+ * its own (pk_msg_begin). A message that lies within the frame is described in frame
+ * offsets, as Wireshark's tree does. */
+enum pkt_buf_kind { PB_FRAME, PB_REASSEMBLED, PB_DECRYPTED };
+#define PKT_MAX_BUFS 32      /* messages of other buffers in one packet; more are PKT_BUF_NONE */
+#define PKT_BUF_NONE 0xff    /* a field whose bytes are in no buffer the packet describes */
+#define PKT_NO_PARENT 0xffff /* a layer of the packet itself, or a parent that was not recorded */
+
 struct fval {
 	uint16_t id;
 	uint8_t nest;     /* 0, or 1+ inside a quoted packet (ICMP error) */
-	uint8_t pad;
-	uint32_t off;     /* byte range in the frame (offset, length) for the hex highlight */
+	uint8_t neg;      /* FT_RELTIME: the difference is negative (sec and nsec are its size) */
+	uint32_t off;     /* byte range (offset, length) in buffer `buf`, for slices and the hex view */
 	uint32_t len;
+	uint8_t buf;      /* index into packet.bufs, or PKT_BUF_NONE */
+	uint8_t unused;
+	uint16_t parent;  /* index into packet.fields of the layer or subtree holding this value
+			   * (a DNS answer's fields, one TLS extension's), or PKT_NO_PARENT */
 	union fvalue v;
 };
+_Static_assert(sizeof(struct fval) == 32, "the per-value record stays 32 bytes");
+
+struct pkt_buf {
+	const uint8_t *p;  /* the bytes; NULL when the run keeps no layer bytes (keep_bufs) */
+	uint32_t n;
+	uint8_t kind;      /* enum pkt_buf_kind */
+};
+#define PKT_STORE_SIZE (1u << 20) /* bytes of reassembled/decrypted messages kept per packet */
 
 enum addr_type { AT_NONE, AT_ETHER, AT_IPV4, AT_IPV6, AT_OTHER };
 
@@ -217,6 +240,8 @@ struct packet {
 	bool no_columns;               /* nothing prints Source/Protocol/Info: skip building them */
 	bool skip_apps;                /* a packet-local run (field_is_packet_local): application
 					* layers over UDP are not decoded at all */
+	bool keep_bufs;                /* the run reads layers' bytes (a slice of `http`, a hex
+					* view): messages outside the frame are copied to `store` */
 	const uint8_t *data;
 	int64_t rel_sec;      /* time since the first packet */
 	uint32_t rel_nsec;
@@ -228,6 +253,19 @@ struct packet {
 
 	uint16_t protos[PKT_MAX_PROTOS]; /* protocol field ids in decode order */
 	uint8_t nprotos;
+
+	/* the buffers fields' offsets refer to ([0]: the frame), and where recording is now */
+	struct pkt_buf bufs[PKT_MAX_BUFS];
+	uint8_t nbufs;
+	uint8_t cur_buf;      /* buffer new fields are in */
+	uint32_t buf_bias;    /* added to their offsets (a message that starts inside it) */
+	uint8_t *store;       /* PKT_STORE_SIZE bytes for kept messages, allocated on first use */
+	uint32_t store_used;
+	/* parents: the current layer at each quoted depth, and the open subtrees in it */
+	uint16_t layer[PKT_MAX_DEPTH];
+	uint16_t cur_parent;
+	uint16_t trees[16];
+	uint8_t ntrees;
 
 	uint16_t udp_sport, udp_dport; /* the innermost UDP header's ports (set before its payload
 				* is decoded, whether or not the run records udp.*) */
@@ -261,6 +299,11 @@ struct packet {
 	 * one): DNS matching and QUIC keep theirs here, created on first use. */
 	struct app_flow **app;
 	uint8_t app_dir;      /* 0 when sent by the flow's client (its first packet's sender) */
+	/* the run of bytes the stream driver hands a decoder in one piece (a segment's payload
+	 * from where whole messages start, or one collected message), and the layer a decoder
+	 * that shows one layer per run (TLS, as tshark) recorded for it, or -1 */
+	const uint8_t *app_run;
+	int app_run_layer;
 	uint8_t app_msgs;     /* application messages recorded in this packet (Info joins them) */
 
 	bool malformed;
@@ -280,6 +323,8 @@ void dissect_init(void);
  * packet_free. It is large (the field array and the arena) and reused packet after packet. */
 struct packet *packet_new(void);
 void packet_free(struct packet *p);
+/* The frame's own bytes are buffer 0 of every packet. */
+bool pk_in_frame(const struct packet *p, const uint8_t *b, size_t n);
 /* Resets p for a new frame (keeps nothing from the previous one). */
 void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data);
 /* Sets the time since the first packet (first_sec.first_nsec), as tshark's
@@ -320,12 +365,32 @@ void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off)
 void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off, uint32_t len);
 /* A string in the packet arena (copied; cut at what the arena has left). */
 void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint32_t off, uint32_t len);
-/* Starts a protocol layer at the cursor's position; returns its slot index for pk_proto_end. */
+/* Starts a protocol layer at the cursor's position; returns its slot index for pk_proto_end.
+ * The fields recorded after it are its children. */
 int pk_proto(struct packet *p, enum field_id id, const struct cur *c);
-/* Starts a subtree that is not a protocol (an option); pk_proto_end closes it too. */
+/* The same, for a layer that follows one of its own kind (several TLS records in one
+ * segment): frame.protocols names the run once. */
+int pk_proto_again(struct packet *p, enum field_id id, const struct cur *c);
+/* Starts a subtree that is not a protocol (an option, one TLS handshake message); the
+ * fields recorded until pk_proto_end closes it are its children. */
 int pk_tree(struct packet *p, enum field_id id, const struct cur *c);
-/* Sets the layer's length from where the cursor stopped. */
+/* Sets the layer's or subtree's length from where the cursor stopped (closing a subtree). */
 void pk_proto_end(struct packet *p, int slot, const struct cur *c);
+
+/* A message decoded from bytes b[0..n) that are not read from the frame's own cursor — a
+ * reassembled stream message, a decrypted payload, a buffer a decoder collected: the
+ * fields recorded until pk_msg_end have offsets within it (cursors made with cur_make(b,
+ * …)). When b lies in the frame, or in the message being decoded, offsets are moved to
+ * that buffer's; otherwise the message becomes a buffer of the packet. pk_msg_end gives
+ * the bytes the message used (a shorter length than n) and restores what begin returned;
+ * the bytes are kept with the packet when the run asked for them (keep_bufs). */
+struct pk_msg { uint8_t buf, opened; uint32_t bias; };
+struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind);
+void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used);
+/* The bytes a field describes: its layer's buffer from its offset to the buffer's end for a
+ * protocol (as Wireshark slices `tcp` with its payload), else (off, len). false when they
+ * are not known (a buffer the run did not keep). */
+bool pk_field_bytes(const struct packet *p, const struct fval *f, const uint8_t **b, uint32_t *n);
 
 /* Reads and records in one step: the value at the cursor, with its offset and size.
  * Inline: the header decoders call these for most fields of every packet. */

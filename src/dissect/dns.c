@@ -390,11 +390,20 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	return true;
 }
 
+static void dns_message_in(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scope, enum field_id proto,
+			   int layer);
+
 void dns_message(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scope, enum field_id proto)
+{
+	dns_message_in(p, c, sb, scope, proto, -1);
+}
+
+static void dns_message_in(struct packet *p, struct cur *c, struct sbuf *sb, uint32_t scope, enum field_id proto,
+			   int layer)
 {
 	const uint8_t *msg = c->pos;
 	size_t msglen = cur_left(c);
-	int slot = app_proto(p, proto, c);
+	int slot = layer >= 0 ? layer : app_proto(p, proto, c);
 	uint16_t id = pk_be16(p, c, F_DNS_ID);
 	uint32_t foff = cur_off(c);
 	uint16_t flags = pk_be16(p, c, F_DNS_FLAGS);
@@ -552,15 +561,22 @@ long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *
 		return 0;
 	}
 	if (len < 12) return (long)(2 + len);
-	/* each message on its own copy in the arena: field values point into it */
-	if (p->arena_used + 2 + len > PKT_ARENA_SIZE) return (long)(2 + len);
-	uint8_t *copy = p->arena + p->arena_used;
-	memcpy(copy, b, 2 + len);
-	p->arena_used += (uint32_t)(2 + len);
-	struct cur c = cur_make(copy, 2 + len);
-	uint16_t l = cur_be16(&c);
+	/* field values point into the message: one in the frame lives as long as the packet,
+	 * one collected from several segments is copied to the arena first */
+	const uint8_t *m = b;
+	if (!pk_in_frame(p, b, 2 + len)) {
+		if (p->arena_used + 2 + len > PKT_ARENA_SIZE) return (long)(2 + len);
+		uint8_t *copy = p->arena + p->arena_used;
+		memcpy(copy, b, 2 + len);
+		p->arena_used += (uint32_t)(2 + len);
+		m = copy;
+	}
+	struct pk_msg msg = pk_msg_begin(p, m, 2 + len, PB_REASSEMBLED);
+	struct cur c = cur_make(m, 2 + len);
 	struct sbuf *sb = app_info(p, "DNS");
-	pk_uint(p, F_DNS_LENGTH, l, 0, 2);
-	dns_message(p, &c, sb, 0, F_DNS);
+	int slot = app_proto(p, F_DNS, &c); /* the layer begins with the length, as tshark's */
+	pk_be16(p, &c, F_DNS_LENGTH);
+	dns_message_in(p, &c, sb, 0, F_DNS, slot);
+	pk_msg_end(p, msg, 2 + len);
 	return (long)(2 + len);
 }

@@ -39,7 +39,7 @@ void dissect_frame(struct packet *p)
 	if (f) {
 		f->v.t.sec = p->rel_neg ? -p->rel_sec : p->rel_sec;
 		f->v.t.nsec = p->rel_nsec;
-		f->pad = p->rel_neg; /* sign for values between -1 and 0 s */
+		f->neg = p->rel_neg; /* sign for values between -1 and 0 s */
 	}
 	pk_uint(p, F_FRAME_INTERFACE_ID, m->ifindex, 0, 0);
 	if (m->ifname) pk_string(p, F_FRAME_INTERFACE_NAME, m->ifname, strlen(m->ifname), 0, 0);

@@ -165,7 +165,7 @@ static bool start_line(const uint8_t *b, size_t n, struct http_msg *m)
 }
 
 /* Records the header block b[0..n) (start line to the blank line's end) into p. */
-static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, struct http_msg *m,
+static void header_block(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, struct http_msg *m,
 			   bool record)
 {
 	struct cur c = cur_make(b, n);
@@ -293,6 +293,15 @@ static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *
 			sb_putc(sb, ')');
 		}
 	}
+}
+
+/* A header block may be the message being taken or one held until its body ended. */
+static void decode_headers(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, struct http_msg *m,
+			   bool record)
+{
+	struct pk_msg msg = pk_msg_begin(p, b, n, PB_REASSEMBLED);
+	header_block(a, p, b, n, m, record);
+	pk_msg_end(p, msg, n);
 }
 
 /* What follows a response's headers, and the stream changes it brings (RFC 9112 §6.3). */

@@ -112,8 +112,10 @@ static void doh_message(struct packet *p, struct h2_body *b)
 		uint8_t *copy = p->arena + p->arena_used;
 		memcpy(copy, b->buf, b->len);
 		p->arena_used += b->len;
+		struct pk_msg msg = pk_msg_begin(p, copy, b->len, PB_REASSEMBLED); /* the body, collected */
 		struct cur c = cur_make(copy, b->len);
 		dns_message(p, &c, pk_col(p, "DoH"), b->stream, F_DNS); /* tshark shows the DNS message alone */
+		pk_msg_end(p, msg, b->len);
 	}
 	b->used = false;
 	b->len = 0;
@@ -227,7 +229,7 @@ static void settings(struct h2_state *s, struct packet *p, int dir, struct cur *
 }
 
 /* One frame whose payload is complete in b[9..9+len). */
-static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *b, size_t len, bool payload)
+static void frame_body(struct h2_state *s, struct packet *p, int dir, const uint8_t *b, size_t len, bool payload)
 {
 	struct cur c = cur_make(b, 9 + (payload ? len : 0));
 	int slot = app_proto(p, F_HTTP2, &c);
@@ -327,6 +329,14 @@ static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *
 	c.pos = c.end;
 	pk_proto_end(p, tslot, &c);
 	pk_proto_end(p, slot, &c);
+}
+
+static void frame(struct h2_state *s, struct packet *p, int dir, const uint8_t *b, size_t len, bool payload)
+{
+	size_t n = 9 + (payload ? len : 0);
+	struct pk_msg msg = pk_msg_begin(p, b, n, PB_REASSEMBLED);
+	frame_body(s, p, dir, b, len, payload);
+	pk_msg_end(p, msg, n);
 }
 
 long h2_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)

@@ -19,9 +19,13 @@ static const struct val_name *code_names(uint8_t type)
 void dissect_quoted(struct packet *p, struct cur *c, uint16_t ethertype)
 {
 	if (!cur_left(c)) return;
+	uint16_t parent = p->cur_parent; /* the ICMP layer's fields go on after the quote */
+	uint8_t ntrees = p->ntrees;
 	p->nest++;
 	dissect_ethertype(p, ethertype, c);
 	p->nest--;
+	p->cur_parent = parent;
+	p->ntrees = ntrees;
 }
 
 /* tshark's note on an echo: the request a reply answers, and with two passes the reply

@@ -10,7 +10,12 @@ void dissect_init(void) { field_registry_init(); }
 
 struct packet *packet_new(void) { return xcalloc(1, sizeof(struct packet)); }
 
-void packet_free(struct packet *p) { free(p); }
+void packet_free(struct packet *p)
+{
+	if (!p) return;
+	free(p->store);
+	free(p);
+}
 
 void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data)
 {
@@ -19,6 +24,14 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->nfields = 0;
 	p->fields_overflow = false;
 	p->nprotos = 0;
+	p->bufs[0] = (struct pkt_buf){ data, meta->caplen, PB_FRAME };
+	p->nbufs = 1;
+	p->cur_buf = 0;
+	p->buf_bias = 0;
+	p->store_used = 0;
+	p->cur_parent = PKT_NO_PARENT;
+	p->layer[0] = PKT_NO_PARENT;
+	p->ntrees = 0;
 	p->nest = 0;
 	p->depth = 0;
 	p->udp_sport = p->udp_dport = 0;
@@ -36,6 +49,8 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->arena_used = 0;
 	p->app = NULL;
 	p->app_dir = 0;
+	p->app_run = NULL;
+	p->app_run_layer = -1;
 	p->app_msgs = 0;
 }
 
@@ -48,9 +63,12 @@ struct fval *pk_add_slow(struct packet *p, enum field_id id, uint32_t off, uint3
 	struct fval *f = &p->fields[p->nfields++];
 	f->id = (uint16_t)id;
 	f->nest = p->nest;
-	f->pad = 0;
-	f->off = off;
+	f->neg = 0;
+	f->off = off + p->buf_bias;
 	f->len = len;
+	f->buf = p->cur_buf;
+	f->unused = 0;
+	f->parent = p->cur_parent;
 	return f;
 }
 
@@ -87,7 +105,7 @@ void pk_reltime(struct packet *p, enum field_id id, int64_t ns)
 {
 	struct fval *f = pk_add(p, id, 0, 0);
 	if (!f) return;
-	f->pad = ns < 0;
+	f->neg = ns < 0;
 	if (ns < 0) ns = -ns;
 	f->v.t.sec = ns / 1000000000;
 	f->v.t.nsec = (uint32_t)(ns % 1000000000);
@@ -98,25 +116,108 @@ void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_
 	pk_string(p, id, (const char *)b, n, off, len);
 }
 
+/* A layer of the packet, or of the packet an ICMP error quotes (whose parent is the ICMP
+ * layer quoting it); the fields after it are its children. */
+int pk_proto_again(struct packet *p, enum field_id id, const struct cur *c)
+{
+	uint8_t nest = p->nest < PKT_MAX_DEPTH ? p->nest : PKT_MAX_DEPTH - 1;
+	uint16_t parent = nest ? p->layer[nest - 1] : PKT_NO_PARENT;
+	p->cur_parent = parent;
+	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
+	uint16_t slot = f ? (uint16_t)(f - p->fields) : parent;
+	p->layer[nest] = slot;
+	p->cur_parent = slot;
+	p->ntrees = 0;
+	return f ? (int)slot : -1;
+}
+
 int pk_proto(struct packet *p, enum field_id id, const struct cur *c)
 {
 	if (p->nprotos < PKT_MAX_PROTOS) p->protos[p->nprotos++] = (uint16_t)id;
-	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
-	return f ? (int)(f - p->fields) : -1;
+	return pk_proto_again(p, id, c);
 }
 
 int pk_tree(struct packet *p, enum field_id id, const struct cur *c)
 {
 	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
-	return f ? (int)(f - p->fields) : -1;
+	if (!f) return -1;
+	if (p->ntrees < sizeof p->trees / sizeof p->trees[0]) { /* deeper subtrees stay in the last */
+		p->trees[p->ntrees++] = p->cur_parent;
+		p->cur_parent = (uint16_t)(f - p->fields);
+	}
+	return (int)(f - p->fields);
 }
 
 void pk_proto_end(struct packet *p, int slot, const struct cur *c)
 {
 	if (slot < 0) return;
 	struct fval *f = &p->fields[slot];
-	uint32_t end = cur_off(c);
+	uint32_t end = cur_off(c) + p->buf_bias;
 	f->len = end > f->off ? end - f->off : 0;
+	if (p->ntrees && p->cur_parent == (uint16_t)slot) p->cur_parent = p->trees[--p->ntrees]; /* a subtree closes */
+}
+
+/* ---- the buffers fields refer to ---- */
+
+static bool within(const uint8_t *b, size_t n, const uint8_t *start, size_t len)
+{
+	uintptr_t x = (uintptr_t)b, s = (uintptr_t)start;
+	return start && x >= s && x - s <= len && n <= len - (x - s);
+}
+
+bool pk_in_frame(const struct packet *p, const uint8_t *b, size_t n) { return within(b, n, p->data, p->meta.caplen); }
+
+struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind)
+{
+	struct pk_msg saved = { p->cur_buf, PKT_BUF_NONE, p->buf_bias };
+	if (pk_in_frame(p, b, n)) {
+		p->cur_buf = 0;
+		p->buf_bias = (uint32_t)(b - p->data);
+	} else if (p->cur_buf != 0 && p->cur_buf != PKT_BUF_NONE && within(b, n, p->bufs[p->cur_buf].p, p->bufs[p->cur_buf].n)) {
+		p->buf_bias = (uint32_t)(b - p->bufs[p->cur_buf].p); /* a part of the open message */
+	} else if (p->nbufs < PKT_MAX_BUFS) {
+		saved.opened = p->nbufs;
+		p->bufs[p->nbufs] = (struct pkt_buf){ b, (uint32_t)n, (uint8_t)kind };
+		p->cur_buf = p->nbufs++;
+		p->buf_bias = 0;
+	} else {
+		p->cur_buf = PKT_BUF_NONE;
+		p->buf_bias = 0;
+	}
+	return saved;
+}
+
+void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used)
+{
+	if (saved.opened != PKT_BUF_NONE) {
+		struct pkt_buf *bf = &p->bufs[saved.opened];
+		if (used < bf->n) bf->n = (uint32_t)used;
+		/* a message in the packet's arena lives as long as the packet; any other buffer is
+		 * the caller's, gone after the call: copied when the run reads layers' bytes */
+		if (!within(bf->p, bf->n, p->arena, sizeof p->arena)) {
+			const uint8_t *live = bf->p;
+			bf->p = NULL;
+			if (p->keep_bufs && bf->n <= PKT_STORE_SIZE - p->store_used) {
+				if (!p->store) p->store = xmalloc(PKT_STORE_SIZE);
+				memcpy(p->store + p->store_used, live, bf->n);
+				bf->p = p->store + p->store_used;
+				p->store_used += bf->n;
+			}
+		}
+	}
+	p->cur_buf = saved.buf;
+	p->buf_bias = saved.bias;
+}
+
+bool pk_field_bytes(const struct packet *p, const struct fval *f, const uint8_t **b, uint32_t *n)
+{
+	if (f->buf >= p->nbufs || !p->bufs[f->buf].p) return false;
+	const struct pkt_buf *bf = &p->bufs[f->buf];
+	uint32_t off = f->off < bf->n ? f->off : bf->n;
+	uint32_t len = field_defs[f->id].type == FT_PROTO ? bf->n - off : f->len < bf->n - off ? f->len : bf->n - off;
+	*b = bf->p + off;
+	*n = len;
+	return true;
 }
 
 static const uint8_t *pk_addr_n(struct packet *p, struct cur *c, enum field_id id, size_t n)

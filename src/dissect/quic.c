@@ -197,18 +197,25 @@ static void crypto_data(struct app_flow *a, struct packet *p, int dir, uint64_t 
 	size_t len = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
 	if (e < 4 + len) return;
 	q->hello_done[dir] = true;
-	/* the TLS layer tshark shows in the packet that completes the hello; its bytes are
-	 * decrypted, not the frame's, so it covers none of the frame (empty at its end) */
-	struct cur none = cur_make(p->data + p->meta.caplen, 0);
-	none.base = p->data;
-	pk_proto_end(p, app_proto(p, F_TLS, &none), &none);
+	/* the TLS layer tshark shows in the packet that completes the hello: its bytes are the
+	 * CRYPTO stream's, decrypted and collected, not the frame's; QUIC's frames go on after it */
 	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
 	a->tls->quic = true;
+	uint16_t parent = p->cur_parent, layer = p->layer[p->nest < PKT_MAX_DEPTH ? p->nest : 0];
+	struct pk_msg msg = pk_msg_begin(p, m, 4 + len, PB_DECRYPTED);
+	struct cur c = cur_make(m, 4 + len);
+	int slot = app_proto(p, F_TLS, &c);
 	tls_handshake_message(a->tls, p, dir, m, 4 + len);
+	c.pos = c.end;
+	pk_proto_end(p, slot, &c);
+	pk_msg_end(p, msg, 4 + len);
+	p->cur_parent = parent;
+	p->layer[p->nest < PKT_MAX_DEPTH ? p->nest : 0] = layer;
+	p->ntrees = 0;
 }
 
 /* The frames of a decrypted Initial. */
-static void frames(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, struct sbuf *sb)
+static void frame_list(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, struct sbuf *sb)
 {
 	struct cur c = cur_make(b, n);
 	uint8_t last = 0xff;
@@ -269,6 +276,14 @@ static void frames(struct app_flow *a, struct packet *p, int dir, const uint8_t 
 			return; /* not allowed in Initial packets: stop here */
 		}
 	}
+}
+
+/* The frames of a decrypted Initial: offsets within the plaintext. */
+static void frames(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, struct sbuf *sb)
+{
+	struct pk_msg msg = pk_msg_begin(p, b, n, PB_DECRYPTED);
+	frame_list(a, p, dir, b, n, sb);
+	pk_msg_end(p, msg, n);
 }
 
 static void hexcid(struct sbuf *sb, const uint8_t *b, size_t n)

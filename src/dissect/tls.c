@@ -573,7 +573,7 @@ static void certificate(struct packet *p, struct cur *c)
 	}
 }
 
-void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n)
+static void handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n)
 {
 	struct cur c = cur_make(m, n);
 	int slot = pk_tree(p, F_TLS_HANDSHAKE, &c);
@@ -593,6 +593,14 @@ void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const
 	if (t->quic) return; /* QUIC writes its own Info */
 	struct sbuf *sb = app_info(p, version_col(t->version ? t->version : 0x0301));
 	if (sb) sb_puts(sb, name);
+}
+
+/* A handshake message lies in its record, or was collected from several records. */
+void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n)
+{
+	struct pk_msg msg = pk_msg_begin(p, m, n, t->quic ? PB_DECRYPTED : PB_REASSEMBLED);
+	handshake_message(t, p, dir, m, n);
+	pk_msg_end(p, msg, n);
 }
 
 /* Handshake bytes of one record: whole messages are decoded, a partial one is kept until
@@ -662,6 +670,31 @@ static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8
 	return (long)(2 + len);
 }
 
+/* tshark adds one TLS layer per run of records its dissector is handed — a segment's
+ * payload, or a record collected from several segments — and its bytes start at the run's
+ * first record: `tls[0]` is that record's content type. Later records of the run are
+ * children of the same layer, which grows over them. */
+static int tls_layer(struct packet *p, const struct cur *c)
+{
+	int slot = p->app_run_layer;
+	if (slot >= 0 && slot < p->nfields && p->fields[slot].id == F_TLS) {
+		p->cur_parent = (uint16_t)slot;
+		p->ntrees = 0;
+		return slot;
+	}
+	slot = app_proto(p, F_TLS, c);
+	if (slot >= 0 && p->cur_buf == 0 && p->app_run && p->app_run != c->pos && pk_in_frame(p, p->app_run, 0)) {
+		struct fval *f = &p->fields[slot];
+		uint32_t start = (uint32_t)(p->app_run - p->data);
+		if (start < f->off) {
+			f->len += f->off - start;
+			f->off = start;
+		}
+	}
+	p->app_run_layer = slot;
+	return slot;
+}
+
 long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
 	if (n >= 3 && (b[0] & 0x80) && b[2] == 1 && dir == 0 && !a->tls) return sslv2_client_hello(a, p, b, n, need);
@@ -680,7 +713,7 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 		return 0;
 	}
 	struct cur c = cur_make(b, 5 + len);
-	int slot = app_proto(p, F_TLS, &c);
+	int slot = tls_layer(p, &c);
 	record_header(p, &c);
 	const char *col = version_col(t->version ? t->version : version);
 	struct sbuf *sb = NULL;
@@ -803,8 +836,10 @@ bool dissect_dtls(struct packet *p, struct cur *c)
 				const struct field_mask *saved = p->mask;
 				bool wanted = pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R);
 				p->mask = &only_ja4;
+				struct pk_msg msg = pk_msg_begin(p, hello, mlen, PB_REASSEMBLED);
 				struct cur body = cur_make(hello, mlen);
 				if (wanted) client_hello(p, &body, 'd');
+				pk_msg_end(p, msg, mlen);
 				p->mask = saved;
 			}
 		} else if (sb) {

@@ -1025,6 +1025,20 @@ bool df_is_packet_local(const struct df_filter *f)
 	return true;
 }
 
+static bool operand_reads_bytes(const struct operand *o)
+{
+	return o->is_field && o->ftype == FT_PROTO && o->fn != FN_COUNT && (o->fn != FN_LEN || o->nranges);
+}
+
+bool df_reads_layer_bytes(const struct df_filter *f)
+{
+	for (size_t i = 0; i < f->ntests; i++) {
+		const struct test *t = &f->tests[i];
+		if (t->kind != TS_EXISTS && (operand_reads_bytes(&t->a) || operand_reads_bytes(&t->b))) return true;
+	}
+	return false;
+}
+
 void df_error_print(FILE *out, const char *text, const struct df_error *err)
 {
 	fprintf(out, "pktscope: invalid display filter: %s\n", err->msg);

@@ -11,13 +11,14 @@
 static __int128 time_ns(const struct fval *f)
 {
 	int64_t sec = f->v.t.sec;
-	bool neg = sec < 0 || f->pad;
+	bool neg = sec < 0 || f->neg;
 	__int128 mag = (__int128)(sec < 0 ? -sec : sec) * 1000000000 + f->v.t.nsec;
 	return neg && field_defs[f->id].type == FT_RELTIME ? -mag : mag;
 }
 
-/* The field's own value, before slices and functions. */
-static void base_value(const struct fval *f, const struct packet *p, struct dval *v)
+/* The field's own value, before slices and functions; false when it has none here (a
+ * layer whose bytes the run did not keep). */
+static bool base_value(const struct fval *f, const struct packet *p, struct dval *v)
 {
 	uint8_t ft = field_defs[f->id].type;
 	v->prefix = 0;
@@ -29,19 +30,16 @@ static void base_value(const struct fval *f, const struct packet *p, struct dval
 	case FT_ETHER: v->cls = DC_ETHER; v->p = f->v.addr; v->n = 6; break;
 	case FT_BYTES: v->cls = DC_BYTES; v->p = f->v.b.p; v->n = f->v.b.n; break;
 	case FT_STRING: v->cls = DC_STRING; v->p = f->v.b.p; v->n = f->v.b.n; break;
-	case FT_PROTO: {
+	case FT_PROTO:
 		/* As in Wireshark, a protocol's bytes run from its first byte to the end of what
-		 * it was given (its payload included: `tcp contains "GET"`); len() is the
-		 * layer's own length. */
-		uint32_t cap = p->meta.caplen, off = f->off < cap ? f->off : cap;
+		 * it was given (its payload included: `tcp contains "GET"`), in its own buffer
+		 * (`http[0:4]` is the reassembled request's start); len() is the layer's length. */
 		v->cls = DC_BYTES;
-		v->p = p->data + off;
-		v->n = cap - off;
-		break;
-	}
+		return pk_field_bytes(p, f, &v->p, &v->n);
 	case FT_ABSTIME: case FT_EPOCH: case FT_RELTIME: v->cls = DC_TIME; v->i = time_ns(f); break;
 	default: v->cls = DC_NONE; v->n = f->len; break;
 	}
+	return true;
 }
 
 /* Wireshark's byte ranges: a range that does not fit the value gives no value. */
@@ -74,7 +72,7 @@ static bool apply_slice(const struct operand *o, struct dval *v)
 /* Turns field slot f into the operand's value; false when it gives none. */
 static bool field_value(const struct operand *o, const struct fval *f, const struct packet *p, struct dval *v)
 {
-	base_value(f, p, v);
+	if (!base_value(f, p, v) && !(o->fn == FN_LEN && !o->nranges)) return false;
 	if (o->nranges && !apply_slice(o, v)) return false;
 	switch (o->fn) {
 	case FN_LEN:
@@ -244,6 +242,12 @@ static bool unary(const struct test *t, const struct dval *v)
 bool df_eval_test(const struct test *t, const struct packet *p)
 {
 	bool all = t->quant == Q_ALL, seen = false;
+	if (t->kind == TS_EXISTS && t->a.is_field && !t->a.nranges && !t->a.fn) {
+		/* presence alone: a layer exists even where the run kept none of its bytes */
+		for (uint16_t i = 0; i < p->nfields; i++)
+			if (wanted(&t->a, p->fields[i].id)) return true;
+		return false;
+	}
 	struct dval a, b;
 	uint32_t pa = 0;
 	while (next_value(&t->a, p, &pa, &a)) {

@@ -50,6 +50,11 @@ void df_mask_add(const struct df_filter *f, struct field_mask *m);
  * packets (and flows) need the full pipeline before running it. */
 bool df_is_packet_local(const struct df_filter *f);
 
+/* Whether the program reads a protocol layer's bytes (`http[0:4]`, `tls contains …`,
+ * `http2 matches …`): the run must then keep messages decoded outside the frame
+ * (packet.keep_bufs), or those tests see no value. */
+bool df_reads_layer_bytes(const struct df_filter *f);
+
 /* Prints a compile error the way a person can act on it: the reason, the filter, and a
  * caret line under the offending columns. */
 void df_error_print(FILE *out, const char *text, const struct df_error *err);

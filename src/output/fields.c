@@ -42,7 +42,7 @@ void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *
 	case FT_STRING: sb_text(sb, f->v.b.p, f->v.b.n); break;
 	case FT_ABSTIME: sb_rfc3339(sb, f->v.t.sec, f->v.t.nsec, p->meta.ts_digits); break;
 	case FT_EPOCH: put_time(sb, f->v.t.sec, f->v.t.nsec, false, 9); break;
-	case FT_RELTIME: put_time(sb, f->v.t.sec, f->v.t.nsec, f->pad, 9); break;
+	case FT_RELTIME: put_time(sb, f->v.t.sec, f->v.t.nsec, f->neg, 9); break;
 	}
 }
 

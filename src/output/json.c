@@ -79,7 +79,7 @@ static void put_value(struct sbuf *sb, const struct packet *p, const struct fval
 		uint64_t div = digits == 9 ? 1000000000ull : 1000000ull;
 		uint64_t frac = digits == 9 ? f->v.t.nsec : f->v.t.nsec / 1000;
 		int64_t sec = f->v.t.sec;
-		if (sec < 0 || f->pad) {
+		if (sec < 0 || f->neg) {
 			sb_putc(sb, '-');
 			if (sec < 0) sec = -sec;
 		}

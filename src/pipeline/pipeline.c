@@ -62,6 +62,7 @@ struct pipeline *pipeline_new(const struct pipeline_needs *needs)
 	pl->p->links = needs->links;
 	pl->p->mask = pl->masked ? &pl->mask : NULL;
 	pl->p->no_columns = !needs->columns;
+	pl->p->keep_bufs = needs->layer_bytes || (needs->filter && df_reads_layer_bytes(needs->filter));
 	return pl;
 }
 

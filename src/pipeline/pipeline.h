@@ -32,6 +32,8 @@ struct pipeline_needs {
 	bool stats;          /* conversation, endpoint and I/O statistics */
 	bool hierarchy;      /* the protocol hierarchy: application layers count too */
 	bool comments;       /* pcapng output: pktscope's packet comments (TCP analysis, malformed) */
+	bool layer_bytes;    /* layers' bytes are read (a hex view): messages decoded outside the
+			      * frame are kept with the packet (a filter that slices one asks by itself) */
 	bool quiet_packets;  /* some packets are decoded without their line (pipeline_decode_quiet) */
 	const struct frame_links *links; /* answers a first pass found (-2), or NULL */
 	const struct flow_limits *limits; /* NULL: flow_limits_default */

@@ -65,6 +65,74 @@ static void test_tls_hello_split_across_segments(void **state)
 	app_flow_free(a);
 }
 
+/* The bytes a field describes (issue 11: slices of application layers read the frame at
+ * the message's offset). A hello within the frame is described in frame offsets; one
+ * collected from segments is a buffer of the packet, kept only when the run asks. */
+static bool bytes_are(const struct packet *p, const struct fval *f, const void *want, size_t n)
+{
+	const uint8_t *b;
+	uint32_t len;
+	return f && pk_field_bytes(p, f, &b, &len) && len >= n && memcmp(b, want, n) == 0;
+}
+
+static void test_field_buffers_in_frame(void **state)
+{
+	(void)state;
+	struct app_flow *a = NULL;
+	dissect_init();
+	struct pkt_meta m = { .number = ++frame_no, .ts_digits = 6, .caplen = sizeof tls_client_hello,
+			      .wirelen = sizeof tls_client_hello };
+	packet_begin(&pkt, &m, tls_client_hello);
+	app_stream_data(&a, &pkt, 0, 33516, 443, tls_client_hello + HELLO_OFF, HELLO_LEN);
+	const struct fval *tls = f1(&pkt, "tls"), *sni = f1(&pkt, "tls.handshake.extensions_server_name");
+	assert_non_null(tls);
+	assert_int_equal(tls->buf, 0);
+	assert_int_equal(tls->off, HELLO_OFF);
+	assert_true(bytes_are(&pkt, tls, "\x16\x03\x01", 3));
+	/* the name's range is where the frame holds it */
+	assert_int_equal(sni->buf, 0);
+	assert_memory_equal(tls_client_hello + sni->off, "www.example.test", 16);
+	/* its parents, as Wireshark's tree: the handshake message, its record, the TLS layer */
+	const struct fval *hs = &pkt.fields[sni->parent];
+	while (hs->id != F_TLS_HANDSHAKE && hs->parent != PKT_NO_PARENT) hs = &pkt.fields[hs->parent];
+	assert_int_equal(hs->id, F_TLS_HANDSHAKE);
+	const struct fval *rec = &pkt.fields[hs->parent];
+	assert_int_equal(rec->id, F_TLS_RECORD);
+	assert_ptr_equal(&pkt.fields[rec->parent], tls);
+	assert_int_equal(tls->parent, PKT_NO_PARENT);
+	app_flow_free(a);
+}
+
+static void test_field_buffers_reassembled(void **state)
+{
+	(void)state;
+	const uint8_t *h = tls_client_hello + HELLO_OFF;
+	for (int keep = 0; keep < 2; keep++) {
+		struct app_flow *a = NULL;
+		struct packet *p = next_packet();
+		app_stream_data(&a, p, 0, 33516, 443, h, 300);
+		p = next_packet();
+		p->keep_bufs = keep;
+		app_stream_data(&a, p, 0, 33516, 443, h + 300, HELLO_LEN - 300);
+		check_hello(p);
+		const struct fval *tls = f1(p, "tls"), *sni = f1(p, "tls.handshake.extensions_server_name");
+		assert_true(tls->buf > 0 && tls->buf < p->nbufs);
+		assert_int_equal(p->bufs[tls->buf].kind, PB_REASSEMBLED);
+		assert_int_equal(p->bufs[tls->buf].n, HELLO_LEN);
+		assert_int_equal(sni->buf, tls->buf);
+		if (keep) {
+			assert_true(bytes_are(p, tls, h, HELLO_LEN));
+			assert_true(bytes_are(p, sni, "www.example.test", 16));
+		} else { /* not kept: no value rather than the wrong bytes */
+			const uint8_t *b;
+			uint32_t n;
+			assert_false(pk_field_bytes(p, tls, &b, &n));
+		}
+		p->keep_bufs = false;
+		app_flow_free(a);
+	}
+}
+
 static void test_tls_hostile_handshake_length(void **state)
 {
 	(void)state;
@@ -202,6 +270,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_tls_hello_whole),
 		cmocka_unit_test(test_tls_hello_split_across_segments),
+		cmocka_unit_test(test_field_buffers_in_frame),
+		cmocka_unit_test(test_field_buffers_reassembled),
 		cmocka_unit_test(test_tls_hostile_handshake_length),
 		cmocka_unit_test(test_dns_over_tcp_two_messages_in_one_segment),
 		cmocka_unit_test(test_http_pipelined_and_chunked),
