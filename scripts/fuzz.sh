@@ -33,7 +33,7 @@ for h in $harnesses; do
 	corpus=$build/corpus-$h
 	mkdir -p "$corpus"
 	set -- "$corpus"
-	[ "$h" = fuzz_reader ] && set -- "$corpus" "$seeds"
+	[ "$h" = fuzz_reader ] || [ "$h" = fuzz_pipeline ] && set -- "$corpus" "$seeds"
 	[ -d "$build/fuzz-seeds-by-harness/$h" ] && set -- "$corpus" "$build/fuzz-seeds-by-harness/$h"
 	if "$build/fuzz/$h" -max_total_time="$secs" -max_len=65536 -rss_limit_mb=2048 -timeout=10 \
 		-print_final_stats=1 -artifact_prefix="$build/$h-" "$@" >"$build/$h.log" 2>&1; then

@@ -151,6 +151,13 @@ struct pkt_meta {
 	uint32_t comment_len;
 };
 
+/* A packet's time in nanoseconds since the epoch, for differences and timeouts. A file
+ * may hold any 64-bit timestamp (pcapng's are 64-bit counts of its units): times are
+ * clamped to ±2^62 ns (years 1824 to 2116) so that the difference of any two, and its
+ * negation, fits in 64 bits. */
+#define PK_TIME_MAX_NS (INT64_C(1) << 62)
+int64_t pk_time_ns(const struct pkt_meta *m);
+
 struct packet;
 
 /* ---- conversation tracking: an interface the flow module implements ----

@@ -478,7 +478,7 @@ static void dns_message_in(struct packet *p, struct cur *c, struct sbuf *sb, uin
 	if (a) {
 		if (!a->dns) a->dns = xcalloc(1, sizeof *a->dns);
 		struct dns_state *d = a->dns;
-		int64_t now = p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
+		int64_t now = pk_time_ns(&p->meta);
 		/* tshark's transactions: a query repeating the ID of an unanswered one within
 		 * DNS_RETRANSMIT_NS is a retransmission of it; an answer belongs to the latest
 		 * transaction with its ID, and only the first answer names its query */

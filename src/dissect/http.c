@@ -241,7 +241,7 @@ static void header_block(struct app_flow *a, struct packet *p, const uint8_t *b,
 	}
 	if (!record) return;
 	struct http_state *h = a->http;
-	int64_t now = p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
+	int64_t now = pk_time_ns(&p->meta);
 	if (m->request) {
 		if (m->host && (pk_wants(p, F_HTTP_REQUEST_FULL_URI))) {
 			char full[2048];

@@ -8,6 +8,14 @@
 
 void dissect_init(void) { field_registry_init(); }
 
+int64_t pk_time_ns(const struct pkt_meta *m)
+{
+	const int64_t max_sec = PK_TIME_MAX_NS / 1000000000;
+	if (m->ts_sec >= max_sec) return PK_TIME_MAX_NS;
+	if (m->ts_sec <= -max_sec) return -PK_TIME_MAX_NS;
+	return m->ts_sec * 1000000000 + m->ts_nsec;
+}
+
 struct packet *packet_new(void) { return xcalloc(1, sizeof(struct packet)); }
 
 void packet_free(struct packet *p)

@@ -250,7 +250,7 @@ static void add_io(struct stats *s, int64_t t, uint64_t len)
 
 void stats_packet(struct stats *s, const struct packet *p)
 {
-	int64_t t = p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
+	int64_t t = pk_time_ns(&p->meta);
 	uint64_t len = p->meta.wirelen;
 	if (!s->started) {
 		s->first_ns = t;

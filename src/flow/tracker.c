@@ -99,10 +99,7 @@ static void on_evict(void *ctx, const struct flow *f)
 	if (tr->user_evict) tr->user_evict(tr->user_ctx, f);
 }
 
-static int64_t packet_ns(const struct packet *p)
-{
-	return p->meta.ts_sec * 1000000000ll + p->meta.ts_nsec;
-}
+static int64_t packet_ns(const struct packet *p) { return pk_time_ns(&p->meta); }
 
 /* The window scale for segments sent by side dir: the shift when both SYNs offered one,
  * -2 when the handshake was seen without it (no scaling), -1 when it is unknown. */

@@ -89,34 +89,49 @@ def crafted():
     return [(x, 0) for x in f]
 
 
+def ng_block(t, body):
+    body += b"\x00" * ((4 - len(body) % 4) % 4)
+    return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+
+
+def ng_shb():
+    return ng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+
+def ng_idb(lt, tsresol, name):
+    opts = struct.pack("<HH", 2, len(name)) + name + b"\x00" * ((4 - len(name) % 4) % 4)
+    opts += struct.pack("<HHB3x", 9, 1, tsresol) + struct.pack("<HH", 0, 0)
+    return ng_block(1, struct.pack("<HHI", lt, 0, 0) + opts)
+
+
+def ng_epb(ifid, ts, data, comment=None):
+    body = struct.pack("<IIIII", ifid, ts >> 32, ts & 0xffffffff, len(data), len(data)) + data
+    body += b"\x00" * ((4 - len(body) % 4) % 4)
+    if comment:
+        body += struct.pack("<HH", 1, len(comment)) + comment + b"\x00" * ((4 - len(comment) % 4) % 4)
+        body += struct.pack("<HH", 0, 0)
+    return ng_block(6, body)
+
+
 def pcapng_multi(path, frames):
-    def block(t, body):
-        body += b"\x00" * ((4 - len(body) % 4) % 4)
-        return struct.pack("<II", t, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
-
-    def shb():
-        return block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
-
-    def idb(lt, tsresol, name):
-        opts = struct.pack("<HH", 2, len(name)) + name + b"\x00" * ((4 - len(name) % 4) % 4)
-        opts += struct.pack("<HHB3x", 9, 1, tsresol) + struct.pack("<HH", 0, 0)
-        return block(1, struct.pack("<HHI", lt, 0, 0) + opts)
-
-    def epb(ifid, ts, data, comment=None):
-        body = struct.pack("<IIIII", ifid, ts >> 32, ts & 0xffffffff, len(data), len(data)) + data
-        body += b"\x00" * ((4 - len(body) % 4) % 4)
-        if comment:
-            body += struct.pack("<HH", 1, len(comment)) + comment + b"\x00" * ((4 - len(comment) % 4) % 4)
-            body += struct.pack("<HH", 0, 0)
-        return block(6, body)
-
     eth_frame, raw_ip = frames[0], frames[0][14:]
-    b = shb() + idb(1, 6, b"eth0") + idb(101, 9, b"tun0")
-    b += epb(0, 1700000000 * 10**6 + 1, eth_frame, b"first packet, with a comment")
-    b += epb(1, 1700000000 * 10**9 + 2000, raw_ip)
-    b += shb() + idb(113, 6, b"any")
+    b = ng_shb() + ng_idb(1, 6, b"eth0") + ng_idb(101, 9, b"tun0")
+    b += ng_epb(0, 1700000000 * 10**6 + 1, eth_frame, b"first packet, with a comment")
+    b += ng_epb(1, 1700000000 * 10**9 + 2000, raw_ip)
+    b += ng_shb() + ng_idb(113, 6, b"any")
     sll = b"\x00\x04\x00\x01\x00\x06" + eth_frame[6:12] + b"\x00\x00" + eth_frame[12:14] + raw_ip
-    b += epb(0, 1700000000 * 10**6 + 3, sll)
+    b += ng_epb(0, 1700000000 * 10**6 + 3, sll)
+    open(path, "wb").write(b)
+
+
+def pcapng_future(path, frames):
+    """The lab's first DNS and TCP exchanges with pcapng timestamps that jump from 2023 to
+    the largest a 64-bit count of microseconds holds (about 584,000 years ahead) and back
+    to 1970: times far past what nanoseconds in 64 bits can hold (issue 11)."""
+    b = ng_shb() + ng_idb(1, 6, b"eth0")
+    base = [1700000000 * 10**6, 1 << 63, (1 << 64) - 100, 0]
+    for i, f in enumerate(frames):
+        b += ng_epb(0, base[i * len(base) // len(frames)] + i, f)
     open(path, "wb").write(b)
 
 
@@ -128,6 +143,7 @@ def main():
     pcap(OUT + "truncated.pcap", [(f, 0) for f in lab[:6]], cut=20)
     pcap(OUT + "snaplen.pcap", [(lab[38][:96], len(lab[38])), (lab[5][:20], len(lab[5]))], snaplen=96)
     pcapng_multi(OUT + "multi.pcapng", [icmp])
+    pcapng_future(OUT + "future.pcapng", lab[:48])
 
 
 if __name__ == "__main__":
