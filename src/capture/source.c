@@ -150,8 +150,7 @@ static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const 
 	/* Pages before this record are not read again (a packet's bytes are valid until the
 	 * next call): give them back, so a big file does not count as our memory. */
 	if (off - s->released >= SRC_MAP_RELEASE) {
-		static size_t page;
-		if (!page) page = (size_t)sysconf(_SC_PAGESIZE);
+		size_t page = (size_t)sysconf(_SC_PAGESIZE);
 		size_t upto = off - off % page;
 		madvise((void *)(s->map + s->released), upto - s->released, MADV_DONTNEED);
 		s->released = upto;

@@ -67,31 +67,6 @@ void app_flow_free(struct app_flow *a)
 	free(a);
 }
 
-/* Bytes delivered after their packet was decoded (held out-of-order data at the end of the
- * input) still update the decoders' state, into a packet nobody prints. */
-static struct packet *sink_packet(void)
-{
-	static struct packet sink;
-	static struct field_mask none;
-	memset(&sink.meta, 0, sizeof sink.meta);
-	sink.mask = &none;
-	sink.no_columns = true;
-	sink.tracker = NULL;
-	sink.nfields = 0;
-	sink.nprotos = 0;
-	sink.nbufs = 1;
-	sink.cur_buf = 0;
-	sink.buf_bias = 0;
-	sink.cur_parent = PKT_NO_PARENT;
-	sink.ntrees = 0;
-	sink.app_run = NULL;
-	sink.app_run_layer = -1;
-	sink.arena_used = 0;
-	sink.app = NULL;
-	sink.app_msgs = 0;
-	return &sink;
-}
-
 /* A request line's shape: a method token, a space, a target without spaces, then
  * " HTTP/1." (within the first bytes). */
 static bool is_request_line(const uint8_t *b, size_t n)
@@ -223,7 +198,6 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
 		(*slot)->dir[0].resync = (*slot)->dir[1].resync = true;
 	}
 	struct app_flow *a = *slot;
-	if (!p) p = sink_packet();
 	struct app_dir *d = &a->dir[dir];
 	const uint8_t *run = NULL; /* where the messages taken straight from b begin */
 again:
@@ -342,7 +316,7 @@ void app_mark_segment(struct app_flow *a, struct packet *p, int dir, uint32_t pa
 
 void app_stream_fin(struct app_flow *a, struct packet *p, int dir)
 {
-	if (a->proto == AP_HTTP && !a->dir[dir].dead) http_stream_fin(a, p ? p : sink_packet(), dir);
+	if (a->proto == AP_HTTP && !a->dir[dir].dead) http_stream_fin(a, p, dir);
 }
 
 void app_stream_gap(struct app_flow *a, int dir, uint64_t len)

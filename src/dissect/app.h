@@ -24,7 +24,8 @@ struct app_flow;
 
 /* In-order bytes of direction dir (0: from the client) of a TCP stream between
  * client_port and server_port. p is the packet that carried them (fields and Info go
- * there), or NULL when they come out of reassembly after their packet. Returns false once
+ * there); bytes that come out of reassembly after their packet go to a packet nobody
+ * shows (the flow tracker keeps one per instance), for the state they update. Returns false once
  * the stream carries nothing these decoders read: the caller may stop feeding it. */
 bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t client_port, uint16_t server_port,
 		     const uint8_t *b, size_t n);
@@ -33,7 +34,7 @@ bool app_stream_data(struct app_flow **slot, struct packet *p, int dir, uint16_t
  * reassembled PDU]", alone when the message began here). */
 void app_mark_segment(struct app_flow *a, struct packet *p, int dir, uint32_t payload_off);
 /* Direction dir sent its FIN (after all its bytes): a body that runs to the end of the
- * connection is complete. p: the FIN's packet. */
+ * connection is complete. p: the FIN's packet (never NULL). */
 void app_stream_fin(struct app_flow *a, struct packet *p, int dir);
 /* len bytes of direction dir were lost: inside a body being passed over nothing changes;
  * otherwise the direction looks for the next message start (HTTP/1, TLS, DNS) or stops

@@ -84,6 +84,7 @@ struct dns_state { struct dns_pending *q; uint32_t n, cap; };
 
 /* QUIC (dissect/quic.c) */
 #define QUIC_MAX_CRYPTO (64u << 10) /* CRYPTO bytes collected per direction for the hello */
+#define QUIC_MAX_PLAIN 65536        /* a UDP datagram's payload: the largest Initial decrypted */
 struct quic_state {
 	bool known;            /* a valid long header was seen on this flow */
 	uint32_t version;

@@ -129,6 +129,8 @@ struct pkt_buf {
 };
 #define PKT_STORE_SIZE (1u << 20) /* bytes of reassembled/decrypted messages kept per packet */
 
+enum pk_work_kind { PK_WORK_TLS_HELLO, PK_WORK_QUIC_PLAIN, PK_WORK_KINDS };
+
 enum addr_type { AT_NONE, AT_ETHER, AT_IPV4, AT_IPV6, AT_OTHER };
 
 struct addr {
@@ -322,6 +324,11 @@ struct packet {
 
 	uint8_t arena[PKT_ARENA_SIZE];
 	uint32_t arena_used;
+
+	/* decoders' work buffers, one per kind, allocated on first use and kept for the next
+	 * packet (pk_work): what was a static buffer is one per packet record, so two decoder
+	 * instances never share one */
+	void *work[PK_WORK_KINDS];
 };
 
 /* Registers the field table; call once, before dissecting and before any thread starts. */
@@ -394,6 +401,10 @@ void pk_proto_end(struct packet *p, int slot, const struct cur *c);
 struct pk_msg { uint8_t buf, opened; uint32_t bias; };
 struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind);
 void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used);
+/* The packet record's work buffer of kind k, of n bytes (the same n for a kind on every
+ * call): allocated zeroed on first use, then reused as it is, freed by packet_free. Its
+ * contents last until the decoder that owns the kind uses it again. */
+void *pk_work(struct packet *p, enum pk_work_kind k, size_t n);
 /* The bytes a field describes: its layer's buffer from its offset to the buffer's end for a
  * protocol (as Wireshark slices `tcp` with its payload), else (off, len). false when they
  * are not known (a buffer the run did not keep). */

@@ -22,6 +22,7 @@ void packet_free(struct packet *p)
 {
 	if (!p) return;
 	free(p->store);
+	for (int k = 0; k < PK_WORK_KINDS; k++) free(p->work[k]);
 	free(p);
 }
 
@@ -215,6 +216,12 @@ void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used)
 	}
 	p->cur_buf = saved.buf;
 	p->buf_bias = saved.bias;
+}
+
+void *pk_work(struct packet *p, enum pk_work_kind k, size_t n)
+{
+	if (!p->work[k]) p->work[k] = xcalloc(1, n);
+	return p->work[k];
 }
 
 bool pk_field_bytes(const struct packet *p, const struct fval *f, const uint8_t **b, uint32_t *n)

@@ -386,8 +386,8 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 		if (dir == 0 && type == 0 && !q->have_keys) {
 			derive_keys(q, version, dcid, dcil);
 		}
-		if (type == 0 && q->have_keys && pn_off + len <= 65535) {
-			static uint8_t plain[65536];
+		if (type == 0 && q->have_keys && pn_off + len < QUIC_MAX_PLAIN) {
+			uint8_t *plain = pk_work(p, PK_WORK_QUIC_PLAIN, QUIC_MAX_PLAIN);
 			size_t pl = 0;
 			uint64_t pn = 0;
 			if (open_initial(q, dir, start, pn_off, (size_t)len, plain, &pl, &pn)) {

@@ -88,19 +88,20 @@ struct hello {
 	char sni_name[256];
 };
 
-/* One hello is decoded at a time: its lists (up to TLS_MAX_LIST entries, 290 KB in all)
- * live in one buffer that is reused rather than allocated for every hello. */
-static struct hello *hello_begin(void)
+/* One hello is decoded at a time per packet record: its lists (up to TLS_MAX_LIST entries,
+ * 290 KB in all) live in the record's work buffer, reused rather than allocated for every
+ * hello. */
+static struct hello *hello_begin(struct packet *p)
 {
-	static struct hello h;
-	h.version = 0;
-	h.nciphers = h.nexts = h.ngroups = h.npfmts = h.nsigalgs = 0;
-	h.max_supported = 0;
-	h.alpn = NULL;
-	h.alpn_len = 0;
-	h.have_alpn = h.sni = h.inner_bad = false;
-	h.sni_name[0] = '\0';
-	return &h;
+	struct hello *h = pk_work(p, PK_WORK_TLS_HELLO, sizeof *h);
+	h->version = 0;
+	h->nciphers = h->nexts = h->ngroups = h->npfmts = h->nsigalgs = 0;
+	h->max_supported = 0;
+	h->alpn = NULL;
+	h->alpn_len = 0;
+	h->have_alpn = h->sni = h->inner_bad = false;
+	h->sni_name[0] = '\0';
+	return h;
 }
 
 static void put_list_dec(struct sbuf *sb, const uint16_t *v, size_t n)
@@ -446,7 +447,7 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 /* proto: 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS, whose hello has a cookie) */
 static void client_hello(struct packet *p, struct cur *c, char proto)
 {
-	struct hello *h = hello_begin();
+	struct hello *h = hello_begin(p);
 	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
 	rd_bytes(p, c, F_TLS_HANDSHAKE_RANDOM, 32);
 	uint8_t sl = (uint8_t)rd(p, c, F_TLS_HANDSHAKE_SESSION_ID_LENGTH, 1);
@@ -479,7 +480,7 @@ static const uint8_t hrr_random[32] = {
 
 static bool server_hello(struct tls_state *t, struct packet *p, struct cur *c)
 {
-	struct hello *h = hello_begin();
+	struct hello *h = hello_begin(p);
 	h->version = (uint16_t)rd(p, c, F_TLS_HANDSHAKE_VERSION, 2);
 	const uint8_t *rnd = cur_bytes(c, 32);
 	bool hrr = rnd && memcmp(rnd, hrr_random, 32) == 0;
@@ -654,7 +655,7 @@ static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8
 	int slot = app_proto(p, F_TLS, &c);
 	cur_skip(&c, 2);
 	rd(p, &c, F_TLS_HANDSHAKE_TYPE, 1); /* 1, ClientHello, as the TLS message type */
-	struct hello *h = hello_begin();
+	struct hello *h = hello_begin(p);
 	h->version = (uint16_t)rd(p, &c, F_TLS_HANDSHAKE_VERSION, 2);
 	if (pk_wants(p, F_TLS_HANDSHAKE_JA4) || pk_wants(p, F_TLS_HANDSHAKE_JA4_R)) {
 		char ja4[64];
@@ -830,7 +831,7 @@ bool dissect_dtls(struct packet *p, struct cur *c)
 				}
 			}
 			if (hello) {
-				static struct field_mask only_ja4;
+				struct field_mask only_ja4 = { { 0 } };
 				field_mask_add(&only_ja4, F_TLS_HANDSHAKE_JA4);
 				field_mask_add(&only_ja4, F_TLS_HANDSHAKE_JA4_R);
 				const struct field_mask *saved = p->mask;

@@ -120,6 +120,7 @@ void flow_expire(struct flow_table *t, int64_t now_ns);
 struct flow_stats {
 	uint64_t flows_created, flows_evicted_idle, flows_evicted_closed, flows_evicted_cap;
 	size_t flows_now, buckets;
+	size_t unacked_now;  /* unacknowledged segments remembered for RTT, all flows */
 };
 void flow_table_stats(const struct flow_table *t, struct flow_stats *out);
 /* Evicts (reporting) every flow. */
@@ -166,6 +167,8 @@ struct stream_consumer {
 /* Chooses a consumer for a new TCP or UDP flow (return NULL for none). */
 typedef const struct stream_consumer *(*flow_select_fn)(void *ctx, const struct flow *f, void **cctx);
 
+/* One tracker's reassembly: its counts, and the bytes it holds out of order now, which
+ * REASM_MAX_HELD_TOTAL caps (every reasm_* call of one tracker is given the same one). */
 struct reasm_stats {
 	uint64_t bytes_delivered, gaps, gap_bytes, overlap_bytes, dropped_cap_bytes;
 	size_t held_now;
@@ -225,14 +228,15 @@ struct tcp_analysis {
 	int64_t ack_rtt_ns;
 };
 
-/* Frees a side's unacknowledged-segment list (when its flow goes), keeping the total. */
-void tcp_side_release(struct tcp_side *side);
-/* Unacknowledged segments remembered across all flows now. */
-size_t tcp_unacked_total(void);
+/* The flow table's account of unacknowledged segments remembered across its flows (against
+ * FLOW_MAX_UNACKED_TOTAL): tcp_analyze and tcp_side_release keep it. */
+size_t *flow_table_unacked(struct flow_table *t);
+/* Frees a side's unacknowledged-segment list (when its flow goes), keeping the account. */
+void tcp_side_release(struct tcp_side *side, size_t *unacked_total);
 
 /* Runs Wireshark's sequence analysis for one segment sent by side `dir` of flow f.
  * `window` is the segment's window already scaled (or raw when the scale is unknown). */
 void tcp_analyze(struct flow *f, int dir, const struct tcp_segment *s, uint32_t window, uint64_t frame,
-		 int64_t now_ns, struct tcp_analysis *out);
+		 int64_t now_ns, size_t *unacked_total, struct tcp_analysis *out);
 
 #endif

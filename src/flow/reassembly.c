@@ -33,7 +33,6 @@ struct reasm {
 	struct reasm_dir d[2];
 };
 
-static size_t held_total; /* bytes held across all streams, against REASM_MAX_HELD_TOTAL */
 
 static bool lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 
@@ -89,7 +88,7 @@ static void drain(struct reasm *r, const struct flow *f, int dir, struct reasm_s
 		deliver(r, f, dir, h->seq, h->data, h->len, h->frame, st);
 		if (h->uncaptured) gap(r, f, dir, h->seq + h->len + h->uncaptured, h->frame, st);
 		d->held_bytes -= h->len;
-		held_total -= h->len;
+		st->held_now -= h->len;
 		d->nheld--;
 		free(h);
 	}
@@ -110,7 +109,7 @@ static void hold(struct reasm *r, const struct flow *f, int dir, uint32_t seq, c
 	struct reasm_dir *d = &r->d[dir];
 	/* At a cap, the oldest hole gives way first; if that is not enough, drop this one. */
 	while (d->held && (d->held_bytes + len > REASM_MAX_HELD_PER_DIR || d->nheld >= REASM_MAX_SEGS_PER_DIR ||
-			   held_total + len > REASM_MAX_HELD_TOTAL))
+			   st->held_now + len > REASM_MAX_HELD_TOTAL))
 		skip_hole(r, f, dir, st);
 	if (!lt(d->next, seq)) { /* skipping the hole made this one in order */
 		deliver(r, f, dir, seq, p, len, frame, st);
@@ -118,7 +117,7 @@ static void hold(struct reasm *r, const struct flow *f, int dir, uint32_t seq, c
 		drain(r, f, dir, st);
 		return;
 	}
-	if (held_total + len > REASM_MAX_HELD_TOTAL || len > REASM_MAX_HELD_PER_DIR) {
+	if (st->held_now + len > REASM_MAX_HELD_TOTAL || len > REASM_MAX_HELD_PER_DIR) {
 		st->dropped_cap_bytes += len;
 		return;
 	}
@@ -134,7 +133,7 @@ static void hold(struct reasm *r, const struct flow *f, int dir, uint32_t seq, c
 	*pp = h;
 	d->held_bytes += len;
 	d->nheld++;
-	held_total += len;
+	st->held_now += len;
 }
 
 void reasm_tcp(struct reasm *r, const struct flow *f, int dir, uint32_t seq, uint16_t flags,
@@ -160,7 +159,6 @@ void reasm_tcp(struct reasm *r, const struct flow *f, int dir, uint32_t seq, uin
 		}
 	}
 	if (flags & (FIN | RST)) d->fin = true;
-	st->held_now = held_total;
 }
 
 void reasm_finish(struct reasm *r, const struct flow *f, struct reasm_stats *st)
@@ -170,5 +168,4 @@ void reasm_finish(struct reasm *r, const struct flow *f, struct reasm_stats *st)
 	}
 	if (r->c->close) r->c->close(r->cctx, f);
 	free(r);
-	st->held_now = held_total;
 }

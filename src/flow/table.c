@@ -25,6 +25,7 @@ struct flow_table {
 	uint64_t serial;
 	int64_t next_tcp_stream, next_udp_stream;
 	struct flow_stats stats;
+	size_t unacked; /* TCP analysis's account (flow_table_unacked) */
 };
 
 void flow_limits_default(struct flow_limits *l)
@@ -170,8 +171,8 @@ void flow_evict(struct flow_table *t, struct flow *f)
 	lru_unlink(t, f);
 	t->count--;
 	if (f->tcp) {
-		tcp_side_release(&f->tcp[0]);
-		tcp_side_release(&f->tcp[1]);
+		tcp_side_release(&f->tcp[0], &t->unacked);
+		tcp_side_release(&f->tcp[1], &t->unacked);
 		free(f->tcp);
 	}
 	free(f);
@@ -250,7 +251,10 @@ void flow_table_stats(const struct flow_table *t, struct flow_stats *out)
 	*out = t->stats;
 	out->flows_now = t->count;
 	out->buckets = t->nbuckets;
+	out->unacked_now = t->unacked;
 }
+
+size_t *flow_table_unacked(struct flow_table *t) { return &t->unacked; }
 
 void flow_table_evict_all(struct flow_table *t)
 {

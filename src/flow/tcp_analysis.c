@@ -24,33 +24,30 @@ static int64_t ooo_threshold(const struct flow *f)
 	return f->initial_rtt_ns > 0 ? f->initial_rtt_ns : 3000000;
 }
 
-static size_t unacked_total; /* against FLOW_MAX_UNACKED_TOTAL */
-
-size_t tcp_unacked_total(void) { return unacked_total; }
-
-void tcp_side_release(struct tcp_side *side)
+void tcp_side_release(struct tcp_side *side, size_t *unacked_total)
 {
-	unacked_total -= side->nunacked;
+	*unacked_total -= side->nunacked;
 	free(side->unacked);
 	side->unacked = NULL;
 	side->nunacked = side->cap_unacked = 0;
 }
 
-static void remember_segment(struct tcp_side *fwd, uint32_t seq, uint32_t nextseq, uint64_t frame, int64_t now)
+static void remember_segment(struct tcp_side *fwd, uint32_t seq, uint32_t nextseq, uint64_t frame, int64_t now,
+			     size_t *unacked_total)
 {
-	if (unacked_total >= FLOW_MAX_UNACKED_TOTAL && fwd->nunacked == 0) return; /* only RTT samples are lost */
-	if (fwd->nunacked == FLOW_MAX_UNACKED || (unacked_total >= FLOW_MAX_UNACKED_TOTAL && fwd->nunacked)) {
+	if (*unacked_total >= FLOW_MAX_UNACKED_TOTAL && fwd->nunacked == 0) return; /* only RTT samples are lost */
+	if (fwd->nunacked == FLOW_MAX_UNACKED || (*unacked_total >= FLOW_MAX_UNACKED_TOTAL && fwd->nunacked)) {
 		/* forget this side's oldest */
 		memmove(fwd->unacked, fwd->unacked + 1, (fwd->nunacked - 1) * sizeof fwd->unacked[0]);
 		fwd->nunacked--;
-		unacked_total--;
+		(*unacked_total)--;
 	}
 	if (fwd->nunacked == fwd->cap_unacked) {
 		fwd->cap_unacked = fwd->cap_unacked ? fwd->cap_unacked * 2 : 2;
 		fwd->unacked = xrealloc(fwd->unacked, fwd->cap_unacked * sizeof *fwd->unacked);
 	}
 	fwd->unacked[fwd->nunacked++] = (struct tcp_unacked){ seq, nextseq, frame, now, false };
-	unacked_total++;
+	(*unacked_total)++;
 }
 
 /* Karn's rule: a segment sent again yields no RTT sample when it is acknowledged. */
@@ -63,7 +60,8 @@ static void mark_retransmitted(struct tcp_side *fwd, uint32_t seq)
 /* The ACK in this segment against the other side's unacknowledged segments, as Wireshark
  * does: an exact match of a segment's end gives acks_frame and ack_rtt; segments wholly
  * acknowledged are dropped; a partly acknowledged one is trimmed. */
-static void process_ack(struct flow *f, struct tcp_side *rev, uint32_t ack, int64_t now, struct tcp_analysis *out)
+static void process_ack(struct flow *f, struct tcp_side *rev, uint32_t ack, int64_t now, size_t *unacked_total,
+			struct tcp_analysis *out)
 {
 	uint32_t keep = 0;
 	for (uint32_t i = 0; i < rev->nunacked; i++) {
@@ -84,13 +82,13 @@ static void process_ack(struct flow *f, struct tcp_side *rev, uint32_t ack, int6
 		}
 		rev->unacked[keep++] = *u;
 	}
-	unacked_total -= rev->nunacked - keep;
+	*unacked_total -= rev->nunacked - keep;
 	rev->nunacked = keep;
-	if (!keep && rev->cap_unacked) tcp_side_release(rev); /* all acknowledged: give the memory back */
+	if (!keep && rev->cap_unacked) tcp_side_release(rev, unacked_total); /* all acknowledged: give the memory back */
 }
 
 void tcp_analyze(struct flow *f, int dir, const struct tcp_segment *s, uint32_t window, uint64_t frame,
-		 int64_t now, struct tcp_analysis *out)
+		 int64_t now, size_t *unacked_total, struct tcp_analysis *out)
 {
 	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
 	uint32_t seq = s->seq, ack = s->ack, len = s->len;
@@ -174,7 +172,7 @@ finished_fwd:
 	uint32_t nextseq = seq + len + ((fl & (SYN | FIN)) ? 1 : 0);
 	if (!fwd->nextseq_set || gt(nextseq, fwd->nextseq)) {
 		if (!(flags & TA_ZERO_WINDOW_PROBE)) {
-			if (len > 0 || (fl & (SYN | FIN))) remember_segment(fwd, seq, nextseq, frame, now);
+			if (len > 0 || (fl & (SYN | FIN))) remember_segment(fwd, seq, nextseq, frame, now, unacked_total);
 			fwd->nextseq = nextseq;
 			fwd->nextseq_set = true;
 			fwd->nextseq_time = now;
@@ -188,7 +186,7 @@ finished_fwd:
 	fwd->lastack_set = true;
 	fwd->lastack_time = now;
 	if (fl & ACKF) {
-		process_ack(f, rev, ack, now, out);
+		process_ack(f, rev, ack, now, unacked_total, out);
 		rev->bif_off = false;
 	}
 	out->in_flight_known = len > 0 && !fwd->bif_off;

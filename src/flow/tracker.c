@@ -26,16 +26,32 @@ struct flow_tracker {
 	/* the TCP segment being decoded: its flow, and the packet app fields go to */
 	struct flow *cur;
 	struct packet *cur_p;
+	/* where bytes go that come out of reassembly after their packet (held out-of-order data
+	 * at eviction or the end of input): they update the decoders' state, nothing shows them */
+	struct packet *sink;
+	struct field_mask none;
 };
 
 /* Direction as consumers see it: 0 from the client (the first packet's sender). */
 static int client_relative(const struct flow *f, int dir) { return dir == f->client_dir ? 0 : 1; }
 
-/* The packet a TCP flow's bytes belong to while they are delivered: the one being decoded,
- * or NULL when they come out of reassembly later (eviction, end of input). */
-static struct packet *delivering_packet(const struct flow_tracker *tr, const struct flow *f, uint64_t frame)
+static struct packet *sink_packet(struct flow_tracker *tr)
 {
-	return f == tr->cur && tr->cur_p && tr->cur_p->meta.number == frame ? tr->cur_p : NULL;
+	if (!tr->sink) {
+		tr->sink = packet_new();
+		tr->sink->mask = &tr->none;
+		tr->sink->no_columns = true;
+	}
+	struct pkt_meta none = { 0 };
+	packet_begin(tr->sink, &none, NULL);
+	return tr->sink;
+}
+
+/* The packet a TCP flow's bytes belong to while they are delivered: the one being decoded,
+ * or the sink when they come out of reassembly later (eviction, end of input). */
+static struct packet *delivering_packet(struct flow_tracker *tr, const struct flow *f, uint64_t frame)
+{
+	return f == tr->cur && tr->cur_p && tr->cur_p->meta.number == frame ? tr->cur_p : sink_packet(tr);
 }
 
 /* Reassembly hands every TCP flow's bytes here; they go to the follower and the
@@ -270,7 +286,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	 * statistics or follow run) skips it. Streams and relative numbers do not depend on it. */
 	struct tcp_analysis a = { 0 };
 	if (!p->no_columns || pk_wants_range(p, F_TCP_ANALYSIS, F_TCP_ANALYSIS_KEEP_ALIVE_ACK))
-		tcp_analyze(f, dir, s, window, p->meta.number, now, &a);
+		tcp_analyze(f, dir, s, window, p->meta.number, now, flow_table_unacked(tr->table), &a);
 	a.flags |= reuse;
 	if (s->flags & FIN) fwd->fin_seen = true;
 	if (s->flags & RST) f->rst_seen = true;
@@ -389,6 +405,7 @@ void flow_tracker_free(struct flow_tracker *tr)
 {
 	if (!tr) return;
 	flow_table_free(tr->table);
+	packet_free(tr->sink);
 	free(tr);
 }
 

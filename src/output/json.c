@@ -7,6 +7,7 @@
  */
 #include "output/output.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #define JSON_MAX_DEPTH 16 /* path components: field names are at most a handful deep */
@@ -175,12 +176,9 @@ static void put_run(struct walker *w, const struct packet *p, const struct entry
 
 void out_json_packet(struct sbuf *sb, const struct packet *p)
 {
-	static struct entry ents[PKT_MAX_FIELDS], tmp[PKT_MAX_FIELDS];
-	static bool split;
-	if (!split) {
-		split_names();
-		split = true;
-	}
+	struct entry ents[PKT_MAX_FIELDS], tmp[PKT_MAX_FIELDS]; /* 16 KB: per call, so writers may run side by side */
+	static pthread_once_t split = PTHREAD_ONCE_INIT;
+	pthread_once(&split, split_names);
 	size_t n = 0;
 	uint16_t quoter = F__COUNT;
 	for (uint16_t i = 0; i < p->nfields; i++) {
