@@ -32,7 +32,15 @@ enum src_status src_next(struct pkt_source *s, struct pkt_meta *meta, const uint
 #define SRC_MAX_BPF_LINKS 8
 int src_set_bpf(struct pkt_source *s, const char *expr, char *err, size_t errlen);
 
+/* Reads again the packet whose record starts at `offset` (src_offset after the src_next
+ * that returned it), for showing one packet of a large file without keeping it: the
+ * packet src_next returned last is no longer valid, the next src_next goes on where it
+ * would have. Files only: standard input cannot be read again (SRC_ERROR). The capture
+ * filter is not applied again. */
+enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *meta, const uint8_t **data);
+
 const char *src_error(const struct pkt_source *s);
+/* The byte offset of the record src_next read last (or failed at). */
 uint64_t src_offset(const struct pkt_source *s);
 /* "pcap" or "pcapng". */
 const char *src_format(const struct pkt_source *s);
@@ -124,6 +132,8 @@ int priv_drop(const char *user, char *err, size_t errlen);
 struct pcapng_reader;
 struct pcapng_reader *pcapng_open(FILE *f, const uint8_t first4[4]);
 enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *meta, const uint8_t **data);
+/* The packet block at offset, read before by pcapng_next; the position is kept. */
+enum src_status pcapng_read_at(struct pcapng_reader *r, uint64_t offset, struct pkt_meta *meta, const uint8_t **data);
 const char *pcapng_error(const struct pcapng_reader *r);
 uint64_t pcapng_offset(const struct pcapng_reader *r);
 void pcapng_close(struct pcapng_reader *r);

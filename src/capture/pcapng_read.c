@@ -37,9 +37,20 @@ struct iface {
 	char *name;
 };
 
+/* A section read before the current one: what its packets need to be read again. */
+struct old_section {
+	uint64_t off;          /* of its section header block */
+	bool swap;
+	struct iface *ifaces;  /* owned */
+	uint32_t nifaces;
+};
+
 struct pcapng_reader {
 	FILE *f;
 	uint64_t offset;       /* of the block being read */
+	uint64_t section_off;  /* of the current section's header block */
+	struct old_section *old; /* earlier sections, in file order (pcapng_read_at) */
+	uint32_t nold, cap_old;
 	uint64_t pos;          /* bytes consumed so far (works on pipes, unlike ftello) */
 	bool swap;             /* section is in the other byte order */
 	bool have_section;
@@ -84,6 +95,11 @@ void pcapng_close(struct pcapng_reader *r)
 	if (!r) return;
 	clear_ifaces(r);
 	free(r->ifaces);
+	for (uint32_t i = 0; i < r->nold; i++) {
+		for (uint32_t k = 0; k < r->old[i].nifaces; k++) free(r->old[i].ifaces[k].name);
+		free(r->old[i].ifaces);
+	}
+	free(r->old);
 	free(r->block);
 	free(r);
 }
@@ -173,6 +189,7 @@ static int handle_shb(struct pcapng_reader *r, const uint8_t *hdr, uint32_t *len
 	/* The byte-order magic decides how to read everything in the section, including
 	 * this block's own length. */
 	uint32_t bom = (uint32_t)hdr[8] | (uint32_t)hdr[9] << 8 | (uint32_t)hdr[10] << 16 | (uint32_t)hdr[11] << 24;
+	bool swap = r->swap; /* the section before's */
 	if (bom == BYTE_ORDER_MAGIC) r->swap = false;
 	else if (bom == __builtin_bswap32(BYTE_ORDER_MAGIC)) r->swap = true;
 	else {
@@ -180,7 +197,16 @@ static int handle_shb(struct pcapng_reader *r, const uint8_t *hdr, uint32_t *len
 		return -1;
 	}
 	*len = rd32(r, hdr + 4);
-	clear_ifaces(r);
+	if (r->have_section) { /* the section before is kept: its packets may be read again */
+		if (r->nold == r->cap_old) {
+			r->cap_old = r->cap_old ? r->cap_old * 2 : 2;
+			r->old = xrealloc(r->old, r->cap_old * sizeof *r->old);
+		}
+		r->old[r->nold++] = (struct old_section){ r->section_off, swap, r->ifaces, r->nifaces };
+		r->ifaces = NULL;
+		r->nifaces = r->cap_ifaces = 0;
+	}
+	r->section_off = r->offset;
 	r->have_section = true;
 	return 0;
 }
@@ -260,50 +286,62 @@ short_block:
 	return -1;
 }
 
+/* Reads the block at the current position into r->block: its type, and a cursor over its
+ * body. 1, 0 at a clean end of file, -1 with r->err. */
+static int read_block(struct pcapng_reader *r, uint32_t *type_out, struct cur *body)
+{
+	uint8_t hdr[12];
+	r->offset = r->pos;
+	int rc = read_exact(r, hdr, 8);
+	if (rc <= 0) return rc;
+	uint32_t type = rd32(r, hdr);
+	uint32_t len;
+	if (type == BT_SHB) { /* the SHB type reads the same in both byte orders */
+		if (read_exact(r, hdr + 8, 4) != 1) {
+			if (!r->err[0]) snprintf(r->err, sizeof r->err, "file ends in a section header");
+			return -1;
+		}
+		if (handle_shb(r, hdr, &len) < 0) return -1;
+		type = BT_SHB;
+	} else {
+		if (!r->have_section) {
+			snprintf(r->err, sizeof r->err, "file does not start with a section header block");
+			return -1;
+		}
+		len = rd32(r, hdr + 4);
+	}
+	if (len < 12 || len % 4 || len > PCAPNG_MAX_BLOCK) {
+		snprintf(r->err, sizeof r->err, "bad block length %u", len);
+		return -1;
+	}
+	size_t have = type == BT_SHB ? 12 : 8;
+	if (r->block_cap < len) {
+		r->block = xrealloc(r->block, len);
+		r->block_cap = len;
+	}
+	memcpy(r->block, hdr, have);
+	rc = read_exact(r, r->block + have, len - have);
+	if (rc != 1) {
+		if (rc == 0) snprintf(r->err, sizeof r->err, "file ends in the middle of a block");
+		return -1;
+	}
+	if (rd32(r, r->block + len - 4) != len) {
+		snprintf(r->err, sizeof r->err, "block length %u does not match its trailer", len);
+		return -1;
+	}
+	*type_out = type;
+	*body = cur_make(r->block + 8, len - 12);
+	return 1;
+}
+
 enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *m, const uint8_t **data)
 {
 	for (;;) {
-		uint8_t hdr[12];
-		r->offset = r->pos;
-		int rc = read_exact(r, hdr, 8);
+		uint32_t type;
+		struct cur b;
+		int rc = read_block(r, &type, &b);
 		if (rc == 0) return SRC_EOF;
 		if (rc < 0) return SRC_ERROR;
-		uint32_t type = rd32(r, hdr);
-		uint32_t len;
-		if (type == BT_SHB) { /* the SHB type reads the same in both byte orders */
-			if (read_exact(r, hdr + 8, 4) != 1) {
-				if (!r->err[0]) snprintf(r->err, sizeof r->err, "file ends in a section header");
-				return SRC_ERROR;
-			}
-			if (handle_shb(r, hdr, &len) < 0) return SRC_ERROR;
-			type = BT_SHB;
-		} else {
-			if (!r->have_section) {
-				snprintf(r->err, sizeof r->err, "file does not start with a section header block");
-				return SRC_ERROR;
-			}
-			len = rd32(r, hdr + 4);
-		}
-		if (len < 12 || len % 4 || len > PCAPNG_MAX_BLOCK) {
-			snprintf(r->err, sizeof r->err, "bad block length %u", len);
-			return SRC_ERROR;
-		}
-		size_t have = type == BT_SHB ? 12 : 8;
-		if (r->block_cap < len) {
-			r->block = xrealloc(r->block, len);
-			r->block_cap = len;
-		}
-		memcpy(r->block, hdr, have);
-		rc = read_exact(r, r->block + have, len - have);
-		if (rc != 1) {
-			if (rc == 0) snprintf(r->err, sizeof r->err, "file ends in the middle of a block");
-			return SRC_ERROR;
-		}
-		if (rd32(r, r->block + len - 4) != len) {
-			snprintf(r->err, sizeof r->err, "block length %u does not match its trailer", len);
-			return SRC_ERROR;
-		}
-		struct cur b = cur_make(r->block + 8, len - 12);
 		switch (type) {
 		case BT_SHB:
 			break;
@@ -311,11 +349,61 @@ enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *m, const u
 			if (handle_idb(r, &b) < 0) return SRC_ERROR;
 			break;
 		case BT_EPB: case BT_SPB: case BT_PB:
-			rc = handle_packet(r, type, &b, m, data);
-			if (rc < 0) return SRC_ERROR;
+			if (handle_packet(r, type, &b, m, data) < 0) return SRC_ERROR;
 			return SRC_OK;
 		default:
 			break; /* NRB, ISB, DSB, custom and unknown blocks: skipped by length */
 		}
 	}
+}
+
+enum src_status pcapng_read_at(struct pcapng_reader *r, uint64_t offset, struct pkt_meta *m, const uint8_t **data)
+{
+	if (!r->have_section || offset >= r->pos) {
+		snprintf(r->err, sizeof r->err, "no packet was read at byte offset %llu", (unsigned long long)offset);
+		return SRC_ERROR;
+	}
+	/* the packet's section: the current one, or one kept when the next began */
+	struct iface *ifaces = r->ifaces;
+	uint32_t nifaces = r->nifaces;
+	bool swap = r->swap;
+	for (uint32_t i = r->nold; offset < r->section_off && i-- > 0;) {
+		if (r->old[i].off > offset) continue;
+		ifaces = r->old[i].ifaces;
+		nifaces = r->old[i].nifaces;
+		swap = r->old[i].swap;
+		break;
+	}
+	uint64_t pos = r->pos, block_off = r->offset;
+	struct iface *cur_ifaces = r->ifaces;
+	uint32_t cur_n = r->nifaces;
+	bool cur_swap = r->swap;
+	enum src_status st = SRC_ERROR;
+	if (fseeko(r->f, (off_t)offset, SEEK_SET) != 0) {
+		snprintf(r->err, sizeof r->err, "cannot seek back: %s", strerror(errno));
+		return SRC_ERROR;
+	}
+	r->pos = offset;
+	r->ifaces = ifaces;
+	r->nifaces = nifaces;
+	r->swap = swap;
+	uint32_t type;
+	struct cur b;
+	if (read_block(r, &type, &b) == 1) {
+		if (type == BT_EPB || type == BT_SPB || type == BT_PB) {
+			st = handle_packet(r, type, &b, m, data) < 0 ? SRC_ERROR : SRC_OK;
+		} else {
+			snprintf(r->err, sizeof r->err, "no packet block at byte offset %llu", (unsigned long long)offset);
+		}
+	}
+	r->ifaces = cur_ifaces;
+	r->nifaces = cur_n;
+	r->swap = cur_swap;
+	r->pos = pos;
+	r->offset = block_off;
+	if (fseeko(r->f, (off_t)pos, SEEK_SET) != 0 && st == SRC_OK) {
+		snprintf(r->err, sizeof r->err, "cannot seek: %s", strerror(errno));
+		st = SRC_ERROR;
+	}
+	return st;
 }

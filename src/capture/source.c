@@ -127,13 +127,12 @@ static uint32_t rec_u32(const struct pkt_source *s, const uint8_t *b)
 	return s->swapped ? __builtin_bswap32(v) : v;
 }
 
-/* The next record from the map: SRC_OK, SRC_EOF, or SRC_ERROR when libpcap must take
- * over from this record (it then reports the problem in its words). */
-static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
+/* The record at byte off of the map: SRC_OK, SRC_EOF, or SRC_ERROR when it is not plain
+ * (libpcap then reads it and reports the problem in its words). */
+static enum src_status map_record(const struct pkt_source *s, size_t off, struct pkt_meta *m, const uint8_t **data)
 {
-	size_t off = (size_t)s->offset;
 	if (off == s->map_len) return SRC_EOF;
-	if (s->map_len - off < 16) return SRC_ERROR;
+	if (off > s->map_len || s->map_len - off < 16) return SRC_ERROR;
 	const uint8_t *h = s->map + off;
 	uint32_t caplen = rec_u32(s, h + 8), len = rec_u32(s, h + 12);
 	if (caplen > s->snaplen || caplen > s->map_len - off - 16) return SRC_ERROR;
@@ -146,7 +145,16 @@ static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const 
 	m->wirelen = len < caplen ? caplen : len;
 	m->linktype = s->linktype;
 	*data = h + 16;
-	s->offset += 16 + caplen;
+	return SRC_OK;
+}
+
+/* The next record from the map. */
+static enum src_status map_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
+{
+	size_t off = (size_t)s->offset;
+	enum src_status st = map_record(s, off, m, data);
+	if (st != SRC_OK) return st;
+	s->offset += 16 + m->caplen;
 	/* Pages before this record are not read again (a packet's bytes are valid until the
 	 * next call): give them back, so a big file does not count as our memory. */
 	if (off - s->released >= SRC_MAP_RELEASE) {
@@ -263,6 +271,7 @@ enum src_status src_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t
 {
 	for (;;) {
 		enum src_status st = read_one(s, m, data);
+		if (st == SRC_OK) m->offset = s->rec_offset;
 		if (st != SRC_OK || !s->bpf_expr || bpf_pass(s, m, *data)) return st;
 	}
 }
@@ -302,6 +311,60 @@ static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const 
 	m->wirelen = h->len < h->caplen ? h->caplen : h->len;
 	m->linktype = s->linktype;
 	return SRC_OK;
+}
+
+/* libpcap's record at offset, its stream put back where the sequential reading is. */
+static enum src_status pcap_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *m, const uint8_t **data)
+{
+	if (fseeko(s->pfile, (off_t)offset, SEEK_SET) != 0) {
+		snprintf(s->err, sizeof s->err, "cannot seek back: %s", strerror(errno));
+		return SRC_ERROR;
+	}
+	struct pcap_pkthdr *h;
+	int rc = pcap_next_ex(s->pcap, &h, data);
+	enum src_status st = SRC_OK;
+	if (rc != 1) {
+		snprintf(s->err, sizeof s->err, "%s", rc == PCAP_ERROR_BREAK ? "no packet there" : pcap_geterr(s->pcap));
+		st = SRC_ERROR;
+	} else {
+		memset(m, 0, sizeof *m);
+		m->ts_sec = h->ts.tv_sec;
+		m->ts_nsec = (uint32_t)h->ts.tv_usec;
+		m->ts_digits = s->ts_digits;
+		m->caplen = h->caplen;
+		m->wirelen = h->len < h->caplen ? h->caplen : h->len;
+		m->linktype = s->linktype;
+	}
+	if (!s->map && fseeko(s->pfile, (off_t)s->offset, SEEK_SET) != 0 && st == SRC_OK) {
+		snprintf(s->err, sizeof s->err, "cannot seek: %s", strerror(errno));
+		st = SRC_ERROR;
+	}
+	return st;
+}
+
+enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *m, const uint8_t **data)
+{
+	if (s->ng) {
+		enum src_status st = pcapng_read_at(s->ng, offset, m, data);
+		if (st != SRC_OK) snprintf(s->err, sizeof s->err, "%s", pcapng_error(s->ng));
+		m->offset = offset;
+		return st;
+	}
+	if (offset >= s->offset) {
+		snprintf(s->err, sizeof s->err, "no packet was read at byte offset %llu", (unsigned long long)offset);
+		return SRC_ERROR;
+	}
+	if (s->map && map_record(s, (size_t)offset, m, data) == SRC_OK) {
+		m->offset = offset;
+		return SRC_OK;
+	}
+	if (!s->pfile) {
+		snprintf(s->err, sizeof s->err, "standard input cannot be read again");
+		return SRC_ERROR;
+	}
+	enum src_status st = pcap_read_at(s, offset, m, data);
+	m->offset = offset;
+	return st;
 }
 
 const char *src_error(const struct pkt_source *s) { return s->err; }

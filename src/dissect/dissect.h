@@ -151,6 +151,7 @@ struct pkt_meta {
 	const char *ifname;   /* may be NULL */
 	const uint8_t *comment;
 	uint32_t comment_len;
+	uint64_t offset;      /* the record's byte offset in its file (src_read_at), 0 live */
 };
 
 /* A packet's time in nanoseconds since the epoch, for differences and timeouts. A file

@@ -198,6 +198,26 @@ void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, v
 void flow_tracker_set_app(struct flow_tracker *tr, bool on);
 /* Ends every flow (consumers see their close), e.g. at the end of the input. */
 void flow_tracker_finish(struct flow_tracker *tr);
+/* Evicts the flows idle or closed for longer than the limits allow as of now_ns: a live
+ * run calls it on the wall clock when packets stop coming, so quiet flows still end. */
+void flow_tracker_expire(struct flow_tracker *tr, int64_t now_ns);
+
+/* What the tracker tells an observer (the packet index, the egress monitor): a flow is
+ * created (its stream number set), a packet of it is tracked (quoted copies inside ICMP
+ * errors are not packets of the flow), a flow leaves the table. Any callback may be NULL. */
+struct flow_observer {
+	void (*flow_new)(void *ctx, const struct flow *f, const struct packet *p);
+	void (*flow_packet)(void *ctx, const struct flow *f, const struct packet *p);
+	void (*flow_end)(void *ctx, const struct flow *f);
+	void *ctx;
+};
+/* One observer per tracker (NULL: none); the struct must outlive the tracker's use. */
+void flow_tracker_set_observer(struct flow_tracker *tr, const struct flow_observer *o);
+/* Stream numbers decided elsewhere, for decoding a packet again with only the packets its
+ * conversations need: the tcp.stream / udp.stream the flow keyed k, created by packet
+ * `frame`, had in the first pass, or -1 for the usual numbering. */
+typedef int64_t (*flow_stream_fn)(void *ctx, const struct flow_key *k, uint64_t frame);
+void flow_tracker_set_streams(struct flow_tracker *tr, flow_stream_fn fn, void *ctx);
 const struct reasm_stats *flow_tracker_reasm_stats(const struct flow_tracker *tr);
 
 /* ---- TCP analysis (flow/tcp_analysis.c) ---- */

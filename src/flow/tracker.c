@@ -30,6 +30,9 @@ struct flow_tracker {
 	 * at eviction or the end of input): they update the decoders' state, nothing shows them */
 	struct packet *sink;
 	struct field_mask none;
+	const struct flow_observer *obs;
+	flow_stream_fn streams;
+	void *streams_ctx;
 };
 
 /* Direction as consumers see it: 0 from the client (the first packet's sender). */
@@ -112,7 +115,18 @@ static void on_evict(void *ctx, const struct flow *f)
 	}
 	app_flow_free(mf->app);
 	mf->app = NULL;
+	if (tr->obs && tr->obs->flow_end) tr->obs->flow_end(tr->obs->ctx, f);
 	if (tr->user_evict) tr->user_evict(tr->user_ctx, f);
+}
+
+static void observe_new(const struct flow_tracker *tr, const struct flow *f, const struct packet *p)
+{
+	if (tr->obs && tr->obs->flow_new) tr->obs->flow_new(tr->obs->ctx, f, p);
+}
+
+static void observe_packet(const struct flow_tracker *tr, const struct flow *f, const struct packet *p)
+{
+	if (tr->obs && tr->obs->flow_packet) tr->obs->flow_packet(tr->obs->ctx, f, p);
 }
 
 static int64_t packet_ns(const struct packet *p) { return pk_time_ns(&p->meta); }
@@ -196,11 +210,15 @@ static void put_community_id(struct packet *p, struct flow *f)
 }
 
 /* A new flow's stream number: the one its 5-tuple had before eviction, unless this is a
- * connection-opening SYN (a new conversation), else the next one. */
-static int64_t stream_for_new(struct flow_table *t, const struct flow_key *k, uint8_t proto, bool opening_syn)
+ * connection-opening SYN (a new conversation) or its ports were reused, else the next
+ * one; or, when decoding again, the one the first pass gave it. */
+static int64_t stream_for_new(const struct flow_tracker *tr, const struct flow_key *k, uint8_t proto, bool opening_syn,
+			      bool reused, uint64_t frame)
 {
-	int64_t old = opening_syn ? -1 : flow_retired_stream(t, k);
-	return old >= 0 ? old : flow_next_stream(t, proto);
+	int64_t given = tr->streams ? tr->streams(tr->streams_ctx, k, frame) : -1;
+	if (given >= 0) return given;
+	int64_t old = opening_syn || reused ? -1 : flow_retired_stream(tr->table, k);
+	return old >= 0 ? old : flow_next_stream(tr->table, proto);
 }
 
 /* The packet's flow, created when new, after letting stale flows go; *dir is the key
@@ -230,7 +248,10 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	bool created;
 	struct flow *f = packet_flow(tr, p, s->family, 6, s->src, s->sport, s->dst, s->dport, &k, &dir, &created);
 	if (s->quoted) { /* an ICMP error's copy: it names the stream, nothing more */
-		if (created) f->stream = stream_for_new(tr->table, &k, 6, false);
+		if (created) {
+			f->stream = stream_for_new(tr, &k, 6, false, false, p->meta.number);
+			observe_new(tr, f, p);
+		}
 		pk_uint(p, F_TCP_STREAM, (uint64_t)f->stream, 0, 0);
 		return;
 	}
@@ -238,18 +259,20 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	/* A SYN whose sequence number is not the one this side started with opens a new
 	 * conversation on the same ports (Wireshark's rule; a retransmitted SYN does not). */
 	if (!created && (s->flags & (SYN | ACKF)) == SYN && f->tcp[dir].base_set && s->seq != f->tcp[dir].base_seq) {
+		observe_packet(tr, f, p); /* the old conversation is what says "ports reused" */
 		flow_evict(tr->table, f);
 		f = flow_lookup_or_insert(tr->table, &k, now, &created);
 		reuse = TA_REUSED_PORTS;
 	}
 	if (!f->tcp) f->tcp = xcalloc(2, sizeof *f->tcp);
 	if (created) {
-		f->stream = reuse ? flow_next_stream(tr->table, 6)
-				  : stream_for_new(tr->table, &k, 6, (s->flags & (SYN | ACKF)) == SYN);
+		f->stream = stream_for_new(tr, &k, 6, (s->flags & (SYN | ACKF)) == SYN, reuse, p->meta.number);
 		f->first_frame = p->meta.number;
 		attach_consumer(tr, f, dir);
+		observe_new(tr, f, p);
 	}
 	count_packet(f, dir, p);
+	observe_packet(tr, f, p);
 	put_community_id(p, f);
 
 	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
@@ -334,7 +357,7 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
  * state). */
 static bool untracked_run(const struct flow_tracker *tr, const struct packet *p)
 {
-	return p->no_columns && !tr->select && !tr->user_evict && !tr->app_on && !pk_wants(p, F_UDP_STREAM) &&
+	return p->no_columns && !tr->select && !tr->user_evict && !tr->obs && !tr->app_on && !pk_wants(p, F_UDP_STREAM) &&
 	       !pk_wants(p, F_COMMUNITY_ID);
 }
 
@@ -355,8 +378,10 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 	if (created) {
 		f->first_frame = p->meta.number;
 		f->client_dir = (int8_t)dir;
+		observe_new(tr, f, p);
 	}
 	count_packet(f, dir, p);
+	observe_packet(tr, f, p);
 	if (pk_wants(p, F_COMMUNITY_ID)) pk_string(p, F_COMMUNITY_ID, cid, COMMUNITY_ID_LEN - 1, 0, 0);
 	if (tr->app_on) p->app = &f->app; /* ICMP echo pairing keeps its requests there */
 }
@@ -370,15 +395,17 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	bool created;
 	struct flow *f = packet_flow(tr, p, d->family, 17, d->src, d->sport, d->dst, d->dport, &k, &dir, &created);
 	if (created) {
-		f->stream = stream_for_new(tr->table, &k, 17, false);
+		f->stream = stream_for_new(tr, &k, 17, false, false, p->meta.number);
 		f->first_frame = p->meta.number;
 		if (!d->quoted) attach_consumer(tr, f, dir);
+		observe_new(tr, f, p);
 	}
 	if (d->quoted) {
 		pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 		return;
 	}
 	count_packet(f, dir, p);
+	observe_packet(tr, f, p);
 	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 	put_community_id(p, f);
 	if (tr->app_on) {
@@ -416,6 +443,20 @@ void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, v
 }
 
 void flow_tracker_set_app(struct flow_tracker *tr, bool on) { tr->app_on = on; }
+
+void flow_tracker_set_observer(struct flow_tracker *tr, const struct flow_observer *o) { tr->obs = o; }
+
+void flow_tracker_set_streams(struct flow_tracker *tr, flow_stream_fn fn, void *ctx)
+{
+	tr->streams = fn;
+	tr->streams_ctx = ctx;
+}
+
+void flow_tracker_expire(struct flow_tracker *tr, int64_t now_ns)
+{
+	tr->cur = NULL;
+	flow_expire(tr->table, now_ns);
+}
 
 void flow_tracker_finish(struct flow_tracker *tr)
 {

@@ -59,6 +59,7 @@ struct pipeline *pipeline_new(const struct pipeline_needs *needs)
 	pl->tracker = flow_tracker_new(needs->limits, NULL, NULL);
 	flow_tracker_set_app(pl->tracker, pl->apps);
 	pl->p->tracker = flow_tracker_iface(pl->tracker);
+	if (needs->index) flow_tracker_set_observer(pl->tracker, pindex_observer(needs->index));
 	pl->p->links = needs->links;
 	pl->p->mask = pl->masked ? &pl->mask : NULL;
 	pl->p->no_columns = !needs->columns;
@@ -98,6 +99,7 @@ static struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, c
 	packet_begin(p, meta, data);
 	pk_set_relative(p, pl->first_sec, pl->first_nsec);
 	dissect_frame(p);
+	if (pl->needs.index) pindex_note(pl->needs.index, p);
 	return p;
 }
 

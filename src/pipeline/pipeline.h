@@ -22,6 +22,8 @@
 #include "filter/filter.h"
 #include "flow/flow.h"
 
+struct pkt_source;
+
 /* What a run needs from the engine. Zero means "not needed". */
 struct pipeline_needs {
 	const struct df_filter *filter;  /* -Y: its fields are recorded, its matches kept */
@@ -36,6 +38,7 @@ struct pipeline_needs {
 			      * frame are kept with the packet (a filter that slices one asks by itself) */
 	bool quiet_packets;  /* some packets are decoded without their line (pipeline_decode_quiet) */
 	const struct frame_links *links; /* answers a first pass found (-2), or NULL */
+	struct packet_index *index;      /* to fill as packets are decoded (pindex_new), or NULL */
 	const struct flow_limits *limits; /* NULL: flow_limits_default */
 };
 
@@ -70,6 +73,30 @@ const struct field_mask *pipeline_mask(const struct pipeline *pl); /* NULL: ever
 /* The fields a need implies, added to m: what the application decoders produce is
  * decided from this mask too. */
 void pipeline_mask_for(const struct pipeline_needs *needs, struct field_mask *m);
+
+/* ---- the packet index and on-demand decoding (pipeline/index.c) ----
+ *
+ * A run over a file that will show packets again later (the TUI) gives its pipeline an
+ * index: per packet its record's offset and its flows, per flow its packets and stream
+ * number (about 24 bytes a packet). pindex_decode then decodes packet N again — reading
+ * it and the earlier packets of its conversations from the file — into the fields the
+ * streaming pass gave it, flow-dependent ones included (tcp.stream, relative numbers,
+ * tcp.analysis.*, application fields of reassembled messages). */
+struct packet_index;
+/* links: the -2 answers the run uses (kept by pointer), or NULL. */
+struct packet_index *pindex_new(const struct frame_links *links);
+void pindex_free(struct packet_index *ix);
+/* Packets indexed so far. */
+uint64_t pindex_count(const struct packet_index *ix);
+/* Decodes packet n (from 1) again with `needs` (filter and index ignored), reading from src
+ * — the source the indexed run read, still open, or the same file opened and read to its
+ * end again. Returns the record (valid until the next call or pindex_free), or NULL with the
+ * reason in err. */
+const struct packet *pindex_decode(struct packet_index *ix, struct pkt_source *src, uint64_t n,
+				   const struct pipeline_needs *needs, char *err, size_t errlen);
+/* For the pipeline: what the tracker reports to the index, and each decoded packet. */
+const struct flow_observer *pindex_observer(struct packet_index *ix);
+void pindex_note(struct packet_index *ix, const struct packet *p);
 
 /* ---- first passes over a file (pipeline/passes.c) ---- */
 

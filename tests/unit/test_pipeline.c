@@ -215,6 +215,107 @@ static void two_engines_quic(void **s)
 	two_engines_side_by_side(path);
 }
 
+/* ---- decoding one packet again ---- */
+
+/* Everything a packet record says, hashed: each field's id, depth, sign, range, buffer,
+ * parent and value (bytes compared by content), the columns and the Info line, the layers. */
+static uint64_t record_of(const struct packet *p)
+{
+	static char buf[1u << 20];
+	struct sbuf sb;
+	sb_init_fixed(&sb, buf, sizeof buf - 1);
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		const struct fval *f = &p->fields[i];
+		sb_put(&sb, (const char *)f, offsetof(struct fval, v)); /* id .. parent: no padding */
+		switch (field_defs[f->id].type) {
+		case FT_BYTES: case FT_STRING: sb_put(&sb, (const char *)f->v.b.p, f->v.b.n); break;
+		case FT_IPV4: sb_put(&sb, (const char *)f->v.addr, 4); break;
+		case FT_IPV6: sb_put(&sb, (const char *)f->v.addr, 16); break;
+		case FT_ETHER: sb_put(&sb, (const char *)f->v.addr, 6); break;
+		case FT_ABSTIME: case FT_EPOCH: case FT_RELTIME:
+			sb_put(&sb, (const char *)&f->v.t.sec, 8);
+			sb_put(&sb, (const char *)&f->v.t.nsec, 4);
+			break;
+		case FT_PROTO: case FT_NONE: break;
+		default: sb_put(&sb, (const char *)&f->v.u, 8); break;
+		}
+		const uint8_t *b;
+		uint32_t n;
+		if (field_defs[f->id].type == FT_PROTO && pk_field_bytes(p, f, &b, &n)) sb_put(&sb, (const char *)b, n);
+	}
+	sb_put(&sb, (const char *)p->protos, p->nprotos * sizeof p->protos[0]);
+	out_text_line(&sb, p);
+	assert_false(sb.trunc);
+	return fnv(sb.buf, sb.len);
+}
+
+/* Every packet of a capture decoded again on demand equals its streaming decode. */
+static void redecode_equals_stream(const char *path)
+{
+	static uint64_t want[8192];
+	char err[512];
+	struct pkt_source *src = src_open_file(path, err, sizeof err);
+	assert_non_null(src);
+	struct frame_links *links = pipeline_find_answers(path, NULL, 0);
+	struct packet_index *ix = pindex_new(links);
+	struct pipeline_needs needs = { .all_fields = true, .columns = true, .layer_bytes = true, .links = links };
+	struct pipeline_needs indexed = needs;
+	indexed.index = ix;
+	struct pipeline *pl = pipeline_new(&indexed);
+	struct pkt_meta m;
+	const uint8_t *d;
+	uint64_t n = 0;
+	while (n < 8192 && src_next(src, &m, &d) == SRC_OK) {
+		m.number = ++n;
+		want[n - 1] = record_of(pipeline_decode(pl, &m, d));
+	}
+	pipeline_free(pl);
+	assert_int_equal(pindex_count(ix), n);
+	size_t bad = 0;
+	for (uint64_t k = n; k >= 1; k--) { /* from the end: every read goes back in the file */
+		const struct packet *p = pindex_decode(ix, src, k, &needs, err, sizeof err);
+		if (!p) {
+			fprintf(stderr, "%s: packet %llu: %s\n", path, (unsigned long long)k, err);
+			fail();
+		}
+		if (record_of(p) != want[k - 1] && bad++ < 5)
+			fprintf(stderr, "%s: packet %llu decoded again differs\n", path, (unsigned long long)k);
+	}
+	assert_int_equal(bad, 0);
+	char e2[64];
+	assert_null(pindex_decode(ix, src, n + 1, &needs, e2, sizeof e2));
+	pindex_free(ix);
+	frame_links_free(links);
+	src_close(src);
+}
+
+static void redecode_lab(void **s)
+{
+	(void)s;
+	redecode_equals_stream(sample);
+}
+
+static void redecode_corpus(void **s)
+{
+	(void)s;
+	if (!corpus) {
+		fprintf(stderr, "SKIP redecode_corpus: no corpus\n");
+		return;
+	}
+	/* retransmissions, dup ACKs, out-of-order segments; a ClientHello reassembled from
+	 * many segments; HTTP/2 and TLS 1.3 from browsers; several pcapng sections */
+	static const char *const files[] = { "ndpi/pcap/tls_with_huge_ch.pcapng", "ja4/pcap/browsers-x509.pcapng",
+					     "tcpdump/pcap/quic_handshake.pcap" };
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/%s", corpus, files[i]);
+		redecode_equals_stream(path);
+	}
+	char multi[4096]; /* several sections, link types and interfaces: samples/../tests/golden/pcap */
+	snprintf(multi, sizeof multi, "%.*s/../tests/golden/pcap/multi.pcapng", (int)(strrchr(sample, '/') - sample), sample);
+	redecode_equals_stream(multi);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -235,6 +336,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(app_field_dns),       cmocka_unit_test(flow_field),
 		cmocka_unit_test(packet_local_field),  cmocka_unit_test(decisions),
 		cmocka_unit_test(two_engines_lab),     cmocka_unit_test(two_engines_quic),
+		cmocka_unit_test(redecode_lab),        cmocka_unit_test(redecode_corpus),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
