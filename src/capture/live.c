@@ -33,6 +33,10 @@ struct live_if {
 	char error[PCAP_ERRBUF_SIZE]; /* why reading stopped early (the interface went away) */
 };
 
+/* The kernel buffer's block timeout: how long a packet may wait there before the capture
+ * thread sees it, and how often an idle thread looks at the stop flag. */
+#define LIVE_BLOCK_MS 100
+
 struct live {
 	struct live_if ifs[LIVE_MAX_IFS];
 	int nifs;
@@ -90,6 +94,32 @@ static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* The kernel's buffer hands packets over a block at a time (TPACKET_V3), when a block
+ * fills or LIVE_BLOCK_MS retires it: a capture stopped by a signal right after its last
+ * packets would lose them. So a stopping thread reads on without blocking until twice
+ * that time has passed with nothing more. */
+static void drain_kernel(struct live_if *i)
+{
+	char perr[PCAP_ERRBUF_SIZE];
+	if (pcap_setnonblock(i->pcap, 1, perr) < 0) return;
+	struct timespec t0, now, nap = { 0, 5000000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pcap_pkthdr *h;
+		const uint8_t *data;
+		int rc = pcap_next_ex(i->pcap, &h, &data);
+		if (rc == 1) {
+			ring_put(i, h, data);
+			clock_gettime(CLOCK_MONOTONIC, &t0); /* more came: wait for the rest */
+			continue;
+		}
+		if (rc < 0) return;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > 2 * LIVE_BLOCK_MS) return;
+		nanosleep(&nap, NULL);
+	}
+}
+
 static void *capture_thread(void *arg)
 {
 	struct live_if *i = arg;
@@ -105,6 +135,7 @@ static void *capture_thread(void *arg)
 			break;
 		}
 	}
+	if (l->stop && !i->error[0]) drain_kernel(i);
 	pthread_mutex_lock(&l->mu);
 	l->running--;
 	pthread_cond_broadcast(&l->more);
@@ -138,7 +169,7 @@ static int open_one(struct live *l, const char *name, const struct live_opts *o,
 	}
 	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 262144);
 	pcap_set_promisc(p, !o->no_promisc);
-	pcap_set_timeout(p, 100); /* threads look at the stop flag this often when idle */
+	pcap_set_timeout(p, LIVE_BLOCK_MS); /* threads look at the stop flag this often when idle */
 	pcap_set_buffer_size(p, (o->buffer_mb > 0 ? o->buffer_mb : 4) << 20);
 	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(p);
