@@ -115,6 +115,10 @@ enum src_status live_next(struct live *l, struct pkt_meta *m, const uint8_t **da
 /* Stops the threads and waits for them; what the ring holds is still returned by
  * live_next. */
 void live_stop(struct live *l);
+/* A descriptor for poll(2) beside others (the monitor's socket): readable while live_next
+ * has a packet to give or a capture thread has ended. Take packets with timeout 0 until
+ * it times out; it is readable again when the next packet comes. */
+int live_fd(const struct live *l);
 int live_count(const struct live *l);
 const char *live_ifname(const struct live *l, int i);
 int live_linktype(const struct live *l, int i);

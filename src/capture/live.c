@@ -5,11 +5,14 @@
 #include "capture/capture.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "util/xalloc.h"
 
@@ -49,7 +52,26 @@ struct live {
 	volatile int stop;
 	uint8_t *out;           /* the packet handed to the caller, valid until the next call */
 	size_t out_cap;
+	/* readable while the ring holds packets or a thread has ended (live_fd): a byte is
+	 * written when the ring stops being empty, they are read when it is found empty */
+	int wake[2];
 };
+
+/* With l->mu held. */
+static void wake_poller(struct live *l)
+{
+	char b = 1;
+	if (write(l->wake[1], &b, 1) < 0) { /* full (EAGAIN): it is readable already */
+	}
+}
+
+/* With l->mu held, the ring empty. */
+static void drain_poller(struct live *l)
+{
+	char b[64];
+	while (read(l->wake[0], b, sizeof b) > 0) {
+	}
+}
 
 static size_t rec_size(uint32_t caplen) { return (sizeof(struct ring_rec) + caplen + 7) & ~(size_t)7; }
 
@@ -89,6 +111,7 @@ static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8
 	memcpy(l->ring + at + sizeof r, data, h->caplen);
 	l->tail = at + need;
 	if (l->tail == l->cap) l->tail = 0;
+	if (l->used == 0) wake_poller(l);
 	l->used += need;
 	pthread_cond_signal(&l->more);
 	pthread_mutex_unlock(&l->mu);
@@ -138,6 +161,7 @@ static void *capture_thread(void *arg)
 	if (l->stop && !i->error[0]) drain_kernel(i);
 	pthread_mutex_lock(&l->mu);
 	l->running--;
+	wake_poller(l); /* the caller learns it from live_next */
 	pthread_cond_broadcast(&l->more);
 	pthread_mutex_unlock(&l->mu);
 	return NULL;
@@ -215,6 +239,16 @@ struct live *live_open(const struct live_opts *o, char *err, size_t errlen, int 
 	struct live *l = xcalloc(1, sizeof *l);
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->more, NULL);
+	l->wake[0] = l->wake[1] = -1;
+	bool piped = pipe(l->wake) == 0;
+	for (int k = 0; piped && k < 2; k++)
+		piped = fcntl(l->wake[k], F_SETFL, O_NONBLOCK) == 0 && fcntl(l->wake[k], F_SETFD, FD_CLOEXEC) == 0;
+	if (!piped) {
+		snprintf(err, errlen, "cannot make a pipe: %s", strerror(errno));
+		*why = LIVE_ERR_INPUT;
+		live_close(l);
+		return NULL;
+	}
 	for (int k = 0; k < o->nifs; k++) {
 		int rc = open_one(l, o->ifaces[k], o, err, errlen);
 		if (rc) {
@@ -291,6 +325,7 @@ enum src_status live_next(struct live *l, struct pkt_meta *m, const uint8_t **da
 			*data = l->out;
 			return SRC_OK;
 		}
+		drain_poller(l); /* empty: poll waits again */
 		if (l->running == 0) break; /* stopped and drained */
 		if (timeout_ms >= 0 && pthread_cond_timedwait(&l->more, &l->mu, &until) == ETIMEDOUT) {
 			*timed_out = true;
@@ -315,6 +350,7 @@ void live_stop(struct live *l)
 		}
 }
 
+int live_fd(const struct live *l) { return l->wake[0]; }
 int live_count(const struct live *l) { return l->nifs; }
 const char *live_ifname(const struct live *l, int k) { return l->ifs[k].name; }
 int live_linktype(const struct live *l, int k) { return l->ifs[k].linktype; }
@@ -348,6 +384,8 @@ void live_close(struct live *l)
 	}
 	pthread_mutex_destroy(&l->mu);
 	pthread_cond_destroy(&l->more);
+	if (l->wake[0] >= 0) close(l->wake[0]);
+	if (l->wake[1] >= 0) close(l->wake[1]);
 	free(l->ring);
 	free(l->out);
 	free(l);

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -310,13 +311,18 @@ static int run_capture(int argc, char **argv)
 		struct pkt_meta m;
 		const uint8_t *data;
 		bool timed_out;
-		enum src_status st = live_next(l, &m, &data, 100, &timed_out);
+		enum src_status st = live_next(l, &m, &data, 0, &timed_out);
 		if (st != SRC_OK) {
-			if (timed_out) {
-				sb_flush(&out);
-				continue;
-			}
-			break; /* stopped and drained */
+			if (!timed_out) break; /* stopped and drained */
+			/* nothing to take: show what is buffered, let quiet flows end on the wall
+			 * clock, and sleep until a packet comes (a signal or 100 ms for -a) */
+			sb_flush(&out);
+			struct timespec now;
+			clock_gettime(CLOCK_REALTIME, &now);
+			pipeline_tick(pl, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+			struct pollfd pfd = { .fd = live_fd(l), .events = POLLIN };
+			poll(&pfd, 1, 100);
+			continue;
 		}
 		m.number = ++n;
 		struct packet *p = NULL;

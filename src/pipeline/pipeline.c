@@ -24,8 +24,14 @@ struct pipeline {
 static const int stats_fields[] = { F_ETH_SRC, F_ETH_DST, F_IP_SRC, F_IP_DST, F_IPV6_SRC, F_IPV6_DST,
 				    F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT, F_TCP_STREAM };
 
+/* What the names hook reads. */
+static const int name_fields[] = { F_DNS_QRY_NAME, F_DNS_RESP_NAME, F_DNS_RESP_TTL, F_DNS_A, F_DNS_AAAA,
+				   F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME, F_HTTP_HOST, F_TCP_DSTPORT, F_UDP_DSTPORT };
+
 void pipeline_mask_for(const struct pipeline_needs *n, struct field_mask *m)
 {
+	if (n->names)
+		for (size_t i = 0; i < sizeof name_fields / sizeof name_fields[0]; i++) field_mask_add(m, name_fields[i]);
 	if (n->filter) df_mask_add(n->filter, m);
 	for (int i = 0; i < n->nfields; i++)
 		if (n->fields[i] >= 0) field_mask_add(m, n->fields[i]);
@@ -91,6 +97,46 @@ void pipeline_skip(struct pipeline *pl, const struct pkt_meta *meta)
 	pl->first_nsec = meta->ts_nsec;
 }
 
+/* The names packet p gives (its own layers, not an ICMP error's quote): each DNS address
+ * answer with the name that owns it, the SNI and Host with the packet's destination. */
+static void report_names(const struct pipeline *pl, const struct packet *p)
+{
+	struct name_event e;
+	const struct fval *query = NULL, *owner = NULL;
+	uint32_t ttl = 0, dport = 0;
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		const struct fval *f = &p->fields[i];
+		if (f->nest) continue;
+		switch (f->id) {
+		case F_TCP_DSTPORT: case F_UDP_DSTPORT: dport = (uint32_t)f->v.u; break;
+		case F_DNS_QRY_NAME: query = f; break;
+		case F_DNS_RESP_NAME: owner = f; break;
+		case F_DNS_RESP_TTL: ttl = (uint32_t)f->v.u; break;
+		case F_DNS_A: case F_DNS_AAAA:
+			if (!owner) break;
+			e = (struct name_event){ .source = NAME_DNS, .name = owner->v.b.p, .len = owner->v.b.n,
+						 .family = f->id == F_DNS_A ? 4 : 6, .ttl = ttl };
+			if (query) {
+				e.query = query->v.b.p;
+				e.query_len = query->v.b.n;
+			}
+			memcpy(e.addr, f->v.addr, f->id == F_DNS_A ? 4 : 16);
+			pl->needs.names(pl->needs.names_ctx, p, &e);
+			break;
+		case F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME: case F_HTTP_HOST:
+			if (p->net_dst.type != AT_IPV4 && p->net_dst.type != AT_IPV6) break;
+			e = (struct name_event){ .source = f->id == F_HTTP_HOST ? NAME_HTTP_HOST : NAME_SNI,
+						 .name = f->v.b.p, .len = f->v.b.n, .port = (uint16_t)dport,
+						 .family = p->net_dst.type == AT_IPV4 ? 4 : 6 };
+			memcpy(e.addr, p->net_dst.a, p->net_dst.len);
+			pl->needs.names(pl->needs.names_ctx, p, &e);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
 static struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data, bool columns)
 {
 	struct packet *p = pl->p;
@@ -100,6 +146,7 @@ static struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, c
 	pk_set_relative(p, pl->first_sec, pl->first_nsec);
 	dissect_frame(p);
 	if (pl->needs.index) pindex_note(pl->needs.index, p);
+	if (pl->needs.names) report_names(pl, p);
 	return p;
 }
 
@@ -116,6 +163,11 @@ struct packet *pipeline_decode_quiet(struct pipeline *pl, const struct pkt_meta 
 bool pipeline_match(const struct pipeline *pl, const struct packet *p)
 {
 	return !pl->needs.filter || df_match(pl->needs.filter, p);
+}
+
+void pipeline_tick(struct pipeline *pl, int64_t now_ns)
+{
+	if (!pl->finished) flow_tracker_expire(pl->tracker, now_ns);
 }
 
 struct flow_tracker *pipeline_tracker(struct pipeline *pl) { return pl->tracker; }

@@ -24,6 +24,23 @@
 
 struct pkt_source;
 
+/* A name the traffic itself gave a destination, for naming it passively (the egress
+ * monitor): a DNS answer gives an address a name, a TLS or QUIC ClientHello's SNI and an
+ * HTTP request's Host name the server the packet goes to. */
+enum name_source { NAME_DNS, NAME_SNI, NAME_HTTP_HOST };
+struct name_event {
+	enum name_source source;
+	const uint8_t *name;      /* not NUL-terminated; valid during the call */
+	uint32_t len;
+	const uint8_t *query;     /* DNS: the name asked for (a CNAME chain's start), else NULL */
+	uint32_t query_len;
+	uint8_t family;           /* 4 or 6 */
+	uint8_t addr[16];         /* DNS: the answer's address; SNI, Host: the server's */
+	uint16_t port;            /* SNI, Host: the server's port; DNS: 0 */
+	uint32_t ttl;             /* DNS: the answer's TTL in seconds */
+};
+typedef void (*pipeline_name_fn)(void *ctx, const struct packet *p, const struct name_event *e);
+
 /* What a run needs from the engine. Zero means "not needed". */
 struct pipeline_needs {
 	const struct df_filter *filter;  /* -Y: its fields are recorded, its matches kept */
@@ -39,6 +56,8 @@ struct pipeline_needs {
 	bool quiet_packets;  /* some packets are decoded without their line (pipeline_decode_quiet) */
 	const struct frame_links *links; /* answers a first pass found (-2), or NULL */
 	struct packet_index *index;      /* to fill as packets are decoded (pindex_new), or NULL */
+	pipeline_name_fn names;          /* called for each name a decoded packet gives, or NULL */
+	void *names_ctx;
 	const struct flow_limits *limits; /* NULL: flow_limits_default */
 };
 
@@ -63,6 +82,9 @@ void pipeline_skip(struct pipeline *pl, const struct pkt_meta *meta);
 bool pipeline_match(const struct pipeline *pl, const struct packet *p);
 /* Ends every flow: reassembly delivers what it holds, followers see their close. */
 void pipeline_finish(struct pipeline *pl);
+/* A live run with no packets for a while: flows idle or closed for longer than the limits
+ * allow as of the wall clock now_ns (ns since the epoch, as packet times) end now. */
+void pipeline_tick(struct pipeline *pl, int64_t now_ns);
 
 /* The flow tracker, for consumers that attach to flows (follow-stream) or read the table. */
 struct flow_tracker *pipeline_tracker(struct pipeline *pl);

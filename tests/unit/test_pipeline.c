@@ -121,6 +121,58 @@ static void decisions(void **s)
 	df_free(port);
 }
 
+/* ---- names learned from the traffic (the egress monitor's hook) ---- */
+
+struct names_seen {
+	char lines[16][128];
+	int n;
+};
+
+static void on_name(void *ctx, const struct packet *p, const struct name_event *e)
+{
+	struct names_seen *ns = ctx;
+	static const char *const src[] = { "dns", "sni", "host" };
+	char addr[64];
+	if (e->family == 4) snprintf(addr, sizeof addr, "%u.%u.%u.%u", e->addr[0], e->addr[1], e->addr[2], e->addr[3]);
+	else snprintf(addr, sizeof addr, "%x:...:%x", e->addr[0] << 8 | e->addr[1], e->addr[14] << 8 | e->addr[15]);
+	if (ns->n < 16)
+		snprintf(ns->lines[ns->n++], sizeof ns->lines[0], "%llu %s %.*s -> %s port %u%s%.*s",
+			 (unsigned long long)p->meta.number, src[e->source], (int)e->len, (const char *)e->name, addr,
+			 e->port, e->query ? " asked " : "", (int)e->query_len, e->query ? (const char *)e->query : "");
+}
+
+/* A run that needs nothing but the names gets every one: the pipeline records the fields
+ * and runs the application decoders for it. */
+static void names_learned(void **s)
+{
+	(void)s;
+	struct names_seen ns = { .n = 0 };
+	char err[256];
+	struct pkt_source *src = src_open_file(sample, err, sizeof err);
+	struct pipeline *pl = pipeline_new(&(struct pipeline_needs){ .names = on_name, .names_ctx = &ns });
+	struct pkt_meta m;
+	const uint8_t *d;
+	uint64_t n = 0;
+	while (src_next(src, &m, &d) == SRC_OK) {
+		m.number = ++n;
+		pipeline_decode(pl, &m, d);
+	}
+	pipeline_free(pl);
+	src_close(src);
+	static const char *const want[] = {
+		"19 dns www.example.test -> 10.77.0.2 port 0 asked www.example.test",
+		"21 dns www.example.test -> fd77:...:2 port 0 asked www.example.test",
+		"39 sni www.example.test -> 10.77.0.2 port 443",
+		"61 sni api.example.test -> 10.77.0.2 port 443",
+		"76 sni www.example.test -> fd77:...:2 port 443",
+		"95 host 10.77.0.2 -> 10.77.0.2 port 80",
+		"105 host 10.77.0.2 -> 10.77.0.2 port 80",
+		"115 host [fd77::2] -> fd77:...:2 port 80",
+	};
+	assert_int_equal(ns.n, sizeof want / sizeof want[0]);
+	for (int i = 0; i < ns.n; i++) assert_string_equal(ns.lines[i], want[i]);
+}
+
 /* ---- two engines in one process ---- */
 
 #define MAX_PACKETS 512
@@ -337,6 +389,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(packet_local_field),  cmocka_unit_test(decisions),
 		cmocka_unit_test(two_engines_lab),     cmocka_unit_test(two_engines_quic),
 		cmocka_unit_test(redecode_lab),        cmocka_unit_test(redecode_corpus),
+		cmocka_unit_test(names_learned),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
