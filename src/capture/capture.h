@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 
 struct pkt_source;
 

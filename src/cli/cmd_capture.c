@@ -7,7 +7,7 @@
 #include "cli/cli.h"
 #include "pipeline/config.h"
 #include "capture/writer.h"
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "output/output.h"

@@ -1,6 +1,6 @@
 /* dissect/ah.c — IP Authentication Header (RFC 4302 §2) and the clear part of ESP
  * (RFC 4303 §2: SPI and sequence number; the rest is encrypted). */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 void dissect_ah(struct packet *p, struct cur *c)
 {

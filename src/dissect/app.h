@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 struct app_flow;
 

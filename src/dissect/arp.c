@@ -1,6 +1,6 @@
 /* dissect/arp.c — ARP (RFC 826) and RARP (RFC 903): variable hardware and protocol
  * address sizes, with MAC/IPv4 typed fields for the Ethernet/IPv4 case. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #include <string.h>
 

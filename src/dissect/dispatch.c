@@ -1,6 +1,6 @@
 /* dissect/dispatch.c — the dispatch tables: link type, EtherType and IP protocol to the
  * decoder that handles it. Adding a protocol is one line here plus its file. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 #include "dissect/app.h"
 
 

@@ -1,7 +1,7 @@
 /* dissect/eth.c — Ethernet II and IEEE 802.3 frames (IEEE 802.3 §3.2): a type field of
  * 1536 or more is an EtherType, 1500 or less is the length of an 802.2 LLC payload.
  * Bytes after the payload the upper layer claimed are padding (all zero) or trailer. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 static bool all_zero(const uint8_t *b, size_t n)
 {

@@ -1,6 +1,6 @@
 /* dissect/frame.c — the frame layer: capture metadata as fields, then the link type's
  * decoder, then the protocol chain as `frame.protocols`. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #include <string.h>
 

@@ -1,6 +1,6 @@
 /* dissect/geneve.c — Geneve (RFC 8926 §3.4, UDP port 6081): 8 bytes plus options, then an
  * Ethernet frame (protocol 0x6558) or whatever the EtherType names. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 void dissect_geneve(struct packet *p, struct cur *c)
 {

@@ -1,7 +1,7 @@
 /* dissect/gre.c — GRE (RFC 2784 with RFC 2890 key and sequence, and version 1 as PPTP
  * uses it, RFC 2637 §4.1) and ERSPAN types I, II and III carried in it (Cisco's
  * draft-foschiano-erspan). */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 static void dissect_erspan(struct packet *p, struct cur *c, uint16_t gre_proto, bool has_seq)
 {

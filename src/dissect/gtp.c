@@ -1,6 +1,6 @@
 /* dissect/gtp.c — GTP-U version 1 (3GPP TS 29.281 §5, UDP port 2152): G-PDU messages carry
  * an IPv4 or IPv6 packet after the header and any extension headers. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #define GTP_MAX_EXT_HEADERS 16
 

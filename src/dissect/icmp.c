@@ -1,7 +1,7 @@
 /* dissect/icmp.c — ICMP for IPv4 (RFC 792, RFC 1191 next-hop MTU, RFC 950 address mask):
  * type, code, echo identifiers and the quoted IP header + 8 bytes in error messages,
  * decoded as a nested packet that never touches the columns. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 #include "dissect/app.h"
 
 static const struct val_name *code_names(uint8_t type)

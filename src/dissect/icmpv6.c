@@ -1,7 +1,7 @@
 /* dissect/icmpv6.c — ICMPv6 (RFC 4443) with Neighbor Discovery (RFC 4861: RS, RA, NS, NA,
  * Redirect and their options), MLDv1 (RFC 2710) and MLDv2 (RFC 3810), and the quoted
  * packet in error messages. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 /* Caps so a crafted report cannot make us record millions of addresses. */
 #define MLD_MAX_RECORDS 256

@@ -1,7 +1,7 @@
 /* dissect/ipv4.c — IPv4 (RFC 791) with options (RFC 791 §3.1, RFC 2113 router alert) and
  * fragment fields. The payload is cut to the header's total length, so link-layer padding
  * never reaches TCP or UDP. Fragments are not reassembled here (see README). */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 /* Options are type-length-value except EOL (0) and NOP (1), RFC 791 §3.1. A length below 2
  * or past the header ends the walk: the loop always advances. */

@@ -1,7 +1,7 @@
 /* dissect/ipv6.c — IPv6 (RFC 8200) and its extension headers, each registered in the IP
  * protocol table so a chain is plain dispatch: hop-by-hop and destination options (§4.3,
  * §4.6, RFC 2675 jumbo), routing (§4.4), fragment (§4.5). AH is in ah.c. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 
 void dissect_ipv6(struct packet *p, struct cur *c)

@@ -2,7 +2,7 @@
  * (DLT_NULL, DLT_LOOP), Linux cooked capture v1 and v2 (the `any` device) and raw IP.
  * Formats: https://www.tcpdump.org/linktypes.html (LINKTYPE_NULL, _LOOP, _LINUX_SLL,
  * _LINUX_SLL2, _RAW, _IPV4, _IPV6). */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 /* BSD address family to EtherType: AF_INET is 2 everywhere; AF_INET6 differs per OS. */
 static uint16_t bsd_af_ethertype(uint32_t af)

@@ -1,6 +1,6 @@
 /* dissect/llc.c — IEEE 802.2 LLC header with SNAP (RFC 1042): DSAP, SSAP, control, and
  * for SNAP an OUI and protocol id; OUI 0 carries an EtherType. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 void dissect_llc(struct packet *p, struct cur *c)
 {

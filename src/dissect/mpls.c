@@ -1,7 +1,7 @@
 /* dissect/mpls.c — MPLS label stack (RFC 3032 §2.1) and what follows the bottom label:
  * IPv4 or IPv6 by the version nibble, else an Ethernet pseudowire with its control word
  * (RFC 4448 §3), as Wireshark guesses. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #define MPLS_MAX_LABELS 16 /* deeper stacks do not occur; a crafted one stops here */
 

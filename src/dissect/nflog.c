@@ -1,7 +1,7 @@
 /* dissect/nflog.c — Linux NFLOG (LINKTYPE_NFLOG, https://www.tcpdump.org/linktypes/
  * LINKTYPE_NFLOG.html): a 4-byte header then TLVs in host byte order, padded to 4 bytes;
  * NFULA_PAYLOAD (9) holds the packet, NFULA_PREFIX (10) the log prefix. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #define NFLOG_MAX_TLVS 64
 

@@ -2,7 +2,7 @@
  * context headers (length in 4-byte words), then the next protocol (§2.2 values, shared
  * with VXLAN-GPE); and Cisco MetaData (EtherType 0x8909): version, length, option, SGT,
  * then an EtherType. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 void dissect_next_protocol(struct packet *p, uint8_t next, struct cur *c)
 {

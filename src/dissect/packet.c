@@ -1,5 +1,5 @@
 /* dissect/packet.c — the per-packet field record: recording, columns, broken-layer marks. */
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>

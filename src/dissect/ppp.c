@@ -1,6 +1,6 @@
 /* dissect/ppp.c — PPP (RFC 1661 §2, HDLC-like framing RFC 1662 §3.1, protocol field
  * compression RFC 1661 §6.5), PPPoE sessions (RFC 2516 §4) and Cisco HDLC. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 /* PPP protocol numbers that carry something we decode. */
 static void ppp_payload(struct packet *p, struct cur *c, uint16_t proto)

@@ -1,5 +1,5 @@
 /* dissect/registry.c — the field table from fields.def, parent links and name lookup. */
-#include "dissect/dissect.h"
+#include "dissect/registry.h"
 
 #include <stdio.h>
 #include <stdlib.h>

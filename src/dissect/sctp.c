@@ -1,6 +1,6 @@
 /* dissect/sctp.c — SCTP common header and chunk list (RFC 9260 §3.1, §3.2): ports, the
  * verification tag, and each chunk's type and length. Chunk contents are not decoded. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #define SCTP_MAX_CHUNKS 128 /* a packet of 4-byte chunks cannot make more work than this */
 

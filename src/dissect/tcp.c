@@ -2,7 +2,7 @@
  * §2), SACK-permitted and SACK blocks (RFC 2018), timestamps (RFC 7323 §3), TCP Fast Open
  * (RFC 7413). Info text follows tshark's. Sequence numbers are raw here; relative numbers
  * need the flow table. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 #include <string.h>
 

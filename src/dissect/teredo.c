@@ -1,6 +1,6 @@
 /* dissect/teredo.c — Teredo (RFC 4380 §5.1.1, UDP port 3544): optional authentication and
  * origin indication headers, then an IPv6 packet. Anything else on the port stays UDP. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 bool dissect_teredo(struct packet *p, struct cur *c)
 {

@@ -1,6 +1,6 @@
 /* dissect/udp.c — UDP (RFC 768). The datagram is cut to the UDP length when that is
  * shorter than the IP payload; a longer one is marked. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 #include "dissect/app.h"
 
 void dissect_udp(struct packet *p, struct cur *c)

@@ -1,7 +1,7 @@
 /* dissect/vlan.c — IEEE 802.1Q VLAN tags (TPID 0x8100, and 0x9100 used for QinQ before
  * 802.1ad) and IEEE 802.1ad service tags (0x88a8): a TCI (priority, DEI, VLAN id) then the
  * inner EtherType or an 802.3 length. Stacked tags recurse through the dispatch table. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 struct tag_fields {
 	enum field_id proto, priority, dei, id;

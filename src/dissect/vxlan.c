@@ -1,7 +1,7 @@
 /* dissect/vxlan.c — VXLAN (RFC 7348 §5, UDP port 4789): 8 bytes, then an Ethernet frame;
  * and VXLAN-GPE (draft-ietf-nvo3-vxlan-gpe §3.2, UDP port 4790) whose next-protocol byte
  * names IPv4, IPv6, Ethernet, NSH or MPLS. */
-#include "dissect/dissect.h"
+#include "dissect/decoders.h"
 
 void dissect_vxlan(struct packet *p, struct cur *c)
 {

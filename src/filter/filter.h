@@ -19,7 +19,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 
 /* Caps on what a filter can make the compiler do. A longer filter or deeper nesting is
  * refused with a message: no input may exhaust the stack or take unbounded time. */

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 #include "dissect/app.h"
 #include "util/hash.h"
 

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 
 enum stats_kind { STATS_ETH, STATS_IP, STATS_IPV6, STATS_TCP, STATS_UDP, STATS_KINDS };
 enum stats_table { STATS_CONV, STATS_ENDPOINTS };

@@ -14,7 +14,7 @@
 #ifndef PKTSCOPE_OUTPUT_OUTPUT_H
 #define PKTSCOPE_OUTPUT_OUTPUT_H
 
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 #include "flow/flow.h"
 #include "flow/stats.h"
 #include "util/sbuf.h"

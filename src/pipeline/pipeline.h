@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dissect/dissect.h"
+#include "dissect/packet.h"
 #include "filter/filter.h"
 #include "flow/flow.h"
 
