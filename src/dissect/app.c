@@ -98,9 +98,19 @@ static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 static enum app_proto sniff(const struct app_flow *a, const uint8_t *b, size_t n)
 {
 	if (a->sport == 53 || a->sport == 5353 || a->cport == 53) return AP_DNS; /* DNS and mDNS over TCP */
-	if (n >= 3 && b[0] >= 20 && b[0] <= 24 && b[1] == 3 && b[2] <= 4) return AP_TLS;
-	/* an SSL 2.0-format ClientHello offering SSL 3.0 or TLS */
-	if (n >= 5 && (b[0] & 0x80) && b[2] == 1 && (b[3] == 3 || (b[3] == 0 && b[4] == 2))) return AP_TLS;
+	struct cur h = cur_make(b, n); /* a TLS record header: type, version 3.x */
+	uint8_t type = cur_u8(&h);
+	uint16_t version = cur_be16(&h);
+	if (!h.err && type >= TLS_CHANGE_CIPHER_SPEC && type <= TLS_HEARTBEAT && version >> 8 == 3 && (version & 0xff) <= 4)
+		return AP_TLS;
+	/* an SSL 2.0-format ClientHello offering SSL 3.0 or TLS: length (2, high bit set), type,
+	 * version */
+	h = cur_make(b, n);
+	uint16_t first = cur_be16(&h);
+	uint8_t v2_type = cur_u8(&h);
+	uint16_t offered = cur_be16(&h);
+	if (!h.err && (first & 0x8000) && v2_type == TLS_CLIENT_HELLO && (offered >> 8 == 3 || offered == SSL_V2))
+		return AP_TLS;
 	if (n >= 4 && memcmp(b, h2_preface, 4) == 0) return AP_HTTP2;
 	if (is_http_start(b, n)) return AP_HTTP;
 	return AP_UNKNOWN;

@@ -27,6 +27,23 @@ struct app_dir {
 	bool dead;            /* lost: this direction is not decoded any more */
 };
 
+/* TLS numbers (RFC 8446 §B, RFC 6347, RFC 9147, the IANA TLS ExtensionType registry);
+ * their names for Info and the tree are the vn_tls_* tables. */
+enum tls_version {
+	SSL_V2 = 0x0002, SSL_V3 = 0x0300, TLS_V1_0 = 0x0301, TLS_V1_1 = 0x0302, TLS_V1_2 = 0x0303,
+	TLS_V1_3 = 0x0304, DTLS_V1_0 = 0xfeff, DTLS_V1_2 = 0xfefd, DTLS_V1_3 = 0xfefc,
+};
+enum tls_content_type {
+	TLS_CHANGE_CIPHER_SPEC = 20, TLS_ALERT = 21, TLS_HANDSHAKE = 22, TLS_APPLICATION_DATA = 23,
+	TLS_HEARTBEAT = 24, DTLS_ACK = 26,
+};
+enum tls_handshake_type { TLS_CLIENT_HELLO = 1, TLS_SERVER_HELLO = 2, TLS_CERTIFICATE = 11 };
+enum tls_extension {
+	TLS_EXT_SERVER_NAME = 0, TLS_EXT_SUPPORTED_GROUPS = 10, TLS_EXT_EC_POINT_FORMATS = 11,
+	TLS_EXT_SIGNATURE_ALGORITHMS = 13, TLS_EXT_ALPN = 16, TLS_EXT_SUPPORTED_VERSIONS = 43,
+	TLS_EXT_PSK_KEY_EXCHANGE_MODES = 45, TLS_EXT_KEY_SHARE = 51, TLS_EXT_ECH = 0xfe0d,
+};
+
 /* TLS (dissect/tls.c) */
 struct tls_state {
 	uint8_t *hs[2];       /* a handshake message spanning records, per direction */
@@ -59,6 +76,16 @@ struct http_state {
 	bool ssdp;           /* one SSDP datagram: the layer is ssdp, its fields http.* */
 };
 
+/* HTTP/2 frame types and flags (RFC 9113 §6); their names are vn_http2_type. */
+enum h2_frame_type {
+	H2_DATA = 0, H2_HEADERS = 1, H2_PRIORITY = 2, H2_RST_STREAM = 3, H2_SETTINGS = 4, H2_PUSH_PROMISE = 5,
+	H2_PING = 6, H2_GOAWAY = 7, H2_WINDOW_UPDATE = 8, H2_CONTINUATION = 9,
+};
+enum h2_flag {
+	H2_FLAG_END_STREAM = 0x01, H2_FLAG_ACK = 0x01, H2_FLAG_END_HEADERS = 0x04, H2_FLAG_PADDED = 0x08,
+	H2_FLAG_PRIORITY = 0x20,
+};
+
 /* HPACK: one decoder per direction (libnghttp2's inflater, the one tshark uses too). */
 #define HPACK_MAX_TABLE (64u << 10) /* the largest SETTINGS_HEADER_TABLE_SIZE we honour */
 struct hpack;
@@ -75,6 +102,17 @@ struct h2_state {
 	struct h2_ctype { uint32_t stream; char type[40]; } ctypes[2][4];
 	uint8_t next_ctype[2];
 };
+
+/* DNS resource record types the decoder reads (IANA DNS parameters; RFC 1035, 3596, 2782,
+ * 6891, 4034, 5155, 7344, 8659, 9460); their names are vn_dns_type. */
+enum dns_type {
+	DNS_A = 1, DNS_NS = 2, DNS_CNAME = 5, DNS_SOA = 6, DNS_PTR = 12, DNS_MX = 15, DNS_TXT = 16,
+	DNS_AAAA = 28, DNS_SRV = 33, DNS_OPT = 41, DNS_DS = 43, DNS_RRSIG = 46, DNS_NSEC = 47,
+	DNS_DNSKEY = 48, DNS_NSEC3 = 50, DNS_CDS = 59, DNS_CDNSKEY = 60, DNS_SVCB = 64, DNS_HTTPS = 65,
+	DNS_CAA = 257,
+};
+/* SvcParamKeys of SVCB/HTTPS (RFC 9460 §14.3.2) the decoder reads. */
+enum dns_svc_key { DNS_SVC_ALPN = 1, DNS_SVC_PORT = 3, DNS_SVC_IPV4HINT = 4, DNS_SVC_IPV6HINT = 6 };
 
 /* DNS (dissect/dns.c): transactions (a query and its first answer) per flow, newest
  * last; the oldest go when DNS_MAX_PENDING are kept. */

@@ -127,35 +127,35 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 	struct sbuf *sb = x->info;
 	uint32_t off = cur_off(r);
 	switch (type) {
-	case 1:
+	case DNS_A:
 		if (cur_left(r) == 4) {
 			const uint8_t *a = pk_ipv4(p, r, F_DNS_A);
 			if (sb && a) { sb_puts(sb, " A "); sb_ipv4(sb, a); }
 			return;
 		}
 		break;
-	case 28:
+	case DNS_AAAA:
 		if (cur_left(r) == 16) {
 			const uint8_t *a = pk_ipv6(p, r, F_DNS_AAAA);
 			if (sb && a) { sb_puts(sb, " AAAA "); sb_ipv6(sb, a); }
 			return;
 		}
 		break;
-	case 2: case 5: case 12: {
+	case DNS_NS: case DNS_CNAME: case DNS_PTR: {
 		size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
-		enum field_id id = type == 2 ? F_DNS_NS : type == 5 ? F_DNS_CNAME : F_DNS_PTR_DOMAIN_NAME;
+		enum field_id id = type == DNS_NS ? F_DNS_NS : type == DNS_CNAME ? F_DNS_CNAME : F_DNS_PTR_DOMAIN_NAME;
 		put_name(p, id, name, n, off, cur_off(r) - off);
-		if (sb) { sb_puts(sb, type == 2 ? " NS " : type == 5 ? " CNAME " : " PTR "); sb_puts(sb, name); }
+		if (sb) { sb_puts(sb, type == DNS_NS ? " NS " : type == DNS_CNAME ? " CNAME " : " PTR "); sb_puts(sb, name); }
 		return;
 	}
-	case 15: {
+	case DNS_MX: {
 		uint16_t pref = pk_be16(p, r, F_DNS_MX_PREFERENCE);
 		size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
 		put_name(p, F_DNS_MX_MAIL_EXCHANGE, name, n, off + 2, cur_off(r) - off - 2);
 		if (sb) sb_printf(sb, " MX %u %s", pref, name);
 		return;
 	}
-	case 16:
+	case DNS_TXT:
 		if (sb) sb_puts(sb, " TXT");
 		while (cur_left(r)) {
 			uint8_t l = pk_u8(p, r, F_DNS_TXT_LENGTH);
@@ -165,7 +165,7 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 			pk_string(p, F_DNS_TXT, (const char *)t, l, o, l);
 		}
 		return;
-	case 6: {
+	case DNS_SOA: {
 		size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
 		put_name(p, F_DNS_SOA_MNAME, name, n, off, cur_off(r) - off);
 		if (sb) { sb_puts(sb, " SOA "); sb_puts(sb, name); }
@@ -179,7 +179,7 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 		pk_be32(p, r, F_DNS_SOA_MINIMUM_TTL);
 		return;
 	}
-	case 33: {
+	case DNS_SRV: {
 		uint16_t pr = pk_be16(p, r, F_DNS_SRV_PRIORITY);
 		uint16_t w = pk_be16(p, r, F_DNS_SRV_WEIGHT);
 		uint16_t port = pk_be16(p, r, F_DNS_SRV_PORT);
@@ -189,7 +189,7 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 		if (sb) sb_printf(sb, " SRV %u %u %u %s", pr, w, port, name);
 		return;
 	}
-	case 257: {
+	case DNS_CAA: {
 		pk_u8(p, r, F_DNS_CAA_FLAGS);
 		uint8_t tl = cur_u8(r);
 		uint32_t o = cur_off(r);
@@ -202,7 +202,7 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 		if (sb) sb_puts(sb, " CAA");
 		return;
 	}
-	case 64: case 65: {
+	case DNS_SVCB: case DNS_HTTPS: {
 		pk_be16(p, r, F_DNS_SVCB_SVCPRIORITY);
 		uint32_t o2 = cur_off(r);
 		size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
@@ -212,7 +212,7 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 			uint16_t vl = pk_be16(p, r, F_DNS_SVCB_SVCPARAM_VALUE_LENGTH);
 			struct cur v = cur_sub(r, vl);
 			if (v.err) break;
-			if (key == 1) {
+			if (key == DNS_SVC_ALPN) {
 				while (cur_left(&v)) {
 					uint8_t l = cur_u8(&v);
 					uint32_t o = cur_off(&v);
@@ -220,25 +220,25 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 					if (!s) break;
 					pk_string(p, F_DNS_SVCB_SVCPARAM_ALPN_IDENTIFIER, (const char *)s, l, o, l);
 				}
-			} else if (key == 3 && vl == 2) {
+			} else if (key == DNS_SVC_PORT && vl == 2) {
 				pk_be16(p, &v, F_DNS_SVCB_SVCPARAM_PORT);
-			} else if (key == 4) {
+			} else if (key == DNS_SVC_IPV4HINT) {
 				while (cur_left(&v) >= 4) pk_ipv4(p, &v, F_DNS_SVCB_SVCPARAM_IPV4HINT_IP);
-			} else if (key == 6) {
+			} else if (key == DNS_SVC_IPV6HINT) {
 				while (cur_left(&v) >= 16) pk_ipv6(p, &v, F_DNS_SVCB_SVCPARAM_IPV6HINT_IP);
 			}
 		}
-		if (sb) sb_puts(sb, type == 64 ? " SVCB" : " HTTPS");
+		if (sb) sb_puts(sb, type == DNS_SVCB ? " SVCB" : " HTTPS");
 		return;
 	}
-	case 43: case 59:
+	case DNS_DS: case DNS_CDS:
 		pk_be16(p, r, F_DNS_DS_KEY_ID);
 		pk_u8(p, r, F_DNS_DS_ALGORITHM);
 		pk_u8(p, r, F_DNS_DS_DIGEST_TYPE);
 		if (cur_left(r)) pk_bytes(p, F_DNS_DS_DIGEST, r->pos, (uint32_t)cur_left(r), cur_off(r));
 		if (sb) sb_puts(sb, " DS");
 		return;
-	case 48: case 60: {
+	case DNS_DNSKEY: case DNS_CDNSKEY: {
 		/* key tag: RFC 4034 Appendix B over the whole RDATA */
 		uint32_t ac = 0;
 		size_t n = cur_left(r);
@@ -251,9 +251,9 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 		if (sb) sb_puts(sb, " DNSKEY");
 		return;
 	}
-	case 47: case 50: { /* NSEC, NSEC3: the types in the bitmap, as dns.resp.type (as tshark);
+	case DNS_NSEC: case DNS_NSEC3: { /* NSEC, NSEC3: the types in the bitmap, as dns.resp.type (as tshark);
 			    * a cut bitmap makes the message malformed (r's error reaches the caller) */
-		if (type == 47) {
+		if (type == DNS_NSEC) {
 			size_t n = read_name(r, x->msg, x->msglen, name, &labels, &bad);
 			(void)n;
 		} else {
@@ -273,10 +273,10 @@ static void rdata(struct dns_ctx *x, struct cur *r, uint16_t type)
 				break;
 			}
 		}
-		if (sb) sb_puts(sb, type == 47 ? " NSEC" : " NSEC3");
+		if (sb) sb_puts(sb, type == DNS_NSEC ? " NSEC" : " NSEC3");
 		return;
 	}
-	case 46: {
+	case DNS_RRSIG: {
 		uint16_t covered = pk_be16(p, r, F_DNS_RRSIG_TYPE_COVERED);
 		pk_u8(p, r, F_DNS_RRSIG_ALGORITHM);
 		pk_u8(p, r, F_DNS_RRSIG_LABELS);
@@ -353,7 +353,7 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	put_name(p, F_DNS_RESP_NAME, name, nl, noff, nlen);
 	pk_uint(p, F_DNS_RESP_TYPE, type, noff + nlen, 2);
 	struct sbuf *sb = show ? x->info : NULL;
-	if (type == 41) {
+	if (type == DNS_OPT) {
 		pk_uint(p, F_DNS_RR_UDP_PAYLOAD_SIZE, cls, noff + nlen + 2, 2);
 		pk_uint(p, F_DNS_RESP_EXT_RCODE, ttl >> 24, noff + nlen + 4, 1);
 		pk_uint(p, F_DNS_RESP_EDNS0_VERSION, (ttl >> 16) & 0xff, noff + nlen + 5, 1);
@@ -381,7 +381,7 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 	x->info = sb;
 	if (rdlen) { /* empty RDATA (UPDATE deletions, RFC 2136 §2.5) has no value */
 		rdata(x, &r, type);
-		if (r.err && (type == 47 || type == 50)) {
+		if (r.err && (type == DNS_NSEC || type == DNS_NSEC3)) {
 			c->err = true;
 			return false;
 		}
@@ -551,11 +551,12 @@ long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *
 {
 	(void)a;
 	(void)dir;
-	if (n < 2) {
+	struct cur h = cur_make(b, n);
+	size_t len = cur_be16(&h); /* RFC 1035 §4.2.2: a two-byte length before each message */
+	if (h.err) {
 		*need = 2;
 		return 0;
 	}
-	size_t len = (size_t)b[0] << 8 | b[1];
 	if (n < 2 + len) {
 		*need = 2 + len;
 		return 0;

@@ -240,15 +240,15 @@ static void frame_body(struct h2_state *s, struct packet *p, int dir, const uint
 	uint8_t flags = pk_u8(p, &c, F_HTTP2_FLAGS);
 	uint32_t stream = cur_be32(&c) & 0x7fffffffu;
 	pk_uint(p, F_HTTP2_STREAMID, stream, 5, 4);
-	bool padded = (type == 0 || type == 1 || type == 5) && (flags & 0x08);
-	if (type == 0 || type == 1) pk_bool(p, F_HTTP2_FLAGS_END_STREAM, flags & 0x01, 4, 1);
-	if (type == 1 || type == 5 || type == 9) pk_bool(p, F_HTTP2_FLAGS_END_HEADERS, flags & 0x04, 4, 1);
-	if (type == 0 || type == 1 || type == 5) pk_bool(p, F_HTTP2_FLAGS_PADDED, padded, 4, 1);
-	if (type == 1) pk_bool(p, F_HTTP2_FLAGS_PRIORITY, flags & 0x20, 4, 1);
-	if (type == 4 || type == 6) pk_bool(p, F_HTTP2_FLAGS_ACK, flags & 0x01, 4, 1);
+	bool padded = (type == H2_DATA || type == H2_HEADERS || type == H2_PUSH_PROMISE) && (flags & H2_FLAG_PADDED);
+	if (type == H2_DATA || type == H2_HEADERS) pk_bool(p, F_HTTP2_FLAGS_END_STREAM, flags & H2_FLAG_END_STREAM, 4, 1);
+	if (type == H2_HEADERS || type == H2_PUSH_PROMISE || type == H2_CONTINUATION) pk_bool(p, F_HTTP2_FLAGS_END_HEADERS, flags & H2_FLAG_END_HEADERS, 4, 1);
+	if (type == H2_DATA || type == H2_HEADERS || type == H2_PUSH_PROMISE) pk_bool(p, F_HTTP2_FLAGS_PADDED, padded, 4, 1);
+	if (type == H2_HEADERS) pk_bool(p, F_HTTP2_FLAGS_PRIORITY, flags & H2_FLAG_PRIORITY, 4, 1);
+	if (type == H2_SETTINGS || type == H2_PING) pk_bool(p, F_HTTP2_FLAGS_ACK, flags & H2_FLAG_ACK, 4, 1);
 	struct sbuf *sb = app_info(p, "HTTP2");
 	if (sb) sb_printf(sb, "%s[%u]", vn_name(vn_http2_type, type, "Unknown"), stream);
-	if (type == 0 && (flags & 0x01) && sb) /* the body is whole: its type, as tshark shows it */
+	if (type == H2_DATA && (flags & H2_FLAG_END_STREAM) && sb) /* the body is whole: its type, as tshark shows it */
 		for (int i = 0; i < 4; i++)
 			if (s->ctypes[dir][i].stream == stream && s->ctypes[dir][i].type[0])
 				sb_printf(sb, " (%s)", s->ctypes[dir][i].type);
@@ -267,26 +267,26 @@ static void frame_body(struct h2_state *s, struct packet *p, int dir, const uint
 	}
 	body.end -= pad;
 	switch (type) {
-	case 0: {
+	case H2_DATA: {
 		pk_uint(p, F_HTTP2_DATA_DATA_LEN, cur_left(&body), cur_off(&body), 0);
 		struct h2_body *db = doh_body(s, dir, stream, false);
 		if (db) {
 			if (!app_buf_append(&db->buf, &db->len, &db->cap, body.pos, cur_left(&body), DOH_MAX_BODY)) db->len = 0;
-			if (flags & 0x01) doh_message(p, db);
+			if (flags & H2_FLAG_END_STREAM) doh_message(p, db);
 		}
 		break;
 	}
-	case 1:
-		if (flags & 0x20) {
+	case H2_HEADERS:
+		if (flags & H2_FLAG_PRIORITY) {
 			uint32_t off = cur_off(&body);
 			uint32_t dep = cur_be32(&body);
 			pk_bool(p, F_HTTP2_EXCL_DEPENDENCY, dep >> 31, off, 4);
 			pk_uint(p, F_HTTP2_STREAM_DEPENDENCY, dep & 0x7fffffffu, off, 4);
 			pk_u8(p, &body, F_HTTP2_WEIGHT);
 		}
-		if (!body.err) fragment(s, p, dir, stream, type, flags & 0x04, body.pos, cur_left(&body));
+		if (!body.err) fragment(s, p, dir, stream, type, flags & H2_FLAG_END_HEADERS, body.pos, cur_left(&body));
 		break;
-	case 2: {
+	case H2_PRIORITY: {
 		uint32_t off = cur_off(&body);
 		uint32_t dep = cur_be32(&body);
 		pk_bool(p, F_HTTP2_EXCL_DEPENDENCY, dep >> 31, off, 4);
@@ -294,34 +294,34 @@ static void frame_body(struct h2_state *s, struct packet *p, int dir, const uint
 		pk_u8(p, &body, F_HTTP2_WEIGHT);
 		break;
 	}
-	case 3:
+	case H2_RST_STREAM:
 		pk_be32(p, &body, F_HTTP2_RST_STREAM_ERROR);
 		break;
-	case 4:
+	case H2_SETTINGS:
 		settings(s, p, dir, &body);
 		break;
-	case 5: {
+	case H2_PUSH_PROMISE: {
 		uint32_t off = cur_off(&body);
 		pk_uint(p, F_HTTP2_PUSH_PROMISE_PROMISED_STREAM_ID, cur_be32(&body) & 0x7fffffffu, off, 4);
-		if (!body.err) fragment(s, p, dir, stream, type, flags & 0x04, body.pos, cur_left(&body));
+		if (!body.err) fragment(s, p, dir, stream, type, flags & H2_FLAG_END_HEADERS, body.pos, cur_left(&body));
 		break;
 	}
-	case 6:
+	case H2_PING:
 		if (cur_left(&body) >= 8) pk_bytes_copy(p, F_HTTP2_PING, body.pos, 8, cur_off(&body), 8);
 		break;
-	case 7: {
+	case H2_GOAWAY: {
 		uint32_t off = cur_off(&body);
 		pk_uint(p, F_HTTP2_GOAWAY_LAST_STREAM_ID, cur_be32(&body) & 0x7fffffffu, off, 4);
 		pk_be32(p, &body, F_HTTP2_GOAWAY_ERROR);
 		break;
 	}
-	case 8: {
+	case H2_WINDOW_UPDATE: {
 		uint32_t off = cur_off(&body);
 		pk_uint(p, F_HTTP2_WINDOW_UPDATE_WINDOW_SIZE_INCREMENT, cur_be32(&body) & 0x7fffffffu, off, 4);
 		break;
 	}
-	case 9:
-		if (s->hdr_open[dir]) fragment(s, p, dir, stream, s->hdr_type[dir], flags & 0x04, body.pos, cur_left(&body));
+	case H2_CONTINUATION:
+		if (s->hdr_open[dir]) fragment(s, p, dir, stream, s->hdr_type[dir], flags & H2_FLAG_END_HEADERS, body.pos, cur_left(&body));
 		break;
 	default:
 		break;
@@ -364,11 +364,13 @@ long h2_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, si
 		*need = 9;
 		return 0;
 	}
-	size_t len = (size_t)b[0] << 16 | (size_t)b[1] << 8 | b[2];
-	uint8_t type = b[3];
+	struct cur h = cur_make(b, 9); /* length (3), type, flags, stream id (RFC 9113 §4.1) */
+	size_t len = cur_be24(&h);
+	uint8_t type = cur_u8(&h);
+	cur_u8(&h);
+	uint32_t sid = cur_be32(&h) & 0x7fffffffu;
 	if (len > H2_MAX_FRAME) return -1;
-	uint32_t sid = ((uint32_t)b[5] << 24 | (uint32_t)b[6] << 16 | (uint32_t)b[7] << 8 | b[8]) & 0x7fffffffu;
-	if (type == 0 && len > 0 && !(len <= DOH_MAX_BODY && doh_body(s, dir, sid, false))) {
+	if (type == H2_DATA && len > 0 && !(len <= DOH_MAX_BODY && doh_body(s, dir, sid, false))) {
 		/* DATA: the payload is passed over (unless it carries a DoH message) */
 		frame(s, p, dir, b, len, false);
 		a->dir[dir].skip = len;
@@ -376,7 +378,7 @@ long h2_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, si
 	}
 	if (n < 9 + len) {
 		if (9 + len > APP_MAX_MSG) { /* too big to keep: skip it; a header block breaks HPACK */
-			if (type == 1 || type == 5 || type == 9) s->broken[dir] = true;
+			if (type == H2_HEADERS || type == H2_PUSH_PROMISE || type == H2_CONTINUATION) s->broken[dir] = true;
 			frame(s, p, dir, b, len, false);
 			a->dir[dir].skip = len;
 			return 9;

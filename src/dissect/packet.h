@@ -115,6 +115,12 @@ struct packet;
  * hand it over before writing Info. The tracker records its fields (tcp.stream, relative
  * numbers, tcp.analysis.*) into the packet and fills the `out` part. Without a tracker
  * (no flow state wanted) the decoders print raw numbers. Quoted packets are never tracked. */
+/* TCP header flags (RFC 9293 §3.1; AE is RFC 3540's, ECE and CWR RFC 3168's). */
+enum tcp_flag {
+	TCP_FIN = 0x001, TCP_SYN = 0x002, TCP_RST = 0x004, TCP_PSH = 0x008, TCP_ACK = 0x010,
+	TCP_URG = 0x020, TCP_ECE = 0x040, TCP_CWR = 0x080, TCP_AE = 0x100, TCP_RESERVED = 0xe00,
+};
+
 struct tcp_segment {
 	/* in */
 	uint8_t family;            /* 4 or 6 */

@@ -192,10 +192,11 @@ static void crypto_data(struct app_flow *a, struct packet *p, int dir, uint64_t 
 	uint32_t e = q->crypto_end[dir];
 	while (e < QUIC_MAX_CRYPTO && (q->crypto_seen[dir][e >> 3] & (1u << (e & 7)))) e++;
 	q->crypto_end[dir] = e;
-	if (e < 4) return;
 	const uint8_t *m = q->crypto[dir];
-	size_t len = (size_t)m[1] << 16 | (size_t)m[2] << 8 | m[3];
-	if (e < 4 + len) return;
+	struct cur h = cur_make(m, e); /* the hello's handshake header: type, length (3) */
+	cur_u8(&h);
+	size_t len = cur_be24(&h);
+	if (h.err || cur_left(&h) < len) return;
 	q->hello_done[dir] = true;
 	/* the TLS layer tshark shows in the packet that completes the hello: its bytes are the
 	 * CRYPTO stream's, decrypted and collected, not the frame's; QUIC's frames go on after it */

@@ -8,8 +8,8 @@
 
 /* Flag names in Wireshark's Info order (low bit first). */
 static const struct { uint16_t bit; const char *name; } flag_names[] = {
-	{ 0x001, "FIN" }, { 0x002, "SYN" }, { 0x004, "RST" }, { 0x008, "PSH" }, { 0x010, "ACK" },
-	{ 0x020, "URG" }, { 0x040, "ECE" }, { 0x080, "CWR" }, { 0x100, "AE" }, { 0xe00, "Reserved" },
+	{ TCP_FIN, "FIN" }, { TCP_SYN, "SYN" }, { TCP_RST, "RST" }, { TCP_PSH, "PSH" }, { TCP_ACK, "ACK" },
+	{ TCP_URG, "URG" }, { TCP_ECE, "ECE" }, { TCP_CWR, "CWR" }, { TCP_AE, "AE" }, { TCP_RESERVED, "Reserved" },
 };
 
 static void tcp_flag_fields(struct packet *p, uint16_t flags, uint32_t off)
@@ -18,7 +18,7 @@ static void tcp_flag_fields(struct packet *p, uint16_t flags, uint32_t off)
 		F_TCP_FLAGS_PUSH, F_TCP_FLAGS_ACK, F_TCP_FLAGS_URG, F_TCP_FLAGS_ECE, F_TCP_FLAGS_CWR,
 		F_TCP_FLAGS_AE };
 	pk_uint(p, F_TCP_FLAGS, flags, off, 2);
-	pk_bool(p, F_TCP_FLAGS_RES, flags & 0xe00, off, 1);
+	pk_bool(p, F_TCP_FLAGS_RES, flags & TCP_RESERVED, off, 1);
 	for (int i = 8; i >= 0; i--) pk_bool(p, ids[i], flags & (1u << i), off, 2);
 	/* tcp.flags.str: 12 positions, high bit first, "·" (U+00B7) where a flag is clear. */
 	if (!pk_wants(p, F_TCP_FLAGS_STR)) return;
@@ -134,13 +134,13 @@ void tcp_info_text(struct sbuf *sb, const struct packet *p)
 	info_flags(sb, t->flags);
 	sb_puts(sb, " Seq=");
 	sb_u64(sb, t->seq);
-	if (t->flags & 0x010) {
+	if (t->flags & TCP_ACK) {
 		sb_puts(sb, " Ack=");
 		sb_u64(sb, t->ack);
 	}
 	sb_puts(sb, " Win=");
 	sb_u64(sb, t->win);
-	if (t->flags & 0x020) {
+	if (t->flags & TCP_URG) {
 		sb_puts(sb, " Urg=");
 		sb_u64(sb, t->urg);
 	}
@@ -235,8 +235,8 @@ void dissect_tcp(struct packet *p, struct cur *c)
 	}
 	if (p->nest == 0) pk_uint(p, F_TCP_LEN, s.len, s.payload_off, 0); /* as tshark: not for a quoted header */
 	pk_uint(p, F_TCP_SEQ, s.relative ? s.rel_seq : seq, seq_off, 4);
-	if (s.len || (flags & 3)) {
-		uint32_t next = (s.relative ? s.rel_seq : seq) + s.len + ((flags & 2) ? 1 : 0) + ((flags & 1) ? 1 : 0);
+	if (s.len || (flags & (TCP_SYN | TCP_FIN))) { /* each takes one sequence number */
+		uint32_t next = (s.relative ? s.rel_seq : seq) + s.len + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);
 		pk_uint(p, F_TCP_NXTSEQ, next, 0, 0);
 	}
 	pk_uint(p, F_TCP_ACK, s.relative ? s.rel_ack : ack, seq_off + 4, 4);

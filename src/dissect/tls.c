@@ -31,11 +31,11 @@ static bool is_grease(uint32_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) ==
 static const char *version_col(uint16_t v)
 {
 	switch (v) {
-	case 0x0300: return "SSLv3";
-	case 0x0301: return "TLSv1";
-	case 0x0302: return "TLSv1.1";
-	case 0x0303: return "TLSv1.2";
-	case 0x0304: return "TLSv1.3";
+	case SSL_V3: return "SSLv3";
+	case TLS_V1_0: return "TLSv1";
+	case TLS_V1_1: return "TLSv1.1";
+	case TLS_V1_2: return "TLSv1.2";
+	case TLS_V1_3: return "TLSv1.3";
 	default: return "TLS";
 	}
 }
@@ -44,15 +44,15 @@ static const char *version_col(uint16_t v)
 static const char *ja4_version(uint32_t v)
 {
 	switch (v) {
-	case 0x0304: return "13";
-	case 0x0303: return "12";
-	case 0x0302: return "11";
-	case 0x0301: return "10";
-	case 0x0300: return "s3";
-	case 0x0002: return "s2";
-	case 0xfeff: return "d1";
-	case 0xfefd: return "d2";
-	case 0xfefc: return "d3";
+	case TLS_V1_3: return "13";
+	case TLS_V1_2: return "12";
+	case TLS_V1_1: return "11";
+	case TLS_V1_0: return "10";
+	case SSL_V3: return "s3";
+	case SSL_V2: return "s2";
+	case DTLS_V1_0: return "d1";
+	case DTLS_V1_2: return "d2";
+	case DTLS_V1_3: return "d3";
 	default: return "00";
 	}
 }
@@ -127,7 +127,7 @@ static size_t put_hex_list(struct sbuf *sb, const uint16_t *v, size_t n, bool so
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (is_grease(v[i])) continue;
-		if (skip_sni_alpn && (v[i] == 0x0000 || v[i] == 0x0010)) continue;
+		if (skip_sni_alpn && (v[i] == TLS_EXT_SERVER_NAME || v[i] == TLS_EXT_ALPN)) continue;
 		tmp[k++] = v[i];
 	}
 	if (sorted) qsort(tmp, k, sizeof tmp[0], cmp_u16);
@@ -381,21 +381,21 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 		struct cur e = cur_sub(&all, len);
 		if (e.err) break;
 		if (!len) { /* an empty extension (a server's server_name) has no vectors to read */
-			if (type == 0 && client) h->sni = true;
+			if (type == TLS_EXT_SERVER_NAME && client) h->sni = true;
 			continue;
 		}
 		switch (type) {
-		case 0:
+		case TLS_EXT_SERVER_NAME:
 			if (client) {
 				h->sni = true;
 				ext_server_name(p, &e, h);
 			}
 			break;
-		case 10:
+		case TLS_EXT_SUPPORTED_GROUPS:
 			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUPS_LENGTH,
 				     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP, h->groups, &h->ngroups, &h->inner_bad);
 			break;
-		case 11: {
+		case TLS_EXT_EC_POINT_FORMATS: {
 			uint8_t n = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMATS_LENGTH, 1);
 			for (uint8_t i = 0; i < n && cur_left(&e); i++) {
 				uint8_t v = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMAT, 1);
@@ -403,14 +403,14 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 			}
 			break;
 		}
-		case 13:
+		case TLS_EXT_SIGNATURE_ALGORITHMS:
 			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_SIG_HASH_ALG_LEN, F_TLS_HANDSHAKE_SIG_HASH_ALG, h->sigalgs,
 				     &h->nsigalgs, &h->inner_bad);
 			break;
-		case 16:
+		case TLS_EXT_ALPN:
 			ext_alpn(p, &e, h);
 			break;
-		case 43: {
+		case TLS_EXT_SUPPORTED_VERSIONS: {
 			uint16_t vers[TLS_MAX_LIST];
 			uint16_t nv = 0;
 			if (client) {
@@ -423,15 +423,15 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 				if (!is_grease(vers[i]) && vers[i] > h->max_supported) h->max_supported = vers[i];
 			break;
 		}
-		case 45: {
+		case TLS_EXT_PSK_KEY_EXCHANGE_MODES: {
 			uint8_t n = (uint8_t)rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODES_LENGTH, 1);
 			for (uint8_t i = 0; i < n && cur_left(&e); i++) rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODE, 1);
 			break;
 		}
-		case 51:
+		case TLS_EXT_KEY_SHARE:
 			ext_key_share(p, &e, client);
 			break;
-		case 0xfe0d:
+		case TLS_EXT_ECH:
 			if (client && cur_left(&e) >= 1) {
 				uint8_t t = (uint8_t)rd(p, &e, F_TLS_ECH_CLIENT_HELLO_TYPE, 1);
 				if (t == 0 && cur_skip(&e, 4)) rd(p, &e, F_TLS_ECH_CONFIG_ID, 1);
@@ -582,17 +582,17 @@ static void handshake_message(struct tls_state *t, struct packet *p, int dir, co
 	uint32_t len = rd(p, &c, F_TLS_HANDSHAKE_LENGTH, 3);
 	struct cur body = cur_sub(&c, len);
 	const char *name = vn_name(vn_tls_handshake_type, type, "Unknown Handshake Message");
-	if (type == 1) {
+	if (type == TLS_CLIENT_HELLO) {
 		client_hello(p, &body, t->quic ? 'q' : 't');
-	} else if (type == 2) {
+	} else if (type == TLS_SERVER_HELLO) {
 		if (server_hello(t, p, &body)) name = "Hello Retry Request";
-	} else if (type == 11 && t->version != 0x0304 && !t->quic) {
+	} else if (type == TLS_CERTIFICATE && t->version != TLS_V1_3 && !t->quic) {
 		certificate(p, &body);
 	}
 	pk_proto_end(p, slot, &c);
 	(void)dir;
 	if (t->quic) return; /* QUIC writes its own Info */
-	struct sbuf *sb = app_info(p, version_col(t->version ? t->version : 0x0301));
+	struct sbuf *sb = app_info(p, version_col(t->version ? t->version : TLS_V1_0));
 	if (sb) sb_puts(sb, name);
 }
 
@@ -616,14 +616,18 @@ static void handshake_records(struct tls_state *t, struct packet *p, int dir, co
 		b = t->hs[dir];
 		n = t->hs_len[dir];
 	}
-	size_t used = 0;
-	while (n - used >= 4) {
-		size_t len = (size_t)b[used + 1] << 16 | (size_t)b[used + 2] << 8 | b[used + 3];
-		if (n - used < 4 + len) break;
-		tls_handshake_message(t, p, dir, b + used, 4 + len);
-		used += 4 + len;
+	struct cur c = cur_make(b, n);
+	while (cur_left(&c) >= 4) { /* type (1), length (3), body: RFC 8446 §4 */
+		const uint8_t *m = c.pos;
+		cur_u8(&c);
+		uint32_t len = cur_be24(&c);
+		if (!cur_skip(&c, len)) {
+			c.pos = m; /* incomplete: kept for the next record */
+			break;
+		}
+		tls_handshake_message(t, p, dir, m, 4 + (size_t)len);
 	}
-	size_t rest = n - used;
+	size_t used = (size_t)(c.pos - b), rest = n - used;
 	if (b == t->hs[dir]) {
 		memmove(t->hs[dir], t->hs[dir] + used, rest);
 		t->hs_len[dir] = (uint32_t)rest;
@@ -644,7 +648,8 @@ static void record_header(struct packet *p, struct cur *c)
  * its 3-byte cipher specs are not TLS cipher suites, so its fingerprints count none. */
 static long sslv2_client_hello(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, size_t *need)
 {
-	size_t len = (size_t)(b[0] & 0x7f) << 8 | b[1];
+	struct cur hdr = cur_make(b, n);
+	size_t len = cur_be16(&hdr) & 0x7fff; /* the high bit marks SSL 2.0's 2-byte header */
 	if (len < 9) return -1;
 	if (n < 2 + len) {
 		*need = 2 + len;
@@ -698,15 +703,22 @@ static int tls_layer(struct packet *p, const struct cur *c)
 
 long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
-	if (n >= 3 && (b[0] & 0x80) && b[2] == 1 && dir == 0 && !a->tls) return sslv2_client_hello(a, p, b, n, need);
-	if (n < 5) {
+	struct cur h = cur_make(b, n);
+	uint16_t first = cur_be16(&h);
+	uint8_t v2_type = cur_u8(&h);
+	if (!h.err && (first & 0x8000) && v2_type == TLS_CLIENT_HELLO && dir == 0 && !a->tls)
+		return sslv2_client_hello(a, p, b, n, need);
+	h = cur_make(b, n); /* the record header: type, version, length (RFC 8446 §5.1) */
+	uint8_t type = cur_u8(&h);
+	uint16_t version = cur_be16(&h);
+	size_t len = cur_be16(&h);
+	if (h.err) {
 		*need = 5;
 		return 0;
 	}
-	uint8_t type = b[0];
-	uint16_t version = (uint16_t)(b[1] << 8 | b[2]);
-	size_t len = (size_t)b[3] << 8 | b[4];
-	if (type < 20 || type > 24 || b[1] != 3 || b[2] > 4 || len > TLS_MAX_RECORD) return -1;
+	if (type < TLS_CHANGE_CIPHER_SPEC || type > TLS_HEARTBEAT || version >> 8 != 3 || (version & 0xff) > 4 ||
+	    len > TLS_MAX_RECORD)
+		return -1;
 	if (!a->tls) a->tls = xcalloc(1, sizeof *a->tls);
 	struct tls_state *t = a->tls;
 	if (n < 5 + len) {
@@ -719,14 +731,14 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 	const char *col = version_col(t->version ? t->version : version);
 	struct sbuf *sb = NULL;
 	switch (type) {
-	case 20:
+	case TLS_CHANGE_CIPHER_SPEC:
 		pk_add(p, F_TLS_CHANGE_CIPHER_SPEC, 5, (uint32_t)len);
 		/* TLS 1.3's is for middleboxes only (RFC 8446 §D.4): a second ClientHello after a
 		 * HelloRetryRequest still follows in the clear */
-		if (t->version != 0x0304) t->encrypted[dir] = true;
+		if (t->version != TLS_V1_3) t->encrypted[dir] = true;
 		if ((sb = app_info(p, col))) sb_puts(sb, "Change Cipher Spec");
 		break;
-	case 21:
+	case TLS_ALERT:
 		if (t->encrypted[dir] || len != 2) {
 			if ((sb = app_info(p, col))) sb_puts(sb, "Encrypted Alert");
 		} else {
@@ -738,20 +750,24 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 					  vn_name(vn_tls_alert_desc, desc, "Unknown"));
 		}
 		break;
-	case 22:
+	case TLS_HANDSHAKE:
 		/* after ChangeCipherSpec a record is taken as encrypted unless it is exactly one
 		 * well-formed handshake message (a ClientHello after a HelloRetryRequest whose
 		 * server side was not captured) */
-		if (t->encrypted[dir] && len >= 4 && (b[5] == 1 || b[5] == 2) &&
-		    ((size_t)b[6] << 16 | (size_t)b[7] << 8 | b[8]) + 4 == len)
-			t->encrypted[dir] = false;
+		if (t->encrypted[dir]) {
+			struct cur m = cur_make(b + 5, len);
+			uint8_t ht = cur_u8(&m);
+			uint32_t hl = cur_be24(&m);
+			if (!m.err && (ht == TLS_CLIENT_HELLO || ht == TLS_SERVER_HELLO) && hl + 4 == len)
+				t->encrypted[dir] = false;
+		}
 		if (t->encrypted[dir]) {
 			if ((sb = app_info(p, col))) sb_puts(sb, "Encrypted Handshake Message");
 		} else {
 			handshake_records(t, p, dir, b + 5, len);
 		}
 		break;
-	case 23:
+	case TLS_APPLICATION_DATA:
 		pk_uint(p, F_TLS_APP_DATA_LEN, len, 5, 0);
 		if ((sb = app_info(p, col))) sb_puts(sb, "Application Data");
 		break;
@@ -766,18 +782,21 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 
 /* ---- DTLS ---- */
 
-static bool dtls_version(uint16_t v) { return v == 0xfeff || v == 0xfefd || v == 0xfefc; }
+static bool dtls_version(uint16_t v) { return v == DTLS_V1_0 || v == DTLS_V1_2 || v == DTLS_V1_3; }
 
 /* Whether b[0..n) is a run of DTLS records that fills the datagram exactly. */
 static bool dtls_records(const uint8_t *b, size_t n)
 {
 	int count = 0;
-	while (n) {
-		if (n < 13 || b[0] < 20 || b[0] > 26 || !dtls_version((uint16_t)(b[1] << 8 | b[2]))) return false;
-		size_t len = (size_t)b[11] << 8 | b[12];
-		if (13 + len > n || ++count > 64) return false;
-		b += 13 + len;
-		n -= 13 + len;
+	struct cur c = cur_make(b, n);
+	while (cur_left(&c)) { /* type, version, epoch (2), sequence (6), length: RFC 6347 §4.1 */
+		uint8_t type = cur_u8(&c);
+		uint16_t version = cur_be16(&c);
+		cur_skip(&c, 8);
+		uint16_t len = cur_be16(&c);
+		if (c.err || type < TLS_CHANGE_CIPHER_SPEC || type > DTLS_ACK || !dtls_version(version) ||
+		    !cur_skip(&c, len) || ++count > 64)
+			return false;
 	}
 	return count > 0;
 }
@@ -798,23 +817,23 @@ bool dissect_dtls(struct packet *p, struct cur *c)
 		uint16_t len = pk_be16(p, c, F_DTLS_RECORD_LENGTH);
 		struct cur r = cur_sub(c, len);
 		if (first) {
-			sb = pk_col(p, version == 0xfeff ? "DTLSv1.0" : version == 0xfefd ? "DTLSv1.2" : "DTLSv1.3");
+			sb = pk_col(p, version == DTLS_V1_0 ? "DTLSv1.0" : version == DTLS_V1_2 ? "DTLSv1.2" : "DTLSv1.3");
 			first = false;
 		} else if (sb) {
 			sb_puts(sb, ", ");
 		}
-		if (type == 22 && epoch) {
+		if (type == TLS_HANDSHAKE && epoch) {
 			if (sb) sb_puts(sb, "Encrypted Handshake Message");
-		} else if (type == 22 && cur_left(&r) >= 12) {
+		} else if (type == TLS_HANDSHAKE && cur_left(&r) >= 12) {
 			uint8_t ht = pk_u8(p, &r, F_DTLS_HANDSHAKE_TYPE);
 			uint32_t mlen = cur_be24(&r);
 			cur_skip(&r, 2);
 			uint32_t foff = cur_be24(&r), flen = cur_be24(&r);
 			if (sb) sb_puts(sb, vn_name(vn_tls_handshake_type, ht, "Unknown Handshake Message"));
 			const uint8_t *hello = NULL;
-			if (ht == 1 && foff == 0 && flen == mlen && cur_left(&r) >= mlen) {
+			if (ht == TLS_CLIENT_HELLO && foff == 0 && flen == mlen && cur_left(&r) >= mlen) {
 				hello = r.pos;
-			} else if (ht == 1 && flen <= cur_left(&r) && mlen <= APP_MAX_MSG && (uint64_t)foff + flen <= mlen) {
+			} else if (ht == TLS_CLIENT_HELLO && flen <= cur_left(&r) && mlen <= APP_MAX_MSG && (uint64_t)foff + flen <= mlen) {
 				/* a fragmented ClientHello: collected in order, per flow */
 				struct app_flow *a = app_flow_get(p);
 				if (a) {
@@ -844,7 +863,7 @@ bool dissect_dtls(struct packet *p, struct cur *c)
 				p->mask = saved;
 			}
 		} else if (sb) {
-			sb_puts(sb, type == 23 ? "Application Data" : vn_name(vn_tls_content_type, type, "Unknown"));
+			sb_puts(sb, type == TLS_APPLICATION_DATA ? "Application Data" : vn_name(vn_tls_content_type, type, "Unknown"));
 		}
 	}
 	pk_proto_end(p, slot, c);

@@ -6,9 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYN 0x002
-#define FIN 0x001
-#define RST 0x004
 
 struct held {
 	struct held *next; /* sorted by seq */
@@ -142,9 +139,9 @@ void reasm_tcp(struct reasm *r, const struct flow *f, int dir, uint32_t seq, uin
 	struct reasm_dir *d = &r->d[dir];
 	if (!d->started) {
 		d->started = true;
-		d->next = (flags & SYN) ? seq + 1 : seq;
+		d->next = (flags & TCP_SYN) ? seq + 1 : seq;
 	}
-	if (flags & SYN) seq += 1; /* the SYN occupies one sequence number, no data byte */
+	if (flags & TCP_SYN) seq += 1; /* the TCP_SYN occupies one sequence number, no data byte */
 	if (captured > len) captured = len;
 	if (len) {
 		if (seq == d->next) {
@@ -158,7 +155,7 @@ void reasm_tcp(struct reasm *r, const struct flow *f, int dir, uint32_t seq, uin
 			hold(r, f, dir, seq, payload, captured, len - captured, frame, st);
 		}
 	}
-	if (flags & (FIN | RST)) d->fin = true;
+	if (flags & (TCP_FIN | TCP_RST)) d->fin = true;
 }
 
 void reasm_finish(struct reasm *r, const struct flow *f, struct reasm_stats *st)

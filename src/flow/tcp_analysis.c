@@ -9,10 +9,6 @@
 
 #include "util/xalloc.h"
 
-#define SYN 0x002
-#define RST 0x004
-#define FIN 0x001
-#define ACKF 0x010
 
 static bool lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static bool le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -105,31 +101,31 @@ void tcp_analyze(struct flow *f, int dir, const struct tcp_segment *s, uint32_t 
 		flags |= TA_ZERO_WINDOW_PROBE;
 		goto finished_fwd;
 	}
-	if (window == 0 && !(fl & (RST | FIN | SYN))) flags |= TA_ZERO_WINDOW;
+	if (window == 0 && !(fl & (TCP_RST | TCP_FIN | TCP_SYN))) flags |= TA_ZERO_WINDOW;
 	/* Lost segment: data beyond what we expected means we missed something. */
-	if (gt(seq, fwd->nextseq) && !(fl & RST)) {
+	if (gt(seq, fwd->nextseq) && !(fl & TCP_RST)) {
 		flags |= TA_LOST_SEGMENT;
 		fwd->bif_off = true; /* until the other side acknowledges something */
 	}
 	/* Keep-alive: no or one byte, one before the next expected sequence number. */
-	if (len <= 1 && !(fl & (SYN | FIN | RST)) && fwd->nextseq - 1 == seq) flags |= TA_KEEP_ALIVE;
+	if (len <= 1 && !(fl & (TCP_SYN | TCP_FIN | TCP_RST)) && fwd->nextseq - 1 == seq) flags |= TA_KEEP_ALIVE;
 	/* Window update: nothing new but the window. */
 	if (len == 0 && window && fwd->window_set && window != fwd->window && seq == fwd->nextseq &&
-	    fwd->lastack_set && ack == fwd->lastack && !(fl & (SYN | FIN | RST)))
+	    fwd->lastack_set && ack == fwd->lastack && !(fl & (TCP_SYN | TCP_FIN | TCP_RST)))
 		flags |= TA_WINDOW_UPDATE;
 	/* Window full: this segment fills the receiver's advertised window. */
 	if (len > 0 && rev->window_set && rev->lastack_set && seq + len == rev->lastack + rev->window &&
-	    !(fl & (SYN | FIN | RST)))
+	    !(fl & (TCP_SYN | TCP_FIN | TCP_RST)))
 		flags |= TA_WINDOW_FULL;
 	/* Keep-alive ACK: the answer to the other side's keep-alive. */
 	if (len == 0 && fwd->window_set && window == fwd->window && seq == fwd->nextseq && fwd->lastack_set &&
-	    ack == fwd->lastack && (rev->last_flags & TA_KEEP_ALIVE) && !(fl & (SYN | FIN | RST))) {
+	    ack == fwd->lastack && (rev->last_flags & TA_KEEP_ALIVE) && !(fl & (TCP_SYN | TCP_FIN | TCP_RST))) {
 		flags |= TA_KEEP_ALIVE_ACK;
 		goto finished_fwd;
 	}
 	/* Duplicate ACK: nothing new at all, the same ACK and window again. */
 	if (len == 0 && window && fwd->window_set && window == fwd->window && seq == fwd->nextseq &&
-	    fwd->lastack_set && ack == fwd->lastack && !(fl & (SYN | FIN | RST))) {
+	    fwd->lastack_set && ack == fwd->lastack && !(fl & (TCP_SYN | TCP_FIN | TCP_RST))) {
 		fwd->dupacknum++;
 		flags |= TA_DUPLICATE_ACK;
 		out->dupack_num = fwd->dupacknum;
@@ -144,14 +140,14 @@ finished_fwd:
 	}
 	/* ACKed lost segment: this acknowledges data from the other side we never saw. It is
 	 * reported once per loss, also while the other side only sends pure ACKs. */
-	if (rev->maxseqtobeacked && gt(ack, rev->maxseqtobeacked) && (fl & ACKF)) {
+	if (rev->maxseqtobeacked && gt(ack, rev->maxseqtobeacked) && (fl & TCP_ACK)) {
 		flags |= TA_ACK_LOST_SEGMENT;
 		rev->maxseqtobeacked = rev->nextseq;
 	}
 	/* Retransmission, fast retransmission, out of order or spurious retransmission: data
-	 * (or SYN/FIN) that does not advance the sequence number, checked in Wireshark's
+	 * (or TCP_SYN/TCP_FIN) that does not advance the sequence number, checked in Wireshark's
 	 * order. A keep-alive is none of them. */
-	if ((len > 0 || (fl & (SYN | FIN))) && !(flags & TA_KEEP_ALIVE)) {
+	if ((len > 0 || (fl & (TCP_SYN | TCP_FIN))) && !(flags & TA_KEEP_ALIVE)) {
 		bool not_advanced = fwd->nextseq_set && lt(seq, fwd->nextseq);
 		/* Fast and spurious retransmissions are retransmissions too (tcp.analysis.
 		 * retransmission is set with them, as in tshark 4.0). */
@@ -160,8 +156,8 @@ finished_fwd:
 		} else if (not_advanced && rev->dupacknum >= 2 && rev->lastack == seq && now - rev->lastack_time < 20000000) {
 			flags |= TA_FAST_RETRANSMISSION | TA_RETRANSMISSION;
 		} else if (not_advanced && now - fwd->nextseq_time < ooo_threshold(f) &&
-			   fwd->nextseq != seq + len + ((fl & (SYN | FIN)) ? 1 : 0)) {
-			/* a repeated SYN or FIN ends where the first did: a retransmission */
+			   fwd->nextseq != seq + len + ((fl & (TCP_SYN | TCP_FIN)) ? 1 : 0)) {
+			/* a repeated TCP_SYN or TCP_FIN ends where the first did: a retransmission */
 			flags |= TA_OUT_OF_ORDER;
 		} else if (not_advanced) {
 			flags |= TA_RETRANSMISSION;
@@ -169,10 +165,10 @@ finished_fwd:
 		if (not_advanced) mark_retransmitted(fwd, seq);
 	}
 
-	uint32_t nextseq = seq + len + ((fl & (SYN | FIN)) ? 1 : 0);
+	uint32_t nextseq = seq + len + ((fl & (TCP_SYN | TCP_FIN)) ? 1 : 0);
 	if (!fwd->nextseq_set || gt(nextseq, fwd->nextseq)) {
 		if (!(flags & TA_ZERO_WINDOW_PROBE)) {
-			if (len > 0 || (fl & (SYN | FIN))) remember_segment(fwd, seq, nextseq, frame, now, unacked_total);
+			if (len > 0 || (fl & (TCP_SYN | TCP_FIN))) remember_segment(fwd, seq, nextseq, frame, now, unacked_total);
 			fwd->nextseq = nextseq;
 			fwd->nextseq_set = true;
 			fwd->nextseq_time = now;
@@ -185,7 +181,7 @@ finished_fwd:
 	fwd->lastack = ack; /* stored for every segment, as Wireshark does */
 	fwd->lastack_set = true;
 	fwd->lastack_time = now;
-	if (fl & ACKF) {
+	if (fl & TCP_ACK) {
 		process_ack(f, rev, ack, now, unacked_total, out);
 		rev->bif_off = false;
 	}

@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SYN 0x002
-#define RST 0x004
-#define FIN 0x001
-#define ACKF 0x010
 
 struct flow_tracker {
 	struct flow_table *table;
@@ -210,7 +206,7 @@ static void put_community_id(struct packet *p, struct flow *f)
 }
 
 /* A new flow's stream number: the one its 5-tuple had before eviction, unless this is a
- * connection-opening SYN (a new conversation) or its ports were reused, else the next
+ * connection-opening TCP_SYN (a new conversation) or its ports were reused, else the next
  * one; or, when decoding again, the one the first pass gave it. */
 static int64_t stream_for_new(const struct flow_tracker *tr, const struct flow_key *k, uint8_t proto, bool opening_syn,
 			      bool reused, uint64_t frame)
@@ -256,9 +252,9 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 		return;
 	}
 	uint32_t reuse = 0;
-	/* A SYN whose sequence number is not the one this side started with opens a new
-	 * conversation on the same ports (Wireshark's rule; a retransmitted SYN does not). */
-	if (!created && (s->flags & (SYN | ACKF)) == SYN && f->tcp[dir].base_set && s->seq != f->tcp[dir].base_seq) {
+	/* A TCP_SYN whose sequence number is not the one this side started with opens a new
+	 * conversation on the same ports (Wireshark's rule; a retransmitted TCP_SYN does not). */
+	if (!created && (s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->tcp[dir].base_set && s->seq != f->tcp[dir].base_seq) {
 		observe_packet(tr, f, p); /* the old conversation is what says "ports reused" */
 		flow_evict(tr->table, f);
 		f = flow_lookup_or_insert(tr->table, &k, now, &created);
@@ -266,7 +262,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	}
 	if (!f->tcp) f->tcp = xcalloc(2, sizeof *f->tcp);
 	if (created) {
-		f->stream = stream_for_new(tr, &k, 6, (s->flags & (SYN | ACKF)) == SYN, reuse, p->meta.number);
+		f->stream = stream_for_new(tr, &k, 6, (s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN, reuse, p->meta.number);
 		f->first_frame = p->meta.number;
 		attach_consumer(tr, f, dir);
 		observe_new(tr, f, p);
@@ -276,34 +272,34 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	put_community_id(p, f);
 
 	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
-	/* Relative numbers start at this side's SYN; every SYN restarts them (a second
-	 * SYN-ACK with another ISN is numbered from 0 too, as tshark does). */
-	if (!fwd->base_set || (s->flags & SYN)) {
-		fwd->base_seq = (s->flags & SYN) ? s->seq : s->seq - 1;
+	/* Relative numbers start at this side's TCP_SYN; every TCP_SYN restarts them (a second
+	 * TCP_SYN-ACK with another ISN is numbered from 0 too, as tshark does). */
+	if (!fwd->base_set || (s->flags & TCP_SYN)) {
+		fwd->base_seq = (s->flags & TCP_SYN) ? s->seq : s->seq - 1;
 		fwd->base_set = true;
 	}
-	/* The other side's base from the first ACK we see, unless its SYN already gave it. */
-	if ((s->flags & ACKF) && !rev->base_set) {
+	/* The other side's base from the first ACK we see, unless its TCP_SYN already gave it. */
+	if ((s->flags & TCP_ACK) && !rev->base_set) {
 		rev->base_seq = s->ack - 1;
 		rev->base_set = true;
 	}
-	if (s->flags & SYN) {
+	if (s->flags & TCP_SYN) {
 		fwd->syn_seen = true;
 		fwd->wscale_opt = s->wscale;
-		if (!(s->flags & ACKF)) f->syn_ns = now;
+		if (!(s->flags & TCP_ACK)) f->syn_ns = now;
 		else f->synack_ns = now;
-	} else if ((s->flags & ACKF) && f->initial_rtt_ns < 0 && f->syn_ns != FLOW_NO_TIME &&
+	} else if ((s->flags & TCP_ACK) && f->initial_rtt_ns < 0 && f->syn_ns != FLOW_NO_TIME &&
 		   f->synack_ns != FLOW_NO_TIME && !rev->fin_seen) {
 		f->initial_rtt_ns = now - f->syn_ns; /* the ACK that completes the handshake */
 	}
 
 	int factor = scale_factor(f, dir);
 	uint32_t window = s->window;
-	if (!(s->flags & SYN) && factor >= 0) window = (uint32_t)s->window << factor;
+	if (!(s->flags & TCP_SYN) && factor >= 0) window = (uint32_t)s->window << factor;
 	s->window_scaled = window;
 	pk_uint(p, F_TCP_STREAM, (uint64_t)f->stream, 0, 0);
 	struct fval *sf = pk_add(p, F_TCP_WINDOW_SIZE_SCALEFACTOR, 0, 0);
-	if (sf) sf->v.i = (s->flags & SYN) ? -1 : factor >= 0 ? 1 << factor : factor;
+	if (sf) sf->v.i = (s->flags & TCP_SYN) ? -1 : factor >= 0 ? 1 << factor : factor;
 
 	/* The analysis feeds Info and the tcp.analysis fields; a run that shows neither (a
 	 * statistics or follow run) skips it. Streams and relative numbers do not depend on it. */
@@ -311,8 +307,8 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	if (!p->no_columns || pk_wants_range(p, F_TCP_ANALYSIS, F_TCP_ANALYSIS_KEEP_ALIVE_ACK))
 		tcp_analyze(f, dir, s, window, p->meta.number, now, flow_table_unacked(tr->table), &a);
 	a.flags |= reuse;
-	if (s->flags & FIN) fwd->fin_seen = true;
-	if (s->flags & RST) f->rst_seen = true;
+	if (s->flags & TCP_FIN) fwd->fin_seen = true;
+	if (s->flags & TCP_RST) f->rst_seen = true;
 
 	tr->cur = f;
 	tr->cur_p = p;
@@ -320,7 +316,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	p->app_dir = (uint8_t)client_relative(f, dir);
 	s->relative = true;
 	s->rel_seq = s->seq - fwd->base_seq;
-	s->rel_ack = (s->flags & ACKF) ? s->ack - rev->base_seq : s->ack; /* no ACK flag: raw, as tshark */
+	s->rel_ack = (s->flags & TCP_ACK) ? s->ack - rev->base_seq : s->ack; /* no ACK flag: raw, as tshark */
 	record_analysis(p, s, &a, f);
 }
 
@@ -339,10 +335,10 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
 	int dir = p->app_dir;
 	reasm_tcp(f->reasm, f, dir, s->seq, s->flags, s->payload, s->len, s->captured, p->meta.number, &tr->reasm);
 	if (f->app && !f->app_off && s->len) app_mark_segment(f->app, p, dir, s->payload_off);
-	if ((s->flags & FIN) && f->app && !f->app_off) app_stream_fin(f->app, p, dir);
+	if ((s->flags & TCP_FIN) && f->app && !f->app_off) app_stream_fin(f->app, p, dir);
 	/* Both sides have closed: what the decoders hold is released now rather than when the
 	 * flow leaves the table (it lingers for late segments, which are then not decoded). */
-	if ((s->flags & FIN) && f->tcp[0].fin_seen && f->tcp[1].fin_seen && !f->consumer) {
+	if ((s->flags & TCP_FIN) && f->tcp[0].fin_seen && f->tcp[1].fin_seen && !f->consumer) {
 		reasm_finish(f->reasm, f, &tr->reasm);
 		f->reasm = NULL;
 		app_flow_free(f->app);
