@@ -129,7 +129,8 @@ static uint32_t rec_u32(const struct pkt_source *s, const uint8_t *b)
 
 /* The record at byte off of the map: SRC_OK, SRC_EOF, or SRC_ERROR when it is not plain
  * (libpcap then reads it and reports the problem in its words). */
-static enum src_status map_record(const struct pkt_source *s, size_t off, struct pkt_meta *m, const uint8_t **data)
+static inline __attribute__((always_inline)) enum src_status map_record(const struct pkt_source *s, size_t off,
+									   struct pkt_meta *m, const uint8_t **data)
 {
 	if (off == s->map_len) return SRC_EOF;
 	if (off > s->map_len || s->map_len - off < 16) return SRC_ERROR;

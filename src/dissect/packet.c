@@ -8,14 +8,6 @@
 
 void dissect_init(void) { field_registry_init(); }
 
-int64_t pk_time_ns(const struct pkt_meta *m)
-{
-	const int64_t max_sec = PK_TIME_MAX_NS / 1000000000;
-	if (m->ts_sec >= max_sec) return PK_TIME_MAX_NS;
-	if (m->ts_sec <= -max_sec) return -PK_TIME_MAX_NS;
-	return m->ts_sec * 1000000000 + m->ts_nsec;
-}
-
 struct packet *packet_new(void) { return xcalloc(1, sizeof(struct packet)); }
 
 void packet_free(struct packet *p)
@@ -36,6 +28,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->bufs[0] = (struct pkt_buf){ data, meta->caplen, PB_FRAME };
 	p->nbufs = 1;
 	p->cur_buf = 0;
+	p->cur_unused = 0;
 	p->buf_bias = 0;
 	p->store_used = 0;
 	p->cur_parent = PKT_NO_PARENT;
@@ -75,9 +68,7 @@ struct fval *pk_add_slow(struct packet *p, enum field_id id, uint32_t off, uint3
 	f->neg = 0;
 	f->off = off + p->buf_bias;
 	f->len = len;
-	f->buf = p->cur_buf;
-	f->unused = 0;
-	f->parent = p->cur_parent;
+	f->where = p->cur_where; /* buf, parent */
 	return f;
 }
 
@@ -127,23 +118,25 @@ void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_
 
 /* A layer of the packet, or of the packet an ICMP error quotes (whose parent is the ICMP
  * layer quoting it); the fields after it are its children. */
-int pk_proto_again(struct packet *p, enum field_id id, const struct cur *c)
+static inline int start_layer(struct packet *p, enum field_id id, const struct cur *c)
 {
 	uint8_t nest = p->nest < PKT_MAX_DEPTH ? p->nest : PKT_MAX_DEPTH - 1;
 	uint16_t parent = nest ? p->layer[nest - 1] : PKT_NO_PARENT;
 	p->cur_parent = parent;
+	p->ntrees = 0;
 	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
 	uint16_t slot = f ? (uint16_t)(f - p->fields) : parent;
 	p->layer[nest] = slot;
 	p->cur_parent = slot;
-	p->ntrees = 0;
 	return f ? (int)slot : -1;
 }
+
+int pk_proto_again(struct packet *p, enum field_id id, const struct cur *c) { return start_layer(p, id, c); }
 
 int pk_proto(struct packet *p, enum field_id id, const struct cur *c)
 {
 	if (p->nprotos < PKT_MAX_PROTOS) p->protos[p->nprotos++] = (uint16_t)id;
-	return pk_proto_again(p, id, c);
+	return start_layer(p, id, c);
 }
 
 int pk_tree(struct packet *p, enum field_id id, const struct cur *c)
@@ -176,7 +169,9 @@ static bool within(const uint8_t *b, size_t n, const uint8_t *start, size_t len)
 
 bool pk_in_frame(const struct packet *p, const uint8_t *b, size_t n) { return within(b, n, p->data, p->meta.caplen); }
 
-struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind)
+_Static_assert(PKT_BUF_NONE == 0xff, "pk_msg_begin's inline case marks 'nothing opened' as PKT_BUF_NONE");
+
+struct pk_msg pk_msg_begin_slow(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind)
 {
 	struct pk_msg saved = { p->cur_buf, PKT_BUF_NONE, p->buf_bias };
 	if (pk_in_frame(p, b, n)) {
@@ -196,7 +191,7 @@ struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pk
 	return saved;
 }
 
-void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used)
+void pk_msg_end_slow(struct packet *p, struct pk_msg saved, size_t used)
 {
 	if (saved.opened != PKT_BUF_NONE) {
 		struct pkt_buf *bf = &p->bufs[saved.opened];

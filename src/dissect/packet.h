@@ -52,10 +52,16 @@ struct fval {
 	uint8_t neg;      /* FT_RELTIME: the difference is negative (sec and nsec are its size) */
 	uint32_t off;     /* byte range (offset, length) in buffer `buf`, for slices and the hex view */
 	uint32_t len;
-	uint8_t buf;      /* index into packet.bufs, or PKT_BUF_NONE */
-	uint8_t unused;
-	uint16_t parent;  /* index into packet.fields of the layer or subtree holding this value
-			   * (a DNS answer's fields, one TLS extension's), or PKT_NO_PARENT */
+	union {
+		struct {
+			uint8_t buf;      /* index into packet.bufs, or PKT_BUF_NONE */
+			uint8_t unused;
+			uint16_t parent;  /* index into packet.fields of the layer or subtree holding
+					   * this value (a DNS answer's fields, one TLS extension's), or
+					   * PKT_NO_PARENT */
+		};
+		uint32_t where;   /* the three at once, copied from packet.cur_where */
+	};
 	union fvalue v;
 };
 _Static_assert(sizeof(struct fval) == 32, "the per-value record stays 32 bytes");
@@ -105,7 +111,13 @@ struct pkt_meta {
  * clamped to ±2^62 ns (years 1824 to 2116) so that the difference of any two, and its
  * negation, fits in 64 bits. */
 #define PK_TIME_MAX_NS (INT64_C(1) << 62)
-int64_t pk_time_ns(const struct pkt_meta *m);
+static inline int64_t pk_time_ns(const struct pkt_meta *m)
+{
+	const int64_t max_sec = PK_TIME_MAX_NS / 1000000000;
+	if (m->ts_sec >= max_sec) return PK_TIME_MAX_NS;
+	if (m->ts_sec <= -max_sec) return -PK_TIME_MAX_NS;
+	return m->ts_sec * 1000000000 + m->ts_nsec;
+}
 
 struct packet;
 
@@ -212,13 +224,19 @@ struct packet {
 	/* the buffers fields' offsets refer to ([0]: the frame), and where recording is now */
 	struct pkt_buf bufs[PKT_MAX_BUFS];
 	uint8_t nbufs;
-	uint8_t cur_buf;      /* buffer new fields are in */
-	uint32_t buf_bias;    /* added to their offsets (a message that starts inside it) */
+	uint32_t buf_bias;    /* added to new fields' offsets (a message that starts inside a buffer) */
+	union {               /* where new fields go, laid out as fval's buf, unused, parent */
+		struct {
+			uint8_t cur_buf;     /* the buffer their ranges are in */
+			uint8_t cur_unused;
+			uint16_t cur_parent; /* their layer or open subtree */
+		};
+		uint32_t cur_where;
+	};
 	uint8_t *store;       /* PKT_STORE_SIZE bytes for kept messages, allocated on first use */
 	uint32_t store_used;
 	/* parents: the current layer at each quoted depth, and the open subtrees in it */
 	uint16_t layer[PKT_MAX_DEPTH];
-	uint16_t cur_parent;
 	uint16_t trees[16];
 	uint8_t ntrees;
 
@@ -341,8 +359,30 @@ void pk_proto_end(struct packet *p, int slot, const struct cur *c);
  * the bytes the message used (a shorter length than n) and restores what begin returned;
  * the bytes are kept with the packet when the run asked for them (keep_bufs). */
 struct pk_msg { uint8_t buf, opened; uint32_t bias; };
-struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind);
-void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used);
+struct pk_msg pk_msg_begin_slow(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind);
+void pk_msg_end_slow(struct packet *p, struct pk_msg saved, size_t used);
+/* Inline for the common case, a message that lies in the frame (most TCP messages fit one
+ * segment): its offsets become the frame's, nothing is registered or copied. */
+static inline struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind)
+{
+	uintptr_t x = (uintptr_t)b, s = (uintptr_t)p->data;
+	if (p->data && x >= s && x - s <= p->meta.caplen && n <= p->meta.caplen - (x - s)) {
+		struct pk_msg saved = { p->cur_buf, 0xff, p->buf_bias };
+		p->cur_buf = 0;
+		p->buf_bias = (uint32_t)(x - s);
+		return saved;
+	}
+	return pk_msg_begin_slow(p, b, n, kind);
+}
+static inline void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used)
+{
+	if (saved.opened != 0xff) {
+		pk_msg_end_slow(p, saved, used);
+		return;
+	}
+	p->cur_buf = saved.buf;
+	p->buf_bias = saved.bias;
+}
 /* The packet record's work buffer of kind k, of n bytes (the same n for a kind on every
  * call): allocated zeroed on first use, then reused as it is, freed by packet_free. Its
  * contents last until the decoder that owns the kind uses it again. */

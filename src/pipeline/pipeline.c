@@ -140,7 +140,7 @@ static void report_names(const struct pipeline *pl, const struct packet *p)
 static struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data, bool columns)
 {
 	struct packet *p = pl->p;
-	pipeline_skip(pl, meta);
+	if (!pl->have_first) pipeline_skip(pl, meta);
 	p->no_columns = !columns;
 	packet_begin(p, meta, data);
 	pk_set_relative(p, pl->first_sec, pl->first_nsec);

@@ -90,15 +90,52 @@ void sb_printf(struct sbuf *sb, const char *fmt, ...)
 	sb_put(sb, tmp, (size_t)n);
 }
 
+/* "00" to "99": decimal numbers are written two digits per division (a text line holds a
+ * dozen numbers of up to ten digits; this was the hottest function of `read`). */
+static const char two_digits[200] = "0001020304050607080910111213141516171819"
+				    "2021222324252627282930313233343536373839"
+				    "4041424344454647484950515253545556575859"
+				    "6061626364656667686970717273747576777879"
+				    "8081828384858687888990919293949596979899";
+
+/* Writes v's n decimal digits backwards, ending at end. */
+static void put_digits(char *end, uint64_t v)
+{
+	while (v > UINT32_MAX) {
+		uint32_t r = (uint32_t)(v % 100);
+		v /= 100;
+		end -= 2;
+		memcpy(end, two_digits + 2 * r, 2);
+	}
+	uint32_t w = (uint32_t)v; /* the rest in 32-bit arithmetic: cheaper divisions */
+	while (w >= 100) {
+		uint32_t r = w % 100;
+		w /= 100;
+		end -= 2;
+		memcpy(end, two_digits + 2 * r, 2);
+	}
+	if (w >= 10) memcpy(end - 2, two_digits + 2 * w, 2);
+	else end[-1] = (char)('0' + w);
+}
+
+static unsigned decimal_len(uint64_t v)
+{
+	unsigned n = 1;
+	for (uint64_t p = 10; n < 20 && v >= p; p *= 10) n++;
+	return n;
+}
+
 void sb_u64(struct sbuf *sb, uint64_t v)
 {
+	unsigned n = decimal_len(v);
+	if (sb->cap - sb->len >= n) { /* straight into the buffer: no copy, no library call */
+		put_digits(sb->buf + sb->len + n, v);
+		sb->len += n;
+		return;
+	}
 	char tmp[20];
-	int i = sizeof tmp;
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_put(sb, tmp + i, sizeof tmp - (size_t)i);
+	put_digits(tmp + n, v);
+	sb_put_slow(sb, tmp, n);
 }
 
 void sb_i64(struct sbuf *sb, int64_t v)
