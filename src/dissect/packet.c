@@ -27,11 +27,10 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->nprotos = 0;
 	p->bufs[0] = (struct pkt_buf){ data, meta->caplen, PB_FRAME };
 	p->nbufs = 1;
-	p->cur_buf = 0;
-	p->cur_unused = 0;
+	p->cur_where = 0;               /* the frame */
+	p->cur_parent = PKT_NO_PARENT; /* no layer yet */
 	p->buf_bias = 0;
 	p->store_used = 0;
-	p->cur_parent = PKT_NO_PARENT;
 	p->layer[0] = PKT_NO_PARENT;
 	p->ntrees = 0;
 	p->nest = 0;
@@ -120,15 +119,23 @@ void pk_bytes_copy(struct packet *p, enum field_id id, const uint8_t *b, uint32_
  * layer quoting it); the fields after it are its children. */
 static inline int start_layer(struct packet *p, enum field_id id, const struct cur *c)
 {
-	uint8_t nest = p->nest < PKT_MAX_DEPTH ? p->nest : PKT_MAX_DEPTH - 1;
-	uint16_t parent = nest ? p->layer[nest - 1] : PKT_NO_PARENT;
+	uint8_t nest = p->nest;
+	uint16_t parent = PKT_NO_PARENT;
+	if (__builtin_expect(nest != 0, 0)) { /* inside a quoted packet: under its quoting layer */
+		if (nest >= PKT_MAX_DEPTH) nest = PKT_MAX_DEPTH - 1;
+		parent = p->layer[nest - 1];
+	}
 	p->cur_parent = parent;
 	p->ntrees = 0;
 	struct fval *f = pk_add(p, id, cur_off(c), (uint32_t)cur_left(c));
-	uint16_t slot = f ? (uint16_t)(f - p->fields) : parent;
+	if (!f) {
+		p->layer[nest] = parent; /* not recorded: its fields belong to what holds it */
+		return -1;
+	}
+	uint16_t slot = (uint16_t)(f - p->fields);
 	p->layer[nest] = slot;
 	p->cur_parent = slot;
-	return f ? (int)slot : -1;
+	return slot;
 }
 
 int pk_proto_again(struct packet *p, enum field_id id, const struct cur *c) { return start_layer(p, id, c); }

@@ -219,11 +219,10 @@ static int64_t stream_for_new(const struct flow_tracker *tr, const struct flow_k
 
 /* The packet's flow, created when new, after letting stale flows go; *dir is the key
  * endpoint that sent it. */
-static struct flow *packet_flow(struct flow_tracker *tr, const struct packet *p, uint8_t family, uint8_t proto,
+static struct flow *packet_flow(struct flow_tracker *tr, int64_t now, uint8_t family, uint8_t proto,
 				const uint8_t *src, uint16_t sport, const uint8_t *dst, uint16_t dport,
 				struct flow_key *k, int *dir, bool *created)
 {
-	int64_t now = packet_ns(p);
 	flow_expire(tr->table, now);
 	flow_key_make(k, family, proto, src, sport, dst, dport, dir);
 	return flow_lookup_or_insert(tr->table, k, now, created);
@@ -242,7 +241,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	struct flow_key k;
 	int dir;
 	bool created;
-	struct flow *f = packet_flow(tr, p, s->family, 6, s->src, s->sport, s->dst, s->dport, &k, &dir, &created);
+	struct flow *f = packet_flow(tr, now, s->family, 6, s->src, s->sport, s->dst, s->dport, &k, &dir, &created);
 	if (s->quoted) { /* an ICMP error's copy: it names the stream, nothing more */
 		if (created) {
 			f->stream = stream_for_new(tr, &k, 6, false, false, p->meta.number);
@@ -370,7 +369,7 @@ static void track_other(void *ctx, struct packet *p, struct ip_datagram *d)
 	struct flow_key k;
 	int dir;
 	bool created;
-	struct flow *f = packet_flow(tr, p, d->family, d->proto, d->src, sport, d->dst, dport, &k, &dir, &created);
+	struct flow *f = packet_flow(tr, packet_ns(p), d->family, d->proto, d->src, sport, d->dst, dport, &k, &dir, &created);
 	if (created) {
 		f->first_frame = p->meta.number;
 		f->client_dir = (int8_t)dir;
@@ -389,7 +388,7 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 	struct flow_key k;
 	int dir;
 	bool created;
-	struct flow *f = packet_flow(tr, p, d->family, 17, d->src, d->sport, d->dst, d->dport, &k, &dir, &created);
+	struct flow *f = packet_flow(tr, packet_ns(p), d->family, 17, d->src, d->sport, d->dst, d->dport, &k, &dir, &created);
 	if (created) {
 		f->stream = stream_for_new(tr, &k, 17, false, false, p->meta.number);
 		f->first_frame = p->meta.number;

@@ -137,7 +137,7 @@ static void report_names(const struct pipeline *pl, const struct packet *p)
 	}
 }
 
-static struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data, bool columns)
+static inline struct packet *decode(struct pipeline *pl, const struct pkt_meta *meta, const uint8_t *data, bool columns)
 {
 	struct packet *p = pl->p;
 	if (!pl->have_first) pipeline_skip(pl, meta);
