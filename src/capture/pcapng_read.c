@@ -128,16 +128,24 @@ static int read_exact(struct pcapng_reader *r, uint8_t *dst, size_t n)
 	return -1;
 }
 
-/* Options, pcapng §3.5: code(2) length(2) value padded to 4; opt_endofopt (0) ends them. */
+/* The next option, pcapng §3.5: code(2) length(2) value padded to 4; false at
+ * opt_endofopt (0), at the end, or at an option longer than what is left. */
+static bool next_option(const struct pcapng_reader *r, struct cur *o, uint16_t *code, const uint8_t **v, uint16_t *len)
+{
+	const uint8_t *h = cur_bytes(o, 4);
+	if (!h) return false;
+	*code = rd16(r, h);
+	*len = rd16(r, h + 2);
+	if (*code == 0 || !(*v = cur_bytes(o, *len))) return false;
+	cur_skip(o, (4 - *len % 4) % 4);
+	return true;
+}
+
 static void idb_options(struct pcapng_reader *r, struct cur *o, struct iface *ifc)
 {
-	while (cur_left(o) >= 4) {
-		const uint8_t *h = cur_bytes(o, 4);
-		uint16_t code = rd16(r, h), len = rd16(r, h + 2);
-		if (code == 0) break;
-		const uint8_t *v = cur_bytes(o, len);
-		if (!v) break;
-		cur_skip(o, (4 - len % 4) % 4);
+	uint16_t code, len;
+	const uint8_t *v;
+	while (next_option(r, o, &code, &v, &len)) {
 		if (code == 2 && !ifc->name) { /* if_name */
 			ifc->name = xmalloc((size_t)len + 1);
 			memcpy(ifc->name, v, len);
@@ -214,13 +222,9 @@ static int handle_shb(struct pcapng_reader *r, const uint8_t *hdr, uint32_t *len
 /* Packet comments, opt_comment (1) in an EPB's options. */
 static void epb_comment(struct pcapng_reader *r, struct cur *o, struct pkt_meta *m)
 {
-	while (cur_left(o) >= 4) {
-		const uint8_t *h = cur_bytes(o, 4);
-		uint16_t code = rd16(r, h), len = rd16(r, h + 2);
-		if (code == 0) break;
-		const uint8_t *v = cur_bytes(o, len);
-		if (!v) break;
-		cur_skip(o, (4 - len % 4) % 4);
+	uint16_t code, len;
+	const uint8_t *v;
+	while (next_option(r, o, &code, &v, &len)) {
 		if (code == 1 && !m->comment) {
 			m->comment = v;
 			m->comment_len = len;

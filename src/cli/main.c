@@ -14,24 +14,27 @@
 
 static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_list_interfaces };
 
+__attribute__((format(printf, 1, 0))) static void say(const char *fmt, va_list ap)
+{
+	fputs("pktscope: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void cli_error(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("pktscope: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 }
 
 int cli_usage_error(const char *usage_text, const char *fmt, ...)
 {
 	va_list ap;
-	fputs("pktscope: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	say(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
 }

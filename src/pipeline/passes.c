@@ -8,15 +8,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count)
+/* The file again, with the run's capture filter; NULL when it cannot be read (the main
+ * pass says why). */
+static struct pkt_source *open_again(const char *path, const char *bpf)
 {
 	char err[512];
 	struct pkt_source *src = src_open_file(path, err, sizeof err);
-	if (!src) return NULL;
-	if (bpf && src_set_bpf(src, bpf, err, sizeof err) < 0) {
+	if (src && bpf && src_set_bpf(src, bpf, err, sizeof err) < 0) {
 		src_close(src);
 		return NULL;
 	}
+	return src;
+}
+
+struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count)
+{
+	struct pkt_source *src = open_again(path, bpf);
+	if (!src) return NULL;
 	struct frame_links *links = frame_links_new();
 	struct packet *p = packet_new();
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
@@ -125,14 +133,9 @@ static int cmp_u64(const void *a, const void *b)
 bool prefilter_run(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
 		   bool by_conversation, volatile const sig_atomic_t *stop, struct prefilter *pf)
 {
-	char err[512];
 	*pf = (struct prefilter){ .first_linktype = LT_ETHERNET };
-	struct pkt_source *src = src_open_file(path, err, sizeof err);
+	struct pkt_source *src = open_again(path, bpf);
 	if (!src) return false;
-	if (bpf && src_set_bpf(src, bpf, err, sizeof err) < 0) {
-		src_close(src);
-		return false;
-	}
 	struct packet *p = packet_new();
 	struct field_mask mask;
 	memset(&mask, 0, sizeof mask);
