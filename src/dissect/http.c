@@ -24,27 +24,18 @@ void http_state_free(struct http_state *h)
 	free(h);
 }
 
-/* The end of the header block: the blank line, CRLF or a bare LF (RFC 9112 §2.2 lets a
- * recipient accept LF alone as a line terminator); returns the position after it. */
-static const uint8_t *find_header_end(const uint8_t *b, size_t n)
+/* The length of the header block at b: the start line, the header lines and the blank
+ * line that ends them, its terminator included; false while the blank line has not come. */
+static bool header_block_len(const uint8_t *b, size_t n, size_t *len)
 {
-	for (size_t i = 0; i + 1 < n; i++) {
-		if (b[i] != '\n') continue;
-		if (b[i + 1] == '\n') return b + i + 2;
-		if (i + 2 < n && b[i + 1] == '\r' && b[i + 2] == '\n') return b + i + 3;
-	}
-	return NULL;
-}
-
-/* The line at b: returns the position of its LF (NULL if none yet) and its length without
- * the terminator in *len. */
-static const uint8_t *find_eol(const uint8_t *b, size_t n, size_t *len)
-{
-	const uint8_t *lf = memchr(b, '\n', n);
-	if (!lf) return NULL;
-	*len = (size_t)(lf - b);
-	if (*len && b[*len - 1] == '\r') (*len)--;
-	return lf;
+	struct cur c = cur_make(b, n), line;
+	if (!cur_line(&c, &line)) return false; /* the start line */
+	while (cur_line(&c, &line))
+		if (!cur_left(&line)) {
+			*len = cur_off(&c);
+			return true;
+		}
+	return false;
 }
 
 static bool ieq_n(const uint8_t *a, size_t n, const char *lit, size_t k)
@@ -115,52 +106,51 @@ static bool is_token(const uint8_t *b, size_t n)
 	return true;
 }
 
-/* Splits the start line; false when it is not HTTP. */
-static bool start_line(const uint8_t *b, size_t n, struct http_msg *m)
+/* Splits the start line (without its terminator); false when it is not HTTP. */
+static bool start_line(struct cur l, struct http_msg *m)
 {
-	const uint8_t *sp1 = memchr(b, ' ', n);
-	if (!sp1) return false;
-	size_t a = (size_t)(sp1 - b);
-	if (a >= 5 && memcmp(b, "HTTP/", 5) == 0) {
+	struct cur first;
+	if (!cur_split(&l, ' ', &first)) return false;
+	size_t a = cur_left(&first);
+	if (cur_starts(&first, "HTTP/", 5)) { /* a status line: version, code, phrase */
 		m->request = false;
-		m->version = b;
+		m->version = first.pos;
 		m->version_len = a;
-		const uint8_t *rest = sp1 + 1;
-		size_t rn = n - a - 1;
-		if (rn < 3) return false;
-		uint32_t code = 0;
-		for (int i = 0; i < 3; i++) {
-			if (rest[i] < '0' || rest[i] > '9') return false;
-			code = code * 10 + (uint32_t)(rest[i] - '0');
-		}
-		m->code = code;
-		m->phrase = rn > 4 ? rest + 4 : rest + 3;
-		m->phrase_len = rn > 4 ? rn - 4 : 0;
+		size_t nd;
+		uint64_t code = cur_digits(&l, 10, 3, &nd);
+		if (nd != 3) return false;
+		m->code = (uint32_t)code;
+		if (cur_left(&l)) cur_skip(&l, 1); /* the space before the phrase */
+		m->phrase = l.pos;
+		m->phrase_len = cur_left(&l);
 		return true;
 	}
-	if (!is_token(b, a)) return false;
+	if (!is_token(first.pos, a)) return false;
 	/* Method, one or more spaces, the target up to the next space, then the version if
 	 * any: tshark's reading, which also takes "GET HTTP/1.1" (no target) and a target
 	 * with a space in it. A line not ending in a version needs a method we know. */
-	size_t i = a + 1; /* the target runs from the first space to the next (tshark) */
-	size_t u = i;
-	while (i < n && b[i] != ' ') i++;
 	m->request = true;
-	m->method = b;
+	m->method = first.pos;
 	m->method_len = a;
-	m->uri = b + u;
-	m->uri_len = i - u;
-	size_t v = n;
-	while (v > i && b[v - 1] != ' ') v--;
-	bool versioned = v > i && n - v >= 5 && memcmp(b + v, "HTTP/", 5) == 0;
-	m->version = versioned ? b + v : b + n;
-	m->version_len = versioned ? n - v : 0;
+	struct cur target;
+	bool more = cur_split(&l, ' ', &target); /* the target runs to the next space (tshark) */
+	if (!more) {
+		target = l;
+		l.pos = l.end;
+	}
+	m->uri = target.pos;
+	m->uri_len = cur_left(&target);
+	struct cur last = l; /* the line's last word, after the target */
+	cur_after_last(&last, ' ');
+	bool versioned = more && cur_starts(&last, "HTTP/", 5);
+	m->version = versioned ? last.pos : l.end;
+	m->version_len = versioned ? cur_left(&last) : 0;
 	if (versioned || (m->uri_len >= 5 && memcmp(m->uri, "HTTP/", 5) == 0)) return true;
-	if (memchr(b + v, '/', n - v)) return false; /* another protocol's version: SIP/2.0, RTSP/1.0 */
+	if (more && memchr(last.pos, '/', cur_left(&last))) return false; /* another protocol's version: SIP/2.0, RTSP/1.0 */
 	static const char *const methods[] = { "GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH",
 					       "TRACE", "PROPFIND", "NOTIFY", "M-SEARCH", "SUBSCRIBE" };
 	for (size_t k = 0; k < sizeof methods / sizeof methods[0]; k++)
-		if (strlen(methods[k]) == a && memcmp(methods[k], b, a) == 0) return true;
+		if (strlen(methods[k]) == a && memcmp(methods[k], first.pos, a) == 0) return true;
 	return false;
 }
 
@@ -168,76 +158,63 @@ static bool start_line(const uint8_t *b, size_t n, struct http_msg *m)
 static void header_block(struct app_flow *a, struct packet *p, const uint8_t *b, size_t n, struct http_msg *m,
 			   bool record)
 {
-	struct cur c = cur_make(b, n);
+	struct cur c = cur_make(b, n), sline = c, line;
 	int slot = record ? app_proto(p, a->http && a->http->ssdp ? F_SSDP : F_HTTP, &c) : -1;
-	size_t sl = 0;
-	const uint8_t *eol = find_eol(b, n, &sl);
+	cur_line(&c, &sline); /* the caller found it: start_line read it */
+	uint32_t start_len = cur_off(&c);
 	if (record) {
 		if (m->request) {
-			pk_bool(p, F_HTTP_REQUEST, true, 0, (uint32_t)(eol + 1 - b));
+			pk_bool(p, F_HTTP_REQUEST, true, 0, start_len);
 			pk_string(p, F_HTTP_REQUEST_METHOD, (const char *)m->method, m->method_len, 0, (uint32_t)m->method_len);
 			pk_string(p, F_HTTP_REQUEST_URI, (const char *)m->uri, m->uri_len, (uint32_t)(m->uri - b), (uint32_t)m->uri_len);
 			if (m->version_len)
 				pk_string(p, F_HTTP_REQUEST_VERSION, (const char *)m->version, m->version_len,
 					  (uint32_t)(m->version - b), (uint32_t)m->version_len);
 		} else {
-			pk_bool(p, F_HTTP_RESPONSE, true, 0, (uint32_t)(eol + 1 - b));
+			pk_bool(p, F_HTTP_RESPONSE, true, 0, start_len);
 			pk_string(p, F_HTTP_RESPONSE_VERSION, (const char *)m->version, m->version_len, 0, (uint32_t)m->version_len);
 			pk_uint(p, F_HTTP_RESPONSE_CODE, m->code, (uint32_t)m->version_len + 1, 3);
 			pk_string(p, F_HTTP_RESPONSE_PHRASE, (const char *)m->phrase, m->phrase_len, (uint32_t)(m->phrase - b),
 				  (uint32_t)m->phrase_len);
 		}
 	}
-	const uint8_t *line = eol + 1;
 	int nheaders = 0;
-	while (line < b + n) {
-		size_t ll = 0;
-		const uint8_t *lf = find_eol(line, (size_t)(b + n - line), &ll);
-		if (!lf || ll == 0) break;
-		const uint8_t *e = line + ll;
-		size_t whole = (size_t)(lf + 1 - line);
-		const uint8_t *colon = memchr(line, ':', ll);
+	while (cur_line(&c, &line) && cur_left(&line)) { /* to the blank line */
+		uint32_t loff = cur_off(&line), ll = (uint32_t)cur_left(&line), whole = cur_off(&c) - loff;
 		if (record && nheaders++ < HTTP_MAX_HEADERS)
-			pk_string(p, m->request ? F_HTTP_REQUEST_LINE : F_HTTP_RESPONSE_LINE, (const char *)line, whole,
-				  (uint32_t)(line - b), (uint32_t)whole);
-		if (colon) {
-			size_t nl = (size_t)(colon - line);
-			const uint8_t *v = colon + 1;
-			while (v < e && (*v == ' ' || *v == '\t')) v++;
-			size_t vl = (size_t)(e - v);
-			while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t')) vl--;
-			enum field_id id = F__COUNT;
-			for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0] && id == F__COUNT; i++)
-				if (ieq_n(line, nl, known_headers[i].name, known_headers[i].len)) id = known_headers[i].id;
-			if (record && id != F__COUNT)
-				pk_string(p, id, (const char *)v, vl, (uint32_t)(v - b), (uint32_t)vl);
-			else if (record)
-				pk_string(p, F_HTTP_UNKNOWN_HEADER, (const char *)line, ll, (uint32_t)(line - b), (uint32_t)ll);
-			if (id == F_HTTP_HOST) {
-				m->host = v;
-				m->host_len = vl;
-			} else if (id == F_HTTP_CONTENT_TYPE) {
-				m->ctype = v;
-				m->ctype_len = vl;
-			} else if (id == F_HTTP_CONTENT_LENGTH_HEADER) {
-				uint64_t len = 0;
-				bool ok = vl > 0 && vl <= 18;
-				for (size_t i = 0; ok && i < vl; i++) {
-					if (v[i] < '0' || v[i] > '9') ok = false;
-					else len = len * 10 + (uint64_t)(v[i] - '0');
-				}
-				if (ok) {
-					m->have_length = true;
-					m->length = len;
-					if (record) pk_uint(p, F_HTTP_CONTENT_LENGTH, len, (uint32_t)(v - b), (uint32_t)vl);
-				}
-			} else if (id == F_HTTP_TRANSFER_ENCODING) {
-				if (has_token(v, vl, "chunked")) m->chunked = true;
-			} else if (id == F_HTTP_UPGRADE) {
-				if (has_token(v, vl, "h2c")) m->upgrade_h2c = true;
+			pk_string(p, m->request ? F_HTTP_REQUEST_LINE : F_HTTP_RESPONSE_LINE, (const char *)line.pos, whole,
+				  loff, whole);
+		struct cur v = line, name;
+		if (!cur_split(&v, ':', &name)) continue;
+		cur_trim(&v);
+		size_t vl = cur_left(&v);
+		enum field_id id = F__COUNT;
+		for (size_t i = 0; i < sizeof known_headers / sizeof known_headers[0] && id == F__COUNT; i++)
+			if (ieq_n(name.pos, cur_left(&name), known_headers[i].name, known_headers[i].len)) id = known_headers[i].id;
+		if (record && id != F__COUNT)
+			pk_string(p, id, (const char *)v.pos, vl, cur_off(&v), (uint32_t)vl);
+		else if (record)
+			pk_string(p, F_HTTP_UNKNOWN_HEADER, (const char *)line.pos, ll, loff, ll);
+		if (id == F_HTTP_HOST) {
+			m->host = v.pos;
+			m->host_len = vl;
+		} else if (id == F_HTTP_CONTENT_TYPE) {
+			m->ctype = v.pos;
+			m->ctype_len = vl;
+		} else if (id == F_HTTP_CONTENT_LENGTH_HEADER) {
+			struct cur d = v;
+			size_t nd;
+			uint64_t len = cur_digits(&d, 10, 18, &nd);
+			if (nd && nd == vl) { /* digits only, at most 18 */
+				m->have_length = true;
+				m->length = len;
+				if (record) pk_uint(p, F_HTTP_CONTENT_LENGTH, len, cur_off(&v), (uint32_t)vl);
 			}
+		} else if (id == F_HTTP_TRANSFER_ENCODING) {
+			if (has_token(v.pos, vl, "chunked")) m->chunked = true;
+		} else if (id == F_HTTP_UPGRADE) {
+			if (has_token(v.pos, vl, "h2c")) m->upgrade_h2c = true;
 		}
-		line = lf + 1;
 	}
 	if (!record) return;
 	struct http_state *h = a->http;
@@ -285,7 +262,7 @@ static void header_block(struct app_flow *a, struct packet *p, const uint8_t *b,
 	pk_proto_end(p, slot, &c);
 	struct sbuf *sb = app_info(p, "HTTP");
 	if (sb) {
-		sb_text(sb, b, sl);
+		sb_text(sb, sline.pos, cur_left(&sline));
 		if (m->ctype && m->show_ctype) {
 			sb_puts(sb, "  (");
 			const uint8_t *semi = memchr(m->ctype, ';', m->ctype_len);
@@ -340,9 +317,9 @@ static void decode_held(struct app_flow *a, struct packet *p, int dir)
 	struct http_msg m = { 0 };
 	const uint8_t *b = h->held[dir];
 	size_t n = h->held_len[dir];
-	size_t sl = 0;
+	struct cur c = cur_make(b, n), line;
 	m.show_ctype = true; /* a message is held only when a body follows */
-	if (find_eol(b, n, &sl) && start_line(b, sl, &m)) decode_headers(a, p, b, n, &m, true);
+	if (cur_line(&c, &line) && start_line(line, &m)) decode_headers(a, p, b, n, &m, true);
 	/* released, not kept: thousands of idle connections must not each hold a buffer */
 	free(h->held[dir]);
 	h->held[dir] = NULL;
@@ -383,31 +360,24 @@ void http_body_done(struct app_flow *a, struct packet *p, int dir)
 static long chunk_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
 	struct http_state *h = a->http;
-	size_t ll = 0;
-	const uint8_t *lf = find_eol(b, n < HTTP_MAX_LINE ? n : HTTP_MAX_LINE, &ll);
-	if (!lf) {
+	struct cur c = cur_make(b, n < HTTP_MAX_LINE ? n : HTTP_MAX_LINE), line;
+	if (!cur_line(&c, &line)) {
 		if (n >= HTTP_MAX_LINE) return -1;
 		*need = n + 1;
 		return 0;
 	}
-	long used = (long)(lf + 1 - b);
+	long used = (long)cur_off(&c);
 	if (h->chunk_trailer[dir]) { /* trailer lines until an empty one */
-		if (ll == 0) {
+		if (!cur_left(&line)) {
 			h->chunk_trailer[dir] = false;
 			h->chunked[dir] = false;
 			http_body_done(a, p, dir);
 		}
 		return used;
 	}
-	uint64_t size = 0;
-	size_t i = 0;
-	for (; i < ll && i < 16; i++) {
-		uint8_t c = b[i];
-		int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-		if (v < 0) break;
-		size = size * 16 + (uint64_t)v;
-	}
-	if (i == 0) return -1;
+	size_t nd;
+	uint64_t size = cur_digits(&line, 16, 16, &nd); /* the chunk size, then extensions */
+	if (nd == 0) return -1;
 	pk_uint(p, F_HTTP_CHUNK_SIZE, size, 0, 0);
 	h->body_len[dir] += size;
 	if (size == 0) h->chunk_trailer[dir] = true;
@@ -420,18 +390,18 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 	if (!a->http) a->http = xcalloc(1, sizeof *a->http);
 	struct http_state *h = a->http;
 	if (h->chunked[dir]) return chunk_take(a, p, dir, b, n, need);
-	size_t sl = 0;
-	const uint8_t *eol = find_eol(b, n, &sl);
+	struct cur c = cur_make(b, n), line;
+	bool have_line = cur_line(&c, &line);
 	struct http_msg m = { 0 };
-	if (eol && !start_line(b, sl, &m)) return -1;
-	if (!eol && (n > HTTP_MAX_LINE || (n >= 8 && memcmp(b, "HTTP/", 5) != 0 && !is_token(b, 3)))) return -1;
-	const uint8_t *end = eol ? find_header_end(eol, (size_t)(b + n - eol)) : NULL;
-	if (!end) {
+	if (have_line && !start_line(line, &m)) return -1;
+	/* no whole start line yet: wait, unless what there is cannot become one */
+	if (!have_line && (n > HTTP_MAX_LINE || (n >= 8 && !cur_starts(&c, "HTTP/", 5) && !is_token(c.pos, 3)))) return -1;
+	size_t hl;
+	if (!have_line || !header_block_len(b, n, &hl)) {
 		if (n > APP_MAX_MSG) return -1;
 		*need = n + 1;
 		return 0;
 	}
-	size_t hl = (size_t)(end - b);
 	/* parse first to learn the body, without recording */
 	decode_headers(a, p, b, hl, &m, false);
 	uint64_t body = body_length(a, &m, dir);
@@ -471,17 +441,15 @@ long http_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, 
 
 void dissect_ssdp(struct packet *p, struct cur *c)
 {
-	size_t n = cur_left(c);
+	size_t n = cur_left(c), hl;
 	const uint8_t *b = c->pos;
-	size_t sl = 0;
-	const uint8_t *eol = find_eol(b, n, &sl);
+	struct cur d = *c, line;
 	struct http_msg m = { 0 };
-	if (!eol || !start_line(b, sl, &m)) {
+	if (!cur_line(&d, &line) || !start_line(line, &m)) {
 		pk_data(p, c);
 		return;
 	}
-	const uint8_t *end = find_header_end(eol, (size_t)(b + n - eol));
-	size_t hl = end ? (size_t)(end - b) : n;
+	if (!header_block_len(b, n, &hl)) hl = n;
 	struct http_state h = { .ssdp = true };
 	struct app_flow a = { .http = &h };
 	m.show_ctype = true;

@@ -139,6 +139,73 @@ static inline struct cur cur_sub(struct cur *c, size_t n)
 	return s;
 }
 
+/* ---- text protocols (HTTP/1.x, SSDP): lines and words, bounded the same way ---- */
+
+/* The next line: *line covers it without its terminator (LF, or CR LF: RFC 9112 §2.2 lets
+ * a recipient take a bare LF) and c moves past it. False, c unmoved, when no LF is left. */
+static inline bool cur_line(struct cur *c, struct cur *line)
+{
+	const uint8_t *lf = memchr(c->pos, '\n', cur_left(c));
+	if (!lf) return false;
+	*line = *c;
+	line->end = lf > c->pos && lf[-1] == '\r' ? lf - 1 : lf;
+	c->pos = lf + 1;
+	return true;
+}
+
+/* What comes before the first `ch`: *before covers it and c moves past the `ch`. False, c
+ * unmoved, when there is none. */
+static inline bool cur_split(struct cur *c, uint8_t ch, struct cur *before)
+{
+	const uint8_t *at = memchr(c->pos, ch, cur_left(c));
+	if (!at) return false;
+	*before = *c;
+	before->end = at;
+	c->pos = at + 1;
+	return true;
+}
+
+/* Drops spaces and tabs at both ends. */
+static inline void cur_trim(struct cur *c)
+{
+	while (c->pos < c->end && (*c->pos == ' ' || *c->pos == '\t')) c->pos++;
+	while (c->end > c->pos && (c->end[-1] == ' ' || c->end[-1] == '\t')) c->end--;
+}
+
+/* Moves pos past the last `ch` (to the rest's last word); unmoved when there is none. */
+static inline void cur_after_last(struct cur *c, uint8_t ch)
+{
+	const uint8_t *p = c->end;
+	while (p > c->pos && p[-1] != ch) p--;
+	if (p > c->pos) c->pos = p;
+}
+
+/* Whether the rest starts with the n bytes of s. */
+static inline bool cur_starts(const struct cur *c, const char *s, size_t n)
+{
+	return cur_left(c) >= n && memcmp(c->pos, s, n) == 0;
+}
+
+/* Reads up to max decimal (base 10) or hex (base 16) digits as a number; *ndigits says how
+ * many there were (0: none, the cursor unmoved). */
+static inline uint64_t cur_digits(struct cur *c, int base, size_t max, size_t *ndigits)
+{
+	uint64_t v = 0;
+	size_t n = 0;
+	while (n < max && c->pos < c->end) {
+		uint8_t ch = *c->pos;
+		int d = ch >= '0' && ch <= '9' ? ch - '0'
+			: base == 16 && ch >= 'a' && ch <= 'f' ? ch - 'a' + 10
+			: base == 16 && ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
+		if (d < 0) break;
+		v = v * (uint64_t)base + (uint64_t)d;
+		c->pos++;
+		n++;
+	}
+	*ndigits = n;
+	return v;
+}
+
 /* Narrows the cursor's end to at most n bytes from pos (an inner length field). Returns
  * false, leaving end unchanged, when n is larger than what remains. */
 static inline bool cur_limit(struct cur *c, size_t n)
