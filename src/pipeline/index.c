@@ -14,7 +14,8 @@
  * What a replay cannot see: the caps that count across all flows (262,144 flows in the
  * table, REASM_MAX_HELD_TOTAL, FLOW_MAX_UNACKED_TOTAL) hold with fewer flows in a replay,
  * so a streaming pass that hit one of them may differ on the packets it touched. Memory
- * is about 24 bytes per packet and 96 per flow; a replay costs the length of N's
+ * is about 28 bytes per packet (16 for its record and offset, 12 for the flow it is in)
+ * and 96 per flow; a replay costs the length of N's
  * conversations up to N (a long tunnel whose outer flow carries everything replays the
  * file up to N).
  */

@@ -100,10 +100,11 @@ void pipeline_mask_for(const struct pipeline_needs *needs, struct field_mask *m)
  *
  * A run over a file that will show packets again later (the TUI) gives its pipeline an
  * index: per packet its record's offset and its flows, per flow its packets and stream
- * number (about 24 bytes a packet). pindex_decode then decodes packet N again — reading
+ * number (about 28 bytes a packet). pindex_decode then decodes packet N again — reading
  * it and the earlier packets of its conversations from the file — into the fields the
  * streaming pass gave it, flow-dependent ones included (tcp.stream, relative numbers,
- * tcp.analysis.*, application fields of reassembled messages). */
+ * tcp.analysis.*, application fields of reassembled messages). The indexed run decodes
+ * every packet of the file, in order (no prefilter). */
 struct packet_index;
 /* links: the -2 answers the run uses (kept by pointer), or NULL. */
 struct packet_index *pindex_new(const struct frame_links *links);

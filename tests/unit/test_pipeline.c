@@ -173,6 +173,63 @@ static void names_learned(void **s)
 	for (int i = 0; i < ns.n; i++) assert_string_equal(ns.lines[i], want[i]);
 }
 
+/* ---- what the flow tracker reports (the monitor's and the index's hook) ---- */
+
+struct flows_seen {
+	uint64_t created, ended, packets;
+};
+
+static void seen_new(void *ctx, const struct flow *f, const struct packet *p)
+{
+	struct flows_seen *fs = ctx;
+	assert_int_equal(f->serial, fs->created); /* in the order the table makes them */
+	(void)p;
+	fs->created++;
+}
+
+static void seen_packet(void *ctx, const struct flow *f, const struct packet *p)
+{
+	(void)f;
+	(void)p;
+	((struct flows_seen *)ctx)->packets++;
+}
+
+static void seen_end(void *ctx, const struct flow *f)
+{
+	(void)f;
+	((struct flows_seen *)ctx)->ended++;
+}
+
+/* Every flow the tracker makes is reported made, its packets reported, and it is reported
+ * ended by the end of the input; the packets reported are every tracked packet. */
+static void observer_reports(void **s)
+{
+	(void)s;
+	struct flows_seen fs = { 0 };
+	const struct flow_observer obs = { seen_new, seen_packet, seen_end, &fs };
+	char err[256];
+	struct pkt_source *src = src_open_file(sample, err, sizeof err);
+	struct pipeline *pl = pipeline_new(&(struct pipeline_needs){ .columns = true });
+	flow_tracker_set_observer(pipeline_tracker(pl), &obs);
+	struct pkt_meta m;
+	const uint8_t *d;
+	uint64_t n = 0, tracked = 0;
+	while (src_next(src, &m, &d) == SRC_OK) {
+		m.number = ++n;
+		struct packet *p = pipeline_decode(pl, &m, d);
+		tracked += p->l3_src.type == AT_IPV4 || p->l3_src.type == AT_IPV6; /* every IP packet has a flow */
+	}
+	pipeline_finish(pl);
+	struct flow_stats st;
+	flow_table_stats(flow_tracker_table(pipeline_tracker(pl)), &st);
+	assert_true(fs.created > 10);
+	assert_int_equal(fs.created, st.flows_created);
+	assert_int_equal(fs.ended, fs.created);
+	assert_int_equal(fs.packets, tracked);
+	pipeline_free(pl);
+	src_close(src);
+}
+
 /* ---- two engines in one process ---- */
 
 #define MAX_PACKETS 512
@@ -389,7 +446,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(packet_local_field),  cmocka_unit_test(decisions),
 		cmocka_unit_test(two_engines_lab),     cmocka_unit_test(two_engines_quic),
 		cmocka_unit_test(redecode_lab),        cmocka_unit_test(redecode_corpus),
-		cmocka_unit_test(names_learned),
+		cmocka_unit_test(names_learned),       cmocka_unit_test(observer_reports),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
