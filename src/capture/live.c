@@ -52,15 +52,18 @@ struct live {
 	volatile int stop;
 	uint8_t *out;           /* the packet handed to the caller, valid until the next call */
 	size_t out_cap;
-	/* readable while the ring holds packets or a thread has ended (live_fd): a byte is
-	 * written when the ring stops being empty, they are read when it is found empty */
+	/* readable while the ring holds packets or a thread has ended (live_fd): the caller
+	 * that finds the ring empty drains it and arms it; the next packet (or a thread's end)
+	 * writes one byte. A caller that keeps up costs the capture threads no system call. */
 	int wake[2];
+	bool armed;
 };
 
 /* With l->mu held. */
 static void wake_poller(struct live *l)
 {
 	char b = 1;
+	l->armed = false;
 	if (write(l->wake[1], &b, 1) < 0) { /* full (EAGAIN): it is readable already */
 	}
 }
@@ -111,7 +114,7 @@ static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8
 	memcpy(l->ring + at + sizeof r, data, h->caplen);
 	l->tail = at + need;
 	if (l->tail == l->cap) l->tail = 0;
-	if (l->used == 0) wake_poller(l);
+	if (l->armed) wake_poller(l);
 	l->used += need;
 	pthread_cond_signal(&l->more);
 	pthread_mutex_unlock(&l->mu);
@@ -240,6 +243,7 @@ struct live *live_open(const struct live_opts *o, char *err, size_t errlen, int 
 	pthread_mutex_init(&l->mu, NULL);
 	pthread_cond_init(&l->more, NULL);
 	l->wake[0] = l->wake[1] = -1;
+	l->armed = true; /* nothing taken yet: the first packet wakes the caller */
 	bool piped = pipe(l->wake) == 0;
 	for (int k = 0; piped && k < 2; k++)
 		piped = fcntl(l->wake[k], F_SETFL, O_NONBLOCK) == 0 && fcntl(l->wake[k], F_SETFD, FD_CLOEXEC) == 0;
@@ -325,7 +329,8 @@ enum src_status live_next(struct live *l, struct pkt_meta *m, const uint8_t **da
 			*data = l->out;
 			return SRC_OK;
 		}
-		drain_poller(l); /* empty: poll waits again */
+		drain_poller(l); /* empty: poll waits until the next packet */
+		l->armed = true;
 		if (l->running == 0) break; /* stopped and drained */
 		if (timeout_ms >= 0 && pthread_cond_timedwait(&l->more, &l->mu, &until) == ETIMEDOUT) {
 			*timed_out = true;
