@@ -351,6 +351,7 @@ static bool resource_record(struct dns_ctx *x, struct cur *c, bool mdns, bool sh
 		return false;
 	}
 	put_name(p, F_DNS_RESP_NAME, name, nl, noff, nlen);
+	pk_open(p, pk_last(p, F_DNS_RESP_NAME)); /* the record's values under its name */
 	pk_uint(p, F_DNS_RESP_TYPE, type, noff + nlen, 2);
 	struct sbuf *sb = show ? x->info : NULL;
 	if (type == DNS_OPT) {
@@ -451,7 +452,9 @@ static void dns_message_in(struct packet *p, struct cur *c, struct sbuf *sb, uin
 		if (bad) c->err = true;
 		if (c->err) break;
 		uint32_t nlen = cur_off(c) - off - 4;
+		struct pk_scope s = pk_scope_save(p);
 		pk_string(p, F_DNS_QRY_NAME, name, nl, off, nlen);
+		pk_open(p, pk_last(p, F_DNS_QRY_NAME)); /* the question's values under its name */
 		pk_uint(p, F_DNS_QRY_NAME_LEN, strcmp(name, "<Root>") == 0 ? 6 : nl, off, nlen);
 		pk_uint(p, F_DNS_COUNT_LABELS, labels, off, nlen);
 		pk_uint(p, F_DNS_QRY_TYPE, type, off + nlen, 2);
@@ -461,6 +464,7 @@ static void dns_message_in(struct packet *p, struct cur *c, struct sbuf *sb, uin
 		} else {
 			pk_uint(p, F_DNS_QRY_CLASS, cls, off + nlen + 2, 2);
 		}
+		pk_scope_restore(p, s);
 		if (sb) {
 			const char *tn = vn_lookup(vn_dns_type, type);
 			if (tn) sb_printf(sb, " %s %s", tn, name);
@@ -470,7 +474,10 @@ static void dns_message_in(struct packet *p, struct cur *c, struct sbuf *sb, uin
 	unsigned total = (unsigned)an + ns + ar;
 	for (unsigned i = 0; i < total && i < DNS_MAX_RRS && !c->err; i++) {
 		x.info = sb;
-		if (!resource_record(&x, c, mdns, true)) break;
+		struct pk_scope s = pk_scope_save(p);
+		bool ok = resource_record(&x, c, mdns, true);
+		pk_scope_restore(p, s);
+		if (!ok) break;
 	}
 	if (c->err) pk_broken(p, "dns", "DNS message cut short");
 	/* matching, within the flow */

@@ -351,6 +351,27 @@ int pk_tree(struct packet *p, enum field_id id, const struct cur *c);
 /* Sets the layer's or subtree's length from where the cursor stopped (closing a subtree). */
 void pk_proto_end(struct packet *p, int slot, const struct cur *c);
 
+/* A repeated structure whose first value heads it (a DNS resource record under its name, a
+ * TLS extension under its type, as the rows of Wireshark's tree): pk_open makes the
+ * recorded field at slot the parent of the values after it, until the scope saved before
+ * is restored. slot < 0 (not recorded): nothing changes. */
+struct pk_scope { uint16_t parent; uint8_t ntrees; };
+static inline struct pk_scope pk_scope_save(const struct packet *p) { return (struct pk_scope){ p->cur_parent, p->ntrees }; }
+static inline void pk_scope_restore(struct packet *p, struct pk_scope s)
+{
+	p->cur_parent = s.parent;
+	p->ntrees = s.ntrees;
+}
+static inline void pk_open(struct packet *p, int slot)
+{
+	if (slot >= 0) p->cur_parent = (uint16_t)slot;
+}
+/* The slot of the value just recorded when it is of field id, else -1. */
+static inline int pk_last(const struct packet *p, enum field_id id)
+{
+	return p->nfields && p->fields[p->nfields - 1].id == id ? p->nfields - 1 : -1;
+}
+
 /* A message decoded from bytes b[0..n) that are not read from the frame's own cursor — a
  * reassembled stream message, a decrypted payload, a buffer a decoder collected: the
  * fields recorded until pk_msg_end have offsets within it (cursors made with cur_make(b,

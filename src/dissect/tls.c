@@ -367,6 +367,8 @@ static void ext_key_share(struct packet *p, struct cur *e, bool client)
 
 /* Returns false when the extension block's length overruns the hello (tshark then gives
  * JA3 only its first two parts); an extension that overruns the block ends the walk. */
+static bool one_extension(struct packet *p, struct cur *all, struct hello *h, bool client);
+
 static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool client)
 {
 	if (!cur_left(c)) return true;
@@ -375,73 +377,84 @@ static bool extensions(struct packet *p, struct cur *c, struct hello *h, bool cl
 	bool ok = !all.err && !c->err;
 	if (!ok) return false; /* tshark reads none of them then */
 	while (cur_left(&all) >= 4 && !h->inner_bad) { /* a broken inner vector ends it, as tshark's exception */
-		uint16_t type = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_TYPE, 2);
-		uint16_t len = (uint16_t)rd(p, &all, F_TLS_HANDSHAKE_EXTENSION_LEN, 2);
-		if (h->nexts < TLS_MAX_LIST) h->exts[h->nexts++] = type;
-		struct cur e = cur_sub(&all, len);
-		if (e.err) break;
-		if (!len) { /* an empty extension (a server's server_name) has no vectors to read */
-			if (type == TLS_EXT_SERVER_NAME && client) h->sni = true;
-			continue;
-		}
-		switch (type) {
-		case TLS_EXT_SERVER_NAME:
-			if (client) {
-				h->sni = true;
-				ext_server_name(p, &e, h);
-			}
-			break;
-		case TLS_EXT_SUPPORTED_GROUPS:
-			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUPS_LENGTH,
-				     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP, h->groups, &h->ngroups, &h->inner_bad);
-			break;
-		case TLS_EXT_EC_POINT_FORMATS: {
-			uint8_t n = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMATS_LENGTH, 1);
-			for (uint8_t i = 0; i < n && cur_left(&e); i++) {
-				uint8_t v = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMAT, 1);
-				if (h->npfmts < TLS_MAX_LIST) h->pfmts[h->npfmts++] = v;
-			}
-			break;
-		}
-		case TLS_EXT_SIGNATURE_ALGORITHMS:
-			ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_SIG_HASH_ALG_LEN, F_TLS_HANDSHAKE_SIG_HASH_ALG, h->sigalgs,
-				     &h->nsigalgs, &h->inner_bad);
-			break;
-		case TLS_EXT_ALPN:
-			ext_alpn(p, &e, h);
-			break;
-		case TLS_EXT_SUPPORTED_VERSIONS: {
-			uint16_t vers[TLS_MAX_LIST];
-			uint16_t nv = 0;
-			if (client) {
-				ext_u16_list(p, &e, 1, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSIONS_LEN,
-					     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, vers, &nv, &h->inner_bad);
-			} else if (cur_left(&e) >= 2) {
-				vers[nv++] = (uint16_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, 2);
-			}
-			for (uint16_t i = 0; i < nv; i++)
-				if (!is_grease(vers[i]) && vers[i] > h->max_supported) h->max_supported = vers[i];
-			break;
-		}
-		case TLS_EXT_PSK_KEY_EXCHANGE_MODES: {
-			uint8_t n = (uint8_t)rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODES_LENGTH, 1);
-			for (uint8_t i = 0; i < n && cur_left(&e); i++) rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODE, 1);
-			break;
-		}
-		case TLS_EXT_KEY_SHARE:
-			ext_key_share(p, &e, client);
-			break;
-		case TLS_EXT_ECH:
-			if (client && cur_left(&e) >= 1) {
-				uint8_t t = (uint8_t)rd(p, &e, F_TLS_ECH_CLIENT_HELLO_TYPE, 1);
-				if (t == 0 && cur_skip(&e, 4)) rd(p, &e, F_TLS_ECH_CONFIG_ID, 1);
-			}
-			break;
-		default:
-			break;
-		}
+		struct pk_scope scope = pk_scope_save(p);
+		bool more = one_extension(p, &all, h, client);
+		pk_scope_restore(p, scope);
+		if (!more) break;
 	}
 	return ok;
+}
+
+/* One extension of a hello, its values under its type; false when it overran the list. */
+static bool one_extension(struct packet *p, struct cur *all, struct hello *h, bool client)
+{
+	uint16_t type = (uint16_t)rd(p, all, F_TLS_HANDSHAKE_EXTENSION_TYPE, 2);
+	pk_open(p, pk_last(p, F_TLS_HANDSHAKE_EXTENSION_TYPE));
+	uint16_t len = (uint16_t)rd(p, all, F_TLS_HANDSHAKE_EXTENSION_LEN, 2);
+	if (h->nexts < TLS_MAX_LIST) h->exts[h->nexts++] = type;
+	struct cur e = cur_sub(all, len);
+	if (e.err) return false;
+	if (!len) { /* an empty extension (a server's server_name) has no vectors to read */
+		if (type == TLS_EXT_SERVER_NAME && client) h->sni = true;
+		return true;
+	}
+	switch (type) {
+	case TLS_EXT_SERVER_NAME:
+		if (client) {
+			h->sni = true;
+			ext_server_name(p, &e, h);
+		}
+		break;
+	case TLS_EXT_SUPPORTED_GROUPS:
+		ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUPS_LENGTH,
+			     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP, h->groups, &h->ngroups, &h->inner_bad);
+		break;
+	case TLS_EXT_EC_POINT_FORMATS: {
+		uint8_t n = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMATS_LENGTH, 1);
+		for (uint8_t i = 0; i < n && cur_left(&e); i++) {
+			uint8_t v = (uint8_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_EC_POINT_FORMAT, 1);
+			if (h->npfmts < TLS_MAX_LIST) h->pfmts[h->npfmts++] = v;
+		}
+		break;
+	}
+	case TLS_EXT_SIGNATURE_ALGORITHMS:
+		ext_u16_list(p, &e, 2, F_TLS_HANDSHAKE_SIG_HASH_ALG_LEN, F_TLS_HANDSHAKE_SIG_HASH_ALG, h->sigalgs,
+			     &h->nsigalgs, &h->inner_bad);
+		break;
+	case TLS_EXT_ALPN:
+		ext_alpn(p, &e, h);
+		break;
+	case TLS_EXT_SUPPORTED_VERSIONS: {
+		uint16_t vers[TLS_MAX_LIST];
+		uint16_t nv = 0;
+		if (client) {
+			ext_u16_list(p, &e, 1, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSIONS_LEN,
+				     F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, vers, &nv, &h->inner_bad);
+		} else if (cur_left(&e) >= 2) {
+			vers[nv++] = (uint16_t)rd(p, &e, F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_VERSION, 2);
+		}
+		for (uint16_t i = 0; i < nv; i++)
+			if (!is_grease(vers[i]) && vers[i] > h->max_supported) h->max_supported = vers[i];
+		break;
+	}
+	case TLS_EXT_PSK_KEY_EXCHANGE_MODES: {
+		uint8_t n = (uint8_t)rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODES_LENGTH, 1);
+		for (uint8_t i = 0; i < n && cur_left(&e); i++) rd(p, &e, F_TLS_EXTENSION_PSK_KE_MODE, 1);
+		break;
+	}
+	case TLS_EXT_KEY_SHARE:
+		ext_key_share(p, &e, client);
+		break;
+	case TLS_EXT_ECH:
+		if (client && cur_left(&e) >= 1) {
+			uint8_t t = (uint8_t)rd(p, &e, F_TLS_ECH_CLIENT_HELLO_TYPE, 1);
+			if (t == 0 && cur_skip(&e, 4)) rd(p, &e, F_TLS_ECH_CONFIG_ID, 1);
+		}
+		break;
+	default:
+		break;
+	}
+	return true;
 }
 
 /* proto: 't' (TLS over TCP), 'q' (QUIC) or 'd' (DTLS, whose hello has a cookie) */

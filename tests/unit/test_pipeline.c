@@ -173,6 +173,92 @@ static void names_learned(void **s)
 	for (int i = 0; i < ns.n; i++) assert_string_equal(ns.lines[i], want[i]);
 }
 
+/* ---- repeated structures: each value knows which one it belongs to ---- */
+
+/* The nearest ancestor of field i with field id `id`, or NULL. */
+static const struct fval *ancestor(const struct packet *p, uint16_t i, enum field_id id)
+{
+	for (uint16_t k = p->fields[i].parent, hops = 0; k != PKT_NO_PARENT && k < p->nfields && hops < 64; hops++) {
+		if (p->fields[k].id == id) return &p->fields[k];
+		k = p->fields[k].parent;
+	}
+	return NULL;
+}
+
+/* Several DNS answers, several TLS extensions: every value's parent is the head of its own
+ * record or extension (the record's name, the extension's type), never a neighbour's. */
+static void repeated_structures(const char *path, uint64_t *answers, uint64_t *ext_values)
+{
+	char err[256];
+	struct pkt_source *src = src_open_file(path, err, sizeof err);
+	assert_non_null(src);
+	struct pipeline *pl = pipeline_new(&(struct pipeline_needs){ .all_fields = true, .columns = true });
+	struct pkt_meta m;
+	const uint8_t *d;
+	uint64_t n = 0;
+	while (src_next(src, &m, &d) == SRC_OK) {
+		m.number = ++n;
+		struct packet *p = pipeline_decode(pl, &m, d);
+		for (uint16_t i = 0; i < p->nfields; i++) {
+			const struct fval *f = &p->fields[i], *head;
+			switch (f->id) {
+			case F_DNS_A: case F_DNS_AAAA: case F_DNS_RESP_TTL: case F_DNS_RESP_TYPE:
+				/* under its own record's name: the name recorded just before its type */
+				head = ancestor(p, i, F_DNS_RESP_NAME);
+				assert_non_null(head);
+				assert_true(head < f);
+				for (const struct fval *g = head + 1; g < f; g++) assert_int_not_equal(g->id, F_DNS_RESP_NAME);
+				*answers += f->id == F_DNS_A || f->id == F_DNS_AAAA;
+				break;
+			case F_DNS_QRY_TYPE:
+				assert_non_null(ancestor(p, i, F_DNS_QRY_NAME));
+				break;
+			case F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME:
+				head = ancestor(p, i, F_TLS_HANDSHAKE_EXTENSION_TYPE);
+				assert_non_null(head);
+				assert_int_equal(head->v.u, 0); /* server_name */
+				++*ext_values;
+				break;
+			case F_TLS_HANDSHAKE_EXTENSIONS_SUPPORTED_GROUP:
+				head = ancestor(p, i, F_TLS_HANDSHAKE_EXTENSION_TYPE);
+				assert_non_null(head);
+				assert_int_equal(head->v.u, 10); /* supported_groups */
+				++*ext_values;
+				break;
+			case F_TLS_HANDSHAKE_EXTENSIONS_ALPN_STR:
+				head = ancestor(p, i, F_TLS_HANDSHAKE_EXTENSION_TYPE);
+				assert_non_null(head);
+				assert_int_equal(head->v.u, 16); /* ALPN */
+				++*ext_values;
+				break;
+			case F_TLS_HANDSHAKE_EXTENSION_LEN:
+				/* each extension's length under its own type, recorded just before it */
+				assert_ptr_equal(&p->fields[f->parent], f - 1);
+				assert_int_equal(f[-1].id, F_TLS_HANDSHAKE_EXTENSION_TYPE);
+				break;
+			default:
+				break;
+			}
+		}
+	}
+	pipeline_free(pl);
+	src_close(src);
+}
+
+static void repeated_structures_have_their_own_parents(void **s)
+{
+	(void)s;
+	uint64_t answers = 0, ext_values = 0;
+	repeated_structures(sample, &answers, &ext_values);
+	if (corpus) { /* browsers' hellos: dozens of extensions each */
+		char path[4096];
+		snprintf(path, sizeof path, "%s/ja4/pcap/browsers-x509.pcapng", corpus);
+		repeated_structures(path, &answers, &ext_values);
+	}
+	assert_true(answers >= 2);
+	assert_true(ext_values >= 10);
+}
+
 /* ---- what the flow tracker reports (the monitor's and the index's hook) ---- */
 
 struct flows_seen {
@@ -447,6 +533,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(two_engines_lab),     cmocka_unit_test(two_engines_quic),
 		cmocka_unit_test(redecode_lab),        cmocka_unit_test(redecode_corpus),
 		cmocka_unit_test(names_learned),       cmocka_unit_test(observer_reports),
+		cmocka_unit_test(repeated_structures_have_their_own_parents),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
