@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "fuzz_file.h"
 #include "capture/writer.h"
 #include "output/output.h"
 #include "pipeline/pipeline.h"
@@ -91,14 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	dissect_init();
 	char path[] = "/tmp/pktscope-fuzz-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0) return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
+	if (!fuzz_write_file(path, data, size)) return 0;
 	static int devnull = -1;
 	if (devnull < 0) devnull = open("/dev/null", O_WRONLY);
 	struct sbuf out;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "fuzz_file.h"
 #include "dissect/dissect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,14 +17,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct packet p;
 	dissect_init();
 	char path[] = "/tmp/pktscope-fuzz-XXXXXX";
-	int fd = mkstemp(path);
-	if (fd < 0) return 0;
-	if (write(fd, data, size) != (ssize_t)size) {
-		close(fd);
-		unlink(path);
-		return 0;
-	}
-	close(fd);
+	if (!fuzz_write_file(path, data, size)) return 0;
 	char err[512];
 	struct pkt_source *s = src_open_file(path, err, sizeof err);
 	if (s) {

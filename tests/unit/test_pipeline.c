@@ -18,27 +18,51 @@
 static const char *sample;
 static const char *corpus; /* ../shared/corpus, or NULL */
 
+/* A file decoded packet by packet by a pipeline for `needs`. */
+struct file_run {
+	struct pkt_source *src;
+	struct pipeline *pl;
+	uint64_t n;
+};
+
+static void run_open(struct file_run *r, const char *path, const struct pipeline_needs *needs)
+{
+	char err[256];
+	r->src = src_open_file(path, err, sizeof err);
+	assert_non_null(r->src);
+	r->pl = pipeline_new(needs);
+	r->n = 0;
+}
+
+/* The next packet decoded (numbered from 1), or NULL at the end. */
+static struct packet *run_next(struct file_run *r)
+{
+	struct pkt_meta m;
+	const uint8_t *d;
+	if (src_next(r->src, &m, &d) != SRC_OK) return NULL;
+	m.number = ++r->n;
+	return pipeline_decode(r->pl, &m, d);
+}
+
+static void run_close(struct file_run *r)
+{
+	pipeline_free(r->pl);
+	src_close(r->src);
+}
+
 #define MAX_FRAMES 4096
 
 /* The frames `filter` selects over the sample when the run needs `needs`. */
 static size_t matches(const struct df_filter *filter, struct pipeline_needs needs, uint64_t *frames)
 {
-	char err[256];
-	struct pkt_source *src = src_open_file(sample, err, sizeof err);
-	assert_non_null(src);
 	needs.filter = filter;
-	struct pipeline *pl = pipeline_new(&needs);
+	struct file_run r;
+	run_open(&r, sample, &needs);
 	size_t n = 0;
-	uint64_t number = 0;
-	struct pkt_meta m;
-	const uint8_t *data;
-	while (src_next(src, &m, &data) == SRC_OK) {
-		m.number = ++number;
-		struct packet *p = pipeline_decode(pl, &m, data);
-		if (pipeline_match(pl, p) && n < MAX_FRAMES) frames[n++] = number;
-	}
-	pipeline_free(pl);
-	src_close(src);
+	struct packet *p;
+	while ((p = run_next(&r)))
+		if (pipeline_match(r.pl, p) && n < MAX_FRAMES) frames[n++] = r.n;
+	run_close(&r);
 	return n;
 }
 
@@ -147,18 +171,11 @@ static void names_learned(void **s)
 {
 	(void)s;
 	struct names_seen ns = { .n = 0 };
-	char err[256];
-	struct pkt_source *src = src_open_file(sample, err, sizeof err);
-	struct pipeline *pl = pipeline_new(&(struct pipeline_needs){ .names = on_name, .names_ctx = &ns });
-	struct pkt_meta m;
-	const uint8_t *d;
-	uint64_t n = 0;
-	while (src_next(src, &m, &d) == SRC_OK) {
-		m.number = ++n;
-		pipeline_decode(pl, &m, d);
+	struct file_run r;
+	run_open(&r, sample, &(struct pipeline_needs){ .names = on_name, .names_ctx = &ns });
+	while (run_next(&r)) {
 	}
-	pipeline_free(pl);
-	src_close(src);
+	run_close(&r);
 	static const char *const want[] = {
 		"19 dns www.example.test -> 10.77.0.2 port 0 asked www.example.test",
 		"21 dns www.example.test -> fd77:...:2 port 0 asked www.example.test",
@@ -189,16 +206,10 @@ static const struct fval *ancestor(const struct packet *p, uint16_t i, enum fiel
  * record or extension (the record's name, the extension's type), never a neighbour's. */
 static void repeated_structures(const char *path, uint64_t *answers, uint64_t *ext_values)
 {
-	char err[256];
-	struct pkt_source *src = src_open_file(path, err, sizeof err);
-	assert_non_null(src);
-	struct pipeline *pl = pipeline_new(&(struct pipeline_needs){ .all_fields = true, .columns = true });
-	struct pkt_meta m;
-	const uint8_t *d;
-	uint64_t n = 0;
-	while (src_next(src, &m, &d) == SRC_OK) {
-		m.number = ++n;
-		struct packet *p = pipeline_decode(pl, &m, d);
+	struct file_run r;
+	run_open(&r, path, &(struct pipeline_needs){ .all_fields = true, .columns = true });
+	struct packet *p;
+	while ((p = run_next(&r))) {
 		for (uint16_t i = 0; i < p->nfields; i++) {
 			const struct fval *f = &p->fields[i], *head;
 			switch (f->id) {
@@ -241,8 +252,7 @@ static void repeated_structures(const char *path, uint64_t *answers, uint64_t *e
 			}
 		}
 	}
-	pipeline_free(pl);
-	src_close(src);
+	run_close(&r);
 }
 
 static void repeated_structures_have_their_own_parents(void **s)
@@ -293,27 +303,21 @@ static void observer_reports(void **s)
 	(void)s;
 	struct flows_seen fs = { 0 };
 	const struct flow_observer obs = { seen_new, seen_packet, seen_end, &fs };
-	char err[256];
-	struct pkt_source *src = src_open_file(sample, err, sizeof err);
-	struct pipeline *pl = pipeline_new(&(struct pipeline_needs){ .columns = true });
-	flow_tracker_set_observer(pipeline_tracker(pl), &obs);
-	struct pkt_meta m;
-	const uint8_t *d;
-	uint64_t n = 0, tracked = 0;
-	while (src_next(src, &m, &d) == SRC_OK) {
-		m.number = ++n;
-		struct packet *p = pipeline_decode(pl, &m, d);
+	struct file_run r;
+	run_open(&r, sample, &(struct pipeline_needs){ .columns = true });
+	flow_tracker_set_observer(pipeline_tracker(r.pl), &obs);
+	uint64_t tracked = 0;
+	struct packet *p;
+	while ((p = run_next(&r)))
 		tracked += p->l3_src.type == AT_IPV4 || p->l3_src.type == AT_IPV6; /* every IP packet has a flow */
-	}
-	pipeline_finish(pl);
+	pipeline_finish(r.pl);
 	struct flow_stats st;
-	flow_table_stats(flow_tracker_table(pipeline_tracker(pl)), &st);
+	flow_table_stats(flow_tracker_table(pipeline_tracker(r.pl)), &st);
 	assert_true(fs.created > 10);
 	assert_int_equal(fs.created, st.flows_created);
 	assert_int_equal(fs.ended, fs.created);
 	assert_int_equal(fs.packets, tracked);
-	pipeline_free(pl);
-	src_close(src);
+	run_close(&r);
 }
 
 /* ---- two engines in one process ---- */
@@ -344,20 +348,15 @@ static const struct pipeline_needs everything = { .all_fields = true, .columns =
 /* What one engine alone shows for the packets of path from the skip+1-th on. */
 static size_t alone(const char *path, int skip, uint64_t *out)
 {
-	char err[256];
-	struct pkt_source *src = src_open_file(path, err, sizeof err);
-	assert_non_null(src);
-	struct pipeline *pl = pipeline_new(&everything);
+	struct file_run r;
+	run_open(&r, path, &everything);
 	struct pkt_meta m;
 	const uint8_t *d;
-	size_t n = 0;
-	for (int i = 0; i < skip; i++) assert_int_equal(src_next(src, &m, &d), SRC_OK);
-	while (n < MAX_PACKETS && src_next(src, &m, &d) == SRC_OK) {
-		m.number = n + 1;
-		out[n++] = shown(pipeline_decode(pl, &m, d));
-	}
-	pipeline_free(pl);
-	src_close(src);
+	for (int i = 0; i < skip; i++) assert_int_equal(src_next(r.src, &m, &d), SRC_OK);
+	struct packet *p;
+	while (r.n < MAX_PACKETS && (p = run_next(&r))) out[r.n - 1] = shown(p);
+	size_t n = r.n;
+	run_close(&r);
 	return n;
 }
 
@@ -449,31 +448,27 @@ static void redecode_equals_stream(const char *path)
 {
 	static uint64_t want[8192];
 	char err[512];
-	struct pkt_source *src = src_open_file(path, err, sizeof err);
-	assert_non_null(src);
 	struct frame_links *links = pipeline_find_answers(path, NULL, 0);
 	struct packet_index *ix = pindex_new(links);
 	struct pipeline_needs needs = { .all_fields = true, .columns = true, .layer_bytes = true, .links = links };
 	struct pipeline_needs indexed = needs;
 	indexed.index = ix;
-	struct pipeline *pl = pipeline_new(&indexed);
-	struct pkt_meta m;
-	const uint8_t *d;
-	uint64_t n = 0;
-	while (n < 8192 && src_next(src, &m, &d) == SRC_OK) {
-		m.number = ++n;
-		want[n - 1] = record_of(pipeline_decode(pl, &m, d));
-	}
-	pipeline_free(pl);
+	struct file_run r;
+	run_open(&r, path, &indexed);
+	struct packet *p;
+	while (r.n < 8192 && (p = run_next(&r))) want[r.n - 1] = record_of(p);
+	uint64_t n = r.n;
+	pipeline_free(r.pl);
+	struct pkt_source *src = r.src; /* kept open: the on-demand decodes read it again */
 	assert_int_equal(pindex_count(ix), n);
 	size_t bad = 0;
 	for (uint64_t k = n; k >= 1; k--) { /* from the end: every read goes back in the file */
-		const struct packet *p = pindex_decode(ix, src, k, &needs, err, sizeof err);
-		if (!p) {
+		const struct packet *again = pindex_decode(ix, src, k, &needs, err, sizeof err);
+		if (!again) {
 			fprintf(stderr, "%s: packet %llu: %s\n", path, (unsigned long long)k, err);
 			fail();
 		}
-		if (record_of(p) != want[k - 1] && bad++ < 5)
+		if (record_of(again) != want[k - 1] && bad++ < 5)
 			fprintf(stderr, "%s: packet %llu decoded again differs\n", path, (unsigned long long)k);
 	}
 	assert_int_equal(bad, 0);
