@@ -48,6 +48,7 @@ enum tls_extension {
 struct tls_state {
 	uint8_t *hs[2];       /* a handshake message spanning records, per direction */
 	uint32_t hs_len[2], hs_cap[2];
+	uint32_t hs_skip[2];  /* bytes still to come of a message too long to collect */
 	bool encrypted[2];    /* after ChangeCipherSpec (TLS <= 1.2) or ServerHello (1.3) */
 	uint16_t version;     /* negotiated, 0 until the ServerHello */
 	bool quic;            /* the messages come from QUIC CRYPTO frames */

@@ -621,13 +621,33 @@ void tls_handshake_message(struct tls_state *t, struct packet *p, int dir, const
  * the records that complete it arrive. */
 static void handshake_records(struct tls_state *t, struct packet *p, int dir, const uint8_t *b, size_t n)
 {
+	if (t->hs_skip[dir]) { /* the rest of a message too long to collect */
+		size_t k = t->hs_skip[dir] < n ? t->hs_skip[dir] : n;
+		t->hs_skip[dir] -= (uint32_t)k;
+		b += k;
+		n -= k;
+		if (!n) return;
+	}
 	if (t->hs_len[dir]) {
-		if (!app_buf_append(&t->hs[dir], &t->hs_len[dir], &t->hs_cap[dir], b, n, APP_MAX_MSG)) {
-			t->hs_len[dir] = 0; /* too long to keep: its fields are lost, not the stream */
-			return;
+		if (app_buf_append(&t->hs[dir], &t->hs_len[dir], &t->hs_cap[dir], b, n, APP_MAX_MSG)) {
+			b = t->hs[dir];
+			n = t->hs_len[dir];
+		} else {
+			/* too long to keep (a certificate chain of 500 KB): its fields are lost, not
+			 * the stream, which goes on after it by its length */
+			struct cur h = cur_make(t->hs[dir], t->hs_len[dir]);
+			cur_u8(&h);
+			size_t total = 4 + (size_t)cur_be24(&h), have = t->hs_len[dir];
+			t->hs_len[dir] = 0;
+			if (h.err || total <= have) return;
+			size_t rest = total - have; /* in this record and the next ones */
+			if (rest >= n) {
+				t->hs_skip[dir] = (uint32_t)(rest - n);
+				return;
+			}
+			b += rest; /* the next message starts in this record */
+			n -= rest;
 		}
-		b = t->hs[dir];
-		n = t->hs_len[dir];
 	}
 	struct cur c = cur_make(b, n);
 	while (cur_left(&c) >= 4) { /* type (1), length (3), body: RFC 8446 §4 */

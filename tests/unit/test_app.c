@@ -133,6 +133,46 @@ static void test_field_buffers_reassembled(void **state)
 	}
 }
 
+/* A handshake message too long to collect (zeek's tls-fragmented-handshake: a 500 KB
+ * certificate chain in 400 records) is passed over by its length: the ServerHelloDone in
+ * the record that ends it is still decoded. */
+static void test_tls_handshake_longer_than_collected(void **state)
+{
+	(void)state;
+	static uint8_t rec[5 + 16384];
+	const size_t body = APP_MAX_MSG + 40000; /* the certificate message's length */
+	size_t sent = 0, total = 4 + body;
+	struct app_flow *a = NULL;
+	struct packet *p = NULL;
+	while (sent < total) {
+		size_t k = total - sent < 16000 ? total - sent : 16000, n = 0;
+		uint8_t *d = rec + 5;
+		if (sent == 0) { /* the message's header: Certificate, its length */
+			d[n++] = 11;
+			d[n++] = (uint8_t)(body >> 16);
+			d[n++] = (uint8_t)(body >> 8);
+			d[n++] = (uint8_t)body;
+		}
+		while (n < k) d[n++] = 0x30;
+		sent += k;
+		if (sent == total) { /* ServerHelloDone after it, in the same record */
+			static const uint8_t done[4] = { 14, 0, 0, 0 };
+			memcpy(d + n, done, 4);
+			n += 4;
+		}
+		rec[0] = 0x16;
+		rec[1] = 3;
+		rec[2] = 3;
+		rec[3] = (uint8_t)(n >> 8);
+		rec[4] = (uint8_t)n;
+		p = next_packet();
+		app_stream_data(&a, p, 1, 40000, 443, rec, 5 + n);
+	}
+	assert_int_equal(fu(p, "tls.handshake.type"), 14);
+	assert_true(a->tls->hs_len[1] == 0 && a->tls->hs_skip[1] == 0);
+	app_flow_free(a);
+}
+
 static void test_tls_hostile_handshake_length(void **state)
 {
 	(void)state;
@@ -272,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_tls_hello_split_across_segments),
 		cmocka_unit_test(test_field_buffers_in_frame),
 		cmocka_unit_test(test_field_buffers_reassembled),
+		cmocka_unit_test(test_tls_handshake_longer_than_collected),
 		cmocka_unit_test(test_tls_hostile_handshake_length),
 		cmocka_unit_test(test_dns_over_tcp_two_messages_in_one_segment),
 		cmocka_unit_test(test_http_pipelined_and_chunked),
