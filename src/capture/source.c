@@ -3,6 +3,7 @@
  * refused with a message naming what it looks like. */
 #define _GNU_SOURCE
 #include "capture/capture.h"
+#include "capture/decompress.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -38,6 +39,8 @@ struct pkt_source {
 	char *bpf_expr;
 	struct bpf_for_link { int linktype; bool usable; struct bpf_program prog; } bpf[SRC_MAX_BPF_LINKS];
 	int nbpf;
+	struct zstream *z;         /* a compressed file's decompressor (its FILE is f), or NULL */
+	enum compression comp;
 };
 
 /* A FILE that first returns the bytes we already read to sniff the format, then the rest
@@ -79,7 +82,6 @@ static FILE *rewound(FILE *f, const uint8_t *head, size_t n)
 
 static const char *describe_magic(const uint8_t *m, size_t n)
 {
-	if (n >= 2 && m[0] == 0x1f && m[1] == 0x8b) return "a gzip-compressed file (decompress it first: zcat FILE | pktscope read -)";
 	if (n >= 4 && !memcmp(m, "\x0a\x0d\x0d\x0a", 4)) return "pcapng";
 	if (n >= 2 && m[0] == 'P' && m[1] == 'K') return "a zip archive, not a capture file";
 	return "not a capture file (no pcap or pcapng magic number)";
@@ -181,41 +183,69 @@ struct pkt_source *src_open_file(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s", strerror(errno));
 		return NULL;
 	}
+	bool own = !is_stdin; /* f is ours to close */
 	uint8_t magic[4];
 	size_t n = fread(magic, 1, 4, f);
 	if (n < 4) {
 		set_err(err, errlen, n == 0 ? (ferror(f) ? strerror(errno) : "empty file, not a capture")
 					    : "file too short to be a capture");
-		if (!is_stdin) fclose(f);
+		if (own) fclose(f);
 		return NULL;
 	}
+	/* A compressed file (gzip, zstd, lz4, as Wireshark reads them, from a path or a pipe):
+	 * the capture inside is read through the decompressor and its format sniffed again. */
+	struct zstream *zs = NULL;
+	enum compression comp = compression_of(magic, n);
+	if (comp != COMP_NONE) {
+		FILE *z = zstream_open(f, own, comp, magic, n, &zs, err, errlen);
+		if (!z) {
+			if (own) fclose(f);
+			return NULL;
+		}
+		f = z;
+		own = true;
+		n = fread(magic, 1, 4, f);
+		if (n < 4) {
+			const char *why = zstream_error(zs);
+			if (why) snprintf(err, errlen, "%s", why);
+			else snprintf(err, errlen, "%s-compressed file with %s", compression_name(comp),
+				      n == 0 ? "nothing inside" : "too little inside to be a capture");
+			fclose(f);
+			return NULL;
+		}
+	}
 	struct pkt_source *s = xcalloc(1, sizeof *s);
+	s->z = zs;
+	s->comp = comp;
 	uint32_t m = (uint32_t)magic[0] << 24 | (uint32_t)magic[1] << 16 | (uint32_t)magic[2] << 8 | magic[3];
 	bool pcap = m == 0xa1b2c3d4u || m == 0xd4c3b2a1u || m == 0xa1b23c4du || m == 0x4d3cb2a1u ||
 		    m == 0xa1b2cd34u || m == 0x34cdb2a1u;
 	if (m == 0x0a0d0d0au) {
 		s->ng = pcapng_open(f, magic);
 		s->f = f;
-		s->close_f = !is_stdin;
+		s->close_f = own;
 		s->ts_digits = 6;
 		return s;
 	}
 	if (!pcap) {
-		set_err(err, errlen, describe_magic(magic, 4));
-		if (!is_stdin) fclose(f);
+		if (comp != COMP_NONE)
+			snprintf(err, errlen, "%s-compressed, but what is inside is %s", compression_name(comp), describe_magic(magic, 4));
+		else
+			set_err(err, errlen, describe_magic(magic, 4));
+		if (own) fclose(f);
 		free(s);
 		return NULL;
 	}
 	FILE *g = rewound(f, magic, 4);
 	if (!g || open_pcap(s, g, magic, err, errlen) < 0) {
 		if (g && g != f) fclose(g);
-		if (!is_stdin) fclose(f);
+		if (own) fclose(f);
 		free(s);
 		return NULL;
 	}
-	/* pcap_close closes g (and through the cookie nothing else); f is ours when not stdin */
+	/* pcap_close closes g (and through the cookie nothing else); f is ours when owned */
 	s->f = g != f ? f : NULL;
-	s->close_f = g != f && !is_stdin;
+	s->close_f = g != f && own;
 	return s;
 }
 
@@ -282,7 +312,7 @@ static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const 
 	if (s->ng) {
 		enum src_status st = pcapng_next(s->ng, m, data);
 		s->rec_offset = pcapng_offset(s->ng);
-		if (st == SRC_ERROR) snprintf(s->err, sizeof s->err, "%s", pcapng_error(s->ng));
+		if (st == SRC_ERROR) snprintf(s->err, sizeof s->err, "%s", zstream_error(s->z) ? zstream_error(s->z) : pcapng_error(s->ng));
 		return st;
 	}
 	s->rec_offset = s->offset;
@@ -298,9 +328,9 @@ static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const 
 	}
 	struct pcap_pkthdr *h;
 	int rc = pcap_next_ex(s->pcap, &h, data);
-	if (rc == PCAP_ERROR_BREAK) return SRC_EOF;
+	if (rc == PCAP_ERROR_BREAK && !zstream_error(s->z)) return SRC_EOF;
 	if (rc != 1) {
-		snprintf(s->err, sizeof s->err, "%s", pcap_geterr(s->pcap));
+		snprintf(s->err, sizeof s->err, "%s", zstream_error(s->z) ? zstream_error(s->z) : pcap_geterr(s->pcap));
 		return SRC_ERROR;
 	}
 	s->offset += 16 + h->caplen;
@@ -345,6 +375,11 @@ static enum src_status pcap_read_at(struct pkt_source *s, uint64_t offset, struc
 
 enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *m, const uint8_t **data)
 {
+	if (s->z) {
+		snprintf(s->err, sizeof s->err, "a %s-compressed capture cannot be read again at an offset: decompress it to a file",
+			 compression_name(s->comp));
+		return SRC_ERROR;
+	}
 	if (s->ng) {
 		enum src_status st = pcapng_read_at(s->ng, offset, m, data);
 		if (st != SRC_OK) snprintf(s->err, sizeof s->err, "%s", pcapng_error(s->ng));

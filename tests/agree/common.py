@@ -32,7 +32,7 @@ def truth_captures(corpus):
         for name in files:
             if name.endswith(".meta.tsv"):
                 rel = os.path.relpath(os.path.join(root, name), truth)[:-len(".meta.tsv")]
-                if os.path.exists(os.path.join(corpus, rel)) and not rel.endswith(".gz"):
+                if os.path.exists(os.path.join(corpus, rel)):
                     out.append((rel, os.path.join(corpus, rel)))
     return sorted(out)
 

@@ -33,7 +33,7 @@ expect 1 "not a capture file" -- read "$tmp/text.txt"
 : >"$tmp/empty.pcap"
 expect 1 "empty file" -- read "$tmp/empty.pcap"
 printf '\037\213\010\000' >"$tmp/x.pcap.gz"
-expect 1 "gzip-compressed" -- read "$tmp/x.pcap.gz"
+expect 1 "gzip data ends early" -- read "$tmp/x.pcap.gz"
 expect 1 "after 5 complete packets" -- read tests/golden/pcap/truncated.pcap
 expect 2 "unknown option" -- read --frobnicate samples/lab.pcapng
 expect 2 "positive packet count" -- read -c zero samples/lab.pcapng
@@ -155,6 +155,41 @@ if [ -d "$corpus" ]; then
 else
 	echo "cli: SKIP corpus JSON check: $corpus not found"
 fi
+
+# Compressed captures (gzip, zstd, lz4), from a path and from standard input: the same
+# output as the plain file, for pcapng (our reader) and pcap (libpcap), gzip members
+# concatenated, both passes of -2 and the prefilter's re-reading; cut and corrupt files
+# are errors that say so
+plain=$("$bin" read samples/lab.pcapng | cksum)
+plain_pcap=$("$bin" read tests/golden/pcap/crafted.pcap | cksum)
+for z in "gzip -c" "zstd -q -c" "lz4 -q -c"; do
+	ext=${z%% *}
+	$z samples/lab.pcapng >"$tmp/lab.pcapng.$ext"
+	$z tests/golden/pcap/crafted.pcap >"$tmp/crafted.pcap.$ext"
+	[ "$("$bin" read "$tmp/lab.pcapng.$ext" | cksum)" = "$plain" ] && ok || bad "$ext-compressed pcapng differs"
+	[ "$("$bin" read - <"$tmp/lab.pcapng.$ext" | cksum)" = "$plain" ] && ok || bad "$ext-compressed pcapng on stdin differs"
+	[ "$("$bin" read "$tmp/crafted.pcap.$ext" | cksum)" = "$plain_pcap" ] && ok || bad "$ext-compressed pcap differs"
+	size=$(wc -c <"$tmp/lab.pcapng.$ext")
+	head -c $((size / 2)) "$tmp/lab.pcapng.$ext" >"$tmp/cut.$ext"
+	expect 1 "$ext data ends early (the file is cut short)" -- read "$tmp/cut.$ext"
+	# a byte of the format's own check flipped: gzip's CRC-32 (its trailer's first 4 of 8
+	# bytes), zstd's and lz4's content checksum (their last 4)
+	at=-2
+	[ "$ext" = gzip ] && at=-6
+	python3 -c 'import sys; d = bytearray(open(sys.argv[1], "rb").read()); d[int(sys.argv[3])] ^= 0xff; open(sys.argv[2], "wb").write(d)' \
+		"$tmp/lab.pcapng.$ext" "$tmp/bad.$ext" "$at"
+	expect 1 "$ext data is corrupt" -- read "$tmp/bad.$ext"
+done
+head -c 9000 samples/lab.pcapng | gzip >"$tmp/two.gz"
+tail -c +9001 samples/lab.pcapng | gzip >>"$tmp/two.gz"
+[ "$("$bin" read "$tmp/two.gz" | cksum)" = "$plain" ] && ok || bad "gzip of two members differs"
+[ "$("$bin" read -2 -T fields -e frame.number -e dns.response_in -e http.response_in "$tmp/lab.pcapng.gzip" | cksum)" = \
+	"$("$bin" read -2 -T fields -e frame.number -e dns.response_in -e http.response_in samples/lab.pcapng | cksum)" ] &&
+	ok || bad "-2 on a gzip-compressed capture differs"
+[ "$("$bin" read -Y 'tcp.port == 443' "$tmp/lab.pcapng.zstd" | cksum)" = "$("$bin" read -Y 'tcp.port == 443' samples/lab.pcapng | cksum)" ] &&
+	ok || bad "-Y on a zstd-compressed capture differs"
+echo "not a capture" | gzip >"$tmp/text.gz"
+expect 1 "gzip-compressed, but what is inside is not a capture file" -- read "$tmp/text.gz"
 
 # Timestamps far in the future, then back to 1970 (a pcapng holds any 64-bit count of its
 # units): the flow tracker's nanosecond time overflowed a signed multiplication, found by
