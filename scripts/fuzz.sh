@@ -27,6 +27,11 @@ if [ ! -d "$seeds" ]; then
 	# per-decoder seeds: real frames cut where each decoder starts
 	python3 scripts/fuzz-seeds.py "$build/fuzz-seeds-by-harness" "$seeds"/* >/dev/null
 fi
+# compressed captures (gzip, zstd, lz4) for the readers' decompressing stream
+for z in gzip zstd lz4; do
+	[ -s "$seeds/lab.pcapng.$z" ] || "$z" -q -c samples/lab.pcapng >"$seeds/lab.pcapng.$z" 2>/dev/null || "$z" -c samples/lab.pcapng >"$seeds/lab.pcapng.$z"
+	[ -s "$seeds/crafted.pcap.$z" ] || "$z" -q -c tests/golden/pcap/crafted.pcap >"$seeds/crafted.pcap.$z" 2>/dev/null || "$z" -c tests/golden/pcap/crafted.pcap >"$seeds/crafted.pcap.$z"
+done
 export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 status=0
 for h in $harnesses; do
