@@ -168,23 +168,13 @@ void pk_proto_end(struct packet *p, int slot, const struct cur *c)
 
 /* ---- the buffers fields refer to ---- */
 
-static bool within(const uint8_t *b, size_t n, const uint8_t *start, size_t len)
-{
-	uintptr_t x = (uintptr_t)b, s = (uintptr_t)start;
-	return start && x >= s && x - s <= len && n <= len - (x - s);
-}
-
-bool pk_in_frame(const struct packet *p, const uint8_t *b, size_t n) { return within(b, n, p->data, p->meta.caplen); }
-
 _Static_assert(PKT_BUF_NONE == 0xff, "pk_msg_begin's inline case marks 'nothing opened' as PKT_BUF_NONE");
 
+/* A message outside the frame (pk_msg_begin took the frame's case). */
 struct pk_msg pk_msg_begin_slow(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind)
 {
 	struct pk_msg saved = { p->cur_buf, PKT_BUF_NONE, p->buf_bias };
-	if (pk_in_frame(p, b, n)) {
-		p->cur_buf = 0;
-		p->buf_bias = (uint32_t)(b - p->data);
-	} else if (p->cur_buf != 0 && p->cur_buf != PKT_BUF_NONE && within(b, n, p->bufs[p->cur_buf].p, p->bufs[p->cur_buf].n)) {
+	if (p->cur_buf != 0 && p->cur_buf != PKT_BUF_NONE && pk_within(b, n, p->bufs[p->cur_buf].p, p->bufs[p->cur_buf].n)) {
 		p->buf_bias = (uint32_t)(b - p->bufs[p->cur_buf].p); /* a part of the open message */
 	} else if (p->nbufs < PKT_MAX_BUFS) {
 		saved.opened = p->nbufs;
@@ -205,7 +195,7 @@ void pk_msg_end_slow(struct packet *p, struct pk_msg saved, size_t used)
 		if (used < bf->n) bf->n = (uint32_t)used;
 		/* a message in the packet's arena lives as long as the packet; any other buffer is
 		 * the caller's, gone after the call: copied when the run reads layers' bytes */
-		if (!within(bf->p, bf->n, p->arena, sizeof p->arena)) {
+		if (!pk_within(bf->p, bf->n, p->arena, sizeof p->arena)) {
 			const uint8_t *live = bf->p;
 			bf->p = NULL;
 			if (p->keep_bufs && bf->n <= PKT_STORE_SIZE - p->store_used) {

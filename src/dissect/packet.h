@@ -300,7 +300,16 @@ struct packet {
 struct packet *packet_new(void);
 void packet_free(struct packet *p);
 /* The frame's own bytes are buffer 0 of every packet. */
-bool pk_in_frame(const struct packet *p, const uint8_t *b, size_t n);
+/* Whether b[0..n) lies within start[0..len). */
+static inline bool pk_within(const uint8_t *b, size_t n, const uint8_t *start, size_t len)
+{
+	uintptr_t x = (uintptr_t)b, s = (uintptr_t)start;
+	return start && x >= s && x - s <= len && n <= len - (x - s);
+}
+static inline bool pk_in_frame(const struct packet *p, const uint8_t *b, size_t n)
+{
+	return pk_within(b, n, p->data, p->meta.caplen);
+}
 /* Resets p for a new frame (keeps nothing from the previous one). */
 void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *data);
 /* Sets the time since the first packet (first_sec.first_nsec), as tshark's
@@ -386,11 +395,10 @@ void pk_msg_end_slow(struct packet *p, struct pk_msg saved, size_t used);
  * segment): its offsets become the frame's, nothing is registered or copied. */
 static inline struct pk_msg pk_msg_begin(struct packet *p, const uint8_t *b, size_t n, enum pkt_buf_kind kind)
 {
-	uintptr_t x = (uintptr_t)b, s = (uintptr_t)p->data;
-	if (p->data && x >= s && x - s <= p->meta.caplen && n <= p->meta.caplen - (x - s)) {
+	if (pk_in_frame(p, b, n)) {
 		struct pk_msg saved = { p->cur_buf, 0xff, p->buf_bias };
 		p->cur_buf = 0;
-		p->buf_bias = (uint32_t)(x - s);
+		p->buf_bias = (uint32_t)(b - p->data);
 		return saved;
 	}
 	return pk_msg_begin_slow(p, b, n, kind);
