@@ -122,8 +122,9 @@ static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8
 
 /* The kernel's buffer hands packets over a block at a time (TPACKET_V3), when a block
  * fills or LIVE_BLOCK_MS retires it: a capture stopped by a signal right after its last
- * packets would lose them. So a stopping thread reads on without blocking until twice
- * that time has passed with nothing more. */
+ * packets would lose them. So a stopping thread reads on without blocking for twice that
+ * time after the stop, by which every block holding what came before it has been handed
+ * over; a fixed deadline, so that a busy link cannot keep a stopping capture alive. */
 static void drain_kernel(struct live_if *i)
 {
 	char perr[PCAP_ERRBUF_SIZE];
@@ -134,15 +135,11 @@ static void drain_kernel(struct live_if *i)
 		struct pcap_pkthdr *h;
 		const uint8_t *data;
 		int rc = pcap_next_ex(i->pcap, &h, &data);
-		if (rc == 1) {
-			ring_put(i, h, data);
-			clock_gettime(CLOCK_MONOTONIC, &t0); /* more came: wait for the rest */
-			continue;
-		}
 		if (rc < 0) return;
+		if (rc == 1) ring_put(i, h, data);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > 2 * LIVE_BLOCK_MS) return;
-		nanosleep(&nap, NULL);
+		if (rc == 0) nanosleep(&nap, NULL);
 	}
 }
 
