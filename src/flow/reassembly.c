@@ -141,7 +141,7 @@ void reasm_tcp(struct reasm *r, const struct flow *f, int dir, uint32_t seq, uin
 		d->started = true;
 		d->next = (flags & TCP_SYN) ? seq + 1 : seq;
 	}
-	if (flags & TCP_SYN) seq += 1; /* the TCP_SYN occupies one sequence number, no data byte */
+	if (flags & TCP_SYN) seq += 1; /* the SYN occupies one sequence number, no data byte */
 	if (captured > len) captured = len;
 	if (len) {
 		if (seq == d->next) {

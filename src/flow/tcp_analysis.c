@@ -145,7 +145,7 @@ finished_fwd:
 		rev->maxseqtobeacked = rev->nextseq;
 	}
 	/* Retransmission, fast retransmission, out of order or spurious retransmission: data
-	 * (or TCP_SYN/TCP_FIN) that does not advance the sequence number, checked in Wireshark's
+	 * (or SYN/FIN) that does not advance the sequence number, checked in Wireshark's
 	 * order. A keep-alive is none of them. */
 	if ((len > 0 || (fl & (TCP_SYN | TCP_FIN))) && !(flags & TA_KEEP_ALIVE)) {
 		bool not_advanced = fwd->nextseq_set && lt(seq, fwd->nextseq);
@@ -157,7 +157,7 @@ finished_fwd:
 			flags |= TA_FAST_RETRANSMISSION | TA_RETRANSMISSION;
 		} else if (not_advanced && now - fwd->nextseq_time < ooo_threshold(f) &&
 			   fwd->nextseq != seq + len + ((fl & (TCP_SYN | TCP_FIN)) ? 1 : 0)) {
-			/* a repeated TCP_SYN or TCP_FIN ends where the first did: a retransmission */
+			/* a repeated SYN or FIN ends where the first did: a retransmission */
 			flags |= TA_OUT_OF_ORDER;
 		} else if (not_advanced) {
 			flags |= TA_RETRANSMISSION;

@@ -206,7 +206,7 @@ static void put_community_id(struct packet *p, struct flow *f)
 }
 
 /* A new flow's stream number: the one its 5-tuple had before eviction, unless this is a
- * connection-opening TCP_SYN (a new conversation) or its ports were reused, else the next
+ * connection-opening SYN (a new conversation) or its ports were reused, else the next
  * one; or, when decoding again, the one the first pass gave it. */
 static int64_t stream_for_new(const struct flow_tracker *tr, const struct flow_key *k, uint8_t proto, bool opening_syn,
 			      bool reused, uint64_t frame)
@@ -251,8 +251,8 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 		return;
 	}
 	uint32_t reuse = 0;
-	/* A TCP_SYN whose sequence number is not the one this side started with opens a new
-	 * conversation on the same ports (Wireshark's rule; a retransmitted TCP_SYN does not). */
+	/* A SYN whose sequence number is not the one this side started with opens a new
+	 * conversation on the same ports (Wireshark's rule; a retransmitted SYN does not). */
 	if (!created && (s->flags & (TCP_SYN | TCP_ACK)) == TCP_SYN && f->tcp[dir].base_set && s->seq != f->tcp[dir].base_seq) {
 		observe_packet(tr, f, p); /* the old conversation is what says "ports reused" */
 		flow_evict(tr->table, f);
@@ -271,13 +271,13 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	put_community_id(p, f);
 
 	struct tcp_side *fwd = &f->tcp[dir], *rev = &f->tcp[!dir];
-	/* Relative numbers start at this side's TCP_SYN; every TCP_SYN restarts them (a second
-	 * TCP_SYN-ACK with another ISN is numbered from 0 too, as tshark does). */
+	/* Relative numbers start at this side's SYN; every SYN restarts them (a second
+	 * SYN-ACK with another ISN is numbered from 0 too, as tshark does). */
 	if (!fwd->base_set || (s->flags & TCP_SYN)) {
 		fwd->base_seq = (s->flags & TCP_SYN) ? s->seq : s->seq - 1;
 		fwd->base_set = true;
 	}
-	/* The other side's base from the first ACK we see, unless its TCP_SYN already gave it. */
+	/* The other side's base from the first ACK we see, unless its SYN already gave it. */
 	if ((s->flags & TCP_ACK) && !rev->base_set) {
 		rev->base_seq = s->ack - 1;
 		rev->base_set = true;
