@@ -137,7 +137,10 @@ static ssize_t zread(void *cookie, char *buf, size_t n)
 		}
 		z->in_pos += used;
 		out += made;
-		if (!used && !made) break; /* the decoder wants more output room than n leaves */
+		if (!used && !made) { /* no progress: never a silent end of file */
+			if (out) break;
+			return fail(z, "cannot be decoded", "the decoder makes no progress");
+		}
 	}
 	return (ssize_t)out;
 }
