@@ -1034,7 +1034,9 @@ bool df_reads_layer_bytes(const struct df_filter *f)
 {
 	for (size_t i = 0; i < f->ntests; i++) {
 		const struct test *t = &f->tests[i];
-		if (t->kind != TS_EXISTS && (operand_reads_bytes(&t->a) || operand_reads_bytes(&t->b))) return true;
+		/* presence alone needs no bytes, a slice's presence does (`http[0:4]`) */
+		if ((t->kind != TS_EXISTS || t->a.nranges) && (operand_reads_bytes(&t->a) || operand_reads_bytes(&t->b)))
+			return true;
 	}
 	return false;
 }
