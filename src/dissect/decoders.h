@@ -58,6 +58,14 @@ void dissect_vlan(struct packet *p, struct cur *c);
 void dissect_ieee8021ad(struct packet *p, struct cur *c);
 void dissect_arp(struct packet *p, struct cur *c);
 void dissect_ipv4(struct packet *p, struct cur *c);
+/* IP reassembly (dissect/defrag.h) as the IP decoders use it: hands the fragment `payload`
+ * over and, when it completes a datagram, records the fragments' fields and decodes
+ * `proto` from the whole datagram (as a reassembled buffer of the packet). Returns false
+ * when the fragment is not the one that completes a datagram: the caller shows it as a
+ * fragment, with `reassembled_in` recorded when a first pass found it (-2). */
+struct defrag_key;
+bool ip_reassemble(struct packet *p, const struct defrag_key *k, uint32_t off, bool more, uint8_t proto,
+		   const struct cur *payload);
 void dissect_ipv6(struct packet *p, struct cur *c);
 void dissect_ipv6_hopopts(struct packet *p, struct cur *c);
 void dissect_ipv6_routing(struct packet *p, struct cur *c);

@@ -2,6 +2,7 @@
  * protocol table so a chain is plain dispatch: hop-by-hop and destination options (§4.3,
  * §4.6, RFC 2675 jumbo), routing (§4.4), fragment (§4.5). AH is in ah.c. */
 #include "dissect/decoders.h"
+#include "dissect/defrag.h"
 
 
 void dissect_ipv6(struct packet *p, struct cur *c)
@@ -164,6 +165,14 @@ void dissect_ipv6_fraghdr(struct packet *p, struct cur *c)
 		dissect_ipproto(p, nxt, c);
 		return;
 	}
+	/* the fragment's bytes as the payload length gives them: all must be captured */
+	if (p->l3_src.type == AT_IPV6 && !(p->ip_end && p->ip_end > p->meta.caplen)) {
+		struct defrag_key k = { .family = 6, .id = ident };
+		memcpy(k.src, p->l3_src.a, 16);
+		memcpy(k.dst, p->l3_dst.a, 16);
+		if (ip_reassemble(p, &k, (uint32_t)(om >> 3) * 8, om & 1, nxt, c)) return;
+	}
+	pk_untapped(p, "ipv6.fraghdr"); /* tshark's IPv6 tap fires only with the datagram */
 	struct sbuf *sb = pk_col(p, "IPv6");
 	if (sb) {
 		sb_puts(sb, "IPv6 fragment (off=");

@@ -1,5 +1,6 @@
 /* dissect/packet.c — the per-packet field record: recording, columns, broken-layer marks. */
 #include "dissect/packet.h"
+#include "dissect/defrag.h"
 #include "util/xalloc.h"
 
 #include <stdlib.h>
@@ -14,6 +15,7 @@ void packet_free(struct packet *p)
 {
 	if (!p) return;
 	free(p->store);
+	defrag_free(p->defrag);
 	for (int k = 0; k < PK_WORK_KINDS; k++) free(p->work[k]);
 	free(p);
 }
@@ -44,6 +46,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->info_locked = false;
 	p->ip_ttl = 0;
 	p->ip_end = 0;
+	p->ip_fragment = false;
 	p->malformed = false;
 	p->short_frame = false;
 	p->nhdr_broken = 0;
@@ -238,6 +241,11 @@ static const uint8_t *pk_addr_n(struct packet *p, struct cur *c, enum field_id i
 const uint8_t *pk_ipv4(struct packet *p, struct cur *c, enum field_id id) { return pk_addr_n(p, c, id, 4); }
 const uint8_t *pk_ipv6(struct packet *p, struct cur *c, enum field_id id) { return pk_addr_n(p, c, id, 16); }
 const uint8_t *pk_ether(struct packet *p, struct cur *c, enum field_id id) { return pk_addr_n(p, c, id, 6); }
+
+void pk_untapped(struct packet *p, const char *proto)
+{
+	if (p->nest == 0 && p->nhdr_broken < 4) p->hdr_broken[p->nhdr_broken++] = proto;
+}
 
 void pk_broken(struct packet *p, const char *proto, const char *why)
 {

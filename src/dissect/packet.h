@@ -120,6 +120,7 @@ static inline int64_t pk_time_ns(const struct pkt_meta *m)
 }
 
 struct packet;
+struct defrag;
 
 /* ---- conversation tracking: an interface the flow module implements ----
  *
@@ -186,7 +187,7 @@ struct tracker {
 /* Forward references a first pass over a file found (tshark's -2): the frame that
  * answered a DNS query or an HTTP request, which one pass cannot know when it decodes the
  * question. At most FRAME_LINKS_MAX are kept (16 bytes each); past that the rest are not. */
-enum link_kind { LINK_DNS, LINK_HTTP, LINK_ECHO };
+enum link_kind { LINK_DNS, LINK_HTTP, LINK_ECHO, LINK_IPFRAG }; /* IPFRAG's key: 4 or 6 */
 #define FRAME_LINKS_MAX (4u << 20)
 struct frame_links;
 struct frame_links *frame_links_new(void);
@@ -266,7 +267,12 @@ struct packet {
 	bool info_locked;     /* a lower layer's Info that upper layers must not replace */
 	uint16_t ip_ttl;      /* for ICMP echo Info (ttl=) */
 	uint32_t ip_end;      /* frame offset where the innermost IP datagram ends by its own
-			       * length field (may be past the captured bytes), 0 if none */
+			       * length field (may be past the captured bytes), 0 if none; for a
+			       * reassembled datagram, its length */
+	/* IP fragments held for reassembly (dissect/defrag.h), made with the first fragment and
+	 * kept from packet to packet: a packet record decodes one run's packets in order */
+	struct defrag *defrag;
+	bool ip_fragment;     /* this packet carried an IP fragment that reassembly took */
 
 	/* Application state of the packet's TCP/UDP flow, set by the tracker (NULL without
 	 * one): DNS matching and QUIC keep theirs here, created on first use. */
@@ -463,6 +469,9 @@ static inline uint32_t ip_reported_end(const struct packet *p, const struct cur 
 
 /* Marks the packet as broken in layer `proto` (the name shown in _ws.malformed). A frame
  * cut short by the snapshot length is marked _ws.short instead. */
+/* A layer that tshark's taps do not count although it decoded (an IPv6 fragment that
+ * completes no datagram): listed as hdr_broken without marking the packet malformed. */
+void pk_untapped(struct packet *p, const char *proto);
 void pk_broken(struct packet *p, const char *proto, const char *why);
 /* Records the rest of the cursor as undecoded `data`. */
 void pk_data(struct packet *p, struct cur *c);

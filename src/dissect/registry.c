@@ -53,24 +53,45 @@ static int common_components(const char *a, const char *b)
 	}
 }
 
-/* The JSON writer and the detail tree need every subtree contiguous in table order: for
- * each field, the components it shares with later fields may only shrink. A table that
- * breaks this is a programmer error, caught at start-up rather than as a duplicate key. */
+/* The JSON writer and the detail tree need every subtree contiguous in table order: each
+ * dotted prefix (`ip`, `ip.flags`) is opened by the first field that has it and closed by
+ * the first that does not, so a prefix opened twice is a subtree split by another. A
+ * table that breaks this is a programmer error, caught at start-up rather than as a
+ * duplicate key. Linear in the table (sorting the prefixes), as start-up cost counts. */
+struct prefix { const char *s; uint16_t len, field; };
+
+static int cmp_prefix(const void *a, const void *b)
+{
+	const struct prefix *x = a, *y = b;
+	uint16_t n = x->len < y->len ? x->len : y->len;
+	int c = memcmp(x->s, y->s, n);
+	return c ? c : (int)x->len - (int)y->len;
+}
+
 static void check_tree_order(void)
 {
+	size_t cap = 0;
+	for (int i = 0; i < F__COUNT; i++) cap += 1 + (size_t)field_defs[i].name_len / 2;
+	struct prefix *opened = xmalloc(cap * sizeof *opened);
+	size_t n = 0;
 	for (int i = 0; i < F__COUNT; i++) {
-		int prev = 99;
-		for (int k = i + 1; k < F__COUNT; k++) {
-			int c = common_components(field_defs[i].name, field_defs[k].name);
-			if (c > prev) {
-				char msg[200];
-				snprintf(msg, sizeof msg, "fields.def: %s is separated from %s by another subtree",
-					 field_defs[k].name, field_defs[i].name);
-				xfatal(msg);
-			}
-			prev = c;
+		const char *name = field_defs[i].name;
+		int keep = i ? common_components(field_defs[i - 1].name, name) : 0;
+		int comp = 0;
+		for (uint16_t k = 0; k <= field_defs[i].name_len; k++) {
+			if (name[k] != '.' && name[k] != '\0') continue;
+			if (++comp > keep && n < cap) opened[n++] = (struct prefix){ name, k, (uint16_t)i };
 		}
 	}
+	qsort(opened, n, sizeof *opened, cmp_prefix);
+	for (size_t k = 1; k < n; k++)
+		if (!cmp_prefix(&opened[k - 1], &opened[k])) {
+			char msg[200];
+			snprintf(msg, sizeof msg, "fields.def: the %.*s subtree is split (at %s and %s)", (int)opened[k].len,
+				 opened[k].s, field_defs[opened[k - 1].field].name, field_defs[opened[k].field].name);
+			xfatal(msg);
+		}
+	free(opened);
 }
 
 static int cmp_by_name(const void *a, const void *b)
@@ -78,42 +99,8 @@ static int cmp_by_name(const void *a, const void *b)
 	return strcmp(field_defs[*(const uint16_t *)a].name, field_defs[*(const uint16_t *)b].name);
 }
 
-void field_registry_init(void)
-{
-	if (registry_ready) return;
-	for (int i = 0; i < F__COUNT; i++) {
-		field_defs[i].name_len = (uint16_t)strlen(field_defs[i].name);
-		field_defs[i].parent = F__COUNT;
-		sorted_ids[i] = (uint16_t)i;
-	}
-	/* The parent is the registered field with the longest dotted prefix of the name. */
-	for (int i = 0; i < F__COUNT; i++) {
-		const struct field_def *f = &field_defs[i];
-		size_t best = 0;
-		for (int j = 0; j < F__COUNT; j++) {
-			const struct field_def *g = &field_defs[j];
-			if (g->name_len < f->name_len && g->name_len > best &&
-			    f->name[g->name_len] == '.' && !memcmp(f->name, g->name, g->name_len)) {
-				best = g->name_len;
-				field_defs[i].parent = (uint16_t)j;
-			}
-		}
-		uint16_t parent = field_defs[i].parent;
-		if (parent == F__COUNT) continue;
-		if (parent > i) {
-			char msg[200];
-			snprintf(msg, sizeof msg, "fields.def: %s must come before its child %s",
-				 field_defs[parent].name, f->name);
-			xfatal(msg);
-		}
-		field_defs[parent].has_children = true;
-	}
-	check_tree_order();
-	qsort(sorted_ids, F__COUNT, sizeof sorted_ids[0], cmp_by_name);
-	registry_ready = true;
-}
-
-int field_by_name(const char *name, size_t len)
+/* The id of the registered field named by name[0..len) among the sorted names, or -1. */
+static int lookup_sorted(const char *name, size_t len)
 {
 	size_t lo = 0, hi = F__COUNT;
 	while (lo < hi) {
@@ -125,6 +112,44 @@ int field_by_name(const char *name, size_t len)
 		if (c < 0) lo = mid + 1;
 		else hi = mid;
 	}
+	return -1;
+}
+
+void field_registry_init(void)
+{
+	if (registry_ready) return;
+	for (int i = 0; i < F__COUNT; i++) {
+		field_defs[i].name_len = (uint16_t)strlen(field_defs[i].name);
+		field_defs[i].parent = F__COUNT;
+		sorted_ids[i] = (uint16_t)i;
+	}
+	qsort(sorted_ids, F__COUNT, sizeof sorted_ids[0], cmp_by_name);
+	/* The parent is the registered field with the longest dotted prefix of the name. */
+	for (int i = 0; i < F__COUNT; i++) {
+		const struct field_def *f = &field_defs[i];
+		for (size_t k = f->name_len; k-- > 0;) {
+			if (f->name[k] != '.') continue;
+			int parent = lookup_sorted(f->name, k);
+			if (parent < 0) continue;
+			if (parent > i) {
+				char msg[200];
+				snprintf(msg, sizeof msg, "fields.def: %s must come before its child %s",
+					 field_defs[parent].name, f->name);
+				xfatal(msg);
+			}
+			field_defs[i].parent = (uint16_t)parent;
+			field_defs[parent].has_children = true;
+			break;
+		}
+	}
+	check_tree_order();
+	registry_ready = true;
+}
+
+int field_by_name(const char *name, size_t len)
+{
+	int id = lookup_sorted(name, len);
+	if (id >= 0) return id;
 	for (size_t i = 0; i < sizeof aliases / sizeof aliases[0]; i++)
 		if (strlen(aliases[i].alias) == len && !memcmp(aliases[i].alias, name, len))
 			return aliases[i].id;

@@ -6,7 +6,8 @@
  * earlier segments, DNS and ICMP pairing — comes from the packets of its conversations
  * before it. So the index keeps, per packet, where its record is and which flows it
  * belongs to, and per flow its key, the packet that created it, its stream number and
- * the packets it holds. Decoding packet N again replays, in a fresh pipeline, the packets
+ * the packets it holds; and, per frame that completed an IP datagram, its fragments'
+ * frames (a fragment has no ports, so it is in no flow). Decoding packet N again replays, in a fresh pipeline, the packets
  * of N's flows up to N (in file order, reading each record again) and gives N's record:
  * the fields the streaming pass gave, field for field, with the streaming pass's stream
  * numbers (a flow created again is told the number it had).
@@ -21,6 +22,7 @@
  */
 #include "pipeline/pipeline.h"
 #include "capture/capture.h"
+#include "dissect/defrag.h"
 #include "util/hash.h"
 #include "util/xalloc.h"
 
@@ -60,6 +62,12 @@ struct packet_index {
 	int64_t first_sec;
 	uint32_t first_nsec;
 	const struct frame_links *links;
+	/* IP datagrams: the frames of the pieces of each datagram a frame completed, as
+	 * (completing frame, piece frame) pairs in file order. A fragment belongs to no flow,
+	 * so a frame that completes a datagram replays these besides its flows' packets. */
+	struct ix_piece { uint64_t done_in, piece; } *pieces;
+	uint64_t npieces, cap_pieces;
+	uint64_t noting;        /* the frame whose pieces are being added */
 	/* the last on-demand decode: its pipeline owns the record returned */
 	struct pipeline *replay;
 };
@@ -155,14 +163,30 @@ void pindex_free(struct packet_index *ix)
 	free(ix->by_key);
 	free(ix->touch);
 	free(ix->pkts);
+	free(ix->pieces);
 	free(ix);
 }
 
 const struct flow_observer *pindex_observer(struct packet_index *ix) { return &ix->obs; }
 
+static void add_piece(void *ctx, uint64_t piece)
+{
+	struct packet_index *ix = ctx;
+	if (piece == ix->noting) return;
+	if (ix->npieces == ix->cap_pieces) {
+		ix->cap_pieces = ix->cap_pieces ? ix->cap_pieces * 2 : 64;
+		ix->pieces = xrealloc(ix->pieces, ix->cap_pieces * sizeof *ix->pieces);
+	}
+	ix->pieces[ix->npieces++] = (struct ix_piece){ ix->noting, piece };
+}
+
 void pindex_note(struct packet_index *ix, const struct packet *p)
 {
 	if (p->meta.number != ix->npkts + 1) return; /* numbered in order from 1, each once */
+	if (p->ip_fragment) {
+		ix->noting = p->meta.number;
+		defrag_completed_in(p->defrag, p->meta.number, add_piece, ix);
+	}
 	if (ix->npkts == ix->cap_pkts) {
 		ix->cap_pkts = ix->cap_pkts ? ix->cap_pkts * 2 : 4096;
 		ix->pkts = xrealloc(ix->pkts, ix->cap_pkts * sizeof *ix->pkts);
@@ -200,8 +224,23 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The packets to replay for n: every packet of n's flows up to n, n included, sorted and
- * without repeats. Returns their number; *out is owned by the caller. */
+/* The pieces of the datagrams frame `done_in` completed: pieces[*from .. *to). */
+static void pieces_of(const struct packet_index *ix, uint64_t done_in, uint64_t *from, uint64_t *to)
+{
+	uint64_t lo = 0, hi = ix->npieces;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (ix->pieces[mid].done_in < done_in) lo = mid + 1;
+		else hi = mid;
+	}
+	*from = lo;
+	while (lo < ix->npieces && ix->pieces[lo].done_in == done_in) lo++;
+	*to = lo;
+}
+
+/* The packets to replay for n: every packet of n's flows up to n, n included, and the
+ * pieces of every datagram one of them completed; sorted and without repeats. Returns
+ * their number; *out is owned by the caller. */
 static size_t replay_set(const struct packet_index *ix, uint64_t n, uint64_t **out)
 {
 	uint64_t from, to;
@@ -214,6 +253,17 @@ static size_t replay_set(const struct packet_index *ix, uint64_t n, uint64_t **o
 	for (uint64_t t = from; t < to; t++) {
 		const struct ix_flow *fl = &ix->flows[ix->touch[t]];
 		for (uint32_t i = 0; i < fl->nframes && fl->frames[i] < n; i++) v[k++] = fl->frames[i];
+	}
+	if (ix->npieces) {
+		size_t base = k;
+		for (size_t i = 0; i < base; i++) {
+			uint64_t pf, pt;
+			pieces_of(ix, v[i], &pf, &pt);
+			if (pf == pt) continue;
+			total += pt - pf;
+			v = xrealloc(v, total * sizeof *v);
+			for (uint64_t j = pf; j < pt; j++) v[k++] = ix->pieces[j].piece;
+		}
 	}
 	qsort(v, k, sizeof *v, cmp_u64);
 	size_t u = 0;

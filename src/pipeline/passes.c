@@ -34,7 +34,8 @@ struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uin
 	memset(&mask, 0, sizeof mask);
 	static const int wanted[] = { F_DNS_ID, F_DNS_RESPONSE_TO, F_HTTP_REQUEST_IN, F_ICMP_IDENT, F_ICMP_SEQ,
 				      F_ICMP_RESP_TO, F_ICMPV6_ECHO_IDENTIFIER, F_ICMPV6_ECHO_SEQUENCE_NUMBER,
-				      F_ICMPV6_RESP_TO };
+				      F_ICMPV6_RESP_TO, F_IP_FRAGMENT, F_IP_FRAGMENT_ERROR, F_IPV6_FRAGMENT,
+				      F_IPV6_FRAGMENT_ERROR };
 	for (size_t i = 0; i < sizeof wanted / sizeof wanted[0]; i++) field_mask_add(&mask, wanted[i]);
 	p->mask = &mask;
 	p->no_columns = true;
@@ -57,6 +58,10 @@ struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uin
 			else if (f->id == F_ICMP_SEQ || f->id == F_ICMPV6_ECHO_SEQUENCE_NUMBER) echo_seq = (uint32_t)f->v.u;
 			else if (f->id == F_ICMP_RESP_TO || f->id == F_ICMPV6_RESP_TO)
 				frame_links_add(links, LINK_ECHO, f->v.u, echo_id << 16 | echo_seq, n);
+			else if ((f->id == F_IP_FRAGMENT || f->id == F_IP_FRAGMENT_ERROR) && f->v.u != n)
+				frame_links_add(links, LINK_IPFRAG, f->v.u, 4, n);
+			else if ((f->id == F_IPV6_FRAGMENT || f->id == F_IPV6_FRAGMENT_ERROR) && f->v.u != n)
+				frame_links_add(links, LINK_IPFRAG, f->v.u, 6, n);
 		}
 		if (count && n >= count) break;
 	}
@@ -147,6 +152,8 @@ bool prefilter_run(const char *path, const char *bpf, uint64_t count, const stru
 	p->skip_apps = true;
 	size_t cap = 1u << 16;
 	uint64_t *keys = by_conversation ? xmalloc(cap * sizeof *keys) : NULL;
+	uint64_t *frags = NULL; /* frames with IP fragments: always decoded again */
+	size_t nfrags = 0, frags_cap = 0;
 	pf->matched = xcalloc(cap / 8 + 1, 1);
 	uint64_t n = 0;
 	int64_t first_sec = 0;
@@ -181,6 +188,13 @@ bool prefilter_run(const char *path, const char *bpf, uint64_t count, const stru
 			pf->nmatched++;
 		}
 		if (keys) keys[n] = conversation_key(p);
+		if (keys && p->ip_fragment) { /* the datagram it is part of is decoded from it too */
+			if (nfrags == frags_cap) {
+				frags_cap = frags_cap ? frags_cap * 2 : 64;
+				frags = xrealloc(frags, frags_cap * sizeof *frags);
+			}
+			frags[nfrags++] = n;
+		}
 		if ((count && n >= count) || (stop && *stop)) break;
 	}
 	pf->nframes = n;
@@ -197,9 +211,11 @@ bool prefilter_run(const char *path, const char *bpf, uint64_t count, const stru
 		for (uint64_t i = 1; i <= n; i++)
 			if (bit(pf->matched, i) || (keys[i] && bsearch(&keys[i], hit, nhit, sizeof *hit, cmp_u64)))
 				set_bit(pf->relevant, i);
+		for (size_t i = 0; i < nfrags; i++) set_bit(pf->relevant, frags[i]);
 		free(hit);
 	}
 	free(keys);
+	free(frags);
 	if (!ok) {
 		free(pf->matched);
 		pf->matched = NULL;

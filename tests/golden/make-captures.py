@@ -135,8 +135,58 @@ def pcapng_future(path, frames):
     open(path, "wb").write(b)
 
 
+def ip4_frag(ident, proto, piece, off, more, src=b"\x0a\x4d\x00\x02", dst=b"\x0a\x4d\x00\x01"):
+    ff = (0x2000 if more else 0) | (off // 8)
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(piece), ident, ff, 64, proto, 0, src, dst) + piece
+
+
+def ip6_frag(ident, nxt, piece, off, more):
+    src = bytes.fromhex("fd770000000000000000000000000002")
+    dst = bytes.fromhex("fd770000000000000000000000000001")
+    fh = struct.pack(">BBHI", nxt, 0, off | (1 if more else 0), ident)
+    return struct.pack(">IHBB16s16s", 0x60000000, len(fh) + len(piece), 44, 64, src, dst) + fh + piece
+
+
+def fragments(lab):
+    """IP fragments of two DNS answers from the lab capture: out of order, overlapping with
+    and without conflict, duplicated, never completed, over IPv6, and quoted by an ICMP
+    error (which must not feed reassembly)."""
+    ans_a = lab[18][34:]    # frame 19's UDP datagram (DNS A answer)
+    ans_mx = lab[24][34:]   # frame 25's UDP datagram (DNS MX answer)
+    e = lambda et, pl: eth(et, pl, dst=lab[18][0:6], src=lab[18][6:12])
+    f = []
+    # out of order: the tail, then the head, then the middle completes it
+    f.append(e(0x0800, ip4_frag(0x0101, 17, ans_a[48:], 48, False)))
+    f.append(e(0x0800, ip4_frag(0x0101, 17, ans_a[:24], 0, True)))
+    f.append(e(0x0800, ip4_frag(0x0101, 17, ans_a[24:48], 24, True)))
+    # overlap with conflicting bytes: the first-placed bytes stand
+    bad = bytearray(ans_mx[40:])
+    bad[0:8] = b"XXXXXXXX"
+    f.append(e(0x0800, ip4_frag(0x0202, 17, ans_mx[:48], 0, True)))
+    f.append(e(0x0800, ip4_frag(0x0202, 17, bytes(bad), 40, False)))
+    # a duplicated head (overlap without conflict), then the tail
+    f.append(e(0x0800, ip4_frag(0x0303, 17, ans_a[:32], 0, True)))
+    f.append(e(0x0800, ip4_frag(0x0303, 17, ans_a[:32], 0, True)))
+    f.append(e(0x0800, ip4_frag(0x0303, 17, ans_a[32:], 32, False)))
+    # a head whose datagram never completes
+    f.append(e(0x0800, ip4_frag(0x0404, 17, ans_a[:16], 0, True)))
+    # an ICMP time-exceeded (reassembly) quoting a fragment of ID 0x0505, then that
+    # datagram's two pieces: the quote is a copy, not one of them (tshark 4.0 takes the
+    # quote as the head and completes the datagram one frame early)
+    quoted = ip4_frag(0x0505, 17, ans_a[:8], 0, True)
+    icmp = struct.pack(">BBHI", 11, 1, 0, 0) + quoted
+    f.append(e(0x0800, ip4_frag(0x0606, 1, icmp, 0, False, src=b"\x0a\x4d\x00\x01", dst=b"\x0a\x4d\x00\x02")))
+    f.append(e(0x0800, ip4_frag(0x0505, 17, ans_a[8:], 8, False)))
+    f.append(e(0x0800, ip4_frag(0x0505, 17, ans_a[:8], 0, True)))
+    # IPv6: the same answer in two pieces
+    f.append(e(0x86DD, ip6_frag(0x01020304, 17, ans_a[:40], 0, True)))
+    f.append(e(0x86DD, ip6_frag(0x01020304, 17, ans_a[40:], 40, False)))
+    return [(x, 0) for x in f]
+
+
 def main():
     lab = lab_frames()
+    pcap(OUT + "fragments.pcap", fragments(lab))
     pcap(OUT + "crafted.pcap", crafted())
     icmp = [f for f in lab if len(f) == 98][0]
     pcap(OUT + "ns-be.pcap", [(icmp, 0), (lab[5], 0)], ns=True, be=True)

@@ -493,9 +493,11 @@ static void redecode_corpus(void **s)
 		return;
 	}
 	/* retransmissions, dup ACKs, out-of-order segments; a ClientHello reassembled from
-	 * many segments; HTTP/2 and TLS 1.3 from browsers; several pcapng sections */
+	 * many segments; HTTP/2 and TLS 1.3 from browsers; several pcapng sections; DNS
+	 * answers in IPv4 and IPv6 fragments (a flow whose packets complete datagrams) */
 	static const char *const files[] = { "ndpi/pcap/tls_with_huge_ch.pcapng", "ja4/pcap/browsers-x509.pcapng",
-					     "tcpdump/pcap/quic_handshake.pcap" };
+					     "tcpdump/pcap/quic_handshake.pcap", "ndpi/pcap/dns_fragmented.pcap",
+					     "zeek/traces/ipv6-fragmented-dns.pcap" };
 	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/%s", corpus, files[i]);
