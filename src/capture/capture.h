@@ -74,6 +74,10 @@ int pcapng_writer_add_interface(struct pcapng_writer *w, const char *name, int l
  * input's) and an optional note (a C string, pktscope's), each an opt_comment. */
 int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_meta *m, const uint8_t *data,
 			 const char *comment, size_t comment_len, const char *note, char *err, size_t errlen);
+/* A record that is not a packet (pkt_meta.record): a journal export entry, or a custom
+ * block that may be copied (the caller skips those that may not, as the spec says). */
+int pcapng_writer_record(struct pcapng_writer *w, const struct pkt_meta *m, const uint8_t *data, char *err,
+			 size_t errlen);
 /* Packets received and dropped on interface ifid, as of the given time. */
 int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,
 			uint64_t dropped, char *err, size_t errlen);

@@ -1,7 +1,8 @@
 /* capture/pcapng_read.c — pcapng reader (draft-ietf-opsawg-pcapng): sections of either
  * byte order, any number of interfaces each with its own link type and timestamp
  * resolution (if_tsresol, if_tsoffset), enhanced, simple and obsolete packet blocks,
- * packet comments. Other blocks are skipped by their length.
+ * packet comments; custom blocks and systemd journal export entries, which Wireshark
+ * shows as frames of their own. Other blocks are skipped by their length.
  *
  * Every length comes from the file, so each is checked before use: a block is at least 12
  * bytes, a multiple of 4, and at most PCAPNG_MAX_BLOCK; captured lengths fit inside their
@@ -26,6 +27,9 @@
 #define BT_PB 0x00000002u
 #define BT_SPB 0x00000003u
 #define BT_EPB 0x00000006u
+#define BT_JOURNAL 0x00000009u    /* systemd journal export block (spec §4.7) */
+#define BT_CB_COPY 0x00000BADu    /* custom block that may be copied (spec §4.8) */
+#define BT_CB_NOCOPY 0x40000BADu  /* ... that must not be */
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
 
 struct iface {
@@ -282,12 +286,76 @@ static int handle_packet(struct pcapng_reader *r, uint32_t type, struct cur *b,
 	m->ifindex = ifid;
 	m->ifname = ifc->name;
 	m->linktype = ifc->linktype;
-	if (type == BT_SPB) m->ts_digits = ifc->digits;
-	else set_time(ifc, ts, m);
+	if (type == BT_SPB) { /* an SPB has no time (spec §4.4) */
+		m->ts_digits = ifc->digits;
+		m->no_time = true;
+	} else {
+		set_time(ifc, ts, m);
+	}
 	return 1;
 short_block:
 	snprintf(r->err, sizeof r->err, "packet block is too short");
 	return -1;
+}
+
+/* The value of `key` (e.g. "__REALTIME_TIMESTAMP=") in a journal export entry: a line
+ * of it, not the binary field format (which names no key the time is in). */
+static bool journal_value(const uint8_t *b, size_t n, const char *key, const uint8_t **v, size_t *vn)
+{
+	size_t kl = strlen(key);
+	for (size_t i = 0; i < n;) {
+		const uint8_t *nl = memchr(b + i, '\n', n - i);
+		size_t end = nl ? (size_t)(nl - b) : n;
+		if (end - i > kl && !memcmp(b + i, key, kl)) {
+			*v = b + i + kl;
+			*vn = end - i - kl;
+			return true;
+		}
+		i = end + 1;
+	}
+	return false;
+}
+
+/* A record that is not a packet (custom block, journal entry): a frame of its own, as
+ * Wireshark numbers them. 1, or -1 with r->err. */
+static int handle_record(struct pcapng_reader *r, uint32_t type, struct cur *b, struct pkt_meta *m,
+			 const uint8_t **data)
+{
+	memset(m, 0, sizeof *m);
+	m->ts_digits = 6;
+	m->no_time = true;
+	if (type == BT_JOURNAL) {
+		m->record = PKT_RECORD_JOURNAL;
+		size_t n = cur_left(b);
+		*data = cur_bytes(b, n);
+		while (n && (*data)[n - 1] == 0) n--; /* the block's padding */
+		const uint8_t *v;
+		size_t vn;
+		uint64_t us = 0;
+		if (journal_value(*data, n, "__REALTIME_TIMESTAMP=", &v, &vn) && vn && vn <= 19) {
+			size_t i = 0;
+			while (i < vn && v[i] >= '0' && v[i] <= '9') us = us * 10 + (v[i++] - '0');
+			if (i == vn) {
+				m->no_time = false;
+				m->ts_sec = (int64_t)(us / 1000000);
+				m->ts_nsec = (uint32_t)(us % 1000000) * 1000;
+			}
+		}
+		m->caplen = m->wirelen = (uint32_t)n;
+		return 1;
+	}
+	const uint8_t *h = cur_bytes(b, 4);
+	if (!h) {
+		snprintf(r->err, sizeof r->err, "custom block is too short");
+		return -1;
+	}
+	m->record = PKT_RECORD_CUSTOM;
+	m->pen = rd32(r, h);
+	m->copy_ok = type == BT_CB_COPY;
+	size_t n = cur_left(b);
+	*data = cur_bytes(b, n);
+	m->caplen = m->wirelen = (uint32_t)n;
+	return 1;
 }
 
 /* Reads the block at the current position into r->block: its type, and a cursor over its
@@ -355,8 +423,11 @@ enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *m, const u
 		case BT_EPB: case BT_SPB: case BT_PB:
 			if (handle_packet(r, type, &b, m, data) < 0) return SRC_ERROR;
 			return SRC_OK;
+		case BT_JOURNAL: case BT_CB_COPY: case BT_CB_NOCOPY:
+			if (handle_record(r, type, &b, m, data) < 0) return SRC_ERROR;
+			return SRC_OK;
 		default:
-			break; /* NRB, ISB, DSB, custom and unknown blocks: skipped by length */
+			break; /* NRB, ISB, DSB (keys, not frames) and unknown blocks: skipped by length */
 		}
 	}
 }
@@ -396,6 +467,8 @@ enum src_status pcapng_read_at(struct pcapng_reader *r, uint64_t offset, struct 
 	if (read_block(r, &type, &b) == 1) {
 		if (type == BT_EPB || type == BT_SPB || type == BT_PB) {
 			st = handle_packet(r, type, &b, m, data) < 0 ? SRC_ERROR : SRC_OK;
+		} else if (type == BT_JOURNAL || type == BT_CB_COPY || type == BT_CB_NOCOPY) {
+			st = handle_record(r, type, &b, m, data) < 0 ? SRC_ERROR : SRC_OK;
 		} else {
 			snprintf(r->err, sizeof r->err, "no packet block at byte offset %llu", (unsigned long long)offset);
 		}

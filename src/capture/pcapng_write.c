@@ -16,7 +16,8 @@
 
 #include "util/xalloc.h"
 
-enum { BT_SHB = 0x0A0D0D0A, BT_IDB = 1, BT_ISB = 5, BT_EPB = 6 };
+enum { BT_SHB = 0x0A0D0D0A, BT_IDB = 1, BT_SPB = 3, BT_ISB = 5, BT_EPB = 6, BT_JOURNAL = 9 };
+#define BT_CB_COPY 0x00000BADu
 enum { OPT_END = 0, OPT_COMMENT = 1, SHB_OS = 3, SHB_USERAPPL = 4, IF_NAME = 2, IF_TSRESOL = 9, IF_FILTER = 11,
        ISB_ENDTIME = 3, ISB_IFRECV = 4, ISB_IFDROP = 5 };
 
@@ -156,6 +157,15 @@ int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_met
 		return -1;
 	}
 	uint32_t caplen = m->caplen < PNW_SNAPLEN ? m->caplen : PNW_SNAPLEN;
+	if (m->no_time && ifid == 0 && !(comment && comment_len) && !(note && *note)) {
+		/* a packet without a time stays one: a simple packet block (spec §4.4), which
+		 * belongs to the first interface and carries no options */
+		begin(w, BT_SPB);
+		put_u32(w, m->wirelen);
+		put(w, data, caplen);
+		pad4(w);
+		return finish(w, false, err, errlen);
+	}
 	begin(w, BT_EPB);
 	put_u32(w, (uint32_t)ifid);
 	put_time(w, m->ts_sec, m->ts_nsec);
@@ -174,6 +184,24 @@ int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_met
 		any = true;
 	}
 	return finish(w, any, err, errlen);
+}
+
+int pcapng_writer_record(struct pcapng_writer *w, const struct pkt_meta *m, const uint8_t *data, char *err,
+			 size_t errlen)
+{
+	if (m->caplen > PNW_SNAPLEN) {
+		snprintf(err, errlen, "record too large for the output (%u bytes)", m->caplen);
+		return -1;
+	}
+	if (m->record == PKT_RECORD_JOURNAL) {
+		begin(w, BT_JOURNAL);
+	} else {
+		begin(w, BT_CB_COPY);
+		put_u32(w, m->pen);
+	}
+	put(w, data, m->caplen);
+	pad4(w);
+	return finish(w, false, err, errlen);
 }
 
 int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,

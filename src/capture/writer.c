@@ -157,11 +157,17 @@ static void packet_note(const struct packet *p, char *buf, size_t n)
 int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data, const struct packet *p)
 {
 	char err[300];
+	/* Records that are not packets: pcap cannot hold them, and a custom block that says
+	 * it must not be copied is not (pcapng spec §4.8). */
+	if (m->record != PKT_RECORD_PACKET && (!ws->pcapng || (m->record == PKT_RECORD_CUSTOM && !m->copy_ok)))
+		return 0;
 	if (!ws->w && !ws->ng && pwriter_open(ws, m->linktype, err, sizeof err) < 0) return writer_fail(ws, err);
 	if (ws->ring_bytes && (ws->ng ? pcapng_writer_bytes(ws->ng) : pw_bytes(ws->w)) >= ws->ring_bytes &&
 	    rotate(ws, m->linktype) < 0)
 		return -1;
 	if (!ws->pcapng) return pw_write(ws->w, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
+	if (m->record != PKT_RECORD_PACKET)
+		return pcapng_writer_record(ws->ng, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
 	int out = pwriter_iface(ws, m->ifindex, m->linktype, m->ifname);
 	if (out < 0) return -1;
 	char note[256] = "";

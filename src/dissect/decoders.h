@@ -51,6 +51,9 @@ void dissect_cmd(struct packet *p, struct cur *c);
 void dissect_cmd_gre(struct packet *p, struct cur *c);
 void dissect_pktap(struct packet *p, struct cur *c);
 void dissect_fddi(struct packet *p, struct cur *c);
+/* pcapng records that are not packets (pkt_meta.record) */
+void dissect_journal(struct packet *p, struct cur *c);
+void dissect_custom_block(struct packet *p, struct cur *c);
 /* The "next protocol" numbers NSH and VXLAN-GPE share (RFC 8300 §2.2). */
 void dissect_next_protocol(struct packet *p, uint8_t next, struct cur *c);
 void dissect_llc(struct packet *p, struct cur *c);

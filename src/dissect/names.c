@@ -209,6 +209,15 @@ const struct val_name vn_bsd_af[] = {
 };
 
 /* tcpdump.org LINKTYPE_* values pktscope knows by name. */
+/* Private enterprise numbers of pcapng custom blocks: the two the pcapng test suite uses
+ * (RFC 5612's documentation number and the suite author's). Wireshark names every IANA
+ * registration; others show as Unknown here. */
+const struct val_name vn_pen[] = {
+	{ 32473, "Example Enterprise Number for Documentation Use" },
+	{ 36724, "Kaplan Research and Application Prototyping" },
+	{ 0, NULL }
+};
+
 const struct val_name vn_linktype[] = {
 	{ 0, "NULL" }, { 1, "EN10MB" }, { 9, "PPP" }, { 12, "RAW" }, { 14, "RAW" }, { 50, "PPP_HDLC" },
 	{ 101, "RAW" }, { 105, "IEEE802_11" }, { 108, "LOOP" }, { 113, "LINUX_SLL" },

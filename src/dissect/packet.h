@@ -104,7 +104,15 @@ struct pkt_meta {
 	const uint8_t *comment;
 	uint32_t comment_len;
 	uint64_t offset;      /* the record's byte offset in its file (src_read_at), 0 live */
+	/* A pcapng record that is not a packet is a frame too, numbered as Wireshark numbers
+	 * it: a custom block (data: its bytes after the enterprise number) or a systemd
+	 * journal export entry. Such records, and simple packet blocks, may have no time. */
+	uint8_t record;       /* enum pkt_record */
+	bool no_time;         /* ts_sec/ts_nsec are 0 and mean nothing (an SPB, a custom block) */
+	bool copy_ok;         /* a custom block that may be copied to a new file */
+	uint32_t pen;         /* a custom block's private enterprise number */
 };
+enum pkt_record { PKT_RECORD_PACKET, PKT_RECORD_CUSTOM, PKT_RECORD_JOURNAL };
 
 /* A packet's time in nanoseconds since the epoch, for differences and timeouts. A file
  * may hold any 64-bit timestamp (pcapng's are 64-bit counts of its units): times are

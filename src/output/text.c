@@ -51,6 +51,7 @@ static void put_u64_v(struct sbuf *sb, const void *v) { sb_u64(sb, *(const uint6
 static void put_reltime(struct sbuf *sb, const void *arg)
 {
 	const struct packet *p = arg;
+	if (p->meta.no_time) return; /* blank, as tshark leaves it */
 	int digits = p->meta.ts_digits == 9 ? 9 : 6;
 	uint64_t frac = digits == 9 ? p->rel_nsec : p->rel_nsec / 1000;
 	uint64_t div = digits == 9 ? 1000000000ull : 1000000ull;

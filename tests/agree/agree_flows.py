@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 
-from common import cached_tshark, custom_block_files, load_allow, reason, truth_captures
+from common import cached_tshark, load_allow, reason, truth_captures
 
 FIELDS = ["tcp.stream", "udp.stream", "tcp.seq", "tcp.ack", "tcp.len",
           "tcp.analysis.retransmission", "tcp.analysis.fast_retransmission",
@@ -60,13 +60,8 @@ def main():
         truths = dict(zip([c[0] for c in caps], ex.map(lambda c: tshark(c[1], cache), caps)))
     total = {f: [0, 0] for f in FIELDS}
     diffs = []
-    renumber = custom_block_files(corpus)
     for rel, path in caps:
         t_rows, o_rows = truths[rel], ours(binary, path)
-        if rel in renumber:
-            t_rows = [r for r in t_rows if len(r) > 1 and r[1] != "data"]
-            for i, r in enumerate(t_rows):
-                r[0] = str(i + 1)
         o_by = {r[0]: r for r in o_rows}
         per = {}
         for t in t_rows:

@@ -10,27 +10,13 @@ import os
 import subprocess
 import sys
 
-from common import custom_block_files, load_allow, reason as explained
+from common import load_allow, reason as explained
 
 FIELDS = ["frame.len", "eth.src", "eth.dst", "ip.src", "ip.dst", "ipv6.src", "ipv6.dst",
           "tcp.srcport", "tcp.dstport", "udp.srcport", "udp.dstport"]
 
 
-def pseudo_frames(meta_path):
-    """Frame numbers tshark 4.0 gives pcapng custom blocks (shown as 'data' frames; corpus
-    README caveat 4): they are not packets."""
-    skip = set()
-    with open(meta_path, encoding="utf-8", errors="replace") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        pi = header.index("frame.protocols")
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if len(cols) > pi and cols[pi] == "data":
-                skip.add(int(cols[0]))
-    return skip
-
-
-def read_truth(path, skip):
+def read_truth(path):
     with open(path, encoding="utf-8", errors="replace") as f:
         header = f.readline().rstrip("\n").split("\t")
         idx = [header.index(x) for x in FIELDS]
@@ -38,8 +24,6 @@ def read_truth(path, skip):
         for line in f:
             cols = line.rstrip("\n").split("\t")
             cols += [""] * (len(header) - len(cols))
-            if int(cols[0]) in skip:
-                continue
             rows.append([cols[i] for i in idx])
     return rows
 
@@ -63,7 +47,6 @@ def main():
         print("agree_l2l4: SKIP: %s not found (the shared corpus is absent)" % truth_dir)
         return 0
     rules = load_allow("allow_l2l4.tsv")
-    renumber = custom_block_files(corpus)
     totals = {f: [0, 0, 0] for f in FIELDS}  # compared, agree, explained
     unexplained = []
     lines = []
@@ -75,10 +58,7 @@ def main():
             cap = os.path.join(corpus, rel)
             if not os.path.exists(cap):
                 continue
-            skip = set()
-            if rel in renumber:
-                skip = pseudo_frames(os.path.join(root, name[:-4] + ".meta.tsv"))
-            truth = read_truth(os.path.join(root, name), skip)
+            truth = read_truth(os.path.join(root, name))
             ours, rc, err = run_ours(binary, cap)
             cap_cmp = cap_agree = 0
             diffs = {}

@@ -37,22 +37,6 @@ def truth_captures(corpus):
     return sorted(out)
 
 
-def custom_block_files(corpus):
-    """pcapng files where tshark 4.0 shows custom blocks as extra 'data' frames."""
-    out = set()
-    path = os.path.join(corpus, "truth", "packet_counts.tsv")
-    if not os.path.exists(path):
-        return out
-    with open(path, encoding="utf-8") as f:
-        header = f.readline().rstrip("\n").split("\t")
-        pc, pt = header.index("packets_capinfos"), header.index("packets_tshark")
-        for line in f:
-            cols = line.rstrip("\n").split("\t")
-            if cols[0].endswith(".pcapng") and cols[pc] != cols[pt]:
-                out.add(cols[0])
-    return out
-
-
 def cached_tshark(args, cap, cache, suffix, timeout):
     """tshark's stdout for `tshark -n <args> -r cap`, kept in cache under a name made from
     the capture's path and suffix so that later runs do not pay for tshark again."""

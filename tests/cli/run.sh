@@ -204,5 +204,17 @@ for args in "-Y tcp.analysis.flags||dns.time||http -w $tmp/future.pcap" "--follo
 	[ "$rc" -eq 0 ] && [ ! -s "$tmp/err" ] && ok || bad "far-future timestamps: read $args: exit $rc: $(head -3 "$tmp/err")"
 done
 
+# pcapng records that are not packets (custom blocks, a journal entry, SPBs without a
+# time) written back: a pcapng keeps every one except the custom block that says it must
+# not be copied, with the same frame numbers; pcap keeps the packets only.
+blocks=tests/golden/pcap/blocks.pcapng
+rec="-T fields -e frame.protocols -e frame.len -e frame.time_epoch -e dns.id -e frame.cb_pen -e frame.cb_copy -e systemd_journal.message"
+# shellcheck disable=SC2086
+"$bin" read "$blocks" -w "$tmp/blocks.pcapng" && "$bin" read "$tmp/blocks.pcapng" $rec >"$tmp/a" &&
+	"$bin" read "$blocks" -Y '!(frame.cb_pen == 36724)' $rec >"$tmp/b" &&
+	cmp -s "$tmp/a" "$tmp/b" && [ "$(wc -l <"$tmp/a")" -eq 5 ] && ok || bad "pcapng records written back differ: $(diff "$tmp/a" "$tmp/b" | head -4)"
+"$bin" read "$blocks" -w "$tmp/blocks.pcap" && n=$("$bin" read "$tmp/blocks.pcap" | grep -c DNS) &&
+	[ "$n" -eq 3 ] && [ "$("$bin" read "$tmp/blocks.pcap" | wc -l)" -eq 3 ] && ok || bad "pcap output of pcapng records: $n DNS packets"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

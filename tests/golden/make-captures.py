@@ -184,8 +184,30 @@ def fragments(lab):
     return [(x, 0) for x in f]
 
 
+def pcapng_blocks(path, frames):
+    """Records that are not packets, between packets (pcapng spec §4.7, §4.8, §4.9, §5.2):
+    custom blocks that may and may not be copied, a systemd journal export entry, a
+    decryption secrets block (not a frame: its keys are for decryption), and simple packet
+    blocks, which carry no time."""
+    def pad(b):
+        return b + b"\x00" * ((4 - len(b) % 4) % 4)
+    b = ng_shb() + ng_idb(1, 6, b"eth0")
+    b += ng_epb(0, 1700000000 * 10**6 + 1, frames[0])
+    b += ng_block(0x00000BAD, struct.pack("<I", 32473) + pad(b"pktscope custom data"))
+    b += ng_block(3, struct.pack("<I", len(frames[1])) + pad(frames[1]))
+    journal = (b"__REALTIME_TIMESTAMP=1700000001500000\n_HOSTNAME=lab\n"
+               b"SYSLOG_IDENTIFIER=pktscope\nMESSAGE=hello from the journal\n")
+    b += ng_block(9, pad(journal))
+    keylog = b"CLIENT_RANDOM 00 00\n"
+    b += ng_block(0x0000000A, struct.pack("<II", 0x544C534B, len(keylog)) + pad(keylog))
+    b += ng_block(0x40000BAD, struct.pack("<I", 36724) + pad(b"not to be copied"))
+    b += ng_epb(0, 1700000002 * 10**6 + 3, frames[2])
+    open(path, "wb").write(b)
+
+
 def main():
     lab = lab_frames()
+    pcapng_blocks(OUT + "blocks.pcapng", lab[17:20])
     pcap(OUT + "fragments.pcap", fragments(lab))
     pcap(OUT + "crafted.pcap", crafted())
     icmp = [f for f in lab if len(f) == 98][0]
