@@ -32,6 +32,11 @@ void dissect_raw(struct packet *p, struct cur *c);
 void dissect_raw4(struct packet *p, struct cur *c);
 void dissect_raw6(struct packet *p, struct cur *c);
 void dissect_ppi(struct packet *p, struct cur *c);
+void dissect_radiotap(struct packet *p, struct cur *c);
+void dissect_wlan(struct packet *p, struct cur *c);
+/* An IEEE 802.11 frame whose radio header said whether a 4-byte FCS ends it and whether
+ * the header is padded to 32 bits (radiotap's flags). */
+void dissect_wlan_frame(struct packet *p, struct cur *c, bool fcs, bool datapad);
 void dissect_ipnet(struct packet *p, struct cur *c);
 void dissect_nflog(struct packet *p, struct cur *c);
 void dissect_ppp(struct packet *p, struct cur *c);

@@ -23,6 +23,8 @@ static const struct dispatch_entry linktypes[] = {
 	{ LT_PPP, dissect_ppp },
 	{ LT_PPP_HDLC, dissect_ppp },
 	{ LT_C_HDLC, dissect_chdlc },
+	{ LT_IEEE802_11, dissect_wlan },
+	{ LT_IEEE802_11_RADIOTAP, dissect_radiotap },
 	{ LT_PPI, dissect_ppi },
 	{ LT_IPNET, dissect_ipnet },
 	{ LT_NFLOG, dissect_nflog },

@@ -130,33 +130,6 @@ void dissect_raw6(struct packet *p, struct cur *c)
 	dissect_ethertype(p, 0x86dd, c);
 }
 
-/* PPI (Per-Packet Information, CACE): version, flags, header length (LE), inner DLT (LE),
- * then the inner frame after the header; its fields are skipped. */
-void dissect_ppi(struct packet *p, struct cur *c)
-{
-	int slot = pk_proto(p, F_PPI, c);
-	uint32_t off = cur_off(c);
-	uint8_t version = cur_u8(c);
-	uint8_t flags = cur_u8(c);
-	uint16_t len = cur_le16(c);
-	uint32_t dlt = cur_le32(c);
-	if (c->err || len < 8) {
-		pk_broken(p, "ppi", "PPI header cut short");
-		return;
-	}
-	pk_uint(p, F_PPI_VERSION, version, off, 1);
-	pk_uint(p, F_PPI_FLAGS, flags, off + 1, 1);
-	pk_uint(p, F_PPI_LENGTH, len, off + 2, 2);
-	pk_uint(p, F_PPI_DLT, dlt, off + 4, 4);
-	if (!cur_skip(c, (size_t)len - 8)) {
-		pk_broken(p, "ppi", "PPI header length exceeds packet");
-		return;
-	}
-	pk_proto_end(p, slot, c);
-	if (dlt == LT_PPI) pk_data(p, c); /* no PPI inside PPI */
-	else dissect_linktype(p, (int)dlt, c);
-}
-
 /* Solaris ipnet (LINKTYPE_IPNET): a 24-byte header whose family says IPv4 (2) or IPv6 (26). */
 void dissect_ipnet(struct packet *p, struct cur *c)
 {

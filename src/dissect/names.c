@@ -218,6 +218,34 @@ const struct val_name vn_pen[] = {
 	{ 0, NULL }
 };
 
+/* IEEE 802.11 frame types and subtypes as (type << 4 | subtype), Wireshark's names. */
+const struct val_name vn_wlan_type_subtype[] = {
+	{ 0x00, "Association Request" }, { 0x01, "Association Response" }, { 0x02, "Reassociation Request" },
+	{ 0x03, "Reassociation Response" }, { 0x04, "Probe Request" }, { 0x05, "Probe Response" },
+	{ 0x06, "Measurement Pilot" }, { 0x08, "Beacon frame" }, { 0x09, "ATIM" }, { 0x0a, "Disassociate" },
+	{ 0x0b, "Authentication" }, { 0x0c, "Deauthentication" }, { 0x0d, "Action" }, { 0x0e, "Action No Ack" },
+	{ 0x12, "Trigger" }, { 0x14, "Beamforming Report Poll" }, { 0x15, "VHT/HE NDP Announcement" },
+	{ 0x17, "Control Wrapper" }, { 0x18, "802.11 Block Ack Req" }, { 0x19, "802.11 Block Ack" },
+	{ 0x1a, "Power-Save poll" }, { 0x1b, "Request-to-send" }, { 0x1c, "Clear-to-send" },
+	{ 0x1d, "Acknowledgement" }, { 0x1e, "CF-End (Control-frame)" }, { 0x1f, "CF-End + CF-Ack (Control-frame)" },
+	{ 0x20, "Data" }, { 0x21, "Data + CF-Ack" }, { 0x22, "Data + CF-Poll" }, { 0x23, "Data + CF-Ack + CF-Poll" },
+	{ 0x24, "Null function (No data)" }, { 0x25, "Acknowledgement (No data)" }, { 0x26, "CF-Poll (No data)" },
+	{ 0x27, "CF-Ack/Poll (No data)" }, { 0x28, "QoS Data" }, { 0x29, "QoS Data + CF-Acknowledgment" },
+	{ 0x2a, "QoS Data + CF-Poll" }, { 0x2b, "QoS Data + CF-Ack + CF-Poll" }, { 0x2c, "QoS Null function (No data)" },
+	{ 0x2e, "QoS CF-Poll (No Data)" }, { 0x2f, "QoS CF-Ack + CF-Poll (No data)" }, { 0x30, "DMG Beacon" },
+	{ 0x31, "S1G Beacon" }, { 0, NULL }
+};
+
+const struct val_name vn_wlan_phy[] = {
+	{ 1, "802.11 FHSS" }, { 2, "802.11 IR" }, { 3, "802.11 DSSS" }, { 4, "802.11b (HR/DSSS)" },
+	{ 5, "802.11a (OFDM)" }, { 6, "802.11g (ERP)" }, { 7, "802.11n (HT)" }, { 8, "802.11ac (VHT)" },
+	{ 9, "802.11ad (DMG)" }, { 10, "802.11ah (S1G)" }, { 11, "802.11ax (HE)" }, { 0, NULL }
+};
+
+const struct val_name vn_fcs_status[] = {
+	{ 0, "Bad" }, { 1, "Good" }, { 2, "Unverified" }, { 3, "Not present" }, { 4, "Illegal" }, { 0, NULL }
+};
+
 const struct val_name vn_linktype[] = {
 	{ 0, "NULL" }, { 1, "EN10MB" }, { 9, "PPP" }, { 12, "RAW" }, { 14, "RAW" }, { 50, "PPP_HDLC" },
 	{ 101, "RAW" }, { 105, "IEEE802_11" }, { 108, "LOOP" }, { 113, "LINUX_SLL" },

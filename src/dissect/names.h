@@ -24,7 +24,7 @@ extern const struct val_name vn_ethertype[], vn_arp_hwtype[], vn_arp_opcode[], v
 	vn_tcp_option[], vn_icmp_type[], vn_icmp_unreach[], vn_icmp_redirect[],
 	vn_icmp_timex[], vn_icmp_paramprob[], vn_icmpv6_type[], vn_icmpv6_unreach[],
 	vn_icmpv6_timex[], vn_icmpv6_paramprob[], vn_icmpv6_opt[], vn_mldr_record_type[],
-	vn_llc_sap[], vn_sll_pkttype[], vn_sll_ltype[], vn_bsd_af[], vn_linktype[], vn_pen[], vn_ppp_protocol[], vn_sctp_chunk[];
+	vn_llc_sap[], vn_sll_pkttype[], vn_sll_ltype[], vn_bsd_af[], vn_linktype[], vn_pen[], vn_wlan_type_subtype[], vn_wlan_phy[], vn_fcs_status[], vn_ppp_protocol[], vn_sctp_chunk[];
 /* application protocols */
 extern const struct val_name vn_dns_opcode[], vn_dns_rcode[], vn_dns_type[], vn_dns_class[], vn_dns_svcparam[],
 	vn_dns_opt[], vn_quic_long_type[], vn_quic_frame_type[], vn_tls_content_type[], vn_tls_version[],

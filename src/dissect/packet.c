@@ -103,6 +103,12 @@ void pk_string(struct packet *p, enum field_id id, const char *s, size_t n, uint
 	f->v.b.n = (uint32_t)n;
 }
 
+void pk_float(struct packet *p, enum field_id id, double d, uint32_t off, uint32_t len)
+{
+	struct fval *f = pk_add(p, id, off, len);
+	if (f) f->v.d = d;
+}
+
 void pk_reltime(struct packet *p, enum field_id id, int64_t ns)
 {
 	struct fval *f = pk_add(p, id, 0, 0);
@@ -292,9 +298,20 @@ void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst)
 	if (p->nest) return;
 	p->dl_src.type = p->dl_dst.type = AT_ETHER;
 	p->dl_src.len = p->dl_dst.len = 6;
+	p->dl_src.role = p->dl_dst.role = ADDR_ROLE_NONE;
 	memcpy(p->dl_src.a, src, 6);
 	if (dst) memcpy(p->dl_dst.a, dst, 6);
 	else p->dl_dst.type = AT_NONE;
+}
+
+void pk_set_wlan_cols(struct packet *p, const uint8_t *src, enum addr_role src_role, const uint8_t *dst,
+		      enum addr_role dst_role)
+{
+	if (p->nest) return;
+	p->dl_src = (struct addr){ .type = src ? AT_ETHER : AT_NONE, .len = 6, .role = (uint8_t)src_role };
+	p->dl_dst = (struct addr){ .type = dst ? AT_ETHER : AT_NONE, .len = 6, .role = (uint8_t)dst_role };
+	if (src) memcpy(p->dl_src.a, src, 6);
+	if (dst) memcpy(p->dl_dst.a, dst, 6);
 }
 
 struct sbuf *pk_col(struct packet *p, const char *proto)

@@ -34,6 +34,7 @@ union fvalue {
 	uint8_t addr[16];
 	struct { const uint8_t *p; uint32_t n; } b;   /* bytes and strings, not NUL-terminated */
 	struct { int64_t sec; uint32_t nsec; } t;
+	double d;
 };
 
 /* Which bytes a field's (off, len) describes: one of the packet's buffers. Buffer 0 is the
@@ -77,9 +78,13 @@ enum pk_work_kind { PK_WORK_TLS_HELLO, PK_WORK_QUIC_PLAIN, PK_WORK_KINDS };
 
 enum addr_type { AT_NONE, AT_ETHER, AT_IPV4, AT_IPV6, AT_OTHER };
 
+/* How a column names an 802.11 address that is only a receiver or transmitter: "(RA)". */
+enum addr_role { ADDR_ROLE_NONE, ADDR_ROLE_RA, ADDR_ROLE_TA };
+
 struct addr {
 	uint8_t type;
 	uint8_t len;
+	uint8_t role;         /* enum addr_role */
 	uint8_t a[16];
 };
 
@@ -87,7 +92,7 @@ struct addr {
 enum {
 	LT_NULL = 0, LT_ETHERNET = 1, LT_RAW_DLT12 = 12, LT_RAW_DLT14 = 14, LT_RAW = 101,
 	LT_FDDI = 10, LT_PPP = 9, LT_PPP_HDLC = 50, LT_C_HDLC = 104, LT_LOOP = 108, LT_LINUX_SLL = 113,
-	LT_PPI = 192, LT_IPNET = 226, LT_IPV4 = 228, LT_IPV6 = 229, LT_NFLOG = 239,
+	LT_IEEE802_11 = 105, LT_IEEE802_11_RADIOTAP = 127, LT_PPI = 192, LT_IPNET = 226, LT_IPV4 = 228, LT_IPV6 = 229, LT_NFLOG = 239,
 	LT_PKTAP = 258, LT_LINUX_SLL2 = 276,
 };
 
@@ -348,6 +353,12 @@ static inline void pk_uint(struct packet *p, enum field_id id, uint64_t v, uint3
 	if (f) f->v.u = v;
 }
 
+static inline void pk_int(struct packet *p, enum field_id id, int64_t v, uint32_t off, uint32_t len)
+{
+	struct fval *f = pk_add(p, id, off, len);
+	if (f) f->v.i = v;
+}
+
 static inline void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t off, uint32_t len)
 {
 	struct fval *f = pk_add(p, id, off, len);
@@ -356,6 +367,7 @@ static inline void pk_bool(struct packet *p, enum field_id id, bool v, uint32_t 
 void pk_bytes(struct packet *p, enum field_id id, const uint8_t *b, uint32_t n, uint32_t off);
 /* A time difference in nanoseconds (FT_RELTIME; negative kept as its sign). */
 void pk_reltime(struct packet *p, enum field_id id, int64_t ns);
+void pk_float(struct packet *p, enum field_id id, double d, uint32_t off, uint32_t len);
 void pk_addr(struct packet *p, enum field_id id, const uint8_t *a, uint32_t off);
 /* Bytes copied into the packet arena (for values from buffers that do not outlive the call:
  * reassembled streams, decrypted payloads); cut at what the arena has left. */
@@ -453,10 +465,26 @@ static inline uint16_t pk_be16(struct packet *p, struct cur *c, enum field_id id
 	return v;
 }
 
+static inline uint32_t pk_be24(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint32_t v = cur_be24(c);
+	if (!c->err) pk_uint(p, id, v, off, 3);
+	return v;
+}
+
 static inline uint32_t pk_be32(struct packet *p, struct cur *c, enum field_id id)
 {
 	uint32_t off = cur_off(c);
 	uint32_t v = cur_be32(c);
+	if (!c->err) pk_uint(p, id, v, off, 4);
+	return v;
+}
+
+static inline uint32_t pk_le32(struct packet *p, struct cur *c, enum field_id id)
+{
+	uint32_t off = cur_off(c);
+	uint32_t v = cur_le32(c);
 	if (!c->err) pk_uint(p, id, v, off, 4);
 	return v;
 }
@@ -487,6 +515,9 @@ void pk_data(struct packet *p, struct cur *c);
 /* Columns: only the outermost packet (nest == 0) sets them. */
 void pk_set_net(struct packet *p, enum addr_type t, const uint8_t *src, const uint8_t *dst);
 void pk_set_dl(struct packet *p, const uint8_t *src, const uint8_t *dst);
+/* 802.11's link columns: either may be NULL (an ACK has no transmitter), each with its role. */
+void pk_set_wlan_cols(struct packet *p, const uint8_t *src, enum addr_role src_role, const uint8_t *dst,
+		      enum addr_role dst_role);
 /* Sets the Protocol column and starts a fresh Info text; NULL when quoted (nest > 0), in
  * which case the caller writes nothing. */
 struct sbuf *pk_col(struct packet *p, const char *proto);

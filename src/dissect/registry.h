@@ -26,6 +26,7 @@ enum ftype {
 	FT_ABSTIME, /* seconds + nanoseconds since the epoch */
 	FT_EPOCH,   /* the same instant, shown as decimal seconds */
 	FT_RELTIME, /* signed seconds + nanoseconds */
+	FT_FLOAT,   /* a decimal number (a data rate of 5.5 Mb/s): fvalue.d */
 };
 
 enum fbase { BASE_NONE, BASE_DEC, BASE_HEX };

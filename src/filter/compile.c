@@ -106,6 +106,7 @@ static const char *type_phrase(uint8_t ftype)
 	case FT_ABSTIME: return "a date and time";
 	case FT_EPOCH: return "a time in seconds since the epoch";
 	case FT_RELTIME: return "a time offset in seconds";
+	case FT_FLOAT: return "a decimal number";
 	}
 	return "a value";
 }
@@ -120,6 +121,7 @@ static uint8_t class_of_type(uint8_t ftype)
 	case FT_BYTES: case FT_PROTO: return DC_BYTES;
 	case FT_STRING: return DC_STRING;
 	case FT_ABSTIME: case FT_EPOCH: case FT_RELTIME: return DC_TIME;
+	case FT_FLOAT: return DC_TIME; /* compared as a fixed-point number, 10^-9 units */
 	default: return DC_NONE;
 	}
 }
@@ -375,7 +377,7 @@ static int convert(struct parser *ps, size_t ti, const struct side *other, struc
 	case FT_ABSTIME:
 		ok = parse_abstime(s, n, &v->i);
 		break;
-	case FT_EPOCH: case FT_RELTIME:
+	case FT_EPOCH: case FT_RELTIME: case FT_FLOAT:
 		if (t->kind == TK_WORD) ok = parse_seconds(s, n, &v->i);
 		break;
 	default:

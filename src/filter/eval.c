@@ -37,6 +37,11 @@ static bool base_value(const struct fval *f, const struct packet *p, struct dval
 		v->cls = DC_BYTES;
 		return pk_field_bytes(p, f, &v->p, &v->n);
 	case FT_ABSTIME: case FT_EPOCH: case FT_RELTIME: v->cls = DC_TIME; v->i = time_ns(f); break;
+	case FT_FLOAT: /* fixed point, as a filter's decimal constants are read (parse_seconds) */
+		v->cls = DC_TIME;
+		v->i = f->v.d > 9e18 ? (__int128)9e18 * 1000000000 : f->v.d < -9e18 ? -(__int128)9e18 * 1000000000
+			: (__int128)(f->v.d * 1e9 + (f->v.d < 0 ? -0.5 : 0.5));
+		break;
 	default: v->cls = DC_NONE; v->n = f->len; break;
 	}
 	return true;

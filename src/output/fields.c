@@ -1,6 +1,7 @@
 /* output/fields.c — `-T fields -e FIELD…` lines, formatted as tshark formats them so the
  * agreement tests can compare column by column. */
 #include "output/output.h"
+#include <stdio.h>
 
 static void put_time(struct sbuf *sb, int64_t sec, uint32_t nsec, bool neg, int digits)
 {
@@ -43,6 +44,12 @@ void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *
 	case FT_ABSTIME: sb_rfc3339(sb, f->v.t.sec, f->v.t.nsec, p->meta.ts_digits); break;
 	case FT_EPOCH: put_time(sb, f->v.t.sec, f->v.t.nsec, false, 9); break;
 	case FT_RELTIME: put_time(sb, f->v.t.sec, f->v.t.nsec, f->neg, 9); break;
+	case FT_FLOAT: { /* Wireshark's FT_FLOAT: 6 significant digits */
+		char buf[32];
+		int n = snprintf(buf, sizeof buf, "%.6g", f->v.d);
+		if (n > 0) sb_put(sb, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1);
+		break;
+	}
 	}
 }
 

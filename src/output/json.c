@@ -69,6 +69,7 @@ static void put_value(struct sbuf *sb, const struct packet *p, const struct fval
 	case FT_BOOL: sb_puts(sb, f->v.u ? "true" : "false"); break;
 	case FT_UINT: sb_u64(sb, f->v.u); break;
 	case FT_INT: sb_i64(sb, f->v.i); break;
+	case FT_FLOAT: out_field_text(sb, p, f); break; /* a JSON number as it is printed */
 	case FT_STRING: sb_json_str(sb, f->v.b.p, f->v.b.n); break;
 	case FT_IPV4: case FT_IPV6: case FT_ETHER: case FT_BYTES: case FT_ABSTIME:
 		sb_putc(sb, '"');

@@ -14,6 +14,7 @@ static void put_addr(struct sbuf *sb, const struct addr *a)
 	case AT_ETHER:
 		if (!memcmp(a->a, bcast, 6)) sb_puts(sb, "Broadcast");
 		else sb_mac(sb, a->a);
+		if (a->role) sb_puts(sb, a->role == ADDR_ROLE_RA ? " (RA)" : " (TA)");
 		break;
 	default: break;
 	}

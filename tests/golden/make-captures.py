@@ -3,6 +3,7 @@
 samples/lab.pcapng plus hand-built edge cases. Run from the repository root; the outputs
 are committed, this script documents how they were made."""
 import struct
+import zlib
 
 LAB = "samples/lab.pcapng"
 OUT = "tests/golden/pcap/"
@@ -205,8 +206,56 @@ def pcapng_blocks(path, frames):
     open(path, "wb").write(b)
 
 
+def wireless(lab):
+    """IEEE 802.11 frames of each kind (management, control, data with LLC/SNAP and IP from
+    the lab capture, protected, null), as raw 802.11, behind radiotap (every other frame with
+    an FCS) and behind PPI's 802.11-common field."""
+    AP = bytes.fromhex("020000aa0001"); STA = bytes.fromhex("020000bb0002"); BC = b"\xff"*6
+    def fc(t, st, flags=0): return struct.pack("<BB", (st << 4) | (t << 2), flags)
+    def seq(sn, fn=0): return struct.pack("<H", (sn << 4) | fn)
+    def tag(n, v): return bytes([n, len(v)]) + v
+    def mgmt(st, da, sa, bssid, body, sn=100, flags=0): return fc(0, st, flags) + b"\x00\x00" + da + sa + bssid + seq(sn) + body
+    ies = tag(0, b"pktscope-lab") + tag(1, b"\x82\x84\x8b\x96\x0c\x12\x18\x24") + tag(3, b"\x06")
+    beacon = mgmt(8, BC, AP, AP, struct.pack("<QHH", 123456789, 100, 0x0431) + ies, sn=1)
+    probe_req = mgmt(4, BC, STA, BC, tag(0, b"") + tag(1, b"\x82\x84"), sn=2)
+    probe_resp = mgmt(5, STA, AP, AP, struct.pack("<QHH", 123456999, 100, 0x0431) + ies, sn=3)
+    auth = mgmt(11, AP, STA, AP, struct.pack("<HHH", 0, 1, 0), sn=4)
+    assoc_req = mgmt(0, AP, STA, AP, struct.pack("<HH", 0x0431, 10) + ies, sn=5)
+    assoc_resp = mgmt(1, STA, AP, AP, struct.pack("<HHH", 0x0431, 0, 0xc001) + tag(1, b"\x82\x84"), sn=6)
+    ack = fc(1, 13) + b"\x00\x00" + STA
+    rts = fc(1, 11) + b"\x2c\x00" + AP + STA
+    cts = fc(1, 12) + b"\x2c\x00" + STA
+    # data: STA -> AP (ToDS): A1 = BSSID, A2 = SA, A3 = DA; QoS data with LLC/SNAP + lab IP packet
+    ipdns = lab[17][14:]
+    llc = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+    qos_data = fc(2, 8, 0x01) + b"\x2c\x00" + AP + STA + bytes.fromhex("020000cc0003") + seq(7) + b"\x00\x00" + llc + ipdns
+    # data: AP -> STA (FromDS): A1 = DA, A2 = BSSID, A3 = SA; plain data
+    ipans = lab[18][14:]
+    data = fc(2, 0, 0x02) + b"\x2c\x00" + STA + AP + bytes.fromhex("020000cc0003") + seq(8) + llc + ipans
+    null = fc(2, 4, 0x11) + b"\x2c\x00" + AP + STA + AP + seq(9)
+    prot = fc(2, 8, 0x41) + b"\x2c\x00" + AP + STA + AP + seq(10) + b"\x00\x00" + bytes.fromhex("0100002000000000") + b"\x11" * 40
+    deauth = mgmt(12, STA, AP, AP, struct.pack("<H", 7), sn=11)
+    frames = [beacon, probe_req, probe_resp, auth, assoc_req, assoc_resp, rts, cts, ack, qos_data, data, null, prot, deauth]
+    def radiotap(f, fcs=False):
+        # present: TSFT(0) Flags(1) Rate(2) Channel(3) dBm signal(5) dBm noise(6) antenna(11)
+        present = (1<<0)|(1<<1)|(1<<2)|(1<<3)|(1<<5)|(1<<6)|(1<<11)
+        body = struct.pack("<Q", 1000000) + bytes([0x10 if fcs else 0, 12]) + struct.pack("<HH", 2437, 0x00a0) + struct.pack("<bbB", -42, -95, 1)
+        h = struct.pack("<BBHI", 0, 0, 8 + len(body), present) + body
+        if fcs:
+            f = f + struct.pack("<I", zlib.crc32(f) & 0xffffffff)
+        return h + f
+    pcap(OUT + "wlan.pcap", [(f, 0) for f in frames], linktype=105)
+    pcap(OUT + "radiotap.pcap", [(radiotap(f, fcs=(i % 2 == 0)), 0) for i, f in enumerate(frames)], linktype=127)
+    def ppi(f):
+        common = struct.pack("<QHHHHBBbb", 1000000, 0, 12, 2437, 0x00a0, 0, 0, -42, -95)  # 802.11-common
+        field = struct.pack("<HH", 2, len(common)) + common
+        return struct.pack("<BBHI", 0, 0, 8 + len(field), 105) + field + f
+    pcap(OUT + "ppi.pcap", [(ppi(f), 0) for f in frames], linktype=192)
+
+
 def main():
     lab = lab_frames()
+    wireless(lab)
     pcapng_blocks(OUT + "blocks.pcapng", lab[17:20])
     pcap(OUT + "fragments.pcap", fragments(lab))
     pcap(OUT + "crafted.pcap", crafted())
