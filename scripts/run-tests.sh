@@ -32,6 +32,7 @@ run_suite "$build" golden --suite golden
 run_suite "$build" agree --suite agree
 grep -A13 'totals per field' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A21 'agreement with tshark on flow fields' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
+grep '^per-flow records' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep '^community_id:' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A5 '^follow-stream agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 grep -A10 '^statistics agreement' "$build/meson-logs/testlog.txt" | sed 's/^/   /'

@@ -9,6 +9,7 @@
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "output/output.h"
+#include "analysis/flowrec.h"
 #include "pipeline/pipeline.h"
 #include "util/xalloc.h"
 
@@ -240,7 +241,17 @@ static int run_read(int argc, char **argv)
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, OUT_BUF_SIZE);
 	bool hierarchy = false; /* the protocol hierarchy counts application layers too */
-	for (int i = 0; i < o.nstats; i++) hierarchy |= o.stats[i].what == SR_PHS;
+	struct flow_records *flows = NULL; /* --stats flows */
+	struct field_mask flow_fields;
+	memset(&flow_fields, 0, sizeof flow_fields);
+	for (int i = 0; i < o.nstats; i++) {
+		hierarchy |= o.stats[i].what == SR_PHS;
+		if (o.stats[i].what == SR_FLOWS && !flows) {
+			flows = flowrec_new();
+			flowrec_mask_add(&flow_fields);
+			flowrec_set_filtered(flows, filter != NULL);
+		}
+	}
 	/* Record only what this run prints or counts: decoding stays complete (the tracker and
 	 * the broken-packet marks see everything), recording and Info text are skipped. */
 	struct pipeline_needs needs = {
@@ -253,6 +264,8 @@ static int run_read(int argc, char **argv)
 		.stats = o.nstats > 0,
 		.hierarchy = hierarchy,
 		.comments = ws.path && ws.pcapng,
+		.observer = flows ? flowrec_observer(flows) : NULL,
+		.extra = flows ? &flow_fields : NULL,
 	};
 	/* A filter over packet-local fields is first run alone (pipeline/passes.c); the full
 	 * pipeline then sees only the conversations with a match. */
@@ -312,7 +325,9 @@ static int run_read(int argc, char **argv)
 			}
 		} else {
 			p = pipeline_decode(pl, &m, data);
-			if (!pipeline_match(pl, p)) {
+			bool match = pipeline_match(pl, p);
+			if (flows) flowrec_packet(flows, p, match);
+			if (!match) {
 				if (last) break;
 				continue;
 			}
@@ -338,8 +353,12 @@ static int run_read(int argc, char **argv)
 		if (last) break;
 	}
 	pipeline_finish(pl); /* delivers what reassembly still holds */
-	for (int i = 0; stats && i < o.nstats; i++) stats_print(&out, stats, &o.stats[i], o.mode == MODE_JSON);
+	for (int i = 0; stats && i < o.nstats; i++) {
+		if (o.stats[i].what == SR_FLOWS) flowrec_print(flows, &out, o.mode == MODE_JSON);
+		else stats_print(&out, stats, &o.stats[i], o.mode == MODE_JSON);
+	}
 	stats_free(stats);
+	flowrec_free(flows);
 	if (o.mode == MODE_FOLLOW) {
 		follow_finish(&o.follow);
 		if (!o.follow.found && status == EXIT_OK) {

@@ -58,8 +58,29 @@ struct tcp_side {
 	uint32_t nunacked, cap_unacked;
 };
 
+/* Zeek's conn.log history letters, one bit each per direction (uppercase for the client,
+ * lowercase for the server when printed): what this side sent at least once. */
+enum flow_history {
+	FH_SYN = 1u << 0,        /* S: a SYN without ACK */
+	FH_SYNACK = 1u << 1,     /* H: a SYN with ACK */
+	FH_ACK = 1u << 2,        /* A: a pure ACK */
+	FH_DATA = 1u << 3,       /* D: payload */
+	FH_FIN = 1u << 4,        /* F */
+	FH_RST = 1u << 5,        /* R */
+	FH_RETRANS = 1u << 6,    /* T: a retransmission */
+	FH_ZEROWIN = 1u << 7,    /* W: a zero window */
+};
+
 struct flow_side {
-	uint64_t packets, bytes;
+	uint64_t packets, bytes;  /* bytes: on the wire (frame lengths) */
+	uint64_t payload;         /* TCP segment or UDP datagram payload bytes */
+	uint8_t history;          /* enum flow_history */
+};
+
+/* TCP analysis events counted per flow (the per-flow record shows them). */
+struct flow_counts {
+	uint32_t retransmissions, fast_retransmissions, spurious_retransmissions, out_of_order, lost_segments,
+		 dup_acks, zero_windows, keep_alives;
 };
 
 #define FLOW_NO_TIME INT64_MIN
@@ -81,6 +102,7 @@ struct flow {
 	int64_t syn_ns, synack_ns;          /* handshake times, FLOW_NO_TIME when not seen */
 	int64_t initial_rtt_ns;             /* SYN to the ACK that completes the handshake, -1 */
 	int64_t srtt_ns;                    /* smoothed RTT (RFC 6298), -1 before a sample */
+	struct flow_counts counts;          /* TCP analysis events, when the run analyses */
 	char community_id[COMMUNITY_ID_LEN];
 	int8_t client_dir;                  /* which key endpoint sent the first packet */
 	struct reasm *reasm;                /* set when a consumer follows this TCP flow */
@@ -211,8 +233,10 @@ struct flow_observer {
 	void (*flow_end)(void *ctx, const struct flow *f);
 	void *ctx;
 };
-/* One observer per tracker (NULL: none); the struct must outlive the tracker's use. */
-void flow_tracker_set_observer(struct flow_tracker *tr, const struct flow_observer *o);
+/* Adds an observer (up to FLOW_MAX_OBSERVERS; the packet index, per-flow records, the
+ * monitor); the struct must outlive the tracker's use. */
+#define FLOW_MAX_OBSERVERS 4
+void flow_tracker_add_observer(struct flow_tracker *tr, const struct flow_observer *o);
 /* Stream numbers decided elsewhere, for decoding a packet again with only the packets its
  * conversations need: the tcp.stream / udp.stream the flow keyed k, created by packet
  * `frame`, had in the first pass, or -1 for the usual numbering. */

@@ -26,7 +26,8 @@ struct flow_tracker {
 	 * at eviction or the end of input): they update the decoders' state, nothing shows them */
 	struct packet *sink;
 	struct field_mask none;
-	const struct flow_observer *obs;
+	const struct flow_observer *obs[FLOW_MAX_OBSERVERS];
+	unsigned nobs;
 	flow_stream_fn streams;
 	void *streams_ctx;
 };
@@ -111,18 +112,21 @@ static void on_evict(void *ctx, const struct flow *f)
 	}
 	app_flow_free(mf->app);
 	mf->app = NULL;
-	if (tr->obs && tr->obs->flow_end) tr->obs->flow_end(tr->obs->ctx, f);
+	for (unsigned i = 0; i < tr->nobs; i++)
+		if (tr->obs[i]->flow_end) tr->obs[i]->flow_end(tr->obs[i]->ctx, f);
 	if (tr->user_evict) tr->user_evict(tr->user_ctx, f);
 }
 
 static void observe_new(const struct flow_tracker *tr, const struct flow *f, const struct packet *p)
 {
-	if (tr->obs && tr->obs->flow_new) tr->obs->flow_new(tr->obs->ctx, f, p);
+	for (unsigned i = 0; i < tr->nobs; i++)
+		if (tr->obs[i]->flow_new) tr->obs[i]->flow_new(tr->obs[i]->ctx, f, p);
 }
 
 static void observe_packet(const struct flow_tracker *tr, const struct flow *f, const struct packet *p)
 {
-	if (tr->obs && tr->obs->flow_packet) tr->obs->flow_packet(tr->obs->ctx, f, p);
+	for (unsigned i = 0; i < tr->nobs; i++)
+		if (tr->obs[i]->flow_packet) tr->obs[i]->flow_packet(tr->obs[i]->ctx, f, p);
 }
 
 static int64_t packet_ns(const struct packet *p) { return pk_time_ns(&p->meta); }
@@ -234,6 +238,34 @@ static void count_packet(struct flow *f, int dir, const struct packet *p)
 	f->side[dir].bytes += p->meta.wirelen;
 }
 
+/* What the per-flow record keeps of a segment: Zeek's history letters, payload bytes and
+ * the TCP analysis events. */
+static void count_tcp(struct flow *f, int dir, const struct tcp_segment *s, const struct tcp_analysis *a)
+{
+	struct flow_side *sd = &f->side[dir];
+	uint16_t fl = s->flags;
+	sd->payload += s->len;
+	if ((fl & (TCP_SYN | TCP_ACK)) == TCP_SYN) sd->history |= FH_SYN;
+	if ((fl & (TCP_SYN | TCP_ACK)) == (TCP_SYN | TCP_ACK)) sd->history |= FH_SYNACK;
+	if ((fl & (TCP_SYN | TCP_FIN | TCP_RST | TCP_ACK)) == TCP_ACK && !s->len) sd->history |= FH_ACK;
+	if (s->len) sd->history |= FH_DATA;
+	if (fl & TCP_FIN) sd->history |= FH_FIN;
+	if (fl & TCP_RST) sd->history |= FH_RST;
+	if (!s->window && !(fl & (TCP_RST | TCP_SYN))) sd->history |= FH_ZEROWIN;
+	struct flow_counts *c = &f->counts;
+	if (a->flags & TA_RETRANSMISSION) {
+		c->retransmissions++;
+		sd->history |= FH_RETRANS;
+	}
+	if (a->flags & TA_FAST_RETRANSMISSION) c->fast_retransmissions++;
+	if (a->flags & TA_SPURIOUS_RETRANSMISSION) c->spurious_retransmissions++;
+	if (a->flags & TA_OUT_OF_ORDER) c->out_of_order++;
+	if (a->flags & TA_LOST_SEGMENT) c->lost_segments++;
+	if (a->flags & TA_DUPLICATE_ACK) c->dup_acks++;
+	if (a->flags & TA_ZERO_WINDOW) c->zero_windows++;
+	if (a->flags & TA_KEEP_ALIVE) c->keep_alives++;
+}
+
 static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 {
 	struct flow_tracker *tr = ctx;
@@ -306,6 +338,7 @@ static void track_tcp(void *ctx, struct packet *p, struct tcp_segment *s)
 	if (!p->no_columns || pk_wants_range(p, F_TCP_ANALYSIS, F_TCP_ANALYSIS_KEEP_ALIVE_ACK))
 		tcp_analyze(f, dir, s, window, p->meta.number, now, flow_table_unacked(tr->table), &a);
 	a.flags |= reuse;
+	count_tcp(f, dir, s, &a);
 	if (s->flags & TCP_FIN) fwd->fin_seen = true;
 	if (s->flags & TCP_RST) f->rst_seen = true;
 
@@ -352,7 +385,7 @@ static void track_tcp_payload(void *ctx, struct packet *p, const struct tcp_segm
  * state). */
 static bool untracked_run(const struct flow_tracker *tr, const struct packet *p)
 {
-	return p->no_columns && !tr->select && !tr->user_evict && !tr->obs && !tr->app_on && !pk_wants(p, F_UDP_STREAM) &&
+	return p->no_columns && !tr->select && !tr->user_evict && !tr->nobs && !tr->app_on && !pk_wants(p, F_UDP_STREAM) &&
 	       !pk_wants(p, F_COMMUNITY_ID);
 }
 
@@ -400,6 +433,8 @@ static void track_udp(void *ctx, struct packet *p, struct udp_datagram *d)
 		return;
 	}
 	count_packet(f, dir, p);
+	f->side[dir].payload += d->len;
+	if (d->len) f->side[dir].history |= FH_DATA;
 	observe_packet(tr, f, p);
 	pk_uint(p, F_UDP_STREAM, (uint64_t)f->stream, 0, 0);
 	put_community_id(p, f);
@@ -439,7 +474,11 @@ void flow_tracker_set_selector(struct flow_tracker *tr, flow_select_fn select, v
 
 void flow_tracker_set_app(struct flow_tracker *tr, bool on) { tr->app_on = on; }
 
-void flow_tracker_set_observer(struct flow_tracker *tr, const struct flow_observer *o) { tr->obs = o; }
+void flow_tracker_add_observer(struct flow_tracker *tr, const struct flow_observer *o)
+{
+	if (tr->nobs == FLOW_MAX_OBSERVERS) xfatal("flow_tracker_add_observer: too many observers");
+	tr->obs[tr->nobs++] = o;
+}
 
 void flow_tracker_set_streams(struct flow_tracker *tr, flow_stream_fn fn, void *ctx)
 {

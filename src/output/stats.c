@@ -356,6 +356,10 @@ int stats_request_parse(struct stats_request *rq, const char *spec, char *err, s
 		rq->what = SR_TALKERS;
 		return 0;
 	}
+	if (n >= 1 && !strcmp(what, "flows") && n == 1) {
+		rq->what = SR_FLOWS;
+		return 0;
+	}
 	if (n == 2 && (!strcmp(what, "conv") || !strcmp(what, "endpoints"))) {
 		int k = stats_kind_parse(arg);
 		if (k < 0) {
@@ -377,7 +381,7 @@ int stats_request_parse(struct stats_request *rq, const char *spec, char *err, s
 		rq->interval_ns = (int64_t)(secs * 1e9 + 0.5);
 		return 0;
 	}
-	snprintf(err, errlen, "--stats takes conv,TYPE, endpoints,TYPE, phs, io,SECONDS or talkers, not '%s'", spec);
+	snprintf(err, errlen, "--stats takes conv,TYPE, endpoints,TYPE, phs, io,SECONDS, talkers or flows, not '%s'", spec);
 	return -1;
 }
 
@@ -392,6 +396,7 @@ void stats_request_apply(const struct stats_request *rq, struct stats *s)
 		stats_want(s, STATS_ENDPOINTS, STATS_IP);
 		stats_want(s, STATS_ENDPOINTS, STATS_IPV6);
 		break;
+	case SR_FLOWS: break; /* analysis/flowrec.h keeps them */
 	}
 }
 
@@ -403,5 +408,6 @@ void stats_print(struct sbuf *sb, const struct stats *s, const struct stats_requ
 	case SR_PHS: json ? phs_json(sb, s) : phs_text(sb, s); break;
 	case SR_IO: json ? io_json(sb, s) : io_text(sb, s); break;
 	case SR_TALKERS: talkers_text(sb, s, json); break;
+	case SR_FLOWS: break; /* printed by flowrec_print */
 	}
 }

@@ -41,6 +41,8 @@ void pipeline_mask_for(const struct pipeline_needs *n, struct field_mask *m)
 		for (int id = F_TCP_ANALYSIS; id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK; id++) field_mask_add(m, id);
 	if (n->stats)
 		for (size_t i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++) field_mask_add(m, stats_fields[i]);
+	if (n->extra)
+		for (size_t i = 0; i < sizeof m->bits; i++) m->bits[i] |= n->extra->bits[i];
 }
 
 /* Whether any recorded field is made by, or depends on, the application decoders. */
@@ -65,7 +67,8 @@ struct pipeline *pipeline_new(const struct pipeline_needs *needs)
 	pl->tracker = flow_tracker_new(needs->limits, NULL, NULL);
 	flow_tracker_set_app(pl->tracker, pl->apps);
 	pl->p->tracker = flow_tracker_iface(pl->tracker);
-	if (needs->index) flow_tracker_set_observer(pl->tracker, pindex_observer(needs->index));
+	if (needs->index) flow_tracker_add_observer(pl->tracker, pindex_observer(needs->index));
+	if (needs->observer) flow_tracker_add_observer(pl->tracker, needs->observer);
 	pl->p->links = needs->links;
 	pl->p->mask = pl->masked ? &pl->mask : NULL;
 	pl->p->no_columns = !needs->columns;

@@ -59,6 +59,9 @@ struct pipeline_needs {
 	pipeline_name_fn names;          /* called for each name a decoded packet gives, or NULL */
 	void *names_ctx;
 	const struct flow_limits *limits; /* NULL: flow_limits_default */
+	const struct flow_observer *observer; /* another observer of the run's flows (per-flow
+					       * records), or NULL */
+	const struct field_mask *extra;  /* fields a consumer of the packets reads, or NULL */
 };
 
 struct pipeline;

@@ -305,7 +305,7 @@ static void observer_reports(void **s)
 	const struct flow_observer obs = { seen_new, seen_packet, seen_end, &fs };
 	struct file_run r;
 	run_open(&r, sample, &(struct pipeline_needs){ .columns = true });
-	flow_tracker_set_observer(pipeline_tracker(r.pl), &obs);
+	flow_tracker_add_observer(pipeline_tracker(r.pl), &obs);
 	uint64_t tracked = 0;
 	struct packet *p;
 	while ((p = run_next(&r)))
