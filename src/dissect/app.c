@@ -9,6 +9,8 @@
 
 #include "util/xalloc.h"
 
+#include <openssl/evp.h>
+
 bool app_buf_append(uint8_t **buf, uint32_t *len, uint32_t *cap, const uint8_t *b, size_t n, uint32_t max)
 {
 	if (!n) return true;
@@ -49,7 +51,7 @@ struct app_flow *app_flow_get(struct packet *p)
 bool app_flow_is_empty(const struct app_flow *a)
 {
 	return a->proto == AP_UNKNOWN && !a->sniffs && !a->dir[0].len && !a->dir[1].len && !a->tls && !a->http &&
-	       !a->h2 && !a->dns && !a->quic && !a->echo;
+	       !a->h2 && !a->dns && !a->quic && !a->echo && !a->text;
 }
 
 void app_flow_free(struct app_flow *a)
@@ -64,7 +66,28 @@ void app_flow_free(struct app_flow *a)
 	if (a->echo) free(a->echo->q);
 	free(a->echo);
 	quic_state_free(a->quic);
+	text_state_free(a->text);
 	free(a);
+}
+
+void app_credentials(struct packet *p, const char *proto, const uint8_t *user, size_t ulen, const char *method)
+{
+	if (p->nest) return;
+	pk_add(p, F_CREDENTIALS, 0, 0);
+	pk_string(p, F_CREDENTIALS_PROTOCOL, proto, strlen(proto), 0, 0);
+	pk_string(p, F_CREDENTIALS_USERNAME, (const char *)user, ulen, 0, 0);
+	pk_string(p, F_CREDENTIALS_METHOD, method, strlen(method), 0, 0);
+}
+
+long app_base64(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	while (n && (in[n - 1] == ' ' || in[n - 1] == '\r' || in[n - 1] == '\n')) n--;
+	if (n % 4 || n / 4 * 3 > cap || n > INT32_MAX) return -1;
+	int k = EVP_DecodeBlock(out, in, (int)n); /* counts the padding as zero bytes */
+	if (k < 0) return -1;
+	if (n && in[n - 1] == '=') k--;
+	if (n > 1 && in[n - 2] == '=') k--;
+	return k;
 }
 
 /* A request line's shape: a method token, a space, a target without spaces, then
@@ -113,7 +136,8 @@ static enum app_proto sniff(const struct app_flow *a, const uint8_t *b, size_t n
 		return AP_TLS;
 	if (n >= 4 && memcmp(b, h2_preface, 4) == 0) return AP_HTTP2;
 	if (is_http_start(b, n)) return AP_HTTP;
-	return AP_UNKNOWN;
+	if (a->tls_next) return AP_UNKNOWN; /* after STARTTLS only TLS is expected */
+	return text_sniff(a, b, n);
 }
 
 static app_take_fn take_for(uint8_t proto)
@@ -123,6 +147,7 @@ static app_take_fn take_for(uint8_t proto)
 	case AP_HTTP: return http_take;
 	case AP_HTTP2: return h2_take;
 	case AP_DNS: return dns_tcp_take;
+	case AP_FTP: case AP_POP: case AP_IMAP: case AP_SMTP: case AP_TELNET: return text_take;
 	default: return NULL;
 	}
 }
@@ -263,7 +288,7 @@ again:
 			continue;
 		}
 		/* after a gap only a chunk that starts a message of this protocol is looked at */
-		if (d->resync && a->proto != AP_HTTP2 && sniff(a, b, n) != a->proto) {
+		if (d->resync && a->proto != AP_HTTP2 && a->proto < AP_FTP && sniff(a, b, n) != a->proto) {
 			/* an unparsable piece of a response still answers the oldest request, as
 			 * tshark pairs them (it shows such pieces as a "Continuation") */
 			if (a->proto == AP_HTTP && dir == 1) http_forget_oldest(a);

@@ -14,7 +14,8 @@
 #define APP_MAX_SNIFFS 16 /* enough for an SMTP/IMAP/POP3 STARTTLS exchange */
 #define APP_SNIFF_KEEP 16  /* bytes of a too-short first segment kept for the next look */
 
-enum app_proto { AP_UNKNOWN, AP_NONE, AP_TLS, AP_HTTP, AP_HTTP2, AP_DNS };
+enum app_proto { AP_UNKNOWN, AP_NONE, AP_TLS, AP_HTTP, AP_HTTP2, AP_DNS,
+		 AP_FTP, AP_POP, AP_IMAP, AP_SMTP, AP_TELNET /* textproto.c */ };
 
 struct app_dir {
 	uint8_t *buf;         /* an incomplete message (owned) */
@@ -137,9 +138,13 @@ struct quic_state {
 	bool hello_done[2];
 };
 
+struct text_state;
+
 struct app_flow {
 	uint8_t proto;        /* enum app_proto, for the TCP stream */
 	uint8_t sniffs;
+	bool tls_next;        /* a STARTTLS was accepted: look for TLS only, not the text
+			       * protocol again */
 	uint16_t cport, sport;
 	struct app_dir dir[2];
 	struct tls_state *tls;
@@ -148,6 +153,7 @@ struct app_flow {
 	struct dns_state *dns;
 	struct quic_state *quic;
 	struct dns_state *echo;   /* ICMP echo requests (key id << 16 | seq), same table as DNS's */
+	struct text_state *text;  /* FTP, POP, IMAP, SMTP, Telnet (textproto.c) */
 };
 
 /* The flow's state for a datagram packet, created on first use; NULL without a tracker. */
@@ -172,6 +178,16 @@ void http_stream_fin(struct app_flow *a, struct packet *p, int dir);
 /* The oldest request waiting for a response gets none (its response was not readable). */
 void http_forget_oldest(struct app_flow *a);
 long dns_tcp_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+/* FTP, POP, IMAP, SMTP and Telnet (textproto.c): the protocol a stream's first bytes
+ * show by its own greeting or commands (AP_UNKNOWN when none), its decoder, its state. */
+enum app_proto text_sniff(const struct app_flow *a, const uint8_t *b, size_t n);
+long text_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need);
+void text_state_free(struct text_state *t);
+/* A cleartext login a decoder saw: credentials.protocol/.username/.method (the secret is
+ * never recorded). */
+void app_credentials(struct packet *p, const char *proto, const uint8_t *user, size_t ulen, const char *method);
+/* Base64 (RFC 4648 §4) into out (at most cap bytes); the decoded length, or -1. */
+long app_base64(const uint8_t *in, size_t n, uint8_t *out, size_t cap);
 
 void tls_state_free(struct tls_state *t);
 void h2_state_free(struct h2_state *h);

@@ -98,6 +98,21 @@ struct http_msg {
 	uint64_t length;
 };
 
+/* Authorization: Basic (RFC 7617): base64 of "user:password"; the user is recorded as a
+ * cleartext login (credentials.*), the password is not. */
+static void basic_credentials(struct packet *p, const struct cur *v)
+{
+	if (cur_left(v) < 7 || !ieq_n(v->pos, 6, "basic ", 6)) return;
+	struct cur b64 = *v;
+	cur_skip(&b64, 6);
+	cur_trim(&b64);
+	uint8_t raw[512];
+	long k = app_base64(b64.pos, cur_left(&b64), raw, sizeof raw);
+	if (k <= 0) return;
+	const uint8_t *colon = memchr(raw, ':', (size_t)k);
+	app_credentials(p, "http", raw, colon ? (size_t)(colon - raw) : (size_t)k, "Basic");
+}
+
 static bool is_token(const uint8_t *b, size_t n)
 {
 	if (!n) return false;
@@ -195,7 +210,9 @@ static void header_block(struct app_flow *a, struct packet *p, const uint8_t *b,
 			pk_string(p, id, (const char *)v.pos, vl, cur_off(&v), (uint32_t)vl);
 		else if (record)
 			pk_string(p, F_HTTP_UNKNOWN_HEADER, (const char *)line.pos, ll, loff, ll);
-		if (id == F_HTTP_HOST) {
+		if (id == F_HTTP_AUTHORIZATION && record) {
+			basic_credentials(p, &v);
+		} else if (id == F_HTTP_HOST) {
 			m->host = v.pos;
 			m->host_len = vl;
 		} else if (id == F_HTTP_CONTENT_TYPE) {
