@@ -1,7 +1,7 @@
 /* fuzz/fuzz_app.c — libFuzzer harness for the application decoders with their per-flow
  * state: the input is cut into chunks, each given to one direction of one flow (TCP:
  * through the stream driver, so TLS records, HTTP messages, HTTP/2 frames with HPACK and
- * DNS-over-TCP messages span chunks; UDP: as datagrams to DNS, DTLS and QUIC with the
+ * DNS-over-TCP messages and FTP/POP3/IMAP/SMTP/Telnet lines span chunks; UDP: as datagrams to DNS, DTLS and QUIC with the
  * flow's state, so QUIC CRYPTO reassembly and Initial decryption see many packets).
  * Every packet's record is printed as text and NDJSON.
  *
@@ -16,7 +16,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const uint16_t tcp_ports[] = { 443, 80, 8080, 53, 5353, 25, 9000 };
+static const uint16_t tcp_ports[] = { 443, 80, 8080, 53, 5353, 25, 9000, 21, 110, 143, 23 };
 static const uint16_t udp_ports[] = { 443, 53, 5353, 5355, 1900, 4433 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

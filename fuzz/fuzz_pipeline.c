@@ -2,7 +2,7 @@
  * file, every consumer on at once: the -2 first pass, the packet-local prefilter, flow
  * tracking with TCP analysis, reassembly and the application decoders, a display filter
  * that slices application layers, text and NDJSON lines, every statistic, follow-stream
- * and the pcapng writer with pktscope's comments. The per-decoder harnesses never see file
+ * the pcapng writer with pktscope's comments, the anomaly rules and the per-flow records. The per-decoder harnesses never see file
  * timestamps or several packets of one flow; this one does (issue 11: a pcapng timestamp
  * far in the future overflowed the tracker's nanosecond time). */
 #include <fcntl.h>
@@ -15,6 +15,8 @@
 #include "fuzz_file.h"
 #include "capture/writer.h"
 #include "output/output.h"
+#include "analysis/anomaly.h"
+#include "analysis/flowrec.h"
 #include "pipeline/pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,6 +45,12 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 	}
 	struct pipeline_needs needs = { .filter = filter, .links = links, .all_fields = true, .columns = true,
 					.stats = true, .hierarchy = true, .comments = true, .layer_bytes = true };
+	/* the anomaly rules and the per-flow records, as read runs them */
+	struct anomaly_engine *an = anomaly_new();
+	struct flow_records *fr = flowrec_new();
+	needs.post = anomaly_post;
+	needs.post_ctx = an;
+	needs.observer = flowrec_observer(fr);
 	struct pipeline *pl = pipeline_new(&needs);
 	struct follow fo;
 	char ferr_text[160];
@@ -67,7 +75,9 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 		}
 		struct packet *p = pipeline_decode(pl, &m, d);
 		stats_packet(st, p);
-		if (!pipeline_match(pl, p)) continue;
+		bool match = pipeline_match(pl, p);
+		flowrec_packet(fr, p, match);
+		if (!match) continue;
 		out_text_line(out, p);
 		out_json_packet(out, p);
 		pwriter_packet(&ws, &m, d, p);
@@ -75,6 +85,9 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 	}
 	pipeline_finish(pl);
 	follow_finish(&fo);
+	anomaly_print_stats(an, out, false);
+	flowrec_print(fr, out, true);
+	sb_reset(out);
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
 		stats_print(out, st, &rq[i], i & 1);
 		sb_reset(out);
@@ -82,6 +95,8 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 	pwriter_close(&ws, LT_ETHERNET);
 	stats_free(st);
 	pipeline_free(pl);
+	anomaly_free(an);
+	flowrec_free(fr);
 	src_close(src);
 	prefilter_free(&pf);
 	frame_links_free(links);

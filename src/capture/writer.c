@@ -149,6 +149,11 @@ static void packet_note(const struct packet *p, char *buf, size_t n)
 			sb_puts(&sb, sb.len ? "; " : "pktscope: ");
 			sb_puts(&sb, "malformed: ");
 			sb_put(&sb, f->v.b.p, f->v.b.n);
+		} else if (f->id == F_ANOMALY_KIND || f->id == F_ANOMALY_SEVERITY || f->id == F_ANOMALY_REASON) {
+			/* "anomaly KIND (SEVERITY): REASON" */
+			if (f->id == F_ANOMALY_KIND) sb_puts(&sb, sb.len ? "; anomaly " : "pktscope: anomaly ");
+			else sb_puts(&sb, f->id == F_ANOMALY_SEVERITY ? " (" : "): ");
+			sb_put(&sb, f->v.b.p, f->v.b.n);
 		}
 	}
 	sb_cstr(&sb);

@@ -11,6 +11,7 @@
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "output/output.h"
+#include "analysis/anomaly.h"
 #include "pipeline/pipeline.h"
 #include "util/xalloc.h"
 
@@ -39,6 +40,7 @@ struct capture_opts {
 	const char *ring[2];     /* -b options, parsed by the writer */
 	int nring;
 	const char *config_path;
+	bool no_anomalies;       /* --no-anomalies */
 };
 
 static const char capture_usage[] =
@@ -62,6 +64,7 @@ static const char capture_usage[] =
 	"  -Z USER           the user to become once the capture is open when run as root\n"
 	"                    (default nobody; -Z root keeps root); capabilities are cleared\n"
 	"  --config FILE     the configuration file\n"
+	"  --no-anomalies    do not run the anomaly rules (anomaly.* fields, Info notes)\n"
 	"  -h, --help        this text\n";
 
 #define usage_error(...) cli_usage_error(capture_usage, __VA_ARGS__)
@@ -86,6 +89,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		{ "json", no_argument, NULL, 'j' },
 		{ "pcapng", no_argument, NULL, 'P' },
 		{ "config", required_argument, NULL, 'C' },
+		{ "no-anomalies", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -130,6 +134,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		}
 		case 'j': o->json = true; break;
 		case 'P': o->pcapng = true; break;
+		case 'N': o->no_anomalies = true; break;
 		case 'C': o->config_path = optarg; break;
 		case 'h': fputs(capture_usage, stdout); return -1;
 		case ':': return usage_error("option -%c needs a value", optopt);
@@ -298,6 +303,23 @@ static int run_capture(int argc, char **argv)
 		.columns = !ws.path,
 		.comments = ws.pcapng,
 	};
+	/* the anomaly rules, when lines, NDJSON, pcapng comments or the filter show them */
+	struct anomaly_engine *anomalies = NULL;
+	struct field_mask anomaly_fields;
+	memset(&anomaly_fields, 0, sizeof anomaly_fields);
+	if (!o.no_anomalies && decode) {
+		pipeline_mask_for(&needs, &anomaly_fields);
+		bool reads = false;
+		for (int id = F_ANOMALY; id <= F_ANOMALY_REASON; id++) reads |= (anomaly_fields.bits[id >> 3] >> (id & 7)) & 1;
+		memset(&anomaly_fields, 0, sizeof anomaly_fields);
+		if (needs.columns || needs.all_fields || needs.comments || reads) {
+			anomalies = anomaly_new();
+			anomaly_mask_add(&anomaly_fields);
+			needs.extra = &anomaly_fields;
+			needs.post = anomaly_post;
+			needs.post_ctx = anomalies;
+		}
+	}
 	struct pipeline *pl = pipeline_new(&needs);
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -355,6 +377,7 @@ static int run_capture(int argc, char **argv)
 	sb_flush(&out);
 	sb_free(&out);
 	pipeline_free(pl);
+	anomaly_free(anomalies);
 done_file:
 	if (ws.path && pwriter_close(&ws, live_linktype(l, 0)) < 0) {
 		if (!writer_said) cli_error("%s", ws.err);

@@ -9,6 +9,7 @@
 #include "filter/filter.h"
 #include "flow/flow.h"
 #include "output/output.h"
+#include "analysis/anomaly.h"
 #include "analysis/flowrec.h"
 #include "pipeline/pipeline.h"
 #include "util/xalloc.h"
@@ -44,6 +45,7 @@ struct read_opts {
 	const char *write_path;      /* -w */
 	bool write_pcapng;           /* --pcapng */
 	const char *config_path;     /* --config */
+	bool no_anomalies;           /* --no-anomalies */
 };
 
 static const char read_usage[] =
@@ -70,7 +72,9 @@ static const char read_usage[] =
 	"  -E separator=C  column separator for -T fields (default tab)\n"
 	"  --follow P,M,N  follow stream N: P tcp or udp, M ascii, hex or raw (tshark's -z follow)\n"
 	"  --stats S       statistics instead of packets (repeatable): conv,T or endpoints,T with\n"
-	"                  T eth, ip, ipv6, tcp or udp; phs; io,SECONDS; talkers (--json: JSON)\n"
+	"                  T eth, ip, ipv6, tcp or udp; phs; io,SECONDS; talkers; flows (one\n"
+	"                  row per conversation); anomalies (--json: JSON)\n"
+	"  --no-anomalies  do not run the anomaly rules (anomaly.* fields, Info notes)\n"
 	"  -h, --help      this text\n";
 
 #define usage_error(...) cli_usage_error(read_usage, __VA_ARGS__)
@@ -83,6 +87,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		{ "config", required_argument, NULL, 'C' },
 		{ "follow", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
+		{ "no-anomalies", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -98,6 +103,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		case 'f': o->capture_filter = optarg; break;
 		case 'w': o->write_path = optarg; break;
 		case 'P': o->write_pcapng = true; break;
+		case 'N': o->no_anomalies = true; break;
 		case 'C': o->config_path = optarg; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
@@ -145,6 +151,9 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
+	for (int i = 0; i < o->nstats; i++)
+		if (o->stats[i].what == SR_ANOMALIES && o->no_anomalies)
+			return usage_error("%s", "--stats anomalies cannot be combined with --no-anomalies");
 	if (o->nstats && (o->mode == MODE_FOLLOW || fields_mode))
 		return usage_error("%s", "--stats cannot be combined with --follow or -T fields");
 	if (o->mode == MODE_FOLLOW && (fields_mode || o->nfields))
@@ -267,10 +276,29 @@ static int run_read(int argc, char **argv)
 		.observer = flows ? flowrec_observer(flows) : NULL,
 		.extra = flows ? &flow_fields : NULL,
 	};
+	/* The anomaly rules run when something shows what they find: Info notes, every field,
+	 * pcapng comments, a filter or -e on anomaly.*, --stats anomalies. */
+	struct anomaly_engine *anomalies = NULL;
+	bool stats_anomalies = false;
+	for (int i = 0; i < o.nstats; i++) stats_anomalies |= o.stats[i].what == SR_ANOMALIES;
+	if (!o.no_anomalies) {
+		struct field_mask wanted;
+		memset(&wanted, 0, sizeof wanted);
+		pipeline_mask_for(&needs, &wanted);
+		bool reads = false;
+		for (int id = F_ANOMALY; id <= F_ANOMALY_REASON; id++) reads |= (wanted.bits[id >> 3] >> (id & 7)) & 1;
+		if (needs.columns || needs.all_fields || needs.comments || stats_anomalies || reads) {
+			anomalies = anomaly_new();
+			anomaly_mask_add(&flow_fields);
+			needs.extra = &flow_fields;
+			needs.post = anomaly_post;
+			needs.post_ctx = anomalies;
+		}
+	}
 	/* A filter over packet-local fields is first run alone (pipeline/passes.c); the full
 	 * pipeline then sees only the conversations with a match. */
 	struct prefilter pf = { 0 };
-	bool use_pf = filter && strcmp(o.path, "-") && !o.nstats && o.mode != MODE_FOLLOW && !o.two_pass &&
+	bool use_pf = filter && strcmp(o.path, "-") && !o.nstats && o.mode != MODE_FOLLOW && !o.two_pass && !anomalies &&
 		      df_is_packet_local(filter) &&
 		      prefilter_run(o.path, o.capture_filter, o.count, filter, o.mode == MODE_TEXT && (!ws.path || ws.pcapng),
 				    &stop_requested, &pf);
@@ -355,10 +383,12 @@ static int run_read(int argc, char **argv)
 	pipeline_finish(pl); /* delivers what reassembly still holds */
 	for (int i = 0; stats && i < o.nstats; i++) {
 		if (o.stats[i].what == SR_FLOWS) flowrec_print(flows, &out, o.mode == MODE_JSON);
+		else if (o.stats[i].what == SR_ANOMALIES) anomaly_print_stats(anomalies, &out, o.mode == MODE_JSON);
 		else stats_print(&out, stats, &o.stats[i], o.mode == MODE_JSON);
 	}
 	stats_free(stats);
 	flowrec_free(flows);
+	anomaly_free(anomalies);
 	if (o.mode == MODE_FOLLOW) {
 		follow_finish(&o.follow);
 		if (!o.follow.found && status == EXIT_OK) {

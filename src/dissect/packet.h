@@ -256,6 +256,10 @@ struct packet {
 
 	uint16_t udp_sport, udp_dport; /* the innermost UDP header's ports (set before its payload
 				* is decoded, whether or not the run records udp.*) */
+	/* the innermost TCP header (not a quoted one), whether or not the run records tcp.*:
+	 * for consumers that look at every segment (the anomaly rules) */
+	struct { bool seen; uint16_t flags, dport; uint32_t seq, len; } tcp_hdr; /* seq: relative
+				* when the tracker numbers the stream */
 	uint8_t nest;         /* current quoted-packet depth */
 	uint8_t depth;        /* current encapsulation depth */
 

@@ -203,7 +203,7 @@ bool field_needs_app(int id)
 	case F_ICMP_RESP_IN: case F_ICMP_RESP_TO: case F_ICMPV6_RESP_IN: case F_ICMPV6_RESP_TO:
 		return true;
 	default:
-		return id >= F_DNS && id <= F_CREDENTIALS_METHOD; /* the registry keeps them contiguous */
+		return id >= F_DNS && id <= F_ANOMALY_REASON; /* the registry keeps them contiguous */
 	}
 }
 

@@ -233,7 +233,14 @@ void dissect_tcp(struct packet *p, struct cur *c)
 		s.quoted = p->nest > 0;
 		p->tracker->tcp(p->tracker->ctx, p, &s);
 	}
-	if (p->nest == 0) pk_uint(p, F_TCP_LEN, s.len, s.payload_off, 0); /* as tshark: not for a quoted header */
+	if (p->nest == 0) {
+		pk_uint(p, F_TCP_LEN, s.len, s.payload_off, 0); /* as tshark: not for a quoted header */
+		p->tcp_hdr.seen = true;
+		p->tcp_hdr.flags = flags;
+		p->tcp_hdr.dport = dport;
+		p->tcp_hdr.seq = s.relative ? s.rel_seq : seq;
+		p->tcp_hdr.len = s.len;
+	}
 	pk_uint(p, F_TCP_SEQ, s.relative ? s.rel_seq : seq, seq_off, 4);
 	if (s.len || (flags & (TCP_SYN | TCP_FIN))) { /* each takes one sequence number */
 		uint32_t next = (s.relative ? s.rel_seq : seq) + s.len + ((flags & TCP_SYN) ? 1 : 0) + ((flags & TCP_FIN) ? 1 : 0);

@@ -31,6 +31,8 @@ struct text_state {
 	bool smtp_data_pending, smtp_data; /* DATA asked; the client is sending the message */
 	bool pop_expect_multi, pop_multi;  /* a multi-line answer is asked for; being received */
 	bool imap_plain_wait;  /* AUTHENTICATE PLAIN without its response: the next line has it */
+	bool reply_cont;       /* the server's last line was "NNN-": a multi-line reply goes on */
+	uint64_t code_frame;   /* the packet whose reply code was recorded last */
 	uint8_t telnet;        /* enum telnet_state */
 	char typed[TEXT_MAX_USER]; /* a login name being typed at the prompt */
 	uint8_t typed_len;
@@ -424,7 +426,10 @@ static void smtp_server(struct app_flow *a, struct packet *p, struct text_state 
 	size_t nd;
 	uint64_t code = cur_digits(&c, 10, 3, &nd);
 	if (nd == 3) {
-		pk_uint(p, F_SMTP_RESPONSE_CODE, code, cur_off(l), 3);
+		/* a multi-line reply (RFC 5321 §4.2.1): one code per packet, as tshark shows it */
+		if (!t->reply_cont || t->code_frame != p->meta.number) pk_uint(p, F_SMTP_RESPONSE_CODE, code, cur_off(l), 3);
+		t->code_frame = p->meta.number;
+		t->reply_cont = cur_left(&c) && *c.pos == '-';
 		if (cur_left(&c)) cur_skip(&c, 1);
 		if (cur_left(&c)) put_cur(p, F_SMTP_RSP_PARAMETER, &c);
 		if (code == 354 && t->smtp_data_pending) t->smtp_data = true;

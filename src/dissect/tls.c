@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,6 +554,16 @@ static void certificate_fields(struct packet *p, const uint8_t *der, size_t n)
 	put_cn(p, F_X509AF_ISSUER_CN, X509_get_issuer_name(x));
 	put_asn1_time(p, F_X509AF_NOTBEFORE, X509_get0_notBefore(x));
 	put_asn1_time(p, F_X509AF_NOTAFTER, X509_get0_notAfter(x));
+	/* self-signed: its issuer is its subject and its own key verifies its signature */
+	if (pk_wants(p, F_X509AF_SELF_SIGNED)) {
+		const unsigned char *sd, *id;
+		size_t sl, il;
+		bool self = X509_NAME_get0_der(X509_get_subject_name(x), &sd, &sl) == 1 &&
+			    X509_NAME_get0_der(X509_get_issuer_name(x), &id, &il) == 1 && sl == il && !memcmp(sd, id, sl);
+		EVP_PKEY *key = self ? X509_get0_pubkey(x) : NULL;
+		pk_bool(p, F_X509AF_SELF_SIGNED, self && key && X509_verify(x, key) == 1, 0, 0);
+		ERR_clear_error();
+	}
 	GENERAL_NAMES *sans = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
 	for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans) && i < 256; i++) {
 		const GENERAL_NAME *g = sk_GENERAL_NAME_value(sans, i);

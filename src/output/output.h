@@ -32,7 +32,8 @@ void out_field_text(struct sbuf *sb, const struct packet *p, const struct fval *
 /* ---- statistics (output/stats.c) ---- */
 
 enum stats_what { SR_CONV, SR_ENDPOINTS, SR_PHS, SR_IO, SR_TALKERS,
-		  SR_FLOWS /* per-flow records: analysis/flowrec.h prints them */ };
+		  SR_FLOWS /* per-flow records: analysis/flowrec.h prints them */,
+		  SR_ANOMALIES /* analysis/anomaly.h prints them */ };
 
 struct stats_request {
 	enum stats_what what;
@@ -40,7 +41,7 @@ struct stats_request {
 	int64_t interval_ns;   /* io */
 };
 
-/* Parses "conv,tcp", "endpoints,ip", "phs", "io,0.5", "talkers", "flows"; -1 with the reason. */
+/* Parses "conv,tcp", "endpoints,ip", "phs", "io,0.5", "talkers", "flows", "anomalies"; -1 with the reason. */
 int stats_request_parse(struct stats_request *rq, const char *spec, char *err, size_t errlen);
 void stats_request_apply(const struct stats_request *rq, struct stats *s);
 /* Prints one table, in tshark's layout or as one JSON object on one line. */

@@ -360,6 +360,10 @@ int stats_request_parse(struct stats_request *rq, const char *spec, char *err, s
 		rq->what = SR_FLOWS;
 		return 0;
 	}
+	if (n >= 1 && !strcmp(what, "anomalies") && n == 1) {
+		rq->what = SR_ANOMALIES;
+		return 0;
+	}
 	if (n == 2 && (!strcmp(what, "conv") || !strcmp(what, "endpoints"))) {
 		int k = stats_kind_parse(arg);
 		if (k < 0) {
@@ -381,7 +385,7 @@ int stats_request_parse(struct stats_request *rq, const char *spec, char *err, s
 		rq->interval_ns = (int64_t)(secs * 1e9 + 0.5);
 		return 0;
 	}
-	snprintf(err, errlen, "--stats takes conv,TYPE, endpoints,TYPE, phs, io,SECONDS, talkers or flows, not '%s'", spec);
+	snprintf(err, errlen, "--stats takes conv,TYPE, endpoints,TYPE, phs, io,SECONDS, talkers, flows or anomalies, not '%s'", spec);
 	return -1;
 }
 
@@ -396,7 +400,7 @@ void stats_request_apply(const struct stats_request *rq, struct stats *s)
 		stats_want(s, STATS_ENDPOINTS, STATS_IP);
 		stats_want(s, STATS_ENDPOINTS, STATS_IPV6);
 		break;
-	case SR_FLOWS: break; /* analysis/flowrec.h keeps them */
+	case SR_FLOWS: case SR_ANOMALIES: break; /* analysis/ keeps them */
 	}
 }
 
@@ -408,6 +412,6 @@ void stats_print(struct sbuf *sb, const struct stats *s, const struct stats_requ
 	case SR_PHS: json ? phs_json(sb, s) : phs_text(sb, s); break;
 	case SR_IO: json ? io_json(sb, s) : io_text(sb, s); break;
 	case SR_TALKERS: talkers_text(sb, s, json); break;
-	case SR_FLOWS: break; /* printed by flowrec_print */
+	case SR_FLOWS: case SR_ANOMALIES: break; /* printed by analysis/ */
 	}
 }

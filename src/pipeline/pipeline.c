@@ -148,6 +148,7 @@ static inline struct packet *decode(struct pipeline *pl, const struct pkt_meta *
 	packet_begin(p, meta, data);
 	pk_set_relative(p, pl->first_sec, pl->first_nsec);
 	dissect_frame(p);
+	if (pl->needs.post) pl->needs.post(pl->needs.post_ctx, p);
 	if (pl->needs.index) pindex_note(pl->needs.index, p);
 	if (pl->needs.names) report_names(pl, p);
 	return p;

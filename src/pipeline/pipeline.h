@@ -62,6 +62,10 @@ struct pipeline_needs {
 	const struct flow_observer *observer; /* another observer of the run's flows (per-flow
 					       * records), or NULL */
 	const struct field_mask *extra;  /* fields a consumer of the packets reads, or NULL */
+	/* called with each decoded packet before anything reads it; may record fields (the
+	 * anomaly rules), or NULL */
+	void (*post)(void *ctx, struct packet *p);
+	void *post_ctx;
 };
 
 struct pipeline;

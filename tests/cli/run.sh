@@ -216,5 +216,23 @@ rec="-T fields -e frame.protocols -e frame.len -e frame.time_epoch -e dns.id -e 
 "$bin" read "$blocks" -w "$tmp/blocks.pcap" && n=$("$bin" read "$tmp/blocks.pcap" | grep -c DNS) &&
 	[ "$n" -eq 3 ] && [ "$("$bin" read "$tmp/blocks.pcap" | wc -l)" -eq 3 ] && ok || bad "pcap output of pcapng records: $n DNS packets"
 
+# anomalies: what ordinary traffic raises (the lab sample: its self-signed certificate on
+# the TLS 1.2 flows, curl -u's Basic login), never a ClientHello or a QUIC Initial alone;
+# --no-anomalies turns the rules off; pcapng output carries them as comments
+n=$("$bin" read samples/lab.pcapng -Y anomaly -T fields -e anomaly.kind | sort | uniq -c | tr -s ' ' | tr '\n' ';')
+[ "$n" = " 1 cleartext-credentials; 3 tls-self-signed;" ] && ok || bad "anomalies on the lab sample: '$n'"
+n=$("$bin" read samples/lab.pcapng -Y 'tls.handshake.type == 1 && anomaly' | wc -l)
+[ "$n" -eq 0 ] && ok || bad "$n ClientHello packets flagged"
+if [ -d ../shared/corpus ]; then
+	n=$("$bin" read ../shared/corpus/tcpdump/pcap/quic_handshake.pcap -Y 'anomaly' | wc -l)
+	[ "$n" -eq 0 ] && ok || bad "$n QUIC packets flagged"
+fi
+"$bin" read --no-anomalies samples/lab.pcapng | grep -q '\[tls-self-signed\]' && bad "--no-anomalies still notes anomalies" || ok
+"$bin" read samples/lab.pcapng | grep -q '\[tls-self-signed\]' && ok || bad "no anomaly note in Info"
+expect 2 "cannot be combined with --no-anomalies" -- read --no-anomalies --stats anomalies samples/lab.pcapng
+"$bin" read tests/golden/pcap/anomalies.pcapng -Y 'anomaly.severity == "warning"' -w "$tmp/an.pcapng" &&
+	"$bin" read "$tmp/an.pcapng" -T fields -e frame.comment | grep -q 'anomaly cleartext-credentials (warning): FTP login in the clear (USER/PASS) for user .ftpuser.' &&
+	ok || bad "anomalies as pcapng comments"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
