@@ -234,5 +234,60 @@ expect 2 "cannot be combined with --no-anomalies" -- read --no-anomalies --stats
 	"$bin" read "$tmp/an.pcapng" -T fields -e frame.comment | grep -q 'anomaly cleartext-credentials (warning): FTP login in the clear (USER/PASS) for user .ftpuser.' &&
 	ok || bad "anomalies as pcapng comments"
 
+# diff: the same file, a copy with packets removed (editcap), a copy with a packet twice,
+# and the two sides of a router (TTL, checksum and MACs rewritten): exit 0, 1, 1, then 0
+# with --ignore; 2 for trouble
+lab=samples/lab.pcapng
+"$bin" diff "$lab" "$lab" >"$tmp/d" && grep -q '^common: 134$' "$tmp/d" && ok || bad "diff of a file with itself"
+editcap "$lab" "$tmp/minus.pcapng" 5 17 40-42 100 >/dev/null 2>&1
+"$bin" diff "$lab" "$tmp/minus.pcapng" >"$tmp/d"
+rc=$?
+[ $rc -eq 1 ] && grep -q '^only in A: 6$' "$tmp/d" && grep -q '^   *41 .* 443 → 33516' "$tmp/d" &&
+	grep -q 'tcp 10.77.0.1:33516 ↔ 10.77.0.2:443: 3 only in A' "$tmp/d" && ok || bad "diff with 6 packets removed: exit $rc: $(head -5 "$tmp/d")"
+"$bin" diff --json "$lab" "$tmp/minus.pcapng" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert (d["common"], d["only_a"], d["only_b"]) == (128, 6, 0), d
+assert [e["frame"] for e in d["extras_a"]] == [5, 17, 40, 41, 42, 100], d["extras_a"]
+assert d["conversations"][0] == {"conversation": "tcp 10.77.0.1:33516 ↔ 10.77.0.2:443", "only_a": 3, "only_b": 0}
+' && ok || bad "diff --json"
+editcap -F pcap "$lab" "$tmp/a.pcap" >/dev/null 2>&1
+python3 - "$tmp/a.pcap" "$tmp/dup.pcap" "$tmp/routed.pcap" <<'PY'
+import struct, sys
+data = open(sys.argv[1], "rb").read()
+hdr, off, recs = data[:24], 24, []
+while off < len(data):
+    ts, us, cl, wl = struct.unpack_from("<IIII", data, off)
+    recs.append((data[off:off + 16], bytearray(data[off + 16:off + 16 + cl])))
+    off += 16 + cl
+dup = recs[:3] + [recs[2]] + recs[3:]
+open(sys.argv[2], "wb").write(hdr + b"".join(h + bytes(f) for h, f in dup))
+for h, f in recs:  # one router hop: new MACs, TTL / hop limit one lower, IPv4 checksum redone
+    f[0:12] = bytes.fromhex("02aaaaaaaaaa02bbbbbbbbbb")
+    if f[12:14] == b"\x08\x00":
+        f[22] -= 1
+        f[24:26] = b"\0\0"
+        s = sum(struct.unpack(">10H", bytes(f[14:34])))
+        s = (s & 0xffff) + (s >> 16)
+        f[24:26] = struct.pack(">H", ~((s & 0xffff) + (s >> 16)) & 0xffff)
+    elif f[12:14] == b"\x86\xdd":
+        f[21] -= 1
+open(sys.argv[3], "wb").write(hdr + b"".join(h + bytes(f) for h, f in recs))
+PY
+"$bin" diff "$tmp/a.pcap" "$tmp/dup.pcap" >"$tmp/d"
+[ $? -eq 1 ] && grep -q '^only in B: 1$' "$tmp/d" && grep -q '^      4 ' "$tmp/d" && ok || bad "diff of a duplicated packet: $(cat "$tmp/d")"
+"$bin" diff "$tmp/a.pcap" "$tmp/routed.pcap" >"$tmp/d"
+[ $? -eq 1 ] && grep -q '^only in A: 134$' "$tmp/d" && ok || bad "diff across a router without --ignore"
+"$bin" diff --ignore ip.ttl,ip.checksum,ipv6.hlim --ignore eth.src,eth.dst "$tmp/a.pcap" "$tmp/routed.pcap" >"$tmp/d"
+[ $? -eq 0 ] && grep -q '^common: 134$' "$tmp/d" && ok || bad "diff across a router with --ignore: $(cat "$tmp/d")"
+"$bin" diff "$lab" nonexistent.pcap >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q 'nonexistent.pcap: No such file' "$tmp/err" && ok || bad "diff with a missing file"
+"$bin" diff --ignore ip.tll "$lab" "$lab" >/dev/null 2>"$tmp/err"
+[ $? -eq 2 ] && grep -q 'did you mean "ip.ttl"' "$tmp/err" && ok || bad "diff --ignore with a typo"
+"$bin" diff --ignore tcp.stream "$lab" "$lab" >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "diff --ignore of a flow field"
+"$bin" diff "$lab" >/dev/null 2>&1
+[ $? -eq 2 ] && ok || bad "diff with one file"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
