@@ -46,6 +46,7 @@ struct read_opts {
 	bool write_pcapng;           /* --pcapng */
 	const char *config_path;     /* --config */
 	bool no_anomalies;           /* --no-anomalies */
+	uint64_t ref_frame;          /* --ref-frame: the packet ${field} references read */
 };
 
 static const char read_usage[] =
@@ -75,6 +76,8 @@ static const char read_usage[] =
 	"                  T eth, ip, ipv6, tcp or udp; phs; io,SECONDS; talkers; flows (one\n"
 	"                  row per conversation); anomalies (--json: JSON)\n"
 	"  --no-anomalies  do not run the anomaly rules (anomaly.* fields, Info notes)\n"
+	"  --ref-frame N   the packet whose values -Y's ${field} references take (Wireshark's\n"
+	"                  selected packet); without it a reference has no value\n"
 	"  -h, --help      this text\n";
 
 #define usage_error(...) cli_usage_error(read_usage, __VA_ARGS__)
@@ -88,6 +91,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		{ "follow", required_argument, NULL, 'F' },
 		{ "stats", required_argument, NULL, 'S' },
 		{ "no-anomalies", no_argument, NULL, 'N' },
+		{ "ref-frame", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -104,6 +108,10 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		case 'w': o->write_path = optarg; break;
 		case 'P': o->write_pcapng = true; break;
 		case 'N': o->no_anomalies = true; break;
+		case 'R':
+			if (cli_parse_uint(optarg, 1, UINT64_MAX, &o->ref_frame) < 0)
+				return usage_error("--ref-frame needs a frame number, not '%s'", optarg);
+			break;
 		case 'C': o->config_path = optarg; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
@@ -161,8 +169,10 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 	if (o->write_pcapng && !o->write_path) return usage_error("%s", "--pcapng goes with -w FILE");
 	if (o->write_path && (fields_mode || o->mode != MODE_TEXT || o->nstats))
 		return usage_error("%s", "-w writes packets: it cannot be combined with --json, -T fields, --follow or --stats");
-	if (o->display_filter && o->mode == MODE_FOLLOW)
-		return usage_error("%s", "--follow shows a whole stream: it cannot be combined with -Y");
+	if (o->mode == MODE_FOLLOW && o->follow.stream < 0 && !o->display_filter)
+		return usage_error("%s", "--follow P,M without a stream number needs -Y to choose the stream");
+	if (o->display_filter && o->mode == MODE_FOLLOW && o->follow.stream >= 0)
+		return usage_error("%s", "-Y chooses the stream --follow shows: leave out its number (--follow tcp,ascii)");
 	if (fields_mode) {
 		if (o->mode == MODE_JSON) return usage_error("%s", "-T fields and --json cannot be combined");
 		if (!o->nfields) return usage_error("%s", "-T fields needs at least one -e FIELD");
@@ -245,6 +255,34 @@ static int run_read(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 		sigaction(SIGHUP, &sa, NULL);
+	}
+	if (o.ref_frame) {
+		const char *why = !filter || !df_has_references(filter) ? "--ref-frame is for -Y filters with ${field} references"
+				  : !strcmp(o.path, "-") ? "--ref-frame needs a file (it is read twice), not standard input"
+				  : !pipeline_set_reference(o.path, o.capture_filter, o.ref_frame, filter) ? "there is no such frame"
+				  : NULL;
+		if (why) {
+			cli_error("--ref-frame %" PRIu64 ": %s", o.ref_frame, why);
+			src_close(src);
+			df_free(filter);
+			return EXIT_USAGE;
+		}
+	}
+	if (o.mode == MODE_FOLLOW && filter) { /* -Y chose the stream: the first it matches */
+		if (!strcmp(o.path, "-")) {
+			cli_error("%s", "--follow with -Y needs a file (it is read twice), not standard input");
+			src_close(src);
+			df_free(filter);
+			return EXIT_USAGE;
+		}
+		o.follow.stream = pipeline_first_stream(o.path, o.capture_filter, o.count, filter, o.follow.proto);
+		df_free(filter);
+		filter = NULL;
+		if (o.follow.stream < 0) {
+			cli_error("%s: no %s stream has a packet the filter matches", o.path, o.follow.proto == 6 ? "tcp" : "udp");
+			src_close(src);
+			return EXIT_INPUT;
+		}
 	}
 	struct frame_links *links = o.two_pass ? pipeline_find_answers(o.path, o.capture_filter, o.count) : NULL;
 	struct sbuf out;

@@ -499,6 +499,7 @@ static int parse_slice(struct parser *ps, struct side *sd)
 }
 
 static int parse_side(struct parser *ps, struct side *sd);
+static int parse_value_function(struct parser *ps, struct side *sd, const struct token *name);
 
 static int parse_function(struct parser *ps, struct side *sd)
 {
@@ -509,11 +510,7 @@ static int parse_function(struct parser *ps, struct side *sd)
 	enum fn fn = FN_NONE;
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
 		if (strlen(fns[i].name) == name->len && !memcmp(fns[i].name, ps->text + name->pos, name->len)) fn = fns[i].fn;
-	if (fn == FN_NONE) {
-		error_at(ps, name->pos, name->len, "unknown function \"%.*s\" (there are len, count, lower and upper)",
-			 (int)name->len, ps->text + name->pos);
-		return -1;
-	}
+	if (fn == FN_NONE) return parse_value_function(ps, sd, name);
 	if (++ps->depth > DF_MAX_DEPTH) {
 		error_at(ps, name->pos, name->len, "the filter nests deeper than %d levels", DF_MAX_DEPTH);
 		return -1;
@@ -522,7 +519,7 @@ static int parse_function(struct parser *ps, struct side *sd)
 	struct side arg = { 0 };
 	if (parse_side(ps, &arg) < 0) return -1;
 	ps->depth--;
-	if (!arg.o.is_field || arg.o.fn || arg.o.has_mask) {
+	if (!arg.o.is_field || arg.o.fn || arg.o.has_mask || arg.o.expr || arg.o.ref) {
 		size_t pos, len;
 		span(ps, arg.tok, arg.end_tok, &pos, &len);
 		error_at(ps, pos, len, "%.*s() takes a field", (int)name->len, ps->text + name->pos);
@@ -546,17 +543,24 @@ static int parse_function(struct parser *ps, struct side *sd)
 	return 0;
 }
 
-/* A field (maybe sliced), a function call or a constant, then an optional `& mask`. */
-static int parse_side(struct parser *ps, struct side *sd)
+static int parse_layer(struct parser *ps, struct side *sd);
+static int parse_group_or_ref(struct parser *ps, struct side *sd);
+
+/* A field (maybe of a layer, maybe sliced), a function call, a constant, a group or a
+ * field reference, then an optional `& mask`. */
+static int parse_primary(struct parser *ps, struct side *sd)
 {
 	const struct token *t = tok(ps);
 	sd->tok = ps->at;
-	if (t->kind == TK_WORD && tok_at(ps, ps->at + 1)->kind == TK_LPAREN) {
+	if (t->kind == TK_LBRACE || t->kind == TK_FIELDREF) {
+		if (parse_group_or_ref(ps, sd) < 0) return -1;
+	} else if (t->kind == TK_WORD && tok_at(ps, ps->at + 1)->kind == TK_LPAREN) {
 		if (parse_function(ps, sd) < 0) return -1;
 	} else if (t->kind == TK_WORD && lookup_field(ps->text + t->pos, t->len, &sd->o)) {
 		snprintf(sd->what, sizeof sd->what, "%.*s", (int)t->len, ps->text + t->pos);
 		sd->o.cls = class_of_type(sd->o.ftype);
 		ps->at++;
+		if (tok(ps)->kind == TK_HASH && parse_layer(ps, sd) < 0) return -1;
 		if (tok(ps)->kind == TK_LBRACKET && parse_slice(ps, sd) < 0) return -1;
 	} else if (is_literal_token(t->kind)) {
 		sd->is_literal = true;
@@ -591,6 +595,332 @@ static int parse_side(struct parser *ps, struct side *sd)
 	}
 	sd->end_tok = ps->at;
 	return 0;
+}
+
+/* ---- arithmetic, value functions, layers, references (Wireshark 4.x) ---- */
+
+static bool word_is(const struct parser *ps, const struct token *t, const char *w)
+{
+	return t->kind == TK_WORD && t->len == strlen(w) && !memcmp(ps->text + t->pos, w, t->len);
+}
+
+/* Registers an allocation with the program (df_free releases it). */
+static void *own(struct parser *ps, void *ptr)
+{
+	struct df_filter *f = ps->f;
+	if (f->nowned == f->cap_owned) {
+		f->cap_owned = f->cap_owned ? f->cap_owned * 2 : 16;
+		f->owned = xrealloc(f->owned, f->cap_owned * sizeof *f->owned);
+	}
+	f->owned[f->nowned++] = ptr;
+	return ptr;
+}
+
+/* Nesting that recurses ({…}, functions, repeated '-') counts against DF_MAX_DEPTH. */
+static int deeper(struct parser *ps, const struct token *t)
+{
+	if (++ps->depth <= DF_MAX_DEPTH) return 0;
+	error_at(ps, t->pos, t->len, "the filter nests deeper than %d levels", DF_MAX_DEPTH);
+	return -1;
+}
+
+static struct operand *heap_operand(struct parser *ps, const struct operand *o)
+{
+	struct operand *h = own(ps, xmalloc(sizeof *h));
+	*h = *o;
+	return h;
+}
+
+/* The side becomes an expression of op over args. */
+static void make_expr(struct parser *ps, struct side *sd, enum ex_op op, struct operand **args, uint8_t nargs,
+		      uint8_t ftype, uint8_t cls)
+{
+	struct expr *e = own(ps, xcalloc(1, sizeof *e));
+	e->op = (uint8_t)op;
+	e->nargs = nargs;
+	for (uint8_t i = 0; i < nargs; i++) e->args[i] = args[i];
+	memset(&sd->o, 0, sizeof sd->o);
+	sd->o.is_field = true; /* it takes its values from the packet, as a field does */
+	sd->o.expr = e;
+	sd->o.ftype = ftype;
+	sd->o.cls = cls;
+	sd->is_literal = false;
+}
+
+/* A constant inside an expression takes the type of the operand beside it; two constants
+ * are integers (2 * 49). */
+static int expr_constant(struct parser *ps, struct side *lit, const struct side *other)
+{
+	if (other->is_literal) {
+		const struct token *t = tok_at(ps, lit->tok);
+		if (t->kind != TK_WORD || parse_int(ps->text + t->pos, t->len, true, &lit->o.lit.i) < 0) {
+			error_at(ps, t->pos, t->len, "\"%.*s\" is not a number", (int)t->len, ps->text + t->pos);
+			return -1;
+		}
+		lit->o.lit.cls = DC_INT;
+	} else if (convert(ps, lit->tok, other, &lit->o.lit, &lit->o.lit_owned) < 0) {
+		return -1;
+	}
+	lit->o.cls = lit->o.lit.cls;
+	lit->o.ftype = lit->o.cls == DC_TIME ? FT_RELTIME : FT_INT;
+	lit->is_literal = false;
+	return 0;
+}
+
+static bool numeric(uint8_t cls) { return cls == DC_INT || cls == DC_TIME; }
+
+/* lhs OP rhs: numbers of one class (+ -), integers (%), or a time scaled by an integer
+ * (* /). The result replaces lhs. */
+static int binary(struct parser *ps, struct side *lhs, struct side *rhs, enum ex_op op, const struct token *optok)
+{
+	for (int k = 0; k < 2; k++) { /* arithmetic is for numbers and times */
+		const struct side *sd = k ? rhs : lhs;
+		if (!sd->is_literal && !numeric(sd->o.cls)) {
+			error_at(ps, optok->pos, optok->len, "'%.*s' works on numbers and times; %s is %s", (int)optok->len,
+				 ps->text + optok->pos, sd->what, type_phrase(side_ftype(&sd->o)));
+			return -1;
+		}
+	}
+	if (lhs->is_literal && rhs->is_literal) {
+		if (expr_constant(ps, lhs, rhs) < 0 || expr_constant(ps, rhs, lhs) < 0) return -1;
+	} else if (lhs->is_literal) {
+		if (expr_constant(ps, lhs, rhs) < 0) return -1;
+	} else if (rhs->is_literal) {
+		if (expr_constant(ps, rhs, lhs) < 0) return -1;
+	}
+	uint8_t a = lhs->o.cls, b = rhs->o.cls, cls;
+	bool ok;
+	switch (op) {
+	case EX_ADD: case EX_SUB: ok = numeric(a) && a == b; cls = a; break;
+	case EX_MOD: ok = a == DC_INT && b == DC_INT; cls = DC_INT; break;
+	default: ok = numeric(a) && b == DC_INT; cls = a; break; /* * and / */
+	}
+	if (!ok) {
+		error_at(ps, optok->pos, optok->len, "'%.*s' cannot combine %s (%s) and %s (%s)", (int)optok->len,
+			 ps->text + optok->pos, lhs->what, type_phrase(side_ftype(&lhs->o)), rhs->what,
+			 type_phrase(side_ftype(&rhs->o)));
+		return -1;
+	}
+	uint8_t ft = cls == DC_TIME ? (lhs->o.ftype == FT_FLOAT ? FT_FLOAT : FT_RELTIME) : FT_INT;
+	struct operand *args[2] = { heap_operand(ps, &lhs->o), heap_operand(ps, &rhs->o) };
+	char what[sizeof lhs->what];
+	snprintf(what, sizeof what, "%.40s %.*s %.40s", lhs->what, (int)optok->len, ps->text + optok->pos, rhs->what);
+	make_expr(ps, lhs, op, args, 2, ft, cls);
+	memcpy(lhs->what, what, sizeof what);
+	lhs->end_tok = rhs->end_tok;
+	return 0;
+}
+
+/* -x: a negative constant is a word of its own (-443); a field, a group or a function is
+ * negated as a value. */
+static int parse_unary_minus(struct parser *ps, struct side *sd)
+{
+	const struct token *t = tok(ps);
+	if (word_is(ps, t, "-")) {
+		ps->at++;
+		if (deeper(ps, t) < 0 || parse_unary_minus(ps, sd) < 0) return -1;
+		ps->depth--;
+		sd->tok = (size_t)(t - ps->lx.toks);
+	} else if (t->kind == TK_WORD && t->len > 1 && ps->text[t->pos] == '-' &&
+		   field_by_name(ps->text + t->pos + 1, t->len - 1) >= 0) {
+		/* "-tcp.srcport" is one word for the lexer */
+		struct operand o = { 0 };
+		lookup_field(ps->text + t->pos + 1, t->len - 1, &o);
+		sd->tok = ps->at;
+		sd->o = o;
+		sd->o.cls = class_of_type(o.ftype);
+		snprintf(sd->what, sizeof sd->what, "%.*s", (int)t->len - 1, ps->text + t->pos + 1);
+		ps->at++;
+	} else {
+		return parse_primary(ps, sd);
+	}
+	if (sd->is_literal || !numeric(sd->o.cls)) {
+		error_at(ps, t->pos, t->len, "'-' negates numbers and times; %s is %s", sd->what, type_phrase(side_ftype(&sd->o)));
+		return -1;
+	}
+	struct operand *arg = heap_operand(ps, &sd->o);
+	make_expr(ps, sd, EX_NEG, &arg, 1, sd->o.cls == DC_TIME ? FT_RELTIME : FT_INT, sd->o.cls);
+	char what[sizeof sd->what];
+	snprintf(what, sizeof what, "-%.80s", sd->what);
+	memcpy(sd->what, what, sizeof what);
+	sd->end_tok = ps->at;
+	return 0;
+}
+
+static int parse_term(struct parser *ps, struct side *sd)
+{
+	if (parse_unary_minus(ps, sd) < 0) return -1;
+	for (;;) {
+		const struct token *t = tok(ps);
+		enum ex_op op;
+		if (t->kind == TK_STAR) op = EX_MUL;
+		else if (t->kind == TK_PERCENT) op = EX_MOD;
+		else if (word_is(ps, t, "/")) op = EX_DIV;
+		else return 0;
+		ps->at++;
+		struct side rhs = { 0 };
+		if (parse_unary_minus(ps, &rhs) < 0 || binary(ps, sd, &rhs, op, t) < 0) return -1;
+	}
+}
+
+/* A side of a relation: + and - over terms, * / % over unary minus over primaries. */
+static int parse_side(struct parser *ps, struct side *sd)
+{
+	size_t first = ps->at;
+	if (parse_term(ps, sd) < 0) return -1;
+	for (;;) {
+		const struct token *t = tok(ps);
+		enum ex_op op;
+		if (t->kind == TK_PLUS) op = EX_ADD;
+		else if (word_is(ps, t, "-")) op = EX_SUB;
+		else break;
+		ps->at++;
+		struct side rhs = { 0 };
+		if (parse_term(ps, &rhs) < 0 || binary(ps, sd, &rhs, op, t) < 0) return -1;
+	}
+	sd->tok = first;
+	sd->end_tok = ps->at;
+	return 0;
+}
+
+
+/* { expression } groups; ${field} refers to the reference packet's field. */
+static int parse_group_or_ref(struct parser *ps, struct side *sd)
+{
+	const struct token *open = tok(ps);
+	ps->at++;
+	if (open->kind == TK_LBRACE) {
+		if (deeper(ps, open) < 0 || parse_side(ps, sd) < 0) return -1;
+		ps->depth--;
+	} else {
+		const struct token *t = tok(ps);
+		if (t->kind != TK_WORD || !lookup_field(ps->text + t->pos, t->len, &sd->o)) {
+			if (t->kind == TK_WORD) unknown_field(ps, t);
+			else error_tok(ps, t, "a field name after ${");
+			return -1;
+		}
+		sd->o.ref = true;
+		sd->o.cls = class_of_type(sd->o.ftype);
+		snprintf(sd->what, sizeof sd->what, "${%.*s}", (int)t->len, ps->text + t->pos);
+		ps->at++;
+	}
+	if (tok(ps)->kind != TK_RBRACE) {
+		error_tok(ps, tok(ps), "'}'");
+		return -1;
+	}
+	ps->at++;
+	return 0;
+}
+
+/* field#N or field#[A-B]: the values in those layers of the field's protocol (from 1). */
+static int parse_layer(struct parser *ps, struct side *sd)
+{
+	const struct token *hash = tok(ps);
+	ps->at++;
+	const struct token *t = tok(ps);
+	bool bracket = t->kind == TK_LBRACKET;
+	if (bracket) t = tok_at(ps, ++ps->at);
+	__int128 lo = 0, hi = 0;
+	const char *s = ps->text + t->pos;
+	const char *dash = t->kind == TK_WORD ? memchr(s, '-', t->len) : NULL;
+	bool ok = t->kind == TK_WORD && dash != s;
+	if (ok && dash && bracket) {
+		ok = parse_int(s, (size_t)(dash - s), false, &lo) == 0 &&
+		     parse_int(dash + 1, t->len - (size_t)(dash - s) - 1, false, &hi) == 0;
+	} else if (ok) {
+		ok = !dash && parse_int(s, t->len, false, &lo) == 0;
+		hi = lo;
+	}
+	if (!ok || lo < 1 || hi < lo || hi > 255) {
+		error_at(ps, hash->pos, t->pos + t->len - hash->pos,
+			 "a layer is a number from 1 (ip.src#2) or a range (ip.src#[1-2])");
+		return -1;
+	}
+	ps->at++;
+	if (bracket) {
+		if (tok(ps)->kind != TK_RBRACKET) {
+			error_tok(ps, tok(ps), "']' after the layers");
+			return -1;
+		}
+		ps->at++;
+	}
+	uint16_t proto = sd->o.ids[0];
+	while (field_defs[proto].type != FT_PROTO && field_defs[proto].parent != F__COUNT) proto = field_defs[proto].parent;
+	sd->o.layer_proto = proto;
+	sd->o.layer_lo = (uint8_t)lo;
+	sd->o.layer_hi = (uint8_t)hi;
+	size_t l = strlen(sd->what), n = tok_at(ps, ps->at - 1)->pos + tok_at(ps, ps->at - 1)->len - hash->pos;
+	if (l + n < sizeof sd->what) {
+		memcpy(sd->what + l, ps->text + hash->pos, n);
+		sd->what[l + n] = '\0';
+	}
+	return 0;
+}
+
+/* abs(x), max(x, y, …), min(x, y, …), string(field). */
+static int parse_value_function(struct parser *ps, struct side *sd, const struct token *name)
+{
+	static const struct { const char *name; enum ex_op op; } fns[] = {
+		{ "abs", EX_ABS }, { "max", EX_MAX }, { "min", EX_MIN }, { "string", EX_STRING },
+	};
+	int which = -1;
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+		if (strlen(fns[i].name) == name->len && !memcmp(fns[i].name, ps->text + name->pos, name->len)) which = (int)i;
+	if (which < 0) {
+		error_at(ps, name->pos, name->len,
+			 "unknown function \"%.*s\" (there are len, count, lower, upper, abs, max, min and string)",
+			 (int)name->len, ps->text + name->pos);
+		return -1;
+	}
+	enum ex_op op = fns[which].op;
+	if (deeper(ps, name) < 0) return -1;
+	ps->at += 2; /* name and '(' */
+	struct operand *args[DF_MAX_ARGS];
+	uint8_t nargs = 0;
+	uint8_t cls = DC_NONE;
+	for (;;) {
+		struct side arg = { 0 };
+		if (parse_side(ps, &arg) < 0) goto fail;
+		size_t pos, len;
+		span(ps, arg.tok, arg.end_tok, &pos, &len);
+		if (arg.is_literal) {
+			error_at(ps, pos, len, "%.*s() takes fields and expressions, not constants", (int)name->len,
+				 ps->text + name->pos);
+			goto fail;
+		}
+		bool fits = op == EX_STRING ? arg.o.is_field && !arg.o.expr && arg.o.ftype != FT_PROTO && arg.o.ftype != FT_NONE
+					    : numeric(arg.o.cls) && (cls == DC_NONE || cls == arg.o.cls);
+		if (!fits) {
+			error_at(ps, pos, len, op == EX_STRING ? "string() takes a field with a value" :
+				 "%.*s() takes numbers or times of one kind; %s is %s", (int)name->len, ps->text + name->pos,
+				 arg.what, type_phrase(side_ftype(&arg.o)));
+			goto fail;
+		}
+		cls = arg.o.cls;
+		if (nargs == DF_MAX_ARGS) {
+			error_at(ps, pos, len, "at most %d arguments", DF_MAX_ARGS);
+			goto fail;
+		}
+		args[nargs++] = heap_operand(ps, &arg.o);
+		if (tok(ps)->kind == TK_COMMA && (op == EX_MAX || op == EX_MIN)) {
+			ps->at++;
+			continue;
+		}
+		if (tok(ps)->kind != TK_RPAREN) {
+			error_tok(ps, tok(ps), op == EX_MAX || op == EX_MIN ? "',' or ')'" : "')'");
+			goto fail;
+		}
+		ps->at++;
+		break;
+	}
+	ps->depth--;
+	uint8_t ftype = op == EX_STRING ? FT_STRING : cls == DC_TIME ? FT_RELTIME : FT_INT;
+	make_expr(ps, sd, op, args, nargs, ftype, op == EX_STRING ? DC_STRING : cls);
+	snprintf(sd->what, sizeof sd->what, "%.*s(…)", (int)(name->len < 8 ? name->len : 8), ps->text + name->pos);
+	if (op == EX_STRING) sd->o.scratch = own(ps, xmalloc((size_t)DF_MAX_VALUES * DF_STRING_MAX));
+	return 0;
+fail:
+	return -1; /* what was made is the program's: df_free releases it */
 }
 
 /* ---- relations ---- */
@@ -785,6 +1115,23 @@ static int compile_set(struct parser *ps, struct test *t, struct side *a)
 	return 0;
 }
 
+/* Scratch space, value lists and the field mask for an operand and everything in it. */
+static void prepare_operand(struct parser *ps, struct operand *o, bool in_expr)
+{
+	if ((o->fn == FN_LOWER || o->fn == FN_UPPER || o->nranges > 1) && !o->scratch) {
+		o->scratch = xmalloc(PKT_ARENA_SIZE);
+		if (in_expr) own(ps, o->scratch); /* a top-level operand's is freed with its test */
+	}
+	if ((in_expr || o->expr || o->ref) && !o->vals) o->vals = own(ps, xcalloc(DF_MAX_VALUES, sizeof *o->vals));
+	if (o->expr) {
+		for (uint8_t i = 0; i < o->expr->nargs; i++) prepare_operand(ps, o->expr->args[i], true);
+		return;
+	}
+	struct field_mask *m = o->ref ? &ps->f->ref_needs : &ps->f->needs;
+	for (uint8_t k = 0; o->is_field && k < o->nids; k++) field_mask_add(m, o->ids[k]);
+	if (o->layer_proto) field_mask_add(m, o->layer_proto);
+}
+
 static int parse_relation(struct parser *ps)
 {
 	struct test *t = new_test(ps);
@@ -858,11 +1205,8 @@ static int parse_relation(struct parser *ps)
 		t->a = a.o;
 		break;
 	}
-	for (int s = 0; s < 2; s++) {
-		struct operand *o = s ? &t->b : &t->a;
-		if (o->fn == FN_LOWER || o->fn == FN_UPPER || o->nranges > 1) o->scratch = xmalloc(PKT_ARENA_SIZE);
-		for (uint8_t k = 0; o->is_field && k < o->nids; k++) field_mask_add(&ps->f->needs, o->ids[k]);
-	}
+	prepare_operand(ps, &t->a, false);
+	prepare_operand(ps, &t->b, false);
 	emit(ps, I_TEST, ti);
 	if (negate) emit(ps, I_NOT, 0);
 	return 0;
@@ -939,10 +1283,15 @@ static int parse_and(struct parser *ps) { return parse_chain(ps, TK_AND, parse_u
 static int parse_xor(struct parser *ps) { return parse_chain(ps, TK_XOR, parse_and); }
 static int parse_or(struct parser *ps) { return parse_chain(ps, TK_OR, parse_xor); }
 
-static void free_operand(struct operand *o)
+/* What an operand holds besides the program's owned list: its constant's bytes, a
+ * top-level operand's scratch, a reference's copied bytes (in expressions too). */
+static void free_operand(struct operand *o, bool top)
 {
-	free(o->scratch);
+	if (top && !o->expr) free(o->scratch);
 	free(o->lit_owned);
+	free(o->refbuf);
+	if (o->expr)
+		for (uint8_t i = 0; i < o->expr->nargs; i++) free_operand(o->expr->args[i], false);
 }
 
 void df_free(struct df_filter *f)
@@ -950,14 +1299,16 @@ void df_free(struct df_filter *f)
 	if (!f) return;
 	for (size_t i = 0; i < f->ntests; i++) {
 		struct test *t = &f->tests[i];
-		free_operand(&t->a);
-		free_operand(&t->b);
+		free_operand(&t->a, true);
+		free_operand(&t->b, true);
 		for (size_t k = 0; k < t->nset; k++) free(t->set[k].owned);
 		free(t->set);
 		pcre2_match_data_free(t->md);
 		pcre2_match_context_free(t->mctx);
 		pcre2_code_free(t->re);
 	}
+	for (size_t i = 0; i < f->nowned; i++) free(f->owned[i]);
+	free(f->owned);
 	free(f->tests);
 	free(f->code);
 	free(f);
@@ -1029,7 +1380,12 @@ bool df_is_packet_local(const struct df_filter *f)
 
 static bool operand_reads_bytes(const struct operand *o)
 {
-	return o->is_field && o->ftype == FT_PROTO && o->fn != FN_COUNT && (o->fn != FN_LEN || o->nranges);
+	if (o->expr) {
+		for (uint8_t i = 0; i < o->expr->nargs; i++)
+			if (operand_reads_bytes(o->expr->args[i])) return true;
+		return false;
+	}
+	return o->is_field && !o->ref && o->ftype == FT_PROTO && o->fn != FN_COUNT && (o->fn != FN_LEN || o->nranges);
 }
 
 bool df_reads_layer_bytes(const struct df_filter *f)

@@ -3,7 +3,9 @@
  * value that decides it; and/or jump over what cannot change the answer. */
 #define _GNU_SOURCE /* memmem */
 #include "filter/internal.h"
+#include "util/xalloc.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- values ---- */
@@ -118,8 +120,34 @@ static bool wanted(const struct operand *o, uint16_t id)
 
 /* The operand's next value: *pos walks the field record; a constant and count() give
  * exactly one value. */
+static void fill_expr(const struct operand *o, const struct packet *p);
+
+/* The layer (from 1) of p's protocol `proto` field i is in: the count of those layers
+ * started at or before it. */
+static unsigned layer_of(const struct packet *p, uint16_t proto, uint32_t i)
+{
+	unsigned n = 0;
+	for (uint32_t k = 0; k <= i; k++) n += p->fields[k].id == proto;
+	return n;
+}
+
 static bool next_value(const struct operand *o, const struct packet *p, uint32_t *pos, struct dval *v)
 {
+	if (o->expr || o->ref) { /* a list made for this packet (an expression), or kept (a reference) */
+		if (o->expr && *pos == 0) fill_expr(o, p);
+		if (*pos >= o->nvals) return false;
+		*v = o->vals[(*pos)++];
+		return true;
+	}
+	if (o->layer_proto) {
+		unsigned layer = *pos ? layer_of(p, o->layer_proto, *pos - 1) : 0;
+		while (*pos < p->nfields) {
+			const struct fval *f = &p->fields[(*pos)++];
+			if (f->id == o->layer_proto) layer++;
+			if (layer >= o->layer_lo && layer <= o->layer_hi && wanted(o, f->id) && field_value(o, f, p, v)) return true;
+		}
+		return false;
+	}
 	if (!o->is_field) {
 		if (*pos) return false;
 		*pos = 1;
@@ -142,6 +170,103 @@ static bool next_value(const struct operand *o, const struct packet *p, uint32_t
 		if (wanted(o, f->id) && field_value(o, f, p, v)) return true;
 	}
 	return false;
+}
+
+/* ---- expressions ---- */
+
+
+static void put_value_text(struct sbuf *sb, const struct dval *v)
+{
+	switch (v->cls) {
+	case DC_INT:
+		if (v->i < 0) sb_i64(sb, (int64_t)v->i);
+		else sb_u64(sb, (uint64_t)v->i);
+		break;
+	case DC_TIME: {
+		__int128 x = v->i;
+		if (x < 0) {
+			sb_putc(sb, '-');
+			x = -x;
+		}
+		sb_fixed(sb, (uint64_t)x, 9);
+		break;
+	}
+	case DC_IPV4: sb_ipv4(sb, v->p ? v->p : v->addr); break;
+	case DC_IPV6: sb_ipv6(sb, v->p ? v->p : v->addr); break;
+	case DC_ETHER: sb_mac(sb, v->p ? v->p : v->addr); break;
+	case DC_STRING: sb_put(sb, v->p, v->n); break;
+	case DC_BYTES: sb_hexbytes(sb, v->p, v->n, ':'); break;
+	default: break;
+	}
+}
+
+/* Fills o->vals with the expression's values in packet p (the operands' lists combined,
+ * at most DF_MAX_VALUES; division by zero gives no value). The lists live in the
+ * compiled filter: one packet is tested at a time. */
+static void fill_expr(const struct operand *o, const struct packet *p)
+{
+	struct operand *w = (struct operand *)o; /* the value list is the filter's scratch */
+	const struct expr *e = o->expr;
+	w->nvals = 0;
+	for (uint8_t i = 0; i < e->nargs; i++) { /* each argument's own list first */
+		struct operand *a = e->args[i];
+		if (a->expr) {
+			fill_expr(a, p);
+			continue;
+		}
+		a->nvals = 0;
+		uint32_t pos = 0;
+		struct dval v;
+		while (a->nvals < DF_MAX_VALUES && next_value(a, p, &pos, &v)) a->vals[a->nvals++] = v;
+	}
+	const struct operand *x = e->args[0], *y = e->nargs > 1 ? e->args[1] : NULL;
+	switch (e->op) {
+	case EX_NEG: case EX_ABS:
+		for (uint8_t i = 0; i < x->nvals; i++) {
+			struct dval v = x->vals[i];
+			if (e->op == EX_NEG || v.i < 0) v.i = -v.i;
+			w->vals[w->nvals++] = v;
+		}
+		break;
+	case EX_MIN: case EX_MAX: {
+		bool any = false;
+		struct dval best = { 0 };
+		for (uint8_t k = 0; k < e->nargs; k++)
+			for (uint8_t i = 0; i < e->args[k]->nvals; i++) {
+				const struct dval *v = &e->args[k]->vals[i];
+				if (!any || (e->op == EX_MAX ? v->i > best.i : v->i < best.i)) best = *v;
+				any = true;
+			}
+		if (any) w->vals[w->nvals++] = best;
+		break;
+	}
+	case EX_STRING:
+		for (uint8_t i = 0; i < x->nvals && w->nvals < DF_MAX_VALUES; i++) {
+			char *buf = (char *)o->scratch + (size_t)w->nvals * DF_STRING_MAX;
+			struct sbuf sb;
+			sb_init_fixed(&sb, buf, DF_STRING_MAX);
+			put_value_text(&sb, &x->vals[i]);
+			struct dval v = { .cls = DC_STRING, .p = (const uint8_t *)buf, .n = (uint32_t)sb.len };
+			w->vals[w->nvals++] = v;
+		}
+		break;
+	default: /* binary: every pair */
+		for (uint8_t i = 0; i < x->nvals; i++)
+			for (uint8_t j = 0; j < y->nvals && w->nvals < DF_MAX_VALUES; j++) {
+				struct dval v = x->vals[i];
+				__int128 a = v.i, b = y->vals[j].i;
+				switch (e->op) {
+				case EX_ADD: v.i = a + b; break;
+				case EX_SUB: v.i = a - b; break;
+				case EX_MUL: v.i = a * b; break;
+				case EX_DIV: if (!b) continue; v.i = a / b; break;
+				case EX_MOD: if (!b) continue; v.i = a % b; break;
+				default: continue;
+				}
+				w->vals[w->nvals++] = v;
+			}
+		break;
+	}
 }
 
 /* ---- comparisons ---- */
@@ -247,7 +372,7 @@ static bool unary(const struct test *t, const struct dval *v)
 bool df_eval_test(const struct test *t, const struct packet *p)
 {
 	bool all = t->quant == Q_ALL, seen = false;
-	if (t->kind == TS_EXISTS && t->a.is_field && !t->a.nranges && !t->a.fn) {
+	if (t->kind == TS_EXISTS && t->a.is_field && !t->a.nranges && !t->a.fn && !t->a.expr && !t->a.ref && !t->a.layer_proto) {
 		/* presence alone: a layer exists even where the run kept none of its bytes */
 		for (uint16_t i = 0; i < p->nfields; i++)
 			if (wanted(&t->a, p->fields[i].id)) return true;
@@ -270,6 +395,60 @@ bool df_eval_test(const struct test *t, const struct packet *p)
 		}
 	}
 	return all && seen;
+}
+
+/* ---- references ---- */
+
+static void set_ref(struct operand *o, const struct packet *p)
+{
+	if (o->expr) {
+		for (uint8_t i = 0; i < o->expr->nargs; i++) set_ref(o->expr->args[i], p);
+		return;
+	}
+	if (!o->ref) return;
+	free(o->refbuf);
+	o->refbuf = NULL;
+	o->nvals = 0;
+	if (!p) return;
+	struct operand plain = *o;
+	plain.ref = false;
+	uint32_t pos = 0;
+	struct dval v;
+	size_t need = 0;
+	while (o->nvals < DF_MAX_VALUES && next_value(&plain, p, &pos, &v)) {
+		o->vals[o->nvals++] = v;
+		if (v.p) need += v.n;
+	}
+	/* the values' bytes belong to p: copy them */
+	o->refbuf = xmalloc(need ? need : 1);
+	size_t at = 0;
+	for (uint8_t i = 0; i < o->nvals; i++) {
+		struct dval *d = &o->vals[i];
+		if (!d->p) continue;
+		if (d->n) memcpy(o->refbuf + at, d->p, d->n);
+		d->p = o->refbuf + at;
+		at += d->n;
+	}
+}
+
+void df_set_reference(struct df_filter *f, const struct packet *p)
+{
+	for (size_t i = 0; i < f->ntests; i++) {
+		set_ref(&f->tests[i].a, p);
+		set_ref(&f->tests[i].b, p);
+	}
+}
+
+bool df_has_references(const struct df_filter *f)
+{
+	for (size_t i = 0; i < sizeof f->ref_needs.bits; i++)
+		if (f->ref_needs.bits[i]) return true;
+	return false;
+}
+
+void df_reference_mask_add(const struct df_filter *f, struct field_mask *m)
+{
+	for (size_t i = 0; i < sizeof m->bits; i++) m->bits[i] |= f->ref_needs.bits[i];
 }
 
 bool df_match(const struct df_filter *f, const struct packet *p)

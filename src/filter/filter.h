@@ -2,8 +2,10 @@
  * small program over field ids and run against each decoded packet.
  *
  * The language is Wireshark's (4.x): existence tests, comparisons with any/all
- * semantics, contains, matches (PCRE2), set membership, slices, bitwise and, the
- * functions len/count/lower/upper and and/or/xor/not with Wireshark's precedence. Values
+ * semantics, contains, matches (PCRE2), set membership, slices, bitwise and, arithmetic
+ * (+ - * / %, unary minus, {…} to group), layer operators (ip.src#2, ip.src#[1-2]), field
+ * references (${tcp.srcport}: the reference packet's value), the functions
+ * len/count/lower/upper/abs/max/min/string and and/or/xor/not with Wireshark's precedence. Values
  * come from the packet's field record only (dissect.h); the program names the fields it
  * reads so a run can record just those.
  *
@@ -41,6 +43,15 @@ void df_free(struct df_filter *f);
 
 /* Whether packet p passes. p must have recorded the fields df_mask_add names. */
 bool df_match(const struct df_filter *f, const struct packet *p);
+
+/* The reference packet for ${field} references (Wireshark's selected packet): its values
+ * are copied, p may go after the call; NULL forgets them. Without one a reference has no
+ * value, so a test using it is false (as in tshark, which has no selected packet). */
+void df_set_reference(struct df_filter *f, const struct packet *p);
+/* Whether the program has ${…} references, and the fields they read (add them to the mask
+ * of the run that decodes the reference packet). */
+bool df_has_references(const struct df_filter *f);
+void df_reference_mask_add(const struct df_filter *f, struct field_mask *m);
 
 /* Adds the fields the program reads to m (so a masked run records them). */
 void df_mask_add(const struct df_filter *f, struct field_mask *m);

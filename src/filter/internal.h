@@ -16,6 +16,7 @@ enum tok {
 	TK_EQ, TK_NE, TK_ALL_EQ, TK_ANY_NE, TK_LT, TK_GT, TK_LE, TK_GE,
 	TK_CONTAINS, TK_MATCHES, TK_IN, TK_ANY, TK_ALL, TK_BITAND,
 	TK_AND, TK_OR, TK_XOR, TK_NOT,
+	TK_PLUS, TK_STAR, TK_PERCENT, TK_HASH, TK_FIELDREF, /* '-' and '/' are words (ranges, CIDR) */
 };
 
 struct token {
@@ -51,6 +52,19 @@ struct dval {
 
 enum fn { FN_NONE, FN_LEN, FN_COUNT, FN_LOWER, FN_UPPER };
 
+/* Arithmetic and value functions (Wireshark 4.x): an operand may be an expression over
+ * other operands, evaluated to a list of values for each packet. */
+enum ex_op { EX_NEG, EX_ADD, EX_SUB, EX_MUL, EX_DIV, EX_MOD, EX_ABS, EX_MIN, EX_MAX, EX_STRING };
+#define DF_MAX_ARGS 8        /* arguments of max()/min() */
+#define DF_MAX_VALUES 64     /* values an expression yields per packet (products are cut) */
+#define DF_STRING_MAX 64     /* bytes of one string() value */
+struct operand;
+struct expr {
+	uint8_t op;              /* enum ex_op */
+	uint8_t nargs;
+	struct operand *args[DF_MAX_ARGS]; /* owned */
+};
+
 #define DF_MAX_RANGES 16
 struct range {
 	int64_t start;             /* negative: from the end */
@@ -73,6 +87,13 @@ struct operand {
 	uint8_t *scratch;          /* lower()/upper() and joined slices write here */
 	struct dval lit;           /* the constant */
 	uint8_t *lit_owned;        /* bytes the constant owns */
+	struct expr *expr;         /* an expression (its values: vals, filled per packet), or NULL */
+	struct dval *vals;         /* DF_MAX_VALUES: an expression's values, or a reference's */
+	uint8_t nvals;
+	uint16_t layer_proto;      /* ip.src#2: the protocol whose layers are counted, or 0 */
+	uint8_t layer_lo, layer_hi; /* the layers (from 1) whose values count */
+	bool ref;                  /* ${field}: the reference packet's values (df_set_reference) */
+	uint8_t *refbuf;           /* the bytes those values point into (owned) */
 };
 
 enum test_kind { TS_EXISTS, TS_CMP, TS_CONTAINS, TS_MATCHES, TS_IN, TS_NONZERO };
@@ -110,7 +131,11 @@ struct df_filter {
 	struct test *tests;
 	size_t ntests;
 	struct field_mask needs;
+	struct field_mask ref_needs; /* fields ${…} reads from the reference packet */
 	uint32_t max_stack;
+	void **owned;             /* what expressions allocated (nodes, operands, value lists):
+				   * freed with the program, whether or not compiling finished */
+	size_t nowned, cap_owned;
 };
 
 /* The values an operand takes in packet p, one at a time (eval.c). */

@@ -30,6 +30,7 @@ static const struct { const char *text; enum tok kind; } operators[] = {
 	{ "<", TK_LT }, { ">", TK_GT }, { "~", TK_MATCHES }, { "&", TK_BITAND }, { "!", TK_NOT },
 	{ "(", TK_LPAREN }, { ")", TK_RPAREN }, { "{", TK_LBRACE }, { "}", TK_RBRACE },
 	{ "[", TK_LBRACKET }, { "]", TK_RBRACKET }, { ",", TK_COMMA },
+	{ "${", TK_FIELDREF }, { "+", TK_PLUS }, { "*", TK_STAR }, { "%", TK_PERCENT }, { "#", TK_HASH },
 };
 
 static int fail(struct df_error *err, size_t pos, size_t len, const char *msg)

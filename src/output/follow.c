@@ -128,7 +128,10 @@ int follow_parse(struct follow *fo, const char *spec, char *err, size_t errlen)
 	long long n;
 	char extra;
 	memset(fo, 0, sizeof *fo);
-	if (sscanf(spec, "%7[a-z],%7[a-z],%lld%c", proto, mode, &n, &extra) != 3 || n < 0) {
+	int k = sscanf(spec, "%7[a-z],%7[a-z],%lld%c", proto, mode, &n, &extra);
+	if (k == 2 && !strchr(spec + strlen(proto) + 1, ',')) {
+		n = -1; /* no stream number: -Y chooses the stream */
+	} else if (k != 3 || n < 0) {
 		snprintf(err, errlen, "--follow takes PROTO,MODE,STREAM (e.g. tcp,ascii,0), not '%s'", spec);
 		return -1;
 	}

@@ -54,7 +54,7 @@ enum follow_mode { FOLLOW_ASCII, FOLLOW_HEX, FOLLOW_RAW };
 struct follow {
 	uint8_t proto;          /* 6 or 17 */
 	enum follow_mode mode;
-	int64_t stream;
+	int64_t stream;         /* -1: not given (the -Y filter chooses it) */
 	struct sbuf *out;
 	bool found;
 	uint64_t offset[2]; /* per direction, for hex offsets (gaps advance it too) */

@@ -73,6 +73,57 @@ struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uin
 	return links;
 }
 
+bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struct df_filter *filter)
+{
+	struct pkt_source *src = open_again(path, bpf);
+	if (!src) return false;
+	struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	df_reference_mask_add(filter, &mask);
+	struct pipeline_needs needs = { .extra = &mask, .stats = false };
+	struct pipeline *pl = pipeline_new(&needs);
+	bool found = false;
+	struct pkt_meta m;
+	const uint8_t *data;
+	for (uint64_t k = 1; k <= n && src_next(src, &m, &data) == SRC_OK; k++) {
+		m.number = k;
+		struct packet *p = k == n ? pipeline_decode(pl, &m, data) : pipeline_decode_quiet(pl, &m, data);
+		if (k == n) {
+			df_set_reference(filter, p);
+			found = true;
+		}
+	}
+	pipeline_free(pl);
+	src_close(src);
+	return found;
+}
+
+int64_t pipeline_first_stream(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
+			      uint8_t proto)
+{
+	struct pkt_source *src = open_again(path, bpf);
+	if (!src) return -1;
+	int want = proto == 6 ? F_TCP_STREAM : F_UDP_STREAM;
+	struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	field_mask_add(&mask, want);
+	struct pipeline_needs needs = { .filter = filter, .extra = &mask };
+	struct pipeline *pl = pipeline_new(&needs);
+	int64_t stream = -1;
+	struct pkt_meta m;
+	const uint8_t *data;
+	for (uint64_t k = 1; stream < 0 && (!count || k <= count) && src_next(src, &m, &data) == SRC_OK; k++) {
+		m.number = k;
+		struct packet *p = pipeline_decode_quiet(pl, &m, data);
+		if (!pipeline_match(pl, p)) continue;
+		for (uint16_t i = 0; i < p->nfields && stream < 0; i++)
+			if (p->fields[i].id == want && !p->fields[i].nest) stream = (int64_t)p->fields[i].v.u;
+	}
+	pipeline_free(pl);
+	src_close(src);
+	return stream;
+}
+
 /* ---- a quick first pass that finds the matching frames ----
  *
  * A filter such as `tcp.port == 443 and ip.src == 10.0.0.1` can be judged from each

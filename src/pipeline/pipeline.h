@@ -134,6 +134,16 @@ void pindex_note(struct packet_index *ix, const struct packet *p);
  * links from each question to its answer (NULL when the file cannot be read again).
  * bpf: the capture filter applied to the file, or NULL; count: 0 or the packets read. */
 struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count);
+/* The reference packet of a filter's ${field} references (Wireshark's selected packet):
+ * decodes the file up to frame `n` (its conversations tracked, as the run will) and gives
+ * the filter that frame's values (df_set_reference). False when the file has fewer
+ * frames or cannot be read again. */
+bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struct df_filter *filter);
+/* The tcp.stream (proto 6) or udp.stream (17) of the first packet the filter matches
+ * (decoded with its conversations, as a full run), or -1: what --follow follows when -Y
+ * chooses the stream. At most `count` packets (0: all) are read. */
+int64_t pipeline_first_stream(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
+			      uint8_t proto);
 
 /* A quick first pass for a filter over packet-local fields (df_is_packet_local): each
  * packet is judged from its own bytes, with no tracking, no application layers and no

@@ -43,7 +43,7 @@ expect 2 "unknown command" -- frobnicate
 expect 2 "usage" --
 expect 2 "the type must be eth, ip, ipv6, tcp or udp" -- read --stats conv,smtp samples/lab.pcapng
 expect 2 "--stats io needs an interval" -- read --stats io,0 samples/lab.pcapng
-expect 2 "--follow takes PROTO,MODE,STREAM" -- read --follow tcp,ascii samples/lab.pcapng
+expect 2 "--follow takes PROTO,MODE,STREAM" -- read --follow tcp,ascii,x samples/lab.pcapng
 expect 2 "mode must be ascii, hex or raw" -- read --follow tcp,ebcdic,0 samples/lab.pcapng
 expect 2 "cannot be combined" -- read --follow tcp,raw,0 --stats phs samples/lab.pcapng
 expect 1 "there is no tcp stream 99" -- read --follow tcp,raw,99 samples/lab.pcapng
@@ -74,7 +74,7 @@ n=$("$bin" read -c 7 samples/lab.pcapng | wc -l)
 expect 2 "did you mean \"tcp.port\"" -- read -Y 'tcp.prot == 443' samples/lab.pcapng
 expect 2 "unbalanced parenthesis" -- read -Y '(tcp' samples/lab.pcapng
 expect 2 "invalid capture filter \"tcp port\"" -- read -f 'tcp port' samples/lab.pcapng
-expect 2 "cannot be combined with -Y" -- read -Y tcp --follow tcp,raw,0 samples/lab.pcapng
+expect 2 "leave out its number" -- read -Y tcp --follow tcp,raw,0 samples/lab.pcapng
 expect 2 "-w writes packets" -- read -w "$tmp/x.pcap" --json samples/lab.pcapng
 expect 1 "No such file or directory" -- read -Y tcp -w "$tmp/no/such/dir/x.pcap" samples/lab.pcapng
 # -Y picks tshark's frames and keeps their numbers; -f drops the rest before numbering
@@ -288,6 +288,24 @@ PY
 [ $? -eq 2 ] && ok || bad "diff --ignore of a flow field"
 "$bin" diff "$lab" >/dev/null 2>&1
 [ $? -eq 2 ] && ok || bad "diff with one file"
+
+# the rest of the filter language: field references with --ref-frame, layers in tunnels,
+# -Y choosing the stream --follow shows, -Y selecting what --stats counts
+n=$("$bin" read samples/lab.pcapng -Y 'tcp.stream == ${tcp.stream}' --ref-frame 36 | wc -l)
+m=$("$bin" read samples/lab.pcapng -Y 'tcp.stream == 1' | wc -l)
+[ "$n" -eq "$m" ] && [ "$n" -gt 0 ] && ok || bad "\${tcp.stream} of frame 36: $n frames, tcp.stream == 1: $m"
+n=$("$bin" read samples/lab.pcapng -Y 'tcp.stream == ${tcp.stream}' | wc -l)
+[ "$n" -eq 0 ] && ok || bad "a reference without --ref-frame matched $n frames"
+expect 2 "is for -Y filters with" -- read samples/lab.pcapng -Y tcp --ref-frame 3
+expect 2 "there is no such frame" -- read samples/lab.pcapng -Y 'frame.len == ${frame.len}' --ref-frame 9999
+v=$("$bin" read tests/golden/pcap/crafted.pcap -Y 'ip.proto#1 == 47 && ip.proto#2 == 1' -T fields -e frame.number)
+[ "$v" = "11" ] && ok || bad "ip.proto#2 in the GRE tunnel: '$v'"
+"$bin" read samples/lab.pcapng --follow tcp,ascii -Y 'http.request.uri == "/login"' | grep -q '^Filter: tcp.stream eq 5$' &&
+	ok || bad "-Y choosing the stream to follow"
+expect 2 "needs -Y to choose the stream" -- read samples/lab.pcapng --follow tcp,ascii
+expect 1 "no tcp stream has a packet the filter matches" -- read samples/lab.pcapng --follow tcp,raw -Y 'tcp.port == 1'
+n=$("$bin" read samples/lab.pcapng -Y 'tcp.port == 80' --stats conv,tcp | grep -c '<->')
+[ "$n" -eq 3 ] && ok || bad "-Y with --stats conv,tcp: $n conversations"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
