@@ -39,6 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct df_filter *f = df_compile(text, &err);
 	if (f) {
 		for (int i = 0; i < 3; i++) (void)df_match(f, &packets[i]);
+		df_set_reference(f, &packets[1]); /* ${field} references take the SYN's values */
+		for (int i = 0; i < 3; i++) (void)df_match(f, &packets[i]);
+		df_set_reference(f, NULL);
 		struct field_mask m = { 0 };
 		df_mask_add(f, &m);
 		(void)df_is_packet_local(f);
