@@ -34,7 +34,7 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 	if (!filter) abort(); /* the harness's own filters always compile */
 	struct frame_links *links = pipeline_find_answers(path, NULL, 0);
 	struct prefilter pf = { 0 };
-	if (df_is_packet_local(filter)) prefilter_run(path, NULL, 0, filter, true, NULL, &pf);
+	if (df_is_packet_local(filter)) prefilter_run(path, NULL, 0, filter, true, NULL, NULL, &pf);
 	char err[512];
 	struct pkt_source *src = src_open_file(path, err, sizeof err);
 	if (!src) {

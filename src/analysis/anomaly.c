@@ -55,11 +55,14 @@ struct source {
 	uint8_t family;  /* 0: free slot */
 	uint32_t home;   /* its slot by hash, for removal from the open-addressed table */
 	int64_t last;
-	struct probe *probes; /* unanswered SYNs, at most SCAN_MAX_PROBES (the oldest goes) */
+	struct probe *probes; /* unanswered SYNs, at most SCAN_MAX_PROBES (the oldest goes); NULL
+			       * while there is at most one, kept in `one` (no allocation for the
+			       * SYN of an ordinary connection) */
+	struct probe one;
 	uint16_t nprobes, cap;
-	uint8_t flagged_dst[8][16]; /* targets already reported (port scans) */
-	uint16_t flagged_port[8];   /* ports already reported (address scans) */
-	uint8_t nflagged_dst, nflagged_port; /* at most 8 each; then the oldest is replaced */
+	uint8_t flagged_dst[4][16]; /* targets already reported (port scans) */
+	uint16_t flagged_port[4];   /* ports already reported (address scans) */
+	uint8_t nflagged_dst, nflagged_port; /* at most 4 each; then the oldest is replaced */
 	uint8_t next_dst, next_port;
 };
 
@@ -70,8 +73,19 @@ struct arp_entry {
 	uint8_t mac[6];
 };
 
+/* A finding of the first pass, waiting for its packet to be decoded again. */
+struct early {
+	uint64_t frame;
+	uint8_t kind;
+	char reason[200];
+};
+
 struct anomaly_engine {
 	struct hash_seed seed;
+	bool prepass;             /* scans and ARP ran in a first pass: replay them from `early` */
+	struct early *early;      /* in frame order */
+	size_t nearly, cap_early, next_early;
+	struct packet *recording; /* NULL: report into the packet; else into `early` */
 	struct kind_stat stats[K__COUNT];
 	uint64_t total;
 	struct source *sources;   /* SCAN_MAX_SOURCES, open addressing by address */
@@ -99,6 +113,7 @@ void anomaly_free(struct anomaly_engine *e)
 	free(e->sources);
 	free(e->arp);
 	free(e->http_flagged);
+	free(e->early);
 	free(e);
 }
 
@@ -118,8 +133,27 @@ void anomaly_mask_add(struct field_mask *m)
 }
 
 /* Records one finding in the packet and in the table. */
+static void report(struct anomaly_engine *e, struct packet *p, enum kind k, const char *reason);
+
+/* A first pass's finding: kept for when the packet is decoded again (anomaly_packet). */
+static void keep_early(struct anomaly_engine *e, const struct packet *p, enum kind k, const char *reason)
+{
+	if (e->nearly == e->cap_early) {
+		e->cap_early = e->cap_early ? e->cap_early * 2 : 16;
+		e->early = xrealloc(e->early, e->cap_early * sizeof *e->early);
+	}
+	struct early *x = &e->early[e->nearly++];
+	x->frame = p->meta.number;
+	x->kind = (uint8_t)k;
+	snprintf(x->reason, sizeof x->reason, "%s", reason);
+}
+
 static void report(struct anomaly_engine *e, struct packet *p, enum kind k, const char *reason)
 {
+	if (e->recording) {
+		keep_early(e, p, k, reason);
+		return;
+	}
 	struct kind_stat *st = &e->stats[k];
 	if (!st->count++) {
 		st->first_frame = p->meta.number;
@@ -411,11 +445,12 @@ static void dns(struct anomaly_engine *e, struct packet *p, const struct seen *s
 
 /* A connection-opening SYN. */
 static bool scan_syn(const struct packet *p) { return (p->tcp_hdr.flags & (TCP_SYN | TCP_ACK)) == TCP_SYN; }
-/* The ACK that completes a handshake: nothing else set, no data, relative sequence 1. */
+/* A pure ACK from the SYN's sender: the handshake completed (a probe gets a RST, or the
+ * scanner answers a SYN-ACK with RST). Without sequence numbers, so that a first pass
+ * without conversations sees the same. */
 static bool scan_completes(const struct packet *p)
 {
-	return (p->tcp_hdr.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_ACK && p->tcp_hdr.seq == 1 &&
-	       p->tcp_hdr.len == 0;
+	return (p->tcp_hdr.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_ACK && p->tcp_hdr.len == 0;
 }
 
 static struct source *source_of(struct anomaly_engine *e, uint8_t family, const uint8_t *a, int64_t now, bool create)
@@ -474,10 +509,13 @@ static void source_remove(struct anomaly_engine *e, struct source *s)
 	e->nsources--;
 }
 
+static struct probe *probe_list(struct source *s) { return s->probes ? s->probes : &s->one; }
+
 static struct probe *find_probe(struct source *s, const uint8_t *dst, uint16_t port)
 {
+	struct probe *l = probe_list(s);
 	for (uint16_t i = 0; i < s->nprobes; i++)
-		if (s->probes[i].port == port && !memcmp(s->probes[i].dst, dst, 16)) return &s->probes[i];
+		if (l[i].port == port && !memcmp(l[i].dst, dst, 16)) return &l[i];
 	return NULL;
 }
 
@@ -496,22 +534,26 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 	if (!s) return;
 	struct probe *pr = find_probe(s, dst, port);
 	if (!syn) { /* the handshake completed: a connection, not a probe */
-		if (pr) *pr = s->probes[--s->nprobes];
+		if (pr) *pr = probe_list(s)[--s->nprobes];
 		if (!s->nprobes && !s->nflagged_dst && !s->nflagged_port) source_remove(e, s);
 		return;
 	}
 	if (!pr) {
-		if (s->nprobes == s->cap && s->cap < SCAN_MAX_PROBES) { /* most sources probe nothing */
-			s->cap = s->cap ? s->cap * 2 : 4;
+		if (!s->cap) s->cap = 1; /* `one` */
+		if (s->nprobes == s->cap && s->cap < SCAN_MAX_PROBES) { /* a second SYN unanswered: a list */
+			bool was_one = !s->probes;
+			s->cap = s->cap == 1 ? 8 : s->cap * 2;
 			s->probes = xrealloc(s->probes, s->cap * sizeof *s->probes);
+			if (was_one && s->nprobes) s->probes[0] = s->one;
 		}
+		struct probe *l = probe_list(s);
 		if (s->nprobes == SCAN_MAX_PROBES) { /* full: the oldest goes */
 			uint16_t old = 0;
 			for (uint16_t i = 1; i < s->nprobes; i++)
-				if (s->probes[i].t < s->probes[old].t) old = i;
-			s->probes[old] = s->probes[--s->nprobes];
+				if (l[i].t < l[old].t) old = i;
+			l[old] = l[--s->nprobes];
 		}
-		pr = &s->probes[s->nprobes++];
+		pr = &l[s->nprobes++];
 		memcpy(pr->dst, dst, 16);
 		pr->port = port;
 	}
@@ -520,8 +562,9 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 	/* distinct unanswered ports of this host, and hosts on this port, within the window */
 	unsigned ports = 0, hosts = 0;
 	int64_t since = now;
+	const struct probe *list = probe_list(s);
 	for (uint16_t i = 0; i < s->nprobes; i++) {
-		const struct probe *q = &s->probes[i];
+		const struct probe *q = &list[i];
 		if (q->done || now - q->t > SCAN_WINDOW_NS || q->t > now) continue;
 		bool same_host = !memcmp(q->dst, dst, 16), same_port = q->port == port;
 		if (same_host) ports++;
@@ -537,7 +580,7 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 		bool seen = false;
 		for (uint8_t i = 0; i < s->nflagged_dst; i++) seen |= !memcmp(s->flagged_dst[i], dst, 16);
 		if (!seen) {
-			memcpy(s->flagged_dst[s->nflagged_dst < 8 ? s->nflagged_dst++ : s->next_dst++ % 8], dst, 16);
+			memcpy(s->flagged_dst[s->nflagged_dst < 4 ? s->nflagged_dst++ : s->next_dst++ % 4], dst, 16);
 			snprintf(reason, sizeof reason, "%s sent SYNs to %u ports of %s in %.1f s without completing a handshake",
 				 a, ports, b, secs);
 			report(e, p, K_PORT_SCAN, reason);
@@ -547,7 +590,7 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 		bool seen = false;
 		for (uint8_t i = 0; i < s->nflagged_port; i++) seen |= s->flagged_port[i] == port;
 		if (!seen) {
-			s->flagged_port[s->nflagged_port < 8 ? s->nflagged_port++ : s->next_port++ % 8] = port;
+			s->flagged_port[s->nflagged_port < 4 ? s->nflagged_port++ : s->next_port++ % 4] = port;
 			snprintf(reason, sizeof reason, "%s sent SYNs to port %u of %u hosts in %.1f s without completing a handshake",
 				 a, port, hosts, secs);
 			report(e, p, K_ADDR_SCAN, reason);
@@ -606,7 +649,13 @@ static bool has_rule_layer(const struct packet *p)
 
 void anomaly_packet(struct anomaly_engine *e, struct packet *p)
 {
-	if (p->tcp_hdr.seen && (scan_syn(p) || scan_completes(p))) scans(e, p);
+	if (e->prepass) { /* scans and ARP: what the first pass found for this frame */
+		while (e->next_early < e->nearly && e->early[e->next_early].frame < p->meta.number) e->next_early++;
+		for (size_t i = e->next_early; i < e->nearly && e->early[i].frame == p->meta.number; i++)
+			report(e, p, (enum kind)e->early[i].kind, e->early[i].reason);
+	} else if (p->tcp_hdr.seen && (scan_syn(p) || scan_completes(p))) {
+		scans(e, p);
+	}
 	if (!has_rule_layer(p)) return;
 	struct seen sn;
 	look(p, &sn); /* the rules add fields: they read what decoding recorded */
@@ -615,7 +664,29 @@ void anomaly_packet(struct anomaly_engine *e, struct packet *p)
 	if (sn.f[S_TLS_TYPE]) tls_versions(e, p);
 	if (sn.f[S_NOTBEFORE] || sn.f[S_NOTAFTER] || sn.f[S_SELF_SIGNED]) certificate(e, p, &sn);
 	if (sn.f[S_DNS_RESPONSE]) dns(e, p, &sn);
-	if (sn.f[S_ARP_IP]) arp(e, p, &sn);
+	if (sn.f[S_ARP_IP] && !e->prepass) arp(e, p, &sn);
+}
+
+void anomaly_prepass_fields(struct field_mask *m)
+{
+	field_mask_add(m, F_ARP_SRC_PROTO_IPV4);
+	field_mask_add(m, F_ARP_SRC_HW_MAC);
+	field_mask_add(m, F_ARP_ISGRATUITOUS);
+}
+
+void anomaly_prepass(void *ctx, struct packet *p)
+{
+	struct anomaly_engine *e = ctx;
+	e->prepass = true;
+	e->recording = p;
+	if (p->tcp_hdr.seen && (scan_syn(p) || scan_completes(p))) scans(e, p);
+	struct seen sn;
+	memset(&sn, 0, sizeof sn);
+	if (has_rule_layer(p)) {
+		look(p, &sn);
+		if (sn.f[S_ARP_IP]) arp(e, p, &sn);
+	}
+	e->recording = NULL;
 }
 
 void anomaly_post(void *ctx, struct packet *p) { anomaly_packet(ctx, p); }

@@ -32,7 +32,7 @@ enum anomaly_severity { SEV_INFO, SEV_NOTICE, SEV_WARNING };
 #define SCAN_WINDOW_NS (INT64_C(300) * 1000000000) /* Zeek scan.zeek: 5 minutes */
 #define SCAN_PORTS 15                              /* Zeek's port_scan_threshold */
 #define SCAN_HOSTS 25                              /* Zeek's addr_scan_threshold */
-#define SCAN_MAX_SOURCES 4096
+#define SCAN_MAX_SOURCES 1024                     /* with SYNs unanswered: completed ones leave */
 #define SCAN_MAX_PROBES 512                        /* per source, the newest kept */
 #define ARP_MAX_ENTRIES 65536
 #define DNS_TUNNEL_NAME_LEN 120    /* characters in a query name */
@@ -57,5 +57,12 @@ uint64_t anomaly_total(const struct anomaly_engine *e);
 
 /* The pipeline's hook (pipeline_needs.post) for an engine. */
 void anomaly_post(void *ctx, struct packet *p);
+
+/* When a quick first pass decodes every packet and the full pass only some (a
+ * packet-local -Y), the rules that need every packet — scans, ARP — run in the first pass
+ * (prefilter_hook: anomaly_prepass with anomaly_prepass_fields) and what they find is
+ * recorded in its packet when the full pass decodes that packet. */
+void anomaly_prepass(void *ctx, struct packet *p);
+void anomaly_prepass_fields(struct field_mask *m);
 
 #endif

@@ -405,43 +405,31 @@ static void print_json(struct flow_records *fr, struct sbuf *sb, const struct fl
 	sb_puts(sb, "}\n");
 }
 
+/* One left-aligned column: what put wrote since `start`, padded to width. */
+#define COLUMN(sb, width, ...)                  \
+	do {                                     \
+		size_t start_ = (sb)->len;        \
+		__VA_ARGS__;                      \
+		pad((sb), start_, (width));       \
+	} while (0)
+
 static void print_text(struct flow_records *fr, struct sbuf *sb, const struct flowrec_view *v)
 {
-	size_t s = sb->len;
-	sb_fixed(sb, (uint64_t)(v->first_ns - fr->first_ns < 0 ? 0 : v->first_ns - fr->first_ns) / 1000, 6);
-	pad(sb, s, 11);
-	s = sb->len;
-	sb_fixed(sb, (uint64_t)(v->last_ns - v->first_ns) / 1000, 6);
-	pad(sb, s, 10);
-	s = sb->len;
+	int64_t rel = v->first_ns - fr->first_ns;
 	const char *pn = proto_name(v->proto);
-	if (pn) sb_puts(sb, pn);
-	else sb_u64(sb, v->proto);
-	pad(sb, s, 6);
-	s = sb->len;
-	put_endpoint(sb, v, true);
-	pad(sb, s, 22);
-	s = sb->len;
-	put_endpoint(sb, v, false);
-	pad(sb, s, 22);
+	COLUMN(sb, 11, sb_fixed(sb, (uint64_t)(rel < 0 ? 0 : rel) / 1000, 6));
+	COLUMN(sb, 10, sb_fixed(sb, (uint64_t)(v->last_ns - v->first_ns) / 1000, 6));
+	COLUMN(sb, 6, pn ? sb_puts(sb, pn) : sb_u64(sb, v->proto));
+	COLUMN(sb, 22, put_endpoint(sb, v, true));
+	COLUMN(sb, 22, put_endpoint(sb, v, false));
 	sb_printf(sb, "%6llu %9llu %6llu %9llu  ", (unsigned long long)v->packets[0], (unsigned long long)v->bytes[0],
 		  (unsigned long long)v->packets[1], (unsigned long long)v->bytes[1]);
-	s = sb->len;
-	sb_puts(sb, v->state);
-	pad(sb, s, 6);
-	s = sb->len;
-	sb_puts(sb, v->history);
-	pad(sb, s, 10);
-	s = sb->len;
-	put_ms(sb, v->initial_rtt_ns);
-	pad(sb, s, 8);
-	s = sb->len;
-	put_ms(sb, v->srtt_ns);
-	pad(sb, s, 8);
+	COLUMN(sb, 6, sb_puts(sb, v->state));
+	COLUMN(sb, 10, sb_puts(sb, v->history));
+	COLUMN(sb, 8, put_ms(sb, v->initial_rtt_ns));
+	COLUMN(sb, 8, put_ms(sb, v->srtt_ns));
 	sb_printf(sb, "%4u ", v->counts.retransmissions);
-	s = sb->len;
-	sb_puts(sb, v->app ? v->app : "-");
-	pad(sb, s, 5);
+	COLUMN(sb, 5, sb_puts(sb, v->app ? v->app : "-"));
 	const char *name = v->sni ? v->sni : v->http_host ? v->http_host : v->dns_name;
 	sb_puts(sb, name ? name : "-");
 	sb_putc(sb, '\n');

@@ -336,10 +336,14 @@ static int run_read(int argc, char **argv)
 	/* A filter over packet-local fields is first run alone (pipeline/passes.c); the full
 	 * pipeline then sees only the conversations with a match. */
 	struct prefilter pf = { 0 };
-	bool use_pf = filter && strcmp(o.path, "-") && !o.nstats && o.mode != MODE_FOLLOW && !o.two_pass && !anomalies &&
+	struct field_mask prepass_fields;
+	memset(&prepass_fields, 0, sizeof prepass_fields);
+	anomaly_prepass_fields(&prepass_fields);
+	struct prefilter_hook hook = { &prepass_fields, anomaly_prepass, anomalies };
+	bool use_pf = filter && strcmp(o.path, "-") && !o.nstats && o.mode != MODE_FOLLOW && !o.two_pass &&
 		      df_is_packet_local(filter) &&
 		      prefilter_run(o.path, o.capture_filter, o.count, filter, o.mode == MODE_TEXT && (!ws.path || ws.pcapng),
-				    &stop_requested, &pf);
+				    &stop_requested, anomalies ? &hook : NULL, &pf);
 	needs.quiet_packets = use_pf;
 	struct pipeline *pl = pipeline_new(&needs);
 	if (o.mode == MODE_FOLLOW) follow_attach(&o.follow, pipeline_tracker(pl), &out);

@@ -187,7 +187,8 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 bool prefilter_run(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
-		   bool by_conversation, volatile const sig_atomic_t *stop, struct prefilter *pf)
+		   bool by_conversation, volatile const sig_atomic_t *stop, const struct prefilter_hook *hook,
+		   struct prefilter *pf)
 {
 	*pf = (struct prefilter){ .first_linktype = LT_ETHERNET };
 	struct pkt_source *src = open_again(path, bpf);
@@ -198,6 +199,8 @@ bool prefilter_run(const char *path, const char *bpf, uint64_t count, const stru
 	df_mask_add(filter, &mask);
 	static const int key_fields[] = { F_TCP_SRCPORT, F_TCP_DSTPORT, F_UDP_SRCPORT, F_UDP_DSTPORT };
 	for (size_t i = 0; i < sizeof key_fields / sizeof key_fields[0]; i++) field_mask_add(&mask, key_fields[i]);
+	if (hook && hook->fields)
+		for (size_t i = 0; i < sizeof mask.bits; i++) mask.bits[i] |= hook->fields->bits[i];
 	p->mask = &mask;
 	p->no_columns = true;
 	p->skip_apps = true;
@@ -234,6 +237,7 @@ bool prefilter_run(const char *path, const char *bpf, uint64_t count, const stru
 		packet_begin(p, &m, data);
 		pk_set_relative(p, first_sec, first_nsec);
 		dissect_frame(p);
+		if (hook && hook->fn) hook->fn(hook->ctx, p);
 		if (df_match(filter, p)) {
 			set_bit(pf->matched, n);
 			pf->nmatched++;

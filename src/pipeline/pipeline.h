@@ -157,10 +157,19 @@ struct prefilter {
 	uint64_t nframes, nmatched;
 	int first_linktype;
 };
+/* Something else that looks at every packet of the quick pass, decoded without
+ * conversations: the fields it reads, and its hook (the anomaly rules that must see every
+ * packet, not just the conversations the full pass decodes). */
+struct prefilter_hook {
+	const struct field_mask *fields;
+	void (*fn)(void *ctx, struct packet *p);
+	void *ctx;
+};
 /* false when the file cannot be read to its end (the main pass reports why). stop: set
- * by a signal handler to end the pass early, or NULL. */
+ * by a signal handler to end the pass early, or NULL; hook may be NULL. */
 bool prefilter_run(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
-		   bool by_conversation, volatile const sig_atomic_t *stop, struct prefilter *pf);
+		   bool by_conversation, volatile const sig_atomic_t *stop, const struct prefilter_hook *hook,
+		   struct prefilter *pf);
 static inline bool prefilter_matched(const struct prefilter *pf, uint64_t frame)
 {
 	return pf->matched[frame >> 3] & (1u << (frame & 7));
