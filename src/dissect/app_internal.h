@@ -124,12 +124,17 @@ struct dns_state { struct dns_pending *q; uint32_t n, cap; };
 
 /* QUIC (dissect/quic.c) */
 #define QUIC_MAX_CRYPTO (64u << 10) /* CRYPTO bytes collected per direction for the hello */
+#define QUIC_MAX_CIDS 8
 #define QUIC_MAX_PLAIN 65536        /* a UDP datagram's payload: the largest Initial decrypted */
 struct quic_state {
 	bool known;            /* a valid long header was seen on this flow */
 	uint32_t version;
-	uint8_t scid[2][20];   /* each side's Source Connection ID: the other side's DCID later */
-	uint8_t scid_len[2];
+	/* connection IDs the endpoints chose (long headers' SCIDs, NEW_CONNECTION_ID frames
+	 * when decrypted): a short header's DCID is shown when it is one of them, as tshark
+	 * finds the connection by it; the oldest goes when QUIC_MAX_CIDS are known */
+	uint8_t cid[QUIC_MAX_CIDS][20];
+	uint8_t cid_len[QUIC_MAX_CIDS];
+	uint8_t ncids, next_cid;
 	bool have_keys;
 	uint8_t key[2][16], iv[2][12], hp[2][16]; /* client and server Initial secrets */
 	uint8_t *crypto[2];    /* CRYPTO stream per direction, from offset 0 */

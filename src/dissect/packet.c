@@ -38,6 +38,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->nest = 0;
 	p->depth = 0;
 	p->udp_sport = p->udp_dport = 0;
+	p->udp_cut = false;
 	p->tcp_hdr.seen = false;
 	p->dl_src.type = p->dl_dst.type = p->net_src.type = p->net_dst.type = AT_NONE;
 	p->l3_src.type = p->l3_dst.type = AT_NONE;

@@ -254,6 +254,7 @@ struct packet {
 	uint16_t trees[16];
 	uint8_t ntrees;
 
+	bool udp_cut;         /* the innermost UDP datagram is longer than what was captured of it */
 	uint16_t udp_sport, udp_dport; /* the innermost UDP header's ports (set before its payload
 				* is decoded, whether or not the run records udp.*) */
 	/* the innermost TCP header (not a quoted one), whether or not the run records tcp.*:

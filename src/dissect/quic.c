@@ -147,34 +147,54 @@ static bool aes_gcm_open(const uint8_t key[16], const uint8_t nonce[12], const u
 	return ok;
 }
 
-/* Removes header protection and decrypts a protected Initial packet: hdr[0..pn_off) is the
- * header up to the packet number, the packet ends at pn_off + len. On success the
- * plaintext is in out (*outlen bytes) and *pn is the packet number. */
-static bool open_initial(const struct quic_state *q, int dir, const uint8_t *pkt, size_t pn_off, size_t len,
-			 uint8_t *out, size_t *outlen, uint64_t *pn)
+/* Removes header protection from a long-header packet: pkt[0..pn_off) is the header up to
+ * the packet number, `avail` bytes of the packet were captured. The unprotected header
+ * (through the packet number) goes to hdr, its packet number to *pn and its length to
+ * *pnl. False when the sample (RFC 9001 §5.4.2) was not captured. */
+static bool unprotect(const uint8_t hp[16], const uint8_t *pkt, size_t pn_off, size_t avail, uint8_t *hdr,
+		      size_t hcap, uint64_t *pn, size_t *pnl)
 {
-	if (len < 4 + 16) return false; /* the sample starts 4 bytes after the packet number */
+	if (avail < pn_off + 4 + 16 || pn_off + 4 > hcap) return false;
 	uint8_t mask[16];
-	if (!aes_ecb(q->hp[dir], pkt + pn_off + 4, mask)) return false;
-	uint8_t hdr[2048];
-	/* the header is rebuilt unprotected for the AEAD's associated data */
-	if (pn_off + 4 > sizeof hdr) return false;
+	if (!aes_ecb(hp, pkt + pn_off + 4, mask)) return false;
 	memcpy(hdr, pkt, pn_off + 4);
 	hdr[0] ^= mask[0] & 0x0f;
-	size_t pnl = (size_t)(hdr[0] & 3) + 1;
+	size_t l = (size_t)(hdr[0] & 3) + 1;
 	uint64_t n = 0;
-	for (size_t i = 0; i < pnl; i++) {
+	for (size_t i = 0; i < l; i++) {
 		hdr[pn_off + i] ^= mask[1 + i];
 		n = n << 8 | hdr[pn_off + i];
 	}
+	*pn = n;
+	*pnl = l;
+	return true;
+}
+
+/* Decrypts a protected Initial packet whose header unprotect() rebuilt in hdr: the packet
+ * ends at pn_off + len. On success the plaintext is in out (*outlen bytes). */
+static bool open_initial(const struct quic_state *q, int dir, const uint8_t *pkt, const uint8_t *hdr, size_t pn_off,
+			 size_t pnl, size_t len, uint64_t pn, uint8_t *out, size_t *outlen)
+{
+	if (len < pnl + 16) return false;
 	uint8_t nonce[12];
 	memcpy(nonce, q->iv[dir], 12);
-	for (int i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(n >> (8 * i));
+	for (int i = 0; i < 8; i++) nonce[11 - i] ^= (uint8_t)(pn >> (8 * i));
 	size_t ctlen = len - pnl;
 	if (!aes_gcm_open(q->key[dir], nonce, hdr, pn_off + pnl, pkt + pn_off + pnl, ctlen, out)) return false;
 	*outlen = ctlen - 16;
-	*pn = n;
 	return true;
+}
+
+/* Remembers a connection ID an endpoint chose. */
+static void add_cid(struct quic_state *q, const uint8_t *cid, size_t n)
+{
+	if (!n || n > QUIC_MAX_CID) return;
+	for (int i = 0; i < q->ncids; i++)
+		if (q->cid_len[i] == n && !memcmp(q->cid[i], cid, n)) return;
+	int i = q->ncids < QUIC_MAX_CIDS ? q->ncids++ : q->next_cid;
+	q->next_cid = (uint8_t)((i + 1) % QUIC_MAX_CIDS);
+	memcpy(q->cid[i], cid, n);
+	q->cid_len[i] = (uint8_t)n;
 }
 
 /* Puts CRYPTO bytes at their offset; decodes the hello once its message is whole. */
@@ -336,11 +356,16 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 			q->have_keys = false;
 		}
 	} else {
+		/* a datagram cut short (a snapshot length, an ICMP quote) is decoded as far as it
+		 * was captured, as tshark does, and so is one to or from UDP port 443, which
+		 * tshark gives QUIC by its port; others must hold what their lengths say */
+		bool lenient = p->udp_cut || p->udp_sport == 443 || p->udp_dport == 443;
 		if (type == 0) {
-			if (!varint(c, &token_len) || token_len > cur_left(c)) return false;
+			if (!varint(c, &token_len) || (token_len > cur_left(c) && !lenient)) return false;
+			if (token_len > cur_left(c)) token_len = cur_left(c);
 			token = cur_bytes(c, (size_t)token_len);
 		}
-		if (!varint(c, &len) || len > cur_left(c) || len < 1) return false;
+		if (!varint(c, &len) || len < 1 || (len > cur_left(c) && !lenient)) return false;
 		if (validate) return true;
 	}
 	int slot = app_proto(p, F_QUIC, c);
@@ -374,26 +399,33 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 	}
 	pk_uint(p, F_QUIC_LENGTH, len, 0, 0);
 	size_t pn_off = (size_t)(c->pos - start);
-	struct cur rest = cur_sub(c, (size_t)len);
-	struct app_flow *a = app_flow_get(p);
+	bool whole = len <= cur_left(c);
+	size_t avail = pn_off + (whole ? (size_t)len : cur_left(c));
+	struct cur rest = cur_sub(c, whole ? (size_t)len : cur_left(c));
+	struct app_flow *a = p->nest ? NULL : app_flow_get(p); /* a quoted packet changes no state */
 	if (a) {
 		if (!a->quic) a->quic = xcalloc(1, sizeof *a->quic);
 		struct quic_state *q = a->quic;
 		q->known = true;
-		memcpy(q->scid[dir], scid, scil);
-		q->scid_len[dir] = scil;
-		/* Initial keys come from the DCID of the client's first Initial, or of its first
-		 * one after a Retry (RFC 9001 §5.2) */
-		if (dir == 0 && type == 0 && !q->have_keys) {
+		add_cid(q, scid, scil);
+		/* Initial keys come from the DCID of the client's first Initial, of its first one
+		 * after a Retry, or of its first one in the version a Version Negotiation chose
+		 * (RFC 9001 §5.2) */
+		if (dir == 0 && type == 0 && (!q->have_keys || q->version != version)) {
 			derive_keys(q, version, dcid, dcil);
 		}
-		if (type == 0 && q->have_keys && pn_off + len < QUIC_MAX_PLAIN) {
+		uint8_t hdr[2048];
+		uint64_t pn = 0;
+		size_t pnl = 0;
+		if (type == 0 && q->have_keys && pn_off + len < QUIC_MAX_PLAIN &&
+		    unprotect(q->hp[dir], start, pn_off, avail, hdr, sizeof hdr, &pn, &pnl)) {
+			pk_uint(p, F_QUIC_PACKET_NUMBER, pn, 0, 0);
+			if (sb) sb_printf(sb, ", PKN: %llu", (unsigned long long)pn);
 			uint8_t *plain = pk_work(p, PK_WORK_QUIC_PLAIN, QUIC_MAX_PLAIN);
 			size_t pl = 0;
-			uint64_t pn = 0;
-			if (open_initial(q, dir, start, pn_off, (size_t)len, plain, &pl, &pn)) {
-				pk_uint(p, F_QUIC_PACKET_NUMBER, pn, 0, 0);
-				if (sb) sb_printf(sb, ", PKN: %llu", (unsigned long long)pn);
+			if (!whole) {
+				/* cut short: nothing to decrypt */
+			} else if (open_initial(q, dir, start, hdr, pn_off, pnl, (size_t)len, pn, plain, &pl)) {
 				/* frames point into the plaintext: keep a copy the fields can use */
 				frames(a, p, dir, plain, pl, sb);
 			} else {
@@ -406,20 +438,33 @@ static bool long_packet(struct packet *p, struct cur *c, bool validate, struct s
 	return true;
 }
 
-/* A short-header packet on a flow known to be QUIC: its DCID is the connection ID the
- * other side chose in its long headers. */
+/* A short-header packet on a flow known to be QUIC: its DCID is shown when it is a
+ * connection ID an endpoint chose (tshark finds the connection by it); the fixed bit may
+ * be clear (RFC 9287 greases it). */
 static void short_packet(struct packet *p, struct cur *c, const struct quic_state *q, struct sbuf *sb)
 {
 	size_t n = cur_left(c);
 	int slot = app_proto(p, F_QUIC, c);
 	pk_uint(p, F_QUIC_HEADER_FORM, 0, cur_off(c), 1);
 	pk_add(p, F_QUIC_SHORT, cur_off(c), (uint32_t)n);
-	uint8_t dl = q->scid_len[!p->app_dir];
-	if (dl && n > 1u + dl) pk_bytes(p, F_QUIC_DCID, c->pos + 1, dl, cur_off(c) + 1);
+	const uint8_t *dcid = NULL;
+	size_t dl = 0;
+	for (int i = 0; i < q->ncids && !dcid; i++)
+		if (n > 1u + q->cid_len[i] && !memcmp(c->pos + 1, q->cid[i], q->cid_len[i])) {
+			dcid = c->pos + 1;
+			dl = q->cid_len[i];
+		}
+	if (dcid) pk_bytes(p, F_QUIC_DCID, dcid, (uint32_t)dl, cur_off(c) + 1);
 	pk_bytes(p, F_QUIC_REMAINING_PAYLOAD, c->pos, (uint32_t)n, cur_off(c));
 	cur_skip(c, n);
 	pk_proto_end(p, slot, c);
-	if (sb) sb_puts(sb, "Protected Payload (KP0)");
+	if (sb) {
+		sb_puts(sb, "Protected Payload (KP0)");
+		if (dcid) {
+			sb_puts(sb, ", DCID=");
+			hexcid(sb, dcid, dl);
+		}
+	}
 }
 
 bool dissect_quic(struct packet *p, struct cur *c)
@@ -430,7 +475,7 @@ bool dissect_quic(struct packet *p, struct cur *c)
 	struct app_flow *a = p->app ? *p->app : NULL;
 	bool known = a && a->quic && a->quic->known;
 	if (!(first & 0x80)) { /* short header: only on a flow already known to be QUIC */
-		if (!known || !(first & 0x40)) return false;
+		if (!known || p->nest) return false;
 		short_packet(p, c, a->quic, pk_col(p, "QUIC"));
 		return true;
 	}
@@ -446,7 +491,7 @@ bool dissect_quic(struct packet *p, struct cur *c)
 	}
 	/* a 1-RTT packet may follow the long ones in the same datagram (RFC 9000 §12.2) */
 	a = p->app ? *p->app : NULL;
-	if (cur_left(c) && (*c->pos & 0xc0) == 0x40 && a && a->quic && a->quic->known) {
+	if (cur_left(c) && !(*c->pos & 0x80) && a && a->quic && a->quic->known && !p->nest) {
 		if (sb) sb_puts(sb, ", ");
 		short_packet(p, c, a->quic, sb);
 	}

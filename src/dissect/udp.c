@@ -40,6 +40,7 @@ void dissect_udp(struct packet *p, struct cur *c)
 	}
 	/* known ports first, then QUIC's heuristic (strict long headers, short ones only on
 	 * flows already seen as QUIC) */
+	p->udp_cut = payload.err;
 	payload.err = false; /* what was captured of a longer datagram is still decoded, as tshark does */
 	p->udp_sport = sport;
 	p->udp_dport = dport;
