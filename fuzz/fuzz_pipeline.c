@@ -18,6 +18,7 @@
 #include "analysis/anomaly.h"
 #include "analysis/flowrec.h"
 #include "pipeline/pipeline.h"
+#include "dissect/keylog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -32,7 +33,8 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 	struct df_error ferr;
 	struct df_filter *filter = df_compile(filter_text, &ferr);
 	if (!filter) abort(); /* the harness's own filters always compile */
-	struct frame_links *links = pipeline_find_answers(path, NULL, 0);
+	struct keylog *keys = keylog_new(); /* the Decryption Secrets Blocks' TLS secrets */
+	struct frame_links *links = pipeline_find_answers(path, NULL, 0, keys);
 	struct prefilter pf = { 0 };
 	if (df_is_packet_local(filter)) prefilter_run(path, NULL, 0, filter, true, NULL, NULL, &pf);
 	char err[512];
@@ -41,10 +43,13 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 		prefilter_free(&pf);
 		frame_links_free(links);
 		df_free(filter);
+		keylog_free(keys);
 		return;
 	}
+	src_set_secrets(src, keylog_dsb, keys);
 	struct pipeline_needs needs = { .filter = filter, .links = links, .all_fields = true, .columns = true,
-					.stats = true, .hierarchy = true, .comments = true, .layer_bytes = true };
+					.stats = true, .hierarchy = true, .comments = true, .layer_bytes = true,
+					.keylog = keys };
 	/* the anomaly rules and the per-flow records, as read runs them */
 	struct anomaly_engine *an = anomaly_new();
 	struct flow_records *fr = flowrec_new();
@@ -100,6 +105,7 @@ static void run(const char *path, const char *filter_text, struct sbuf *out)
 	src_close(src);
 	prefilter_free(&pf);
 	frame_links_free(links);
+	keylog_free(keys);
 	df_free(filter);
 }
 

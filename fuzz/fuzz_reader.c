@@ -1,6 +1,7 @@
 /* fuzz/fuzz_reader.c — libFuzzer harness for the capture reader: the input is a whole
  * file (pcap through libpcap, pcapng through our reader, or anything else), read to the
- * end or to the first error, each packet decoded. */
+ * end or to the first error, each packet decoded with the TLS key log its Decryption
+ * Secrets Blocks give (dissect/keylog.c parses them). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,7 @@
 #include "capture/capture.h"
 #include "fuzz_file.h"
 #include "dissect/dissect.h"
+#include "dissect/keylog.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -21,6 +23,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 	struct pkt_source *s = src_open_file(path, err, sizeof err);
 	if (s) {
+		struct keylog *keys = keylog_new();
+		src_set_secrets(s, keylog_dsb, keys);
+		p.keylog = keys;
 		struct pkt_meta m;
 		const uint8_t *d;
 		uint64_t n = 0;
@@ -30,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			dissect_frame(&p);
 		}
 		src_close(s);
+		p.keylog = NULL;
+		keylog_free(keys);
 	}
 	unlink(path);
 	return 0;

@@ -241,6 +241,7 @@ static void look(const struct packet *p, struct seen *s)
 
 static void credentials(struct anomaly_engine *e, struct packet *p)
 {
+	if (p->decrypted) return; /* a login inside TLS, seen with its keys, was not in the clear */
 	const struct fval *proto = NULL, *method = NULL;
 	uint16_t n = p->nfields;
 	for (uint16_t i = 0; i < n; i++) {
@@ -288,7 +289,7 @@ static bool stream_flagged_once(struct anomaly_engine *e, int64_t stream)
 static void http_port(struct anomaly_engine *e, struct packet *p, const struct seen *sn)
 {
 	const struct fval *req = sn->f[S_HTTP_REQUEST], *dport = sn->f[S_DSTPORT], *st = sn->f[S_STREAM];
-	if (!req || !req->v.u || !dport) return;
+	if (!req || !req->v.u || !dport || p->decrypted) return;
 	for (size_t i = 0; i < sizeof http_ports / sizeof http_ports[0]; i++)
 		if (dport->v.u == http_ports[i]) return;
 	if (st && !stream_flagged_once(e, (int64_t)st->v.u)) return;

@@ -40,6 +40,10 @@ int src_set_bpf(struct pkt_source *s, const char *expr, char *err, size_t errlen
 enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *meta, const uint8_t **data);
 
 const char *src_error(const struct pkt_source *s);
+/* Hands the secrets of the file's Decryption Secrets Blocks (pcapng) to fn as src_next
+ * reaches them; pcap files have none. */
+void src_set_secrets(struct pkt_source *s, void (*fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n),
+		     void *ctx);
 /* The byte offset of the record src_next read last (or failed at). */
 uint64_t src_offset(const struct pkt_source *s);
 /* "pcap" or "pcapng". */
@@ -143,6 +147,10 @@ enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *meta, cons
 /* The packet block at offset, read before by pcapng_next; the position is kept. */
 enum src_status pcapng_read_at(struct pcapng_reader *r, uint64_t offset, struct pkt_meta *meta, const uint8_t **data);
 const char *pcapng_error(const struct pcapng_reader *r);
+/* Called with the secrets of each Decryption Secrets Block pcapng_next passes (type:
+ * the block's secrets type), before the packets after it are returned. */
+typedef void (*pcapng_secrets_fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n);
+void pcapng_set_secrets(struct pcapng_reader *r, pcapng_secrets_fn fn, void *ctx);
 uint64_t pcapng_offset(const struct pcapng_reader *r);
 void pcapng_close(struct pcapng_reader *r);
 

@@ -28,6 +28,7 @@
 #define BT_SPB 0x00000003u
 #define BT_EPB 0x00000006u
 #define BT_JOURNAL 0x00000009u    /* systemd journal export block (spec §4.7) */
+#define BT_DSB 0x0000000Au        /* Decryption Secrets Block */
 #define BT_CB_COPY 0x00000BADu    /* custom block that may be copied (spec §4.8) */
 #define BT_CB_NOCOPY 0x40000BADu  /* ... that must not be */
 #define BYTE_ORDER_MAGIC 0x1A2B3C4Du
@@ -64,6 +65,8 @@ struct pcapng_reader {
 	size_t block_cap;
 	uint8_t first4[4];
 	bool first_pending;
+	pcapng_secrets_fn secrets; /* called with each decryption secrets block, or NULL */
+	void *secrets_ctx;
 	char err[256];
 };
 
@@ -426,10 +429,23 @@ enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *m, const u
 		case BT_JOURNAL: case BT_CB_COPY: case BT_CB_NOCOPY:
 			if (handle_record(r, type, &b, m, data) < 0) return SRC_ERROR;
 			return SRC_OK;
+		case BT_DSB:
+			/* secrets type (4), length (4), the secrets: keys for decryption, not a frame */
+			if (r->secrets && cur_left(&b) >= 8) {
+				uint32_t st = rd32(r, b.pos), sl = rd32(r, b.pos + 4);
+				if (sl <= cur_left(&b) - 8) r->secrets(r->secrets_ctx, st, b.pos + 8, sl);
+			}
+			break;
 		default:
-			break; /* NRB, ISB, DSB (keys, not frames) and unknown blocks: skipped by length */
+			break; /* NRB, ISB and unknown blocks: skipped by length */
 		}
 	}
+}
+
+void pcapng_set_secrets(struct pcapng_reader *r, pcapng_secrets_fn fn, void *ctx)
+{
+	r->secrets = fn;
+	r->secrets_ctx = ctx;
 }
 
 enum src_status pcapng_read_at(struct pcapng_reader *r, uint64_t offset, struct pkt_meta *m, const uint8_t **data)

@@ -405,6 +405,12 @@ enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_me
 
 const char *src_error(const struct pkt_source *s) { return s->err; }
 uint64_t src_offset(const struct pkt_source *s) { return s->rec_offset; }
+void src_set_secrets(struct pkt_source *s, void (*fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n),
+		     void *ctx)
+{
+	if (s->ng) pcapng_set_secrets(s->ng, fn, ctx);
+}
+
 const char *src_format(const struct pkt_source *s) { return s->ng ? "pcapng" : "pcap"; }
 
 void src_close(struct pkt_source *s)

@@ -12,6 +12,7 @@
 #include "analysis/anomaly.h"
 #include "analysis/flowrec.h"
 #include "pipeline/pipeline.h"
+#include "dissect/keylog.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -47,6 +48,7 @@ struct read_opts {
 	const char *config_path;     /* --config */
 	bool no_anomalies;           /* --no-anomalies */
 	uint64_t ref_frame;          /* --ref-frame: the packet ${field} references read */
+	const char *keylog_path;     /* --tls-keylog */
 };
 
 static const char read_usage[] =
@@ -78,6 +80,8 @@ static const char read_usage[] =
 	"  --no-anomalies  do not run the anomaly rules (anomaly.* fields, Info notes)\n"
 	"  --ref-frame N   the packet whose values -Y's ${field} references take (Wireshark's\n"
 	"                  selected packet); without it a reference has no value\n"
+	"  --tls-keylog F  decrypt TLS and QUIC with the secrets in key log file F (the NSS\n"
+	"                  format SSLKEYLOGFILE makes); a pcapng file's own secrets are used too\n"
 	"  -h, --help      this text\n";
 
 #define usage_error(...) cli_usage_error(read_usage, __VA_ARGS__)
@@ -92,6 +96,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 		{ "stats", required_argument, NULL, 'S' },
 		{ "no-anomalies", no_argument, NULL, 'N' },
 		{ "ref-frame", required_argument, NULL, 'R' },
+		{ "tls-keylog", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +118,7 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 				return usage_error("--ref-frame needs a frame number, not '%s'", optarg);
 			break;
 		case 'C': o->config_path = optarg; break;
+		case 'K': o->keylog_path = optarg; break;
 		case 'r': o->path = optarg; break;
 		case 'c':
 			if (cli_parse_uint(optarg, 1, UINT64_MAX, &o->count) < 0) return usage_error("-c needs a positive packet count, not '%s'", optarg);
@@ -235,15 +241,25 @@ static int run_read(int argc, char **argv)
 	config_free(&cfg); /* the program keeps what it needs of a saved filter */
 	o.display_filter = NULL;
 	char err[512];
-	struct pkt_source *src = src_open_file(o.path, err, sizeof err);
-	if (!src) {
-		cli_error("%s: %s", !strcmp(o.path, "-") ? "standard input" : o.path, err);
+	struct keylog *keys = keylog_new(); /* --tls-keylog's secrets, then the file's own */
+	if (o.keylog_path && keylog_load_file(keys, o.keylog_path, err, sizeof err) < 0) {
+		cli_error("--tls-keylog %s", err);
+		keylog_free(keys);
 		df_free(filter);
 		return EXIT_INPUT;
 	}
+	struct pkt_source *src = src_open_file(o.path, err, sizeof err);
+	if (!src) {
+		cli_error("%s: %s", !strcmp(o.path, "-") ? "standard input" : o.path, err);
+		keylog_free(keys);
+		df_free(filter);
+		return EXIT_INPUT;
+	}
+	src_set_secrets(src, keylog_dsb, keys);
 	if (o.capture_filter && src_set_bpf(src, o.capture_filter, err, sizeof err) < 0) {
 		cli_error("invalid capture filter \"%s\": %s", o.capture_filter, err);
 		src_close(src);
+		keylog_free(keys);
 		df_free(filter);
 		return EXIT_USAGE;
 	}
@@ -259,11 +275,12 @@ static int run_read(int argc, char **argv)
 	if (o.ref_frame) {
 		const char *why = !filter || !df_has_references(filter) ? "--ref-frame is for -Y filters with ${field} references"
 				  : !strcmp(o.path, "-") ? "--ref-frame needs a file (it is read twice), not standard input"
-				  : !pipeline_set_reference(o.path, o.capture_filter, o.ref_frame, filter) ? "there is no such frame"
+				  : !pipeline_set_reference(o.path, o.capture_filter, o.ref_frame, filter, keys) ? "there is no such frame"
 				  : NULL;
 		if (why) {
 			cli_error("--ref-frame %" PRIu64 ": %s", o.ref_frame, why);
 			src_close(src);
+			keylog_free(keys);
 			df_free(filter);
 			return EXIT_USAGE;
 		}
@@ -272,19 +289,21 @@ static int run_read(int argc, char **argv)
 		if (!strcmp(o.path, "-")) {
 			cli_error("%s", "--follow with -Y needs a file (it is read twice), not standard input");
 			src_close(src);
+			keylog_free(keys);
 			df_free(filter);
 			return EXIT_USAGE;
 		}
-		o.follow.stream = pipeline_first_stream(o.path, o.capture_filter, o.count, filter, o.follow.proto);
+		o.follow.stream = pipeline_first_stream(o.path, o.capture_filter, o.count, filter, o.follow.proto, keys);
 		df_free(filter);
 		filter = NULL;
 		if (o.follow.stream < 0) {
 			cli_error("%s: no %s stream has a packet the filter matches", o.path, o.follow.proto == 6 ? "tcp" : "udp");
 			src_close(src);
+			keylog_free(keys);
 			return EXIT_INPUT;
 		}
 	}
-	struct frame_links *links = o.two_pass ? pipeline_find_answers(o.path, o.capture_filter, o.count) : NULL;
+	struct frame_links *links = o.two_pass ? pipeline_find_answers(o.path, o.capture_filter, o.count, keys) : NULL;
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, OUT_BUF_SIZE);
 	bool hierarchy = false; /* the protocol hierarchy counts application layers too */
@@ -313,6 +332,7 @@ static int run_read(int argc, char **argv)
 		.comments = ws.path && ws.pcapng,
 		.observer = flows ? flowrec_observer(flows) : NULL,
 		.extra = flows ? &flow_fields : NULL,
+		.keylog = keys,
 	};
 	/* The anomaly rules run when something shows what they find: Info notes, every field,
 	 * pcapng comments, a filter or -e on anomaly.*, --stats anomalies. */
@@ -455,6 +475,7 @@ static int run_read(int argc, char **argv)
 	pipeline_free(pl);
 	frame_links_free(links);
 	src_close(src);
+	keylog_free(keys);
 	return status;
 }
 

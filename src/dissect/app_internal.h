@@ -38,14 +38,26 @@ enum tls_content_type {
 	TLS_CHANGE_CIPHER_SPEC = 20, TLS_ALERT = 21, TLS_HANDSHAKE = 22, TLS_APPLICATION_DATA = 23,
 	TLS_HEARTBEAT = 24, DTLS_ACK = 26,
 };
-enum tls_handshake_type { TLS_CLIENT_HELLO = 1, TLS_SERVER_HELLO = 2, TLS_CERTIFICATE = 11 };
+enum tls_handshake_type {
+	TLS_CLIENT_HELLO = 1, TLS_SERVER_HELLO = 2, TLS_ENCRYPTED_EXTENSIONS = 8, TLS_CERTIFICATE = 11,
+	TLS_FINISHED = 20, TLS_KEY_UPDATE = 24,
+};
 enum tls_extension {
 	TLS_EXT_SERVER_NAME = 0, TLS_EXT_SUPPORTED_GROUPS = 10, TLS_EXT_EC_POINT_FORMATS = 11,
 	TLS_EXT_SIGNATURE_ALGORITHMS = 13, TLS_EXT_ALPN = 16, TLS_EXT_SUPPORTED_VERSIONS = 43,
 	TLS_EXT_PSK_KEY_EXCHANGE_MODES = 45, TLS_EXT_KEY_SHARE = 51, TLS_EXT_ECH = 0xfe0d,
 };
 
-/* TLS (dissect/tls.c) */
+/* TLS (dissect/tls.c): one direction's record protection (dissect/tls_decrypt.c) */
+struct tls_dec {
+	uint8_t key[32], iv[12];
+	uint8_t secret[48];   /* TLS 1.3: the traffic secret the keys came from (key updates) */
+	uint8_t slen;
+	uint64_t seq;         /* records decrypted since the keys changed */
+	bool on;              /* records of this direction are decrypted */
+	bool pending;         /* TLS 1.2: keys known, in use from this side's ChangeCipherSpec */
+	bool tls12;
+};
 struct tls_state {
 	uint8_t *hs[2];       /* a handshake message spanning records, per direction */
 	uint32_t hs_len[2], hs_cap[2];
@@ -53,6 +65,16 @@ struct tls_state {
 	bool encrypted[2];    /* after ChangeCipherSpec (TLS <= 1.2) or ServerHello (1.3) */
 	uint16_t version;     /* negotiated, 0 until the ServerHello */
 	bool quic;            /* the messages come from QUIC CRYPTO frames */
+	/* decryption with a key log: the handshake's randoms and suite, each direction's keys,
+	 * and the protocol ALPN chose, which the decrypted application data is given to */
+	uint8_t client_random[32], server_random[32];
+	bool have_client_random, have_randoms;
+	uint8_t client_dir;   /* the app direction that sent the ClientHello */
+	uint16_t cipher;
+	struct tls_dec dec[2];
+	char alpn[16];
+	struct app_flow *inner;
+	uint64_t inner_frame; /* the packet where the inner protocol last showed a message */
 };
 
 /* HTTP/1.x (dissect/http.c): requests waiting for their response, oldest first. */
@@ -197,6 +219,25 @@ long app_base64(const uint8_t *in, size_t n, uint8_t *out, size_t cap);
 void tls_state_free(struct tls_state *t);
 void h2_state_free(struct h2_state *h);
 void quic_state_free(struct quic_state *q);
+
+/* TLS decryption (dissect/tls_decrypt.c). After the ServerHello: the handshake keys
+ * (TLS 1.3) or the pending keys (TLS 1.2) for the handshake's client random, when the key
+ * log has them. */
+struct keylog;
+void tls_keys_server_hello(struct tls_state *t, const struct keylog *k);
+void tls_keys_change_cipher_spec(struct tls_state *t, int dir); /* TLS 1.2: keys in use */
+void tls_keys_finished(struct tls_state *t, const struct keylog *k, int dir); /* 1.3: application keys */
+void tls_keys_update(struct tls_state *t, int dir);             /* TLS 1.3 KeyUpdate */
+/* Decrypts one whole record (header included) of direction dir into out (n bytes room):
+ * the plaintext length and its content type, or -1 (no keys, or it does not open). */
+long tls_decrypt_record(struct tls_state *t, int dir, const uint8_t *rec, size_t n, uint8_t *out, uint8_t *type);
+/* HKDF-Expand-Label with an empty context (RFC 8446 §7.1), and an AEAD open with a 12-byte
+ * nonce and the 16-byte tag after the ciphertext; TLS and QUIC share them. */
+#include <openssl/evp.h>
+void tls13_expand_label(const EVP_MD *md, const uint8_t *secret, size_t slen, const char *label, uint8_t *out,
+			size_t olen);
+bool tls_aead_open(const EVP_CIPHER *cipher, const uint8_t *key, const uint8_t nonce[12], const uint8_t *aad,
+		   size_t aadlen, const uint8_t *ct, size_t ctlen, uint8_t *out);
 
 /* Decodes one complete TLS handshake message (type, length, body) that arrived in
  * direction dir; QUIC's CRYPTO frames use it for their hellos. */

@@ -11,9 +11,50 @@ void dissect_init(void) { field_registry_init(); }
 
 struct packet *packet_new(void) { return xcalloc(1, sizeof(struct packet)); }
 
+struct pk_chunk {
+	struct pk_chunk *next;
+	size_t cap, used;
+	uint8_t data[];
+};
+#define PK_KEEP_BASE (256u << 10)
+
+static void keep_reset(struct packet *p)
+{
+	for (struct pk_chunk *c = p->keep_more, *next; c; c = next) {
+		next = c->next;
+		free(c);
+	}
+	p->keep_more = NULL;
+	if (p->keep) p->keep->used = 0;
+}
+
+uint8_t *pk_keep(struct packet *p, size_t n)
+{
+	if (!p->keep) {
+		p->keep = xmalloc(sizeof *p->keep + PK_KEEP_BASE);
+		p->keep->next = NULL;
+		p->keep->cap = PK_KEEP_BASE;
+		p->keep->used = 0;
+	}
+	struct pk_chunk *c = p->keep;
+	if (c->cap - c->used < n) { /* a packet that completes much: one more chunk for it */
+		c = xmalloc(sizeof *c + n);
+		c->cap = c->used = n;
+		c->next = p->keep_more;
+		p->keep_more = c;
+		return c->data;
+	}
+	uint8_t *b = c->data + c->used;
+	c->used += (n + 15) & ~(size_t)15;
+	if (c->used > c->cap) c->used = c->cap;
+	return b;
+}
+
 void packet_free(struct packet *p)
 {
 	if (!p) return;
+	keep_reset(p);
+	free(p->keep);
 	free(p->store);
 	defrag_free(p->defrag);
 	for (int k = 0; k < PK_WORK_KINDS; k++) free(p->work[k]);
@@ -33,6 +74,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->cur_parent = PKT_NO_PARENT; /* no layer yet */
 	p->buf_bias = 0;
 	p->store_used = 0;
+	if (p->keep) keep_reset(p);
 	p->layer[0] = PKT_NO_PARENT;
 	p->ntrees = 0;
 	p->nest = 0;
@@ -58,6 +100,7 @@ void packet_begin(struct packet *p, const struct pkt_meta *meta, const uint8_t *
 	p->app_run = NULL;
 	p->app_run_layer = -1;
 	p->app_msgs = 0;
+	p->decrypted = false;
 }
 
 struct fval *pk_add_slow(struct packet *p, enum field_id id, uint32_t off, uint32_t len)

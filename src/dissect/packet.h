@@ -212,6 +212,8 @@ void frame_links_seal(struct frame_links *l);
 uint64_t frame_links_get(const struct frame_links *l, enum link_kind kind, uint64_t frame, uint32_t key);
 void frame_links_free(struct frame_links *l);
 
+struct keylog;
+struct pk_chunk;
 struct packet {
 	struct pkt_meta meta;
 	const struct tracker *tracker; /* NULL: stateless decoding */
@@ -302,6 +304,8 @@ struct packet {
 	const uint8_t *app_run;
 	int app_run_layer;
 	uint8_t app_msgs;     /* application messages recorded in this packet (Info joins them) */
+	bool decrypted;       /* application data of this packet was decrypted (TLS with a key
+			       * log): what it carries did not cross the network in the clear */
 
 	bool malformed;
 	bool short_frame;
@@ -312,6 +316,12 @@ struct packet {
 
 	uint8_t arena[PKT_ARENA_SIZE];
 	uint32_t arena_used;
+
+	/* TLS secrets for decryption (a key log file, the capture's own), or NULL */
+	const struct keylog *keylog;
+	/* bytes made while decoding (decrypted records) that fields point into: kept until the
+	 * next packet (pk_keep) */
+	struct pk_chunk *keep, *keep_more;
 
 	/* decoders' work buffers, one per kind, allocated on first use and kept for the next
 	 * packet (pk_work): what was a static buffer is one per packet record, so two decoder
@@ -447,6 +457,9 @@ static inline void pk_msg_end(struct packet *p, struct pk_msg saved, size_t used
  * call): allocated zeroed on first use, then reused as it is, freed by packet_free. Its
  * contents last until the decoder that owns the kind uses it again. */
 void *pk_work(struct packet *p, enum pk_work_kind k, size_t n);
+/* n bytes that stay valid until the next packet is begun (decrypted bytes fields point
+ * into). What one packet keeps is bounded by the bytes it carries and completes. */
+uint8_t *pk_keep(struct packet *p, size_t n);
 /* The bytes a field describes: its layer's buffer from its offset to the buffer's end for a
  * protocol (as Wireshark slices `tcp` with its payload), else (off, len). false when they
  * are not known (a buffer the run did not keep). */

@@ -4,7 +4,9 @@
  * through libcrypto's X.509 parser, and the fingerprints JA3/JA3S (Salesforce's
  * definition) and JA4/JA4S (FoxIO's specification, ja4/spec/JA4.md in the corpus). */
 #include "dissect/app_internal.h"
+#include "dissect/keylog.h"
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/err.h>
@@ -24,6 +26,8 @@ void tls_state_free(struct tls_state *t)
 	if (!t) return;
 	free(t->hs[0]);
 	free(t->hs[1]);
+	app_flow_free(t->inner);
+	OPENSSL_cleanse(t->dec, sizeof t->dec);
 	free(t);
 }
 
@@ -492,6 +496,14 @@ static const uint8_t hrr_random[32] = {
 	0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c,
 };
 
+/* The protocol the server chose by ALPN: the decrypted application data is decoded as it. */
+static void keep_alpn(struct tls_state *t, const struct hello *h)
+{
+	if (!h->have_alpn || !h->alpn || h->alpn_len >= sizeof t->alpn) return;
+	memcpy(t->alpn, h->alpn, h->alpn_len);
+	t->alpn[h->alpn_len] = '\0';
+}
+
 static bool server_hello(struct tls_state *t, struct packet *p, struct cur *c)
 {
 	struct hello *h = hello_begin(p);
@@ -507,8 +519,18 @@ static bool server_hello(struct tls_state *t, struct packet *p, struct cur *c)
 		extensions(p, c, h, false);
 		server_fingerprints(p, h, cipher, t->quic);
 		t->version = h->max_supported ? (uint16_t)h->max_supported : h->version;
+		t->cipher = cipher;
+		keep_alpn(t, h);
 	}
 	return hrr;
+}
+
+/* TLS 1.3's EncryptedExtensions (RFC 8446 §4.3.1), seen when decrypted: ALPN's choice. */
+static void encrypted_extensions(struct tls_state *t, struct packet *p, struct cur *c)
+{
+	struct hello *h = hello_begin(p);
+	extensions(p, c, h, false);
+	keep_alpn(t, h);
 }
 
 static void put_asn1_time(struct packet *p, enum field_id id, const ASN1_TIME *at)
@@ -598,6 +620,24 @@ static void certificate(struct packet *p, struct cur *c)
 	}
 }
 
+/* TLS 1.3's Certificate (RFC 8446 §4.4.2): a request context, then entries of a
+ * certificate and its extensions. */
+static void certificate13(struct packet *p, struct cur *c)
+{
+	uint8_t ctx = (uint8_t)rd(p, c, F__COUNT, 1);
+	cur_skip(c, ctx);
+	uint32_t total = rd(p, c, F_TLS_HANDSHAKE_CERTIFICATES_LENGTH, 3);
+	struct cur all = cur_sub(c, total);
+	for (int i = 0; cur_left(&all) >= 3 && i < 16; i++) {
+		uint32_t n = rd(p, &all, F_TLS_HANDSHAKE_CERTIFICATE_LENGTH, 3);
+		const uint8_t *der = cur_bytes(&all, n);
+		if (!der) break;
+		certificate_fields(p, der, n);
+		uint16_t el = cur_be16(&all);
+		if (!cur_skip(&all, el)) break;
+	}
+}
+
 static void handshake_message(struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n)
 {
 	struct cur c = cur_make(m, n);
@@ -607,14 +647,33 @@ static void handshake_message(struct tls_state *t, struct packet *p, int dir, co
 	struct cur body = cur_sub(&c, len);
 	const char *name = vn_name(vn_tls_handshake_type, type, "Unknown Handshake Message");
 	if (type == TLS_CLIENT_HELLO) {
+		if (!t->quic && cur_left(&body) >= 34) { /* version, random: the key log's key */
+			memcpy(t->client_random, body.pos + 2, 32);
+			t->have_client_random = true;
+			t->have_randoms = false;
+			t->client_dir = (uint8_t)dir;
+		}
 		client_hello(p, &body, t->quic ? 'q' : 't');
 	} else if (type == TLS_SERVER_HELLO) {
-		if (server_hello(t, p, &body)) name = "Hello Retry Request";
-	} else if (type == TLS_CERTIFICATE && t->version != TLS_V1_3 && !t->quic) {
-		certificate(p, &body);
+		const uint8_t *random = cur_left(&body) >= 34 ? body.pos + 2 : NULL;
+		if (server_hello(t, p, &body)) {
+			name = "Hello Retry Request";
+		} else if (!t->quic && t->have_client_random && random) {
+			memcpy(t->server_random, random, 32);
+			t->have_randoms = true;
+			tls_keys_server_hello(t, p->keylog);
+		}
+	} else if (type == TLS_ENCRYPTED_EXTENSIONS) {
+		encrypted_extensions(t, p, &body);
+	} else if (type == TLS_CERTIFICATE && !t->quic) {
+		if (t->version == TLS_V1_3) certificate13(p, &body);
+		else certificate(p, &body);
+	} else if (type == TLS_FINISHED && !t->quic) {
+		tls_keys_finished(t, p->keylog, dir); /* the records after it use the next keys */
+	} else if (type == TLS_KEY_UPDATE && !t->quic) {
+		tls_keys_update(t, dir);
 	}
 	pk_proto_end(p, slot, &c);
-	(void)dir;
 	if (t->quic) return; /* QUIC writes its own Info */
 	struct sbuf *sb = app_info(p, version_col(t->version ? t->version : TLS_V1_0));
 	if (sb) sb_puts(sb, name);
@@ -745,6 +804,71 @@ static int tls_layer(struct packet *p, const struct cur *c)
 	return slot;
 }
 
+/* Decrypted application data goes to the protocol ALPN chose (HTTP/2, HTTP/1.x; else
+ * whatever the bytes show), as a stream of its own inside the TLS one. Its layers follow
+ * TLS's, as tshark shows them. */
+static void app_data(struct app_flow *a, struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n)
+{
+	if (!t->inner) {
+		t->inner = xcalloc(1, sizeof *t->inner);
+		if (!strcmp(t->alpn, "h2")) t->inner->proto = AP_HTTP2;
+		else if (!strncmp(t->alpn, "http/1", 6)) t->inner->proto = AP_HTTP;
+	}
+	p->decrypted = true;
+	const uint8_t *run = p->app_run;
+	int run_layer = p->app_run_layer;
+	uint16_t parent = p->cur_parent, layer = p->layer[p->nest < PKT_MAX_DEPTH ? p->nest : 0];
+	app_stream_data(&t->inner, p, dir, a->cport, a->sport, m, n);
+	p->app_run = run;
+	p->app_run_layer = run_layer;
+	p->cur_parent = parent;
+	p->layer[p->nest < PKT_MAX_DEPTH ? p->nest : 0] = layer;
+	p->ntrees = 0;
+}
+
+/* A record that was decrypted: its content, whose bytes are the plaintext's. */
+static void decrypted(struct app_flow *a, struct tls_state *t, struct packet *p, int dir, const uint8_t *m, size_t n,
+		      uint8_t type, const char *col)
+{
+	struct pk_msg msg = pk_msg_begin(p, m, n, PB_DECRYPTED);
+	struct sbuf *sb = NULL;
+	struct cur c = cur_make(m, n);
+	switch (type) {
+	case TLS_HANDSHAKE:
+		handshake_records(t, p, dir, m, n);
+		break;
+	case TLS_ALERT:
+		if (n == 2) {
+			pk_tree(p, F_TLS_ALERT_MESSAGE, &c);
+			uint8_t level = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_LEVEL, 1);
+			uint8_t desc = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_DESC, 1);
+			if ((sb = app_info(p, col)))
+				sb_printf(sb, "Alert (Level: %s, Description: %s)", vn_name(vn_tls_alert_level, level, "Unknown"),
+					  vn_name(vn_tls_alert_desc, desc, "Unknown"));
+		}
+		break;
+	case TLS_APPLICATION_DATA: {
+		/* the inner protocol's first message in a packet starts its Info afresh, as
+		 * tshark's HTTP/2 replaces the TLS Info before it */
+		uint8_t before = p->app_msgs;
+		bool first = t->inner_frame != p->meta.number;
+		if (first) p->app_msgs = 0;
+		app_data(a, t, p, dir, m, n);
+		if (p->app_msgs) {
+			t->inner_frame = p->meta.number;
+		} else {
+			p->app_msgs = before; /* it showed nothing yet */
+			bool partial = t->inner && (t->inner->dir[dir].len || t->inner->dir[dir].skip);
+			if ((sb = app_info(p, col))) sb_puts(sb, partial ? "[TLS segment of a reassembled PDU]" : "Application Data");
+		}
+		break;
+	}
+	default:
+		break;
+	}
+	pk_msg_end(p, msg, n);
+}
+
 long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
 	struct cur h = cur_make(b, n);
@@ -774,9 +898,21 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 	record_header(p, &c);
 	const char *col = version_col(t->version ? t->version : version);
 	struct sbuf *sb = NULL;
+	if (t->dec[dir].on && type != TLS_CHANGE_CIPHER_SPEC && (type == TLS_APPLICATION_DATA || t->encrypted[dir])) {
+		uint8_t *plain = pk_keep(p, len);
+		uint8_t inner = 0;
+		long pl = tls_decrypt_record(t, dir, b, 5 + len, plain, &inner);
+		if (pl >= 0) {
+			decrypted(a, t, p, dir, plain, (size_t)pl, inner, col);
+			c.pos = c.end;
+			pk_proto_end(p, slot, &c);
+			return (long)(5 + len);
+		}
+	}
 	switch (type) {
 	case TLS_CHANGE_CIPHER_SPEC:
 		pk_add(p, F_TLS_CHANGE_CIPHER_SPEC, 5, (uint32_t)len);
+		tls_keys_change_cipher_spec(t, dir);
 		/* TLS 1.3's is for middleboxes only (RFC 8446 §D.4): a second ClientHello after a
 		 * HelloRetryRequest still follows in the clear */
 		if (t->version != TLS_V1_3) t->encrypted[dir] = true;

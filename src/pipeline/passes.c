@@ -2,15 +2,16 @@
  * answers tshark's -2 finds, and the quick pass of a packet-local filter. */
 #include "capture/capture.h"
 #include "pipeline/pipeline.h"
+#include "dissect/keylog.h"
 #include "util/xalloc.h"
 
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The file again, with the run's capture filter; NULL when it cannot be read (the main
- * pass says why). */
-static struct pkt_source *open_again(const char *path, const char *bpf)
+/* The file again, with the run's capture filter, its decryption secrets going to keys
+ * (NULL: none); NULL when it cannot be read (the main pass says why). */
+static struct pkt_source *open_again(const char *path, const char *bpf, struct keylog *keys)
 {
 	char err[512];
 	struct pkt_source *src = src_open_file(path, err, sizeof err);
@@ -18,18 +19,20 @@ static struct pkt_source *open_again(const char *path, const char *bpf)
 		src_close(src);
 		return NULL;
 	}
+	if (src && keys) src_set_secrets(src, keylog_dsb, keys);
 	return src;
 }
 
-struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count)
+struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count, struct keylog *keys)
 {
-	struct pkt_source *src = open_again(path, bpf);
+	struct pkt_source *src = open_again(path, bpf, keys);
 	if (!src) return NULL;
 	struct frame_links *links = frame_links_new();
 	struct packet *p = packet_new();
 	struct flow_tracker *tracker = flow_tracker_new(NULL, NULL, NULL);
 	flow_tracker_set_app(tracker, true);
 	p->tracker = flow_tracker_iface(tracker);
+	p->keylog = keys;
 	struct field_mask mask;
 	memset(&mask, 0, sizeof mask);
 	static const int wanted[] = { F_DNS_ID, F_DNS_RESPONSE_TO, F_HTTP_REQUEST_IN, F_ICMP_IDENT, F_ICMP_SEQ,
@@ -73,14 +76,15 @@ struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uin
 	return links;
 }
 
-bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struct df_filter *filter)
+bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struct df_filter *filter,
+			    struct keylog *keys)
 {
-	struct pkt_source *src = open_again(path, bpf);
+	struct pkt_source *src = open_again(path, bpf, keys);
 	if (!src) return false;
 	struct field_mask mask;
 	memset(&mask, 0, sizeof mask);
 	df_reference_mask_add(filter, &mask);
-	struct pipeline_needs needs = { .extra = &mask, .stats = false };
+	struct pipeline_needs needs = { .extra = &mask, .keylog = keys };
 	struct pipeline *pl = pipeline_new(&needs);
 	bool found = false;
 	struct pkt_meta m;
@@ -99,15 +103,15 @@ bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struc
 }
 
 int64_t pipeline_first_stream(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
-			      uint8_t proto)
+			      uint8_t proto, struct keylog *keys)
 {
-	struct pkt_source *src = open_again(path, bpf);
+	struct pkt_source *src = open_again(path, bpf, keys);
 	if (!src) return -1;
 	int want = proto == 6 ? F_TCP_STREAM : F_UDP_STREAM;
 	struct field_mask mask;
 	memset(&mask, 0, sizeof mask);
 	field_mask_add(&mask, want);
-	struct pipeline_needs needs = { .filter = filter, .extra = &mask };
+	struct pipeline_needs needs = { .filter = filter, .extra = &mask, .keylog = keys };
 	struct pipeline *pl = pipeline_new(&needs);
 	int64_t stream = -1;
 	struct pkt_meta m;
@@ -191,7 +195,7 @@ bool prefilter_run(const char *path, const char *bpf, uint64_t count, const stru
 		   struct prefilter *pf)
 {
 	*pf = (struct prefilter){ .first_linktype = LT_ETHERNET };
-	struct pkt_source *src = open_again(path, bpf);
+	struct pkt_source *src = open_again(path, bpf, NULL);
 	if (!src) return false;
 	struct packet *p = packet_new();
 	struct field_mask mask;

@@ -70,6 +70,7 @@ struct pipeline *pipeline_new(const struct pipeline_needs *needs)
 	if (needs->index) flow_tracker_add_observer(pl->tracker, pindex_observer(needs->index));
 	if (needs->observer) flow_tracker_add_observer(pl->tracker, needs->observer);
 	pl->p->links = needs->links;
+	pl->p->keylog = needs->keylog;
 	pl->p->mask = pl->masked ? &pl->mask : NULL;
 	pl->p->no_columns = !needs->columns;
 	pl->p->keep_bufs = needs->layer_bytes || (needs->filter && df_reads_layer_bytes(needs->filter));

@@ -23,6 +23,7 @@
 #include "flow/flow.h"
 
 struct pkt_source;
+struct keylog;
 
 /* A name the traffic itself gave a destination, for naming it passively (the egress
  * monitor): a DNS answer gives an address a name, a TLS or QUIC ClientHello's SNI and an
@@ -66,6 +67,9 @@ struct pipeline_needs {
 	 * anomaly rules), or NULL */
 	void (*post)(void *ctx, struct packet *p);
 	void *post_ctx;
+	/* TLS secrets (a --tls-keylog file, the capture's Decryption Secrets Blocks: give the
+	 * source's to it with src_set_secrets), or NULL: TLS and QUIC are decrypted with them */
+	const struct keylog *keylog;
 };
 
 struct pipeline;
@@ -132,18 +136,21 @@ void pindex_note(struct packet_index *ix, const struct packet *p);
 
 /* tshark's -2: decodes the file for DNS, HTTP and ICMP echo answers only and returns the
  * links from each question to its answer (NULL when the file cannot be read again).
- * bpf: the capture filter applied to the file, or NULL; count: 0 or the packets read. */
-struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count);
+ * bpf: the capture filter applied to the file, or NULL; count: 0 or the packets read;
+ * keys: the run's TLS secrets (the file's own are added to them), or NULL, in this pass and
+ * the two below. */
+struct frame_links *pipeline_find_answers(const char *path, const char *bpf, uint64_t count, struct keylog *keys);
 /* The reference packet of a filter's ${field} references (Wireshark's selected packet):
  * decodes the file up to frame `n` (its conversations tracked, as the run will) and gives
  * the filter that frame's values (df_set_reference). False when the file has fewer
  * frames or cannot be read again. */
-bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struct df_filter *filter);
+bool pipeline_set_reference(const char *path, const char *bpf, uint64_t n, struct df_filter *filter,
+			    struct keylog *keys);
 /* The tcp.stream (proto 6) or udp.stream (17) of the first packet the filter matches
  * (decoded with its conversations, as a full run), or -1: what --follow follows when -Y
  * chooses the stream. At most `count` packets (0: all) are read. */
 int64_t pipeline_first_stream(const char *path, const char *bpf, uint64_t count, const struct df_filter *filter,
-			      uint8_t proto);
+			      uint8_t proto, struct keylog *keys);
 
 /* A quick first pass for a filter over packet-local fields (df_is_packet_local): each
  * packet is judged from its own bytes, with no tracking, no application layers and no

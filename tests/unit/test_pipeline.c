@@ -448,7 +448,7 @@ static void redecode_equals_stream(const char *path)
 {
 	static uint64_t want[8192];
 	char err[512];
-	struct frame_links *links = pipeline_find_answers(path, NULL, 0);
+	struct frame_links *links = pipeline_find_answers(path, NULL, 0, NULL);
 	struct packet_index *ix = pindex_new(links);
 	struct pipeline_needs needs = { .all_fields = true, .columns = true, .layer_bytes = true, .links = links };
 	struct pipeline_needs indexed = needs;
