@@ -146,8 +146,20 @@ struct dns_state { struct dns_pending *q; uint32_t n, cap; };
 
 /* QUIC (dissect/quic.c) */
 #define QUIC_MAX_CRYPTO (64u << 10) /* CRYPTO bytes collected per direction for the hello */
-#define QUIC_MAX_CIDS 8
+#define QUIC_MAX_CIDS 32
 #define QUIC_MAX_PLAIN 65536        /* a UDP datagram's payload: the largest Initial decrypted */
+enum quic_level { QL_INITIAL, QL_HANDSHAKE, QL_APP, QL__COUNT }; /* packet number spaces */
+struct quic_keys {
+	bool on;
+	bool chacha;          /* ChaCha20-Poly1305 and ChaCha20 header protection, else AES-GCM */
+	uint8_t klen;         /* 16 or 32 */
+	uint8_t key[32], iv[12], hp[32];
+};
+struct quic_crypto {        /* one CRYPTO stream (a level, a direction), from offset 0 */
+	uint8_t *buf, *seen;  /* QUIC_MAX_CRYPTO bytes, one bit per byte that arrived */
+	uint32_t end;         /* contiguous bytes from 0 */
+	uint32_t used;        /* bytes of whole handshake messages decoded */
+};
 struct quic_state {
 	bool known;            /* a valid long header was seen on this flow */
 	uint32_t version;
@@ -157,12 +169,13 @@ struct quic_state {
 	uint8_t cid[QUIC_MAX_CIDS][20];
 	uint8_t cid_len[QUIC_MAX_CIDS];
 	uint8_t ncids, next_cid;
-	bool have_keys;
-	uint8_t key[2][16], iv[2][12], hp[2][16]; /* client and server Initial secrets */
-	uint8_t *crypto[2];    /* CRYPTO stream per direction, from offset 0 */
-	uint8_t *crypto_seen[2]; /* one bit per byte of crypto[] that arrived */
-	uint32_t crypto_end[2];  /* contiguous bytes from 0 */
-	bool hello_done[2];
+	bool empty_cid[2];     /* this direction's sender chose a zero-length connection ID: short
+				* headers to it have no DCID, and tshark finds them by address */
+	bool have_keys;        /* Initial keys */
+	bool tls_keys_tried;   /* the key log was asked for the handshake's secrets */
+	struct quic_keys keys[QL__COUNT][2]; /* per level and app direction */
+	uint64_t largest_pn[QL__COUNT][2];   /* for the full packet number (RFC 9000 §A.3) */
+	struct quic_crypto crypto[QL__COUNT][2];
 };
 
 struct text_state;

@@ -314,7 +314,8 @@ const struct val_name vn_quic_frame_type[] = {
 	{ 0x14, "DATA_BLOCKED" }, { 0x15, "STREAM_DATA_BLOCKED" }, { 0x16, "STREAMS_BLOCKED" },
 	{ 0x17, "STREAMS_BLOCKED" }, { 0x18, "NEW_CONNECTION_ID" }, { 0x19, "RETIRE_CONNECTION_ID" },
 	{ 0x1a, "PATH_CHALLENGE" }, { 0x1b, "PATH_RESPONSE" }, { 0x1c, "CONNECTION_CLOSE" },
-	{ 0x1d, "CONNECTION_CLOSE" }, { 0x1e, "HANDSHAKE_DONE" }, { 0x30, "DATAGRAM" }, { 0x31, "DATAGRAM" }, { 0, NULL }
+	{ 0x1d, "CONNECTION_CLOSE" }, { 0x1e, "HANDSHAKE_DONE" }, { 0x30, "DATAGRAM" }, { 0x31, "DATAGRAM" },
+	{ 0xaf, "ACK_FREQUENCY" }, { 0x02f5, "TIME_STAMP" }, { 0, NULL }
 };
 
 /* TLS: RFC 8446 §B and the IANA TLS parameters registry. */
@@ -346,6 +347,7 @@ const struct val_name vn_tls_handshake_type[] = {
 	{ 11, "Certificate" }, { 12, "Server Key Exchange" }, { 13, "Certificate Request" },
 	{ 14, "Server Hello Done" }, { 15, "Certificate Verify" }, { 16, "Client Key Exchange" },
 	{ 20, "Finished" }, { 21, "Certificate URL" }, { 22, "Certificate Status" }, { 24, "Key Update" },
+	{ 25, "Compressed Certificate" },
 	{ 254, "Message Hash" }, { 0, NULL }
 };
 const struct val_name vn_tls_cipher[] = {

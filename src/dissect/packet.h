@@ -74,7 +74,7 @@ struct pkt_buf {
 };
 #define PKT_STORE_SIZE (1u << 20) /* bytes of reassembled/decrypted messages kept per packet */
 
-enum pk_work_kind { PK_WORK_TLS_HELLO, PK_WORK_QUIC_PLAIN, PK_WORK_KINDS };
+enum pk_work_kind { PK_WORK_TLS_HELLO, PK_WORK_QUIC_HEADER, PK_WORK_KINDS };
 
 enum addr_type { AT_NONE, AT_ETHER, AT_IPV4, AT_IPV6, AT_OTHER };
 

@@ -647,7 +647,7 @@ static void handshake_message(struct tls_state *t, struct packet *p, int dir, co
 	struct cur body = cur_sub(&c, len);
 	const char *name = vn_name(vn_tls_handshake_type, type, "Unknown Handshake Message");
 	if (type == TLS_CLIENT_HELLO) {
-		if (!t->quic && cur_left(&body) >= 34) { /* version, random: the key log's key */
+		if (cur_left(&body) >= 34) { /* version, random: the key log's key */
 			memcpy(t->client_random, body.pos + 2, 32);
 			t->have_client_random = true;
 			t->have_randoms = false;
@@ -658,15 +658,15 @@ static void handshake_message(struct tls_state *t, struct packet *p, int dir, co
 		const uint8_t *random = cur_left(&body) >= 34 ? body.pos + 2 : NULL;
 		if (server_hello(t, p, &body)) {
 			name = "Hello Retry Request";
-		} else if (!t->quic && t->have_client_random && random) {
+		} else if (t->have_client_random && random) {
 			memcpy(t->server_random, random, 32);
 			t->have_randoms = true;
-			tls_keys_server_hello(t, p->keylog);
+			if (!t->quic) tls_keys_server_hello(t, p->keylog); /* QUIC derives its own */
 		}
 	} else if (type == TLS_ENCRYPTED_EXTENSIONS) {
 		encrypted_extensions(t, p, &body);
-	} else if (type == TLS_CERTIFICATE && !t->quic) {
-		if (t->version == TLS_V1_3) certificate13(p, &body);
+	} else if (type == TLS_CERTIFICATE) {
+		if (t->version == TLS_V1_3 || t->quic) certificate13(p, &body);
 		else certificate(p, &body);
 	} else if (type == TLS_FINISHED && !t->quic) {
 		tls_keys_finished(t, p->keylog, dir); /* the records after it use the next keys */
