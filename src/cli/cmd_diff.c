@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "dissect/decoders.h"
 #include "output/output.h"
+#include "pipeline/pipeline.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -102,8 +103,16 @@ static int parse_args(int argc, char **argv, struct diff_opts *o)
 #define MAX_CONVS 4096 /* conversations listed; the rest are counted together */
 
 struct conv {
-	char name[128];
+	char name[128];       /* "tcp 10.0.0.1:443 ↔ 10.0.0.2:5555", endpoints in a fixed order */
 	uint64_t only[2];
+	int64_t stream[2];    /* its tcp.stream / udp.stream in A and in B (-1: not known) */
+};
+
+/* The extras of one side, by frame number, and the stream each belongs to in its file. */
+struct side_streams {
+	uint64_t *frames;
+	int64_t *streams;     /* NULL: the file could not be read again (standard input) */
+	size_t n, cap, next;
 };
 
 struct report {
@@ -116,6 +125,7 @@ struct report {
 	struct conv *convs;
 	size_t nconvs;
 	uint64_t other_convs[2];
+	struct side_streams ss[2];
 };
 
 /* The conversation a packet belongs to, endpoints in a fixed order: "tcp A:p ↔ B:q". */
@@ -156,11 +166,12 @@ static void conversation(const struct packet *p, char *out, size_t n)
 	snprintf(out, n, "%s %s ↔ %s", proto, swap ? b : a, swap ? a : b);
 }
 
-static void count_conv(struct report *r, int side, const char *name)
+static void count_conv(struct report *r, int side, const char *name, int64_t stream)
 {
 	for (size_t i = 0; i < r->nconvs; i++)
 		if (!strcmp(r->convs[i].name, name)) {
 			r->convs[i].only[side]++;
+			if (r->convs[i].stream[side] < 0) r->convs[i].stream[side] = stream;
 			return;
 		}
 	if (r->nconvs == MAX_CONVS) {
@@ -172,6 +183,53 @@ static void count_conv(struct report *r, int side, const char *name)
 	memset(c, 0, sizeof *c);
 	snprintf(c->name, sizeof c->name, "%s", name);
 	c->only[side] = 1;
+	c->stream[0] = c->stream[1] = -1;
+	c->stream[side] = stream;
+}
+
+static void on_extra_frame(void *ctx, int side, const struct pkt_meta *m, const uint8_t *data)
+{
+	(void)data;
+	struct side_streams *ss = &((struct report *)ctx)->ss[side];
+	if (ss->n == ss->cap) {
+		ss->cap = ss->cap ? ss->cap * 2 : 256;
+		ss->frames = xrealloc(ss->frames, ss->cap * sizeof *ss->frames);
+	}
+	ss->frames[ss->n++] = m->number;
+}
+
+/* The tcp.stream or udp.stream of each extra frame, as read numbers them: the file is
+ * decoded again with its conversations tracked, up to the last extra. Standard input
+ * cannot be read twice: its extras are named by their endpoints only. */
+static void find_streams(const char *path, struct side_streams *ss)
+{
+	if (!ss->n || !strcmp(path, "-")) return;
+	char err[512];
+	struct pkt_source *src = src_open_file(path, err, sizeof err);
+	if (!src) return;
+	struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	field_mask_add(&mask, F_TCP_STREAM);
+	field_mask_add(&mask, F_UDP_STREAM);
+	struct pipeline_needs needs = { .extra = &mask };
+	struct pipeline *pl = pipeline_new(&needs);
+	ss->streams = xmalloc(ss->n * sizeof *ss->streams);
+	size_t k = 0;
+	struct pkt_meta m;
+	const uint8_t *data;
+	for (uint64_t num = 1; k < ss->n && src_next(src, &m, &data) == SRC_OK; num++) {
+		m.number = num;
+		struct packet *p = pipeline_decode_quiet(pl, &m, data);
+		if (num != ss->frames[k]) continue;
+		int64_t stream = -1;
+		for (uint16_t i = 0; i < p->nfields && stream < 0; i++)
+			if ((p->fields[i].id == F_TCP_STREAM || p->fields[i].id == F_UDP_STREAM) && !p->fields[i].nest)
+				stream = (int64_t)p->fields[i].v.u;
+		ss->streams[k++] = stream;
+	}
+	for (; k < ss->n; k++) ss->streams[k] = -1;
+	pipeline_free(pl);
+	src_close(src);
 }
 
 static void decode_alone(struct report *r, int side, const struct pkt_meta *m, const uint8_t *data)
@@ -207,7 +265,28 @@ static void on_extra_conv(void *ctx, int side, const struct pkt_meta *m, const u
 	decode_alone(r, side, m, data);
 	char name[128];
 	conversation(r->p, name, sizeof name);
-	count_conv(r, side, name);
+	struct side_streams *ss = &r->ss[side];
+	int64_t stream = -1;
+	while (ss->streams && ss->next < ss->n && ss->frames[ss->next] < m->number) ss->next++;
+	if (ss->streams && ss->next < ss->n && ss->frames[ss->next] == m->number) stream = ss->streams[ss->next];
+	count_conv(r, side, name, stream);
+}
+
+/* "tcp.stream 12 tcp 10.0.0.1:443 ↔ …" or, when the files number it apart, "tcp.stream
+ * 12 in A, 14 in B …": the name read -Y 'tcp.stream == 12' finds it by. */
+static void conv_label(const struct conv *c, char *out, size_t n)
+{
+	const char *sp = strchr(c->name, ' ');
+	size_t plen = sp ? (size_t)(sp - c->name) : 0;
+	bool udp = plen == 3 && !strncmp(c->name, "udp", 3), tcp = plen == 3 && !strncmp(c->name, "tcp", 3);
+	int64_t a = c->stream[0], b = c->stream[1];
+	if ((!tcp && !udp) || (a < 0 && b < 0)) {
+		snprintf(out, n, "%s", c->name);
+	} else if (a >= 0 && b >= 0 && a != b) {
+		snprintf(out, n, "%s.stream %" PRId64 " in A, %" PRId64 " in B %s", udp ? "udp" : "tcp", a, b, sp + 1);
+	} else {
+		snprintf(out, n, "%s.stream %" PRId64 " %s", udp ? "udp" : "tcp", a >= 0 ? a : b, sp + 1);
+	}
 }
 
 static int cmp_conv(const void *a, const void *b)
@@ -222,7 +301,11 @@ static void print_report(struct diff *d, const struct diff_opts *o, struct repor
 {
 	struct diff_totals t = diff_totals(d);
 	struct sbuf *out = r->out;
-	for (int side = 0; side < 2; side++) diff_extras(d, side, 0, on_extra_conv, r);
+	for (int side = 0; side < 2; side++) {
+		diff_extras(d, side, 0, on_extra_frame, r);
+		find_streams(o->path[side], &r->ss[side]);
+		diff_extras(d, side, 0, on_extra_conv, r);
+	}
 	if (r->nconvs) qsort(r->convs, r->nconvs, sizeof *r->convs, cmp_conv);
 	uint64_t max = o->all ? 0 : DIFF_SHOWN;
 	if (o->json) {
@@ -244,6 +327,9 @@ static void print_report(struct diff *d, const struct diff_opts *o, struct repor
 		for (size_t i = 0; i < r->nconvs; i++) {
 			sb_puts(out, i ? ",{\"conversation\":" : "{\"conversation\":");
 			sb_json_str(out, r->convs[i].name, strlen(r->convs[i].name));
+			for (int side = 0; side < 2; side++)
+				if (r->convs[i].stream[side] >= 0)
+					sb_printf(out, ",\"stream_%c\":%" PRId64, 'a' + side, r->convs[i].stream[side]);
 			sb_printf(out, ",\"only_a\":%" PRIu64 ",\"only_b\":%" PRIu64 "}", r->convs[i].only[0], r->convs[i].only[1]);
 		}
 		sb_puts(out, "]}\n");
@@ -270,7 +356,9 @@ static void print_report(struct diff *d, const struct diff_opts *o, struct repor
 		sb_puts(out, "\nWhere they differ:\n");
 		for (size_t i = 0; i < r->nconvs; i++) {
 			const struct conv *c = &r->convs[i];
-			sb_printf(out, "  %s:", c->name);
+			char label[192];
+			conv_label(c, label, sizeof label);
+			sb_printf(out, "  %s:", label);
 			if (c->only[0]) sb_printf(out, " %" PRIu64 " only in A%s", c->only[0], c->only[1] ? "," : "");
 			if (c->only[1]) sb_printf(out, " %" PRIu64 " only in B", c->only[1]);
 			sb_putc(out, '\n');
@@ -345,6 +433,10 @@ static int run_diff(int argc, char **argv)
 	}
 	sb_free(&out);
 	free(r.convs);
+	for (int side = 0; side < 2; side++) {
+		free(r.ss[side].frames);
+		free(r.ss[side].streams);
+	}
 	packet_free(r.p);
 	diff_free(d);
 	src_close(src[0]);

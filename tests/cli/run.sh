@@ -242,15 +242,21 @@ lab=samples/lab.pcapng
 editcap "$lab" "$tmp/minus.pcapng" 5 17 40-42 100 >/dev/null 2>&1
 "$bin" diff "$lab" "$tmp/minus.pcapng" >"$tmp/d"
 rc=$?
-[ $rc -eq 1 ] && grep -q '^only in A: 6$' "$tmp/d" && grep -q '^   *41 .* 443 → 33516' "$tmp/d" &&
-	grep -q 'tcp 10.77.0.1:33516 ↔ 10.77.0.2:443: 3 only in A' "$tmp/d" && ok || bad "diff with 6 packets removed: exit $rc: $(head -5 "$tmp/d")"
+# conversations are named by the tcp.stream read gives them
+s41=$("$bin" read -T fields -e tcp.stream -Y 'frame.number == 41' "$lab")
+[ $rc -eq 1 ] && grep -q '^only in A: 6$' "$tmp/d" && grep -q '^   *41 .* 443 → 33516' "$tmp/d" && [ -n "$s41" ] &&
+	grep -q "tcp.stream $s41 10.77.0.1:33516 ↔ 10.77.0.2:443: 3 only in A" "$tmp/d" && ok || bad "diff with 6 packets removed: exit $rc: $(head -5 "$tmp/d")"
 "$bin" diff --json "$lab" "$tmp/minus.pcapng" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
 assert (d["common"], d["only_a"], d["only_b"]) == (128, 6, 0), d
 assert [e["frame"] for e in d["extras_a"]] == [5, 17, 40, 41, 42, 100], d["extras_a"]
-assert d["conversations"][0] == {"conversation": "tcp 10.77.0.1:33516 ↔ 10.77.0.2:443", "only_a": 3, "only_b": 0}
-' && ok || bad "diff --json"
+assert d["conversations"][0] == {"conversation": "tcp 10.77.0.1:33516 ↔ 10.77.0.2:443", "stream_a": int(sys.argv[1]),
+                                 "only_a": 3, "only_b": 0}, d["conversations"][0]
+' "$s41" && ok || bad "diff --json"
+# from standard input (it cannot be read twice) conversations keep their endpoints only
+"$bin" diff - "$tmp/minus.pcapng" <"$lab" | grep -q '^  tcp 10.77.0.1:33516 ↔ 10.77.0.2:443: 3 only in A' && ok ||
+	bad "diff from standard input"
 editcap -F pcap "$lab" "$tmp/a.pcap" >/dev/null 2>&1
 python3 - "$tmp/a.pcap" "$tmp/dup.pcap" "$tmp/routed.pcap" <<'PY'
 import struct, sys
