@@ -78,6 +78,10 @@ compare "text vs bare read, lab-mix" "$runs" "$bin read $dir/lab-mix.pcap" "tcpd
 for f in lab-mix synth-200k; do
 	compare "anomalies on vs off, $f" "$runs" "$bin read $dir/$f.pcap" "$bin read --no-anomalies $dir/$f.pcap"
 done
+# ... and behind a filter that matches nothing, where the prefilter's pass is the whole run
+# and the scan rules see every SYN and handshake in it
+compare "anomalies on vs off, -Y matching nothing, synth-1m" "$runs" "$bin read -Y 'ip.src == 10.1.2.3' $dir/synth-1m.pcap" \
+	"$bin read --no-anomalies -Y 'ip.src == 10.1.2.3' $dir/synth-1m.pcap"
 # diff (issue 12): a capture against itself and against a copy without every 100th packet,
 # against the floor of reading both files with libpcap alone; pktscope's RSS is the bound
 # that matters (it grows with the packets waiting for a twin, not with the files)

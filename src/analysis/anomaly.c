@@ -60,9 +60,15 @@ struct source {
 			       * SYN of an ordinary connection) */
 	struct probe one;
 	uint16_t nprobes, cap;
-	uint8_t flagged_dst[4][16]; /* targets already reported (port scans) */
-	uint16_t flagged_port[4];   /* ports already reported (address scans) */
-	uint8_t nflagged_dst, nflagged_port; /* at most 4 each; then the oldest is replaced */
+	struct flagged *flagged; /* what was reported of a scanner; NULL for everyone else (the
+				  * entry of an ordinary client stays small: it is made and removed
+				  * once per connection) */
+};
+
+struct flagged {
+	uint8_t dst[4][16];  /* targets already reported (port scans) */
+	uint16_t port[4];    /* ports already reported (address scans) */
+	uint8_t ndst, nport; /* at most 4 each; then the oldest is replaced */
 	uint8_t next_dst, next_port;
 };
 
@@ -90,6 +96,12 @@ struct anomaly_engine {
 	uint64_t total;
 	struct source *sources;   /* SCAN_MAX_SOURCES, open addressing by address */
 	uint32_t nsources;
+	/* How many sources in the table fall in each bucket of a cheap hash of the address: a
+	 * pure ACK from a source whose bucket is empty cannot complete a probe, and skips the
+	 * keyed hash (most ACKs of a transfer). A filter only: collisions fall through to the
+	 * table. */
+	uint16_t pending[SCAN_FILTER_BUCKETS];
+	uint64_t filter_seed;
 	struct arp_entry *arp;    /* ARP_MAX_ENTRIES * 2 slots, open addressing */
 	uint32_t narp;
 	int64_t *http_flagged;    /* tcp.stream numbers already reported, open addressing */
@@ -102,6 +114,7 @@ struct anomaly_engine *anomaly_new(void)
 {
 	struct anomaly_engine *e = xcalloc(1, sizeof *e);
 	e->seed = hash_seed_random();
+	e->filter_seed = e->seed.k0 | 1;
 	return e;
 }
 
@@ -109,7 +122,10 @@ void anomaly_free(struct anomaly_engine *e)
 {
 	if (!e) return;
 	if (e->sources)
-		for (uint32_t i = 0; i < SCAN_MAX_SOURCES * 2; i++) free(e->sources[i].probes);
+		for (uint32_t i = 0; i < SCAN_MAX_SOURCES * 2; i++) {
+			free(e->sources[i].probes);
+			free(e->sources[i].flagged);
+		}
 	free(e->sources);
 	free(e->arp);
 	free(e->http_flagged);
@@ -454,6 +470,26 @@ static bool scan_completes(const struct packet *p)
 	return (p->tcp_hdr.flags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) == TCP_ACK && p->tcp_hdr.len == 0;
 }
 
+/* 16-byte addresses compared as two words (inline: this runs for every SYN and handshake) */
+static inline bool addr16_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t a0, a1, b0, b1;
+	memcpy(&a0, a, 8);
+	memcpy(&a1, a + 8, 8);
+	memcpy(&b0, b, 8);
+	memcpy(&b1, b + 8, 8);
+	return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+}
+
+static uint32_t filter_bucket(const struct anomaly_engine *e, uint8_t family, const uint8_t *a)
+{
+	uint64_t x = 0, y = 0;
+	memcpy(&x, a, family == 6 ? 8 : 4);
+	if (family == 6) memcpy(&y, a + 8, 8);
+	x = (x ^ (y * 0x9e3779b97f4a7c15u)) * e->filter_seed;
+	return (uint32_t)(x >> 52) & (SCAN_FILTER_BUCKETS - 1);
+}
+
 static struct source *source_of(struct anomaly_engine *e, uint8_t family, const uint8_t *a, int64_t now, bool create)
 {
 	const uint32_t slots = SCAN_MAX_SOURCES * 2;
@@ -462,23 +498,29 @@ static struct source *source_of(struct anomaly_engine *e, uint8_t family, const 
 		e->sources = xcalloc(slots, sizeof *e->sources);
 	}
 	uint8_t key[17] = { family };
-	memcpy(key + 1, a, family == 6 ? 16 : 4);
-	uint32_t h = (uint32_t)siphash13(&e->seed, key, sizeof key) & (slots - 1);
+	size_t alen = family == 6 ? 16 : 4;
+	memcpy(key + 1, a, alen);
+	uint32_t h = (uint32_t)siphash13(&e->seed, key, 1 + alen) & (slots - 1);
 	for (uint32_t i = h;; i = (i + 1) & (slots - 1)) {
 		struct source *s = &e->sources[i];
-		if (s->family == family && !memcmp(s->addr, a, family == 6 ? 16 : 4)) {
+		if (s->family == family && (family == 6 ? addr16_eq(s->addr, a) : !memcmp(s->addr, a, 4))) {
 			s->last = now;
 			return s;
 		}
 		if (!s->family) {
 			if (!create) return NULL;
 			if (e->nsources >= SCAN_MAX_SOURCES) { /* full: start over (the oldest state goes) */
-				for (uint32_t j = 0; j < slots; j++) free(e->sources[j].probes);
+				for (uint32_t j = 0; j < slots; j++) {
+					free(e->sources[j].probes);
+					free(e->sources[j].flagged);
+				}
 				memset(e->sources, 0, slots * sizeof *e->sources);
+				memset(e->pending, 0, sizeof e->pending);
 				e->nsources = 0;
 				return source_of(e, family, a, now, create);
 			}
 			memset(s, 0, sizeof *s);
+			e->pending[filter_bucket(e, family, a)]++;
 			s->family = family;
 			s->home = h;
 			memcpy(s->addr, a, family == 6 ? 16 : 4);
@@ -495,7 +537,9 @@ static struct source *source_of(struct anomaly_engine *e, uint8_t family, const 
 static void source_remove(struct anomaly_engine *e, struct source *s)
 {
 	const uint32_t mask = SCAN_MAX_SOURCES * 2 - 1;
+	e->pending[filter_bucket(e, s->family, s->addr)]--;
 	free(s->probes);
+	free(s->flagged);
 	uint32_t i = (uint32_t)(s - e->sources);
 	for (uint32_t j = (i + 1) & mask; e->sources[j].family; j = (j + 1) & mask) {
 		uint32_t k = e->sources[j].home;
@@ -516,7 +560,7 @@ static struct probe *find_probe(struct source *s, const uint8_t *dst, uint16_t p
 {
 	struct probe *l = probe_list(s);
 	for (uint16_t i = 0; i < s->nprobes; i++)
-		if (l[i].port == port && !memcmp(l[i].dst, dst, 16)) return &l[i];
+		if (l[i].port == port && addr16_eq(l[i].dst, dst)) return &l[i];
 	return NULL;
 }
 
@@ -530,13 +574,13 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 	uint16_t port = p->tcp_hdr.dport;
 	int64_t now = pk_time_ns(&p->meta);
 	bool syn = scan_syn(p);
-	if (!syn && !e->nsources) return;
+	if (!syn && (!e->nsources || !e->pending[filter_bucket(e, family, p->net_src.a)])) return;
 	struct source *s = source_of(e, family, p->net_src.a, now, syn);
 	if (!s) return;
 	struct probe *pr = find_probe(s, dst, port);
 	if (!syn) { /* the handshake completed: a connection, not a probe */
 		if (pr) *pr = probe_list(s)[--s->nprobes];
-		if (!s->nprobes && !s->nflagged_dst && !s->nflagged_port) source_remove(e, s);
+		if (!s->nprobes && !s->flagged) source_remove(e, s);
 		return;
 	}
 	if (!pr) {
@@ -577,11 +621,13 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 	addr_text(a, sizeof a, family, p->net_src.a);
 	addr_text(b, sizeof b, family, dst);
 	double secs = (double)(now - since) / 1e9;
+	if (!s->flagged) s->flagged = xcalloc(1, sizeof *s->flagged);
+	struct flagged *fl = s->flagged;
 	if (ports >= SCAN_PORTS) {
 		bool seen = false;
-		for (uint8_t i = 0; i < s->nflagged_dst; i++) seen |= !memcmp(s->flagged_dst[i], dst, 16);
+		for (uint8_t i = 0; i < fl->ndst; i++) seen |= !memcmp(fl->dst[i], dst, 16);
 		if (!seen) {
-			memcpy(s->flagged_dst[s->nflagged_dst < 4 ? s->nflagged_dst++ : s->next_dst++ % 4], dst, 16);
+			memcpy(fl->dst[fl->ndst < 4 ? fl->ndst++ : fl->next_dst++ % 4], dst, 16);
 			snprintf(reason, sizeof reason, "%s sent SYNs to %u ports of %s in %.1f s without completing a handshake",
 				 a, ports, b, secs);
 			report(e, p, K_PORT_SCAN, reason);
@@ -589,9 +635,9 @@ static void scans(struct anomaly_engine *e, struct packet *p)
 	}
 	if (hosts >= SCAN_HOSTS) {
 		bool seen = false;
-		for (uint8_t i = 0; i < s->nflagged_port; i++) seen |= s->flagged_port[i] == port;
+		for (uint8_t i = 0; i < fl->nport; i++) seen |= fl->port[i] == port;
 		if (!seen) {
-			s->flagged_port[s->nflagged_port < 4 ? s->nflagged_port++ : s->next_port++ % 4] = port;
+			fl->port[fl->nport < 4 ? fl->nport++ : fl->next_port++ % 4] = port;
 			snprintf(reason, sizeof reason, "%s sent SYNs to port %u of %u hosts in %.1f s without completing a handshake",
 				 a, port, hosts, secs);
 			report(e, p, K_ADDR_SCAN, reason);
@@ -680,10 +726,11 @@ void anomaly_prepass(void *ctx, struct packet *p)
 	struct anomaly_engine *e = ctx;
 	e->prepass = true;
 	e->recording = p;
-	if (p->tcp_hdr.seen && (scan_syn(p) || scan_completes(p))) scans(e, p);
-	struct seen sn;
-	memset(&sn, 0, sizeof sn);
-	if (has_rule_layer(p)) {
+	if (p->tcp_hdr.seen) { /* a TCP segment is no ARP packet: the scans are all it feeds */
+		if (scan_syn(p) || scan_completes(p)) scans(e, p);
+	} else if (has_rule_layer(p)) {
+		struct seen sn;
+		memset(&sn, 0, sizeof sn);
 		look(p, &sn);
 		if (sn.f[S_ARP_IP]) arp(e, p, &sn);
 	}

@@ -33,6 +33,7 @@ enum anomaly_severity { SEV_INFO, SEV_NOTICE, SEV_WARNING };
 #define SCAN_PORTS 15                              /* Zeek's port_scan_threshold */
 #define SCAN_HOSTS 25                              /* Zeek's addr_scan_threshold */
 #define SCAN_MAX_SOURCES 1024                     /* with SYNs unanswered: completed ones leave */
+#define SCAN_FILTER_BUCKETS 4096                   /* of the pending-source filter */
 #define SCAN_MAX_PROBES 512                        /* per source, the newest kept */
 #define ARP_MAX_ENTRIES 65536
 #define DNS_TUNNEL_NAME_LEN 120    /* characters in a query name */
