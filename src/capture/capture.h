@@ -82,6 +82,10 @@ int pcapng_writer_packet(struct pcapng_writer *w, int ifid, const struct pkt_met
  * block that may be copied (the caller skips those that may not, as the spec says). */
 int pcapng_writer_record(struct pcapng_writer *w, const struct pkt_meta *m, const uint8_t *data, char *err,
 			 size_t errlen);
+/* A Decryption Secrets Block (type: 0x544c534b for a TLS key log): keys for the packets
+ * after it. */
+int pcapng_writer_secrets(struct pcapng_writer *w, uint32_t type, const uint8_t *data, size_t n, char *err,
+			  size_t errlen);
 /* Packets received and dropped on interface ifid, as of the given time. */
 int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,
 			uint64_t dropped, char *err, size_t errlen);

@@ -16,7 +16,7 @@
 
 #include "util/xalloc.h"
 
-enum { BT_SHB = 0x0A0D0D0A, BT_IDB = 1, BT_SPB = 3, BT_ISB = 5, BT_EPB = 6, BT_JOURNAL = 9 };
+enum { BT_SHB = 0x0A0D0D0A, BT_IDB = 1, BT_SPB = 3, BT_ISB = 5, BT_EPB = 6, BT_JOURNAL = 9, BT_DSB = 10 };
 #define BT_CB_COPY 0x00000BADu
 enum { OPT_END = 0, OPT_COMMENT = 1, SHB_OS = 3, SHB_USERAPPL = 4, IF_NAME = 2, IF_TSRESOL = 9, IF_FILTER = 11,
        ISB_ENDTIME = 3, ISB_IFRECV = 4, ISB_IFDROP = 5 };
@@ -200,6 +200,21 @@ int pcapng_writer_record(struct pcapng_writer *w, const struct pkt_meta *m, cons
 		put_u32(w, m->pen);
 	}
 	put(w, data, m->caplen);
+	pad4(w);
+	return finish(w, false, err, errlen);
+}
+
+int pcapng_writer_secrets(struct pcapng_writer *w, uint32_t type, const uint8_t *data, size_t n, char *err,
+			  size_t errlen)
+{
+	if (n > PNW_SNAPLEN) {
+		snprintf(err, errlen, "decryption secrets too large for the output (%zu bytes)", n);
+		return -1;
+	}
+	begin(w, BT_DSB);
+	put_u32(w, type);
+	put_u32(w, (uint32_t)n);
+	put(w, data, n);
 	pad4(w);
 	return finish(w, false, err, errlen);
 }

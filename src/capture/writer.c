@@ -80,7 +80,12 @@ int pwriter_open(struct packet_writer *ws, int linktype, char *err, size_t errle
 		snprintf(app, sizeof app, "pktscope %s", PKTSCOPE_VERSION);
 		ws->ng = pcapng_writer_open(name, app, err, errlen);
 		ws->nifs = 0; /* a new section describes its interfaces again */
-		return ws->ng ? 0 : -1;
+		if (!ws->ng) return -1;
+		for (size_t i = 0; i < ws->nsecrets; i++) /* a ring's next file can be decrypted too */
+			if (pcapng_writer_secrets(ws->ng, ws->secrets[i].type, ws->secrets[i].data, ws->secrets[i].n, err,
+						  errlen) < 0)
+				return -1;
+		return 0;
 	}
 	ws->w = pw_open(name, linktype, err, errlen);
 	return ws->w ? 0 : -1;
@@ -182,15 +187,44 @@ int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uin
 	return 0;
 }
 
+int pwriter_secrets(struct packet_writer *ws, uint32_t type, const uint8_t *data, size_t n)
+{
+	char err[300];
+	if (!ws->path || !ws->pcapng || ws->failed) return 0;
+	if (ws->secrets_bytes + n > WRITER_MAX_SECRETS) return writer_fail(ws, "more than 16 MiB of decryption secrets");
+	ws->secrets = xrealloc(ws->secrets, (ws->nsecrets + 1) * sizeof *ws->secrets);
+	struct pwriter_secret *s = &ws->secrets[ws->nsecrets++];
+	s->type = type;
+	s->n = n;
+	s->data = xmalloc(n ? n : 1);
+	memcpy(s->data, data, n);
+	ws->secrets_bytes += n;
+	if (!ws->ng) /* the file starts with them (pwriter_open writes what is kept) */
+		return pwriter_open(ws, 0, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
+	return pcapng_writer_secrets(ws->ng, type, data, n, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
+}
+
+static void free_secrets(struct packet_writer *ws)
+{
+	for (size_t i = 0; i < ws->nsecrets; i++) free(ws->secrets[i].data);
+	free(ws->secrets);
+	ws->secrets = NULL;
+	ws->nsecrets = 0;
+}
+
 int pwriter_close(struct packet_writer *ws, int linktype_if_empty)
 {
 	char err[300];
-	if (!ws->path || (ws->failed && !ws->w && !ws->ng)) return ws->failed ? -1 : 0;
+	if (!ws->path || (ws->failed && !ws->w && !ws->ng)) {
+		free_secrets(ws);
+		return ws->failed ? -1 : 0;
+	}
 	if (!ws->w && !ws->ng && pwriter_open(ws, linktype_if_empty, err, sizeof err) < 0) return writer_fail(ws, err);
 	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
 	for (unsigned i = 0; i < ws->nkept; i++) free(ws->kept[i]);
 	free(ws->kept);
 	ws->kept = NULL;
+	free_secrets(ws);
 	if (rc < 0) {
 		if (!ws->failed) writer_fail(ws, err); /* a write error is already in ws->err */
 		return -1;

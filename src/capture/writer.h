@@ -32,7 +32,12 @@ struct packet_writer {
 	char **kept;               /* the ring's files, oldest first (ring_files of them) */
 	unsigned nkept;
 	char err[4400];            /* why the last call failed: "FILE: reason" */
+	/* decryption secrets written so far (pcapng): each ring file gets them again */
+	struct pwriter_secret { uint32_t type; uint8_t *data; size_t n; } *secrets;
+	size_t nsecrets;
+	size_t secrets_bytes;      /* at most WRITER_MAX_SECRETS kept */
 };
+#define WRITER_MAX_SECRETS (16u << 20)
 
 /* Whether a -w name asks for pcapng (it ends in .pcapng). */
 bool pwriter_wants_pcapng(const char *path);
@@ -48,6 +53,9 @@ int pwriter_iface_stats(struct packet_writer *ws, uint32_t in, int linktype, con
  * the packet was decoded, gives pcapng a comment of pktscope's own: its TCP analysis
  * flags and why it is malformed (the run must record those fields: pwriter_mask_add). */
 int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uint8_t *data, const struct packet *p);
+/* pcapng: the input's decryption secrets (a Decryption Secrets Block), kept in the file
+ * before the packets that follow (pcap has no place for them); 0, or -1 (ws->err). */
+int pwriter_secrets(struct packet_writer *ws, uint32_t type, const uint8_t *data, size_t n);
 /* Adds the fields pwriter_packet's comments use to m. */
 void pwriter_mask_add(struct field_mask *m);
 /* Parses one -b option (filesize:KB or files:N) into ws; 0, or -1. */

@@ -13,6 +13,7 @@
 #include "output/output.h"
 #include "analysis/anomaly.h"
 #include "pipeline/pipeline.h"
+#include "dissect/keylog.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -41,6 +42,7 @@ struct capture_opts {
 	int nring;
 	const char *config_path;
 	bool no_anomalies;       /* --no-anomalies */
+	const char *keylog_path; /* --tls-keylog */
 };
 
 static const char capture_usage[] =
@@ -65,6 +67,8 @@ static const char capture_usage[] =
 	"                    (default nobody; -Z root keeps root); capabilities are cleared\n"
 	"  --config FILE     the configuration file\n"
 	"  --no-anomalies    do not run the anomaly rules (anomaly.* fields, Info notes)\n"
+	"  --tls-keylog F    decrypt TLS and QUIC with the key log F (SSLKEYLOGFILE's format),\n"
+	"                    followed as the browser writes it; opened before privileges go\n"
 	"  -h, --help        this text\n";
 
 #define usage_error(...) cli_usage_error(capture_usage, __VA_ARGS__)
@@ -90,6 +94,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		{ "pcapng", no_argument, NULL, 'P' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "no-anomalies", no_argument, NULL, 'N' },
+		{ "tls-keylog", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -135,6 +140,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'j': o->json = true; break;
 		case 'P': o->pcapng = true; break;
 		case 'N': o->no_anomalies = true; break;
+		case 'K': o->keylog_path = optarg; break;
 		case 'C': o->config_path = optarg; break;
 		case 'h': fputs(capture_usage, stdout); return -1;
 		case ':': return usage_error("option -%c needs a value", optopt);
@@ -231,6 +237,7 @@ static int run_capture(int argc, char **argv)
 	bool writer_said = false;
 	struct df_filter *filter = NULL;
 	struct live *l = NULL;
+	struct keylog *keys = NULL;
 	if (!o.live.nifs) {
 		status = usage_error("%s", "no interface: give -i IFACE (pktscope list-interfaces shows them) or set "
 				     "[capture] default_interface in the configuration file");
@@ -274,6 +281,14 @@ static int run_capture(int argc, char **argv)
 				goto done_file;
 			}
 	}
+	if (o.keylog_path) { /* opened while it can still be read, then followed */
+		keys = keylog_new();
+		if (keylog_follow(keys, o.keylog_path, err, sizeof err) < 0) {
+			cli_error("--tls-keylog %s", err);
+			status = EXIT_INPUT;
+			goto done_file;
+		}
+	}
 	if (priv_drop(o.user, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		status = EXIT_INPUT;
@@ -302,6 +317,7 @@ static int run_capture(int argc, char **argv)
 		.all_fields = o.json,
 		.columns = !ws.path,
 		.comments = ws.pcapng,
+		.keylog = keys,
 	};
 	/* the anomaly rules, when lines, NDJSON, pcapng comments or the filter show them */
 	struct anomaly_engine *anomalies = NULL;
@@ -339,6 +355,7 @@ static int run_capture(int argc, char **argv)
 			/* nothing to take: show what is buffered, let quiet flows end on the wall
 			 * clock, and sleep until a packet comes (a signal or 100 ms for -a) */
 			sb_flush(&out);
+			keylog_refresh(keys);
 			struct timespec now;
 			clock_gettime(CLOCK_REALTIME, &now);
 			pipeline_tick(pl, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
@@ -349,6 +366,9 @@ static int run_capture(int argc, char **argv)
 		m.number = ++n;
 		struct packet *p = NULL;
 		bool keep = true;
+		/* the secrets of a handshake are written as it happens: look before each packet
+		 * (an fstat; a read only when the file grew) */
+		if (keys) keylog_refresh(keys);
 		if (decode) {
 			p = pipeline_decode(pl, &m, data);
 			keep = pipeline_match(pl, p);
@@ -386,6 +406,7 @@ done_file:
 done_live:
 	live_close(l);
 done_cfg:
+	keylog_free(keys);
 	df_free(filter);
 	config_free(&cfg);
 	return status;

@@ -199,6 +199,20 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 static volatile sig_atomic_t stop_requested;
 static void request_stop(int sig) { (void)sig; stop_requested = 1; }
 
+/* A Decryption Secrets Block of the input: its TLS key log decrypts, and pcapng output
+ * keeps the block, as editcap does. */
+struct secrets_sink {
+	struct keylog *keys;
+	struct packet_writer *ws; /* pcapng -w, or NULL */
+};
+
+static void take_secrets(void *ctx, uint32_t type, const uint8_t *b, size_t n)
+{
+	struct secrets_sink *s = ctx;
+	keylog_dsb(s->keys, type, b, n);
+	if (s->ws) pwriter_secrets(s->ws, type, b, n); /* a failure is reported when the file closes */
+}
+
 static int run_read(int argc, char **argv)
 {
 	struct read_opts o;
@@ -255,7 +269,8 @@ static int run_read(int argc, char **argv)
 		df_free(filter);
 		return EXIT_INPUT;
 	}
-	src_set_secrets(src, keylog_dsb, keys);
+	struct secrets_sink sink = { keys, NULL };
+	src_set_secrets(src, take_secrets, &sink);
 	if (o.capture_filter && src_set_bpf(src, o.capture_filter, err, sizeof err) < 0) {
 		cli_error("invalid capture filter \"%s\": %s", o.capture_filter, err);
 		src_close(src);
@@ -265,6 +280,7 @@ static int run_read(int argc, char **argv)
 	}
 	struct packet_writer ws = { .path = o.write_path, .filter = o.capture_filter,
 				   .pcapng = o.write_pcapng || (o.write_path && pwriter_wants_pcapng(o.write_path)) };
+	if (ws.path && ws.pcapng) sink.ws = &ws; /* the file's secrets are kept in what -w writes */
 	if (ws.path) {
 		struct sigaction sa = { .sa_handler = request_stop };
 		sigemptyset(&sa.sa_mask);

@@ -75,7 +75,15 @@ struct tls_state {
 	char alpn[16];
 	struct app_flow *inner;
 	uint64_t inner_frame; /* the packet where the inner protocol last showed a message */
+	bool keys_found;      /* the key log had this handshake's secrets */
+	uint64_t key_gen;     /* the key log's generation when they were last looked for */
+	/* protected records that came before their secrets (a key log written while
+	 * capturing lags the packets): decrypted, in order, once the secrets come */
+	uint8_t *held[2];
+	uint32_t held_len[2], held_cap[2];
+	bool held_dropped[2]; /* more than TLS_MAX_HELD: this direction is not decrypted */
 };
+#define TLS_MAX_HELD (16u << 10) /* a server's first flight, certificates included */
 
 /* HTTP/1.x (dissect/http.c): requests waiting for their response, oldest first. */
 #define HTTP_MAX_PENDING 32
@@ -172,7 +180,10 @@ struct quic_state {
 	bool empty_cid[2];     /* this direction's sender chose a zero-length connection ID: short
 				* headers to it have no DCID, and tshark finds them by address */
 	bool have_keys;        /* Initial keys */
-	bool tls_keys_tried;   /* the key log was asked for the handshake's secrets */
+	bool tls_keys_found;   /* the key log had the handshake's secrets */
+	bool tls_key_tried;    /* looked for: after the ServerHello, then again at a protected
+				* packet when the key log's generation changed */
+	uint64_t tls_key_gen;
 	struct quic_keys keys[QL__COUNT][2]; /* per level and app direction */
 	uint64_t largest_pn[QL__COUNT][2];   /* for the full packet number (RFC 9000 §A.3) */
 	struct quic_crypto crypto[QL__COUNT][2];
@@ -239,6 +250,10 @@ void quic_state_free(struct quic_state *q);
 struct keylog;
 void tls_keys_server_hello(struct tls_state *t, const struct keylog *k);
 void tls_keys_change_cipher_spec(struct tls_state *t, int dir); /* TLS 1.2: keys in use */
+/* A protected record came and the key log had no secrets at the ServerHello: look again
+ * when secrets were added since (a key log followed during a live capture is written
+ * after the packets it decrypts go by). True when they are found now. */
+bool tls_keys_late(struct tls_state *t, const struct keylog *k);
 void tls_keys_finished(struct tls_state *t, const struct keylog *k, int dir); /* 1.3: application keys */
 void tls_keys_update(struct tls_state *t, int dir);             /* TLS 1.3 KeyUpdate */
 /* Decrypts one whole record (header included) of direction dir into out (n bytes room):

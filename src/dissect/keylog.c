@@ -5,9 +5,12 @@
 #include "dissect/keylog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "util/hash.h"
 #include "util/xalloc.h"
@@ -23,6 +26,12 @@ struct keylog {
 	struct session *slots; /* open addressing, a power of two, at most half full */
 	size_t cap, count;
 	struct hash_seed seed;
+	uint64_t generation;   /* secrets added so far: a look that failed may succeed now */
+	int fd;                /* the followed file, or -1 */
+	off_t pos;             /* bytes of it read */
+	char part[KEYLOG_MAX_LINE + 1]; /* a line not yet ended */
+	size_t npart;
+	bool skipping;         /* inside a line too long to keep */
 };
 
 static const char *const label_names[KL__COUNT] = {
@@ -38,17 +47,21 @@ struct keylog *keylog_new(void)
 {
 	struct keylog *k = xcalloc(1, sizeof *k);
 	k->seed = hash_seed_random();
+	k->fd = -1;
 	return k;
 }
 
 void keylog_free(struct keylog *k)
 {
 	if (!k) return;
+	if (k->fd >= 0) close(k->fd);
 	free(k->slots);
 	free(k);
 }
 
 size_t keylog_count(const struct keylog *k) { return k ? k->count : 0; }
+uint64_t keylog_generation(const struct keylog *k) { return k ? k->generation : 0; }
+bool keylog_following(const struct keylog *k) { return k && k->fd >= 0; }
 
 static struct session *slot_for(const struct keylog *k, const uint8_t random[32])
 {
@@ -128,6 +141,7 @@ static bool add_line(struct keylog *k, const char *l, size_t n)
 	long sl = unhex(v, (size_t)(end - v), secret, sizeof secret);
 	if (sl < 16) return false;
 	struct session *s = insert(k, random);
+	k->generation++;
 	s->len[label] = (uint8_t)sl;
 	memcpy(s->secret[label], secret, (size_t)sl);
 	return true;
@@ -171,6 +185,51 @@ int keylog_load_file(struct keylog *k, const char *path, char *err, size_t errle
 		return -1;
 	}
 	return 0;
+}
+
+int keylog_follow(struct keylog *k, const char *path, char *err, size_t errlen)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (k->fd >= 0) close(k->fd);
+	k->fd = fd;
+	k->pos = 0;
+	k->npart = 0;
+	k->skipping = false;
+	keylog_refresh(k);
+	return 0;
+}
+
+void keylog_refresh(struct keylog *k)
+{
+	if (!k || k->fd < 0) return;
+	struct stat st;
+	if (fstat(k->fd, &st) < 0) return;
+	if (st.st_size < k->pos) { /* truncated: read it again from the start */
+		k->pos = 0;
+		k->npart = 0;
+		k->skipping = false;
+	}
+	char buf[8192];
+	while (k->pos < st.st_size) {
+		ssize_t n = pread(k->fd, buf, sizeof buf, k->pos);
+		if (n <= 0) break;
+		k->pos += n;
+		for (ssize_t i = 0; i < n; i++) {
+			if (buf[i] == '\n') {
+				if (!k->skipping) keylog_add(k, k->part, k->npart);
+				k->npart = 0;
+				k->skipping = false;
+			} else if (k->npart < KEYLOG_MAX_LINE) {
+				k->part[k->npart++] = buf[i];
+			} else {
+				k->skipping = true; /* too long: not a key log line */
+			}
+		}
+	}
 }
 
 size_t keylog_find(const struct keylog *k, enum keylog_label label, const uint8_t client_random[32],

@@ -37,12 +37,24 @@ void keylog_free(struct keylog *k);
 size_t keylog_add(struct keylog *k, const char *b, size_t n);
 /* Reads a key log file. 0, or -1 with the reason in err. */
 int keylog_load_file(struct keylog *k, const char *path, char *err, size_t errlen);
+/* Follows a key log file being written (a browser's SSLKEYLOGFILE during a live capture):
+ * opens it now — before privileges are given up — and reads what it holds; then
+ * keylog_refresh reads the lines appended since. 0, or -1 with the reason in err. */
+int keylog_follow(struct keylog *k, const char *path, char *err, size_t errlen);
+/* Reads the whole lines added to the followed file since the last call (from the start
+ * again when the file was truncated); nothing when no file is followed. */
+void keylog_refresh(struct keylog *k);
 /* The secret of `label` for the handshake whose ClientHello had client_random: its
  * length (copied to out), or 0 when the log has none. */
 size_t keylog_find(const struct keylog *k, enum keylog_label label, const uint8_t client_random[32],
 		   uint8_t out[KEYLOG_MAX_SECRET]);
 /* Handshakes known. */
 size_t keylog_count(const struct keylog *k);
+/* Changes whenever secrets are added: a handshake whose secrets were missing is looked up
+ * again only then. */
+uint64_t keylog_generation(const struct keylog *k);
+/* Whether a file is followed (keylog_follow): its secrets may come after their packets. */
+bool keylog_following(const struct keylog *k);
 
 /* A Decryption Secrets Block's payload for the pipeline: type is the block's secrets
  * type; TLS key logs (0x544c534b) are taken, others ignored. ctx is a struct keylog. */

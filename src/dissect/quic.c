@@ -126,8 +126,10 @@ static bool derive_keys(struct quic_state *q, uint32_t version, const uint8_t *d
  * handshake and first application traffic secrets of the ClientHello's random. */
 static void tls_level_keys(struct quic_state *q, const struct tls_state *t, const struct keylog *k)
 {
-	if (q->tls_keys_tried || !k || !t->have_randoms) return;
-	q->tls_keys_tried = true;
+	if (q->tls_keys_found || !k || !t->have_randoms || (q->tls_key_tried && keylog_generation(k) == q->tls_key_gen))
+		return;
+	q->tls_key_tried = true;
+	q->tls_key_gen = keylog_generation(k);
 	const EVP_MD *md = t->cipher == 0x1302 ? EVP_sha384() : EVP_sha256();
 	uint8_t klen = t->cipher == 0x1301 ? 16 : 32;
 	bool chacha = t->cipher == 0x1303;
@@ -141,8 +143,10 @@ static void tls_level_keys(struct quic_state *q, const struct tls_state *t, cons
 			uint8_t secret[KEYLOG_MAX_SECRET];
 			size_t n = keylog_find(k, labels[l][server], t->client_random, secret);
 			int dir = server ? !t->client_dir : t->client_dir;
-			if (n) keys_from_secret(&q->keys[l ? QL_APP : QL_HANDSHAKE][dir], md, secret, n, klen, chacha,
-						family(q->version) == QF_V2);
+			if (!n) continue;
+			keys_from_secret(&q->keys[l ? QL_APP : QL_HANDSHAKE][dir], md, secret, n, klen, chacha,
+					 family(q->version) == QF_V2);
+			q->tls_keys_found = true;
 		}
 }
 
@@ -407,6 +411,7 @@ static void protected_payload(struct app_flow *a, struct packet *p, int dir, int
 {
 	struct quic_state *q = a->quic;
 	const struct quic_keys *k = &q->keys[level][dir];
+	if (!k->on && level != QL_INITIAL && a->tls) tls_level_keys(q, a->tls, p->keylog); /* written late */
 	/* the unprotected header, for the AEAD's associated data: as long as an Initial's token */
 	uint8_t *hdr = pk_work(p, PK_WORK_QUIC_HEADER, QUIC_MAX_PLAIN);
 	uint64_t tpn = 0;
@@ -576,11 +581,8 @@ static void short_packet(struct packet *p, struct cur *c, struct app_flow *a, st
 			hexcid(sb, dcid, dl);
 		}
 	}
-	if (found && q->keys[QL_APP][dir].on) {
-		protected_payload(a, p, dir, QL_APP, start, 1 + dl, n, p->udp_cut ? 0 : n - 1 - dl, sb);
-	} else {
-		pk_bytes(p, F_QUIC_REMAINING_PAYLOAD, start, (uint32_t)n, cur_off(c));
-	}
+	if (found) protected_payload(a, p, dir, QL_APP, start, 1 + dl, n, p->udp_cut ? 0 : n - 1 - dl, sb);
+	if (!found || !q->keys[QL_APP][dir].on) pk_bytes(p, F_QUIC_REMAINING_PAYLOAD, start, (uint32_t)n, cur_off(c));
 	cur_skip(c, n);
 	pk_proto_end(p, slot, c);
 }

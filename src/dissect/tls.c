@@ -27,6 +27,8 @@ void tls_state_free(struct tls_state *t)
 	free(t->hs[0]);
 	free(t->hs[1]);
 	app_flow_free(t->inner);
+	free(t->held[0]);
+	free(t->held[1]);
 	OPENSSL_cleanse(t->dec, sizeof t->dec);
 	free(t);
 }
@@ -869,6 +871,39 @@ static void decrypted(struct app_flow *a, struct tls_state *t, struct packet *p,
 	pk_msg_end(p, msg, n);
 }
 
+/* A protected record whose secrets are not known yet, kept to be decrypted when they are. */
+static void hold(struct tls_state *t, int dir, const uint8_t *rec, size_t n)
+{
+	if (t->held_dropped[dir]) return;
+	if (!app_buf_append(&t->held[dir], &t->held_len[dir], &t->held_cap[dir], rec, n, TLS_MAX_HELD)) {
+		t->held_dropped[dir] = true; /* too much before the secrets: their order is lost */
+		free(t->held[dir]);
+		t->held[dir] = NULL;
+		t->held_len[dir] = t->held_cap[dir] = 0;
+		t->dec[dir].on = false;
+	}
+}
+
+/* The records held for direction dir, decrypted and decoded now (in this packet). */
+static void replay_held(struct app_flow *a, struct tls_state *t, struct packet *p, int dir, const char *col)
+{
+	if (t->held_dropped[dir]) t->dec[dir].on = false;
+	uint8_t *buf = t->held[dir];
+	uint32_t n = t->held_len[dir];
+	t->held[dir] = NULL;
+	t->held_len[dir] = t->held_cap[dir] = 0;
+	for (uint32_t off = 0; off + 5 <= n && t->dec[dir].on;) {
+		uint32_t len = (uint32_t)buf[off + 3] << 8 | buf[off + 4];
+		if (off + 5 + len > n) break;
+		uint8_t *plain = pk_keep(p, len);
+		uint8_t inner = 0;
+		long pl = tls_decrypt_record(t, dir, buf + off, 5 + len, plain, &inner);
+		if (pl >= 0) decrypted(a, t, p, dir, plain, (size_t)pl, inner, col);
+		off += 5 + len;
+	}
+	free(buf);
+}
+
 long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, size_t n, size_t *need)
 {
 	struct cur h = cur_make(b, n);
@@ -898,7 +933,16 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 	record_header(p, &c);
 	const char *col = version_col(t->version ? t->version : version);
 	struct sbuf *sb = NULL;
-	if (t->dec[dir].on && type != TLS_CHANGE_CIPHER_SPEC && (type == TLS_APPLICATION_DATA || t->encrypted[dir])) {
+	bool protected_record = type != TLS_CHANGE_CIPHER_SPEC && (type == TLS_APPLICATION_DATA || t->encrypted[dir]);
+	if (protected_record && !t->keys_found && t->have_randoms && p->keylog && !t->quic) {
+		if (tls_keys_late(t, p->keylog)) {
+			replay_held(a, t, p, !t->client_dir, col); /* the server's flight came first */
+			replay_held(a, t, p, t->client_dir, col);
+		} else if (keylog_following(p->keylog)) {
+			hold(t, dir, b, 5 + len);
+		}
+	}
+	if (t->dec[dir].on && protected_record) {
 		uint8_t *plain = pk_keep(p, len);
 		uint8_t inner = 0;
 		long pl = tls_decrypt_record(t, dir, b, 5 + len, plain, &inner);

@@ -108,13 +108,18 @@ void tls_keys_server_hello(struct tls_state *t, const struct keylog *k)
 {
 	struct suite s;
 	if (!k || !t->have_randoms || !suite_of(t->cipher, &s)) return;
+	t->key_gen = keylog_generation(k);
 	uint8_t secret[KEYLOG_MAX_SECRET];
 	if (t->version == TLS_V1_3) {
 		size_t n;
-		if ((n = keylog_find(k, KL_CLIENT_HANDSHAKE_TRAFFIC_SECRET, t->client_random, secret)))
+		if ((n = keylog_find(k, KL_CLIENT_HANDSHAKE_TRAFFIC_SECRET, t->client_random, secret))) {
 			keys13(&t->dec[role_dir(t, false)], &s, secret, n);
-		if ((n = keylog_find(k, KL_SERVER_HANDSHAKE_TRAFFIC_SECRET, t->client_random, secret)))
+			t->keys_found = true;
+		}
+		if ((n = keylog_find(k, KL_SERVER_HANDSHAKE_TRAFFIC_SECRET, t->client_random, secret))) {
 			keys13(&t->dec[role_dir(t, true)], &s, secret, n);
+			t->keys_found = true;
+		}
 		return;
 	}
 	if (t->version != TLS_V1_2 || keylog_find(k, KL_CLIENT_RANDOM, t->client_random, secret) != 48) return;
@@ -137,6 +142,7 @@ void tls_keys_server_hello(struct tls_state *t, const struct keylog *k)
 	EVP_KDF_CTX_free(kc);
 	EVP_KDF_free(kdf);
 	if (!ok) return;
+	t->keys_found = true;
 	for (int server = 0; server < 2; server++) {
 		struct tls_dec *d = &t->dec[role_dir(t, server)];
 		memcpy(d->key, block + (size_t)server * s.klen, s.klen);
@@ -147,6 +153,17 @@ void tls_keys_server_hello(struct tls_state *t, const struct keylog *k)
 		d->pending = true; /* from the ChangeCipherSpec this side sends */
 		d->on = false;
 	}
+}
+
+bool tls_keys_late(struct tls_state *t, const struct keylog *k)
+{
+	if (t->keys_found || !t->have_randoms || keylog_generation(k) == t->key_gen) return false;
+	tls_keys_server_hello(t, k);
+	if (!t->keys_found) return false;
+	/* TLS 1.2: a side whose ChangeCipherSpec went by while its keys were not known */
+	for (int d = 0; d < 2; d++)
+		if (t->dec[d].pending && t->encrypted[d]) tls_keys_change_cipher_spec(t, d);
+	return true;
 }
 
 void tls_keys_change_cipher_spec(struct tls_state *t, int dir)

@@ -234,6 +234,37 @@ else
 	echo "capture: SKIP setcap check: the file system refuses file capabilities"
 fi
 
+# TLS decrypted live with the key log curl writes as it goes: --tls-keylog follows the file
+# (opened before root is given up: it is readable by root only), and records that come
+# before their secrets are decrypted once the secrets are written. TLS 1.2 with HTTP/2
+# and HTTP/1.1 (nginx), TLS 1.3 with HTTP/2 (nghttpd).
+keys="$tmp/sslkeys.log"
+: >"$keys"
+chmod 600 "$keys"
+D=/tmp/pktscope-lab-cap
+ip netns exec caps nghttpd 8443 "$D/key.pem" "$D/cert.pem" -d "$D/www" >/dev/null 2>&1 &
+pn=$!
+ip netns exec capc "$bin" capture -i capc0 -f 'tcp port 443 or tcp port 8443' --tls-keylog "$keys" >"$tmp/k.txt" \
+	2>"$tmp/k.err" &
+pk=$!
+ready "$tmp/k.err" "capturing on"
+for args in "--http2 https://www.example.test/index.html" "--http1.1 --tls-max 1.2 https://www.example.test/big.txt" \
+	"--http2 --tlsv1.3 https://www.example.test:8443/index.html"; do
+	# shellcheck disable=SC2086
+	in_c env SSLKEYLOGFILE="$keys" curl -s -o /dev/null --cacert "$D/cert.pem" --resolve www.example.test:443:10.77.0.2 \
+		--resolve www.example.test:8443:10.77.0.2 $args
+done
+sleep 0.3
+kill -INT $pk
+wait $pk
+kill $pn 2>/dev/null
+n2=$(grep -c 'HTTP2 .*HEADERS\[1\]: GET /index.html' "$tmp/k.txt")
+grep -q 'TLSv1.2 .*HTTP2 .*HEADERS\[1\]: GET /index.html\|HTTP2 .*HEADERS\[1\]: 200 OK' "$tmp/k.txt" && [ "$n2" -eq 2 ] &&
+	grep -q 'HTTP .*GET /big.txt HTTP/1.1' "$tmp/k.txt" && grep -q 'HTTP .*HTTP/1.1 200 OK' "$tmp/k.txt" && ok ||
+	bad "live TLS decryption with --tls-keylog: $n2 HTTP/2 requests; $(grep -c . "$tmp/k.txt") lines: $(grep -v TCP "$tmp/k.txt" | head -20)"
+ip netns exec capc "$bin" capture -i capc0 -c 1 --tls-keylog "$tmp/no-such.log" 2>"$tmp/e"; rc=$?
+[ "$rc" -eq 1 ] && grep -q 'no-such.log: No such file' "$tmp/e" && ok || bad "--tls-keylog of a missing file: $rc $(cat "$tmp/e")"
+
 kill $guard 2>/dev/null
 echo "capture: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -234,6 +234,15 @@ expect 2 "cannot be combined with --no-anomalies" -- read --no-anomalies --stats
 	"$bin" read "$tmp/an.pcapng" -T fields -e frame.comment | grep -q 'anomaly cleartext-credentials (warning): FTP login in the clear (USER/PASS) for user .ftpuser.' &&
 	ok || bad "anomalies as pcapng comments"
 
+# a pcapng's Decryption Secrets Block is kept in the pcapng -w writes (the copy decrypts
+# as the original does); pcap has no place for it
+tk=tests/golden/pcap/tls-keylog.pcapng
+"$bin" read -w "$tmp/tk.pcapng" "$tk" && "$bin" read -w "$tmp/tk.pcap" "$tk" || bad "read -w of a capture with secrets"
+[ "$("$bin" read -Y http2 "$tmp/tk.pcapng" | wc -l)" -eq "$("$bin" read -Y http2 "$tk" | wc -l)" ] &&
+	[ "$("$bin" read -Y http2 "$tk" | wc -l)" -gt 0 ] && [ "$("$bin" read -Y http2 "$tmp/tk.pcap" | wc -l)" -eq 0 ] &&
+	[ "$("$bin" read -Y http2 --tls-keylog tests/golden/pcap/tls-keylog.keys "$tmp/tk.pcap" | wc -l)" -gt 0 ] && ok ||
+	bad "decryption secrets written back"
+
 # diff: the same file, a copy with packets removed (editcap), a copy with a packet twice,
 # and the two sides of a router (TTL, checksum and MACs rewritten): exit 0, 1, 1, then 0
 # with --ignore; 2 for trouble
