@@ -13,6 +13,7 @@
 #include "analysis/flowrec.h"
 #include "pipeline/pipeline.h"
 #include "dissect/keylog.h"
+#include "tui/tui.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -49,6 +50,7 @@ struct read_opts {
 	bool no_anomalies;           /* --no-anomalies */
 	uint64_t ref_frame;          /* --ref-frame: the packet ${field} references read */
 	const char *keylog_path;     /* --tls-keylog */
+	bool force_text;             /* -T text: lines even on a terminal */
 };
 
 static const char read_usage[] =
@@ -71,6 +73,8 @@ static const char read_usage[] =
 	"                  on by itself when -e asks for those fields (not on standard input)\n"
 	"  --json          NDJSON: one object per packet (shape: see README)\n"
 	"  -T fields       print the fields named with -e, tab-separated\n"
+	"  -T text         one line per packet even on a terminal (where the full-screen\n"
+	"                  analyzer opens otherwise: FILE read on a terminal, no output option)\n"
 	"  -e FIELD        a field for -T fields (Wireshark names: ip.src, tcp.dstport …)\n"
 	"  -E separator=C  column separator for -T fields (default tab)\n"
 	"  --follow P,M,N  follow stream N: P tcp or udp, M ascii, hex or raw (tshark's -z follow)\n"
@@ -138,7 +142,12 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			break;
 		}
 		case 'T':
-			if (strcmp(optarg, "fields")) return usage_error("-T takes 'fields' (for JSON use --json), not '%s'", optarg);
+			if (!strcmp(optarg, "text")) {
+				o->force_text = true;
+				break;
+			}
+			if (strcmp(optarg, "fields"))
+				return usage_error("-T takes 'fields' or 'text' (for JSON use --json), not '%s'", optarg);
 			fields_mode = true;
 			break;
 		case 'e': {
@@ -251,6 +260,25 @@ static int run_read(int argc, char **argv)
 			config_free(&cfg);
 			return EXIT_USAGE;
 		}
+	}
+	/* On a terminal, with nothing asked of the output: the full-screen analyzer. */
+	if (o.mode == MODE_TEXT && !o.force_text && !o.write_path && !o.nstats && !o.count && !o.capture_filter &&
+	    !o.ref_frame && !o.two_pass && strcmp(o.path, "-") && isatty(STDOUT_FILENO) && isatty(STDIN_FILENO)) {
+		char kerr[512];
+		struct keylog *tkeys = keylog_new();
+		int trc;
+		if (o.keylog_path && keylog_load_file(tkeys, o.keylog_path, kerr, sizeof kerr) < 0) {
+			cli_error("--tls-keylog %s", kerr);
+			trc = EXIT_INPUT;
+		} else {
+			struct tui_opts t = { .path = o.path, .filter = o.display_filter, .keys = tkeys,
+					      .anomalies = !o.no_anomalies, .cfg = &cfg };
+			trc = tui_run(&t) ? EXIT_INPUT : EXIT_OK;
+		}
+		keylog_free(tkeys);
+		df_free(filter);
+		config_free(&cfg);
+		return trc;
 	}
 	config_free(&cfg); /* the program keeps what it needs of a saved filter */
 	o.display_filter = NULL;

@@ -1,0 +1,317 @@
+/* tui/model.c — the capture TUI's model: indexing in slices, lines on disk, the filtered
+ * subset, one packet decoded on demand (see model.h). */
+#include "tui/model.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analysis/anomaly.h"
+#include "capture/capture.h"
+#include "dissect/decoders.h"
+#include "dissect/keylog.h"
+#include "filter/filter.h"
+#include "output/output.h"
+#include "pipeline/pipeline.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#define LINE_MAX_BYTES 4096 /* a text line is cut here (Info is far shorter) */
+
+struct tui_model {
+	char *path;
+	struct keylog *keys;
+	struct pkt_source *src;      /* read in order by the indexer, and at offsets on demand */
+	struct packet_index *ix;
+	struct pipeline *pl;         /* the indexing run: every packet's line and its index record */
+	struct anomaly_engine *anomalies;
+	struct field_mask extra;
+	FILE *lines;                 /* the packets' text lines (an unlinked temporary file) */
+	uint64_t lines_end;
+	struct tui_row *rows;        /* by frame - 1 */
+	uint64_t nrows, cap;
+	bool done;
+	char err[600];
+	uint64_t file_size;
+	/* the display filter and its pass over the file */
+	struct df_filter *filter;
+	char *filter_text;
+	struct pkt_source *fsrc;
+	struct pipeline *fpl;        /* a filter over conversation fields: a full run */
+	struct packet *fp;           /* a packet-local one: each packet alone */
+	struct field_mask fmask;
+	uint64_t fdone;              /* frames the filter has judged */
+	int64_t first_sec;
+	uint32_t first_nsec;
+	bool filtering;
+	uint64_t *shown;             /* frames that match, in order (unused without a filter) */
+	uint64_t nshown, shown_cap;
+	/* on demand */
+	struct pipeline_needs dneeds;
+};
+
+struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool anomalies, char *err, size_t errlen)
+{
+	struct pkt_source *src = src_open_file(path, err, errlen);
+	if (!src) return NULL;
+	struct tui_model *m = xcalloc(1, sizeof *m);
+	m->path = xstrdup(path);
+	m->keys = keys;
+	m->src = src;
+	if (keys) src_set_secrets(src, keylog_dsb, keys);
+	struct stat st;
+	if (stat(path, &st) == 0) m->file_size = (uint64_t)st.st_size;
+	m->lines = tmpfile();
+	if (!m->lines) {
+		snprintf(err, errlen, "a temporary file for the packet lines: %s", strerror(errno));
+		tui_model_free(m);
+		return NULL;
+	}
+	m->ix = pindex_new(NULL);
+	/* what colours a row: TCP analysis, anomalies, malformed packets */
+	for (int id = F_TCP_ANALYSIS_RETRANSMISSION; id <= F_TCP_ANALYSIS_SPURIOUS_RETRANSMISSION; id++)
+		field_mask_add(&m->extra, id);
+	field_mask_add(&m->extra, F_WS_MALFORMED);
+	struct pipeline_needs needs = { .columns = true, .index = m->ix, .keylog = keys, .extra = &m->extra };
+	if (anomalies) {
+		m->anomalies = anomaly_new();
+		anomaly_mask_add(&m->extra);
+		needs.post = anomaly_post;
+		needs.post_ctx = m->anomalies;
+	}
+	m->pl = pipeline_new(&needs);
+	m->dneeds = (struct pipeline_needs){ .all_fields = true, .columns = true, .layer_bytes = true, .keylog = keys };
+	return m;
+}
+
+static void filter_close(struct tui_model *m)
+{
+	if (m->fsrc) src_close(m->fsrc);
+	m->fsrc = NULL;
+	pipeline_free(m->fpl);
+	m->fpl = NULL;
+	packet_free(m->fp);
+	m->fp = NULL;
+	m->filtering = false;
+}
+
+void tui_model_free(struct tui_model *m)
+{
+	if (!m) return;
+	filter_close(m);
+	df_free(m->filter);
+	free(m->filter_text);
+	free(m->shown);
+	pipeline_free(m->pl);
+	anomaly_free(m->anomalies);
+	pindex_free(m->ix);
+	if (m->src) src_close(m->src);
+	if (m->lines) fclose(m->lines);
+	free(m->rows);
+	free(m->path);
+	free(m);
+}
+
+static enum row_class class_of(const char *proto)
+{
+	if (!proto) return RC_OTHER;
+	static const struct { const char *prefix; enum row_class c; } map[] = {
+		{ "TCP", RC_TCP }, { "UDP", RC_UDP }, { "ARP", RC_ARP }, { "ICMP", RC_ICMP }, { "DNS", RC_DNS },
+		{ "MDNS", RC_DNS }, { "LLMNR", RC_DNS }, { "TLS", RC_TLS }, { "SSL", RC_TLS }, { "DTLS", RC_TLS },
+		{ "HTTP", RC_HTTP }, { "QUIC", RC_QUIC },
+	};
+	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+		if (!strncmp(proto, map[i].prefix, strlen(map[i].prefix))) return map[i].c;
+	return RC_OTHER;
+}
+
+static uint8_t flags_of(const struct packet *p)
+{
+	uint8_t f = 0;
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		uint16_t id = p->fields[i].id;
+		if (p->fields[i].nest) continue;
+		if (id >= F_TCP_ANALYSIS_RETRANSMISSION && id <= F_TCP_ANALYSIS_SPURIOUS_RETRANSMISSION)
+			f |= RF_RETRANSMISSION;
+		else if (id == F_ANOMALY_KIND) f |= RF_ANOMALY;
+		else if (id == F_WS_MALFORMED) f |= RF_MALFORMED;
+	}
+	return f;
+}
+
+bool tui_model_index(struct tui_model *m, uint64_t budget)
+{
+	if (m->done) return false;
+	char line[LINE_MAX_BYTES + 1];
+	for (uint64_t k = 0; k < budget; k++) {
+		struct pkt_meta meta;
+		const uint8_t *data;
+		enum src_status st = src_next(m->src, &meta, &data);
+		if (st != SRC_OK) {
+			if (st == SRC_ERROR)
+				snprintf(m->err, sizeof m->err, "%s: %s (after %llu packets)", m->path, src_error(m->src),
+					 (unsigned long long)m->nrows);
+			m->done = true;
+			pipeline_finish(m->pl);
+			break;
+		}
+		meta.number = m->nrows + 1;
+		struct packet *p = pipeline_decode(m->pl, &meta, data);
+		struct sbuf sb;
+		sb_init_fixed(&sb, line, LINE_MAX_BYTES);
+		out_text_line(&sb, p);
+		size_t n = sb.len;
+		if (n && line[n - 1] == '\n') n--;
+		if (n > UINT16_MAX) n = UINT16_MAX;
+		if (m->nrows == m->cap) {
+			m->cap = m->cap ? m->cap * 2 : 4096;
+			m->rows = xrealloc(m->rows, m->cap * sizeof *m->rows);
+		}
+		struct tui_row *r = &m->rows[m->nrows++];
+		*r = (struct tui_row){ .line_off = m->lines_end, .line_len = (uint16_t)n, .cls = (uint8_t)class_of(p->proto_col),
+				       .flags = flags_of(p) };
+		if (fwrite(line, 1, n, m->lines) != n) {
+			snprintf(m->err, sizeof m->err, "writing the packet lines: %s", strerror(errno));
+			m->done = true;
+			break;
+		}
+		m->lines_end += n;
+	}
+	fflush(m->lines);
+	return !m->done;
+}
+
+uint64_t tui_model_packets(const struct tui_model *m) { return m->nrows; }
+bool tui_model_done(const struct tui_model *m) { return m->done; }
+const char *tui_model_error(const struct tui_model *m) { return m->err[0] ? m->err : NULL; }
+
+int tui_model_percent(const struct tui_model *m)
+{
+	if (m->done) return 100;
+	if (!m->file_size) return 0;
+	uint64_t off = src_offset(m->src);
+	int pct = (int)(off * 100 / m->file_size);
+	return pct > 99 ? 99 : pct;
+}
+
+size_t tui_model_line(struct tui_model *m, uint64_t frame, char *buf, size_t cap)
+{
+	if (!frame || frame > m->nrows || !cap) return 0;
+	const struct tui_row *r = &m->rows[frame - 1];
+	size_t n = r->line_len < cap - 1 ? r->line_len : cap - 1;
+	ssize_t got = pread(fileno(m->lines), buf, n, (off_t)r->line_off);
+	if (got < 0) got = 0;
+	buf[got] = '\0';
+	return (size_t)got;
+}
+
+const struct tui_row *tui_model_row(const struct tui_model *m, uint64_t frame)
+{
+	return frame && frame <= m->nrows ? &m->rows[frame - 1] : NULL;
+}
+
+void tui_model_set_filter(struct tui_model *m, struct df_filter *f, const char *text)
+{
+	filter_close(m);
+	df_free(m->filter);
+	free(m->filter_text);
+	m->filter = f;
+	m->filter_text = f ? xstrdup(text) : NULL;
+	m->nshown = 0;
+	m->fdone = 0;
+	if (!f) return;
+	char err[512];
+	m->fsrc = src_open_file(m->path, err, sizeof err);
+	if (!m->fsrc) {
+		snprintf(m->err, sizeof m->err, "%s: %s", m->path, err);
+		return;
+	}
+	if (m->keys) src_set_secrets(m->fsrc, keylog_dsb, m->keys);
+	if (df_is_packet_local(f)) { /* each packet alone, as read's prefilter */
+		m->fp = packet_new();
+		memset(&m->fmask, 0, sizeof m->fmask);
+		df_mask_add(f, &m->fmask);
+		m->fp->mask = &m->fmask;
+		m->fp->no_columns = true;
+		m->fp->skip_apps = true;
+	} else {
+		struct pipeline_needs needs = { .filter = f, .keylog = m->keys };
+		m->fpl = pipeline_new(&needs);
+	}
+	m->filtering = true;
+}
+
+bool tui_model_filter_step(struct tui_model *m, uint64_t budget)
+{
+	if (!m->filtering) return false;
+	for (uint64_t k = 0; k < budget; k++) {
+		struct pkt_meta meta;
+		const uint8_t *data;
+		if (src_next(m->fsrc, &meta, &data) != SRC_OK) {
+			filter_close(m);
+			return false;
+		}
+		meta.number = ++m->fdone;
+		bool match;
+		if (m->fp) {
+			if (meta.number == 1) {
+				m->first_sec = meta.ts_sec;
+				m->first_nsec = meta.ts_nsec;
+			}
+			packet_begin(m->fp, &meta, data);
+			pk_set_relative(m->fp, m->first_sec, m->first_nsec);
+			dissect_frame(m->fp);
+			match = df_match(m->filter, m->fp);
+		} else {
+			match = pipeline_match(m->fpl, pipeline_decode_quiet(m->fpl, &meta, data));
+		}
+		if (!match) continue;
+		if (m->nshown == m->shown_cap) {
+			m->shown_cap = m->shown_cap ? m->shown_cap * 2 : 1024;
+			m->shown = xrealloc(m->shown, m->shown_cap * sizeof *m->shown);
+		}
+		m->shown[m->nshown++] = meta.number;
+	}
+	return true;
+}
+
+bool tui_model_filtering(const struct tui_model *m) { return m->filtering; }
+const char *tui_model_filter_text(const struct tui_model *m) { return m->filter_text; }
+
+/* Matches beyond what is indexed are not shown yet (their lines are not written). */
+static uint64_t shown_indexed(const struct tui_model *m)
+{
+	uint64_t lo = 0, hi = m->nshown;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (m->shown[mid] <= m->nrows) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
+uint64_t tui_model_shown(const struct tui_model *m) { return m->filter ? shown_indexed(m) : m->nrows; }
+
+uint64_t tui_model_shown_frame(const struct tui_model *m, uint64_t i)
+{
+	return m->filter ? m->shown[i] : i + 1;
+}
+
+uint64_t tui_model_position_of(const struct tui_model *m, uint64_t frame)
+{
+	if (!m->filter) return frame ? frame - 1 : 0;
+	uint64_t lo = 0, hi = shown_indexed(m);
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (m->shown[mid] < frame) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
+const struct packet *tui_model_decode(struct tui_model *m, uint64_t frame, char *err, size_t errlen)
+{
+	return pindex_decode(m->ix, m->src, frame, &m->dneeds, err, errlen);
+}

@@ -1,0 +1,71 @@
+/* tui/model.h — what the capture TUI shows, without ncurses: a capture file indexed in
+ * slices (so the screen stays live while a large file loads), its packet lines kept in a
+ * temporary file rather than in memory, the displayed subset a filter selects (also
+ * computed in slices), and one packet decoded again on demand for the detail tree and the
+ * hex dump (pipeline/index.c).
+ *
+ * Memory per packet: the pipeline's index record (offset and flows, about 28 bytes) and a
+ * row here (16 bytes); the lines themselves are on disk, read back with pread when shown.
+ */
+#ifndef PKTSCOPE_TUI_MODEL_H
+#define PKTSCOPE_TUI_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dissect/packet.h"
+
+struct keylog;
+struct df_filter;
+
+/* How a row is coloured: by its protocol column, with TCP analysis and anomaly marks. */
+enum row_class { RC_OTHER, RC_TCP, RC_UDP, RC_ARP, RC_ICMP, RC_DNS, RC_TLS, RC_HTTP, RC_QUIC, RC__COUNT };
+enum row_flag { RF_RETRANSMISSION = 1, RF_ANOMALY = 2, RF_MALFORMED = 4 };
+
+struct tui_row {
+	uint64_t line_off;  /* the packet's text line in the lines file */
+	uint16_t line_len;
+	uint8_t cls;        /* enum row_class */
+	uint8_t flags;      /* enum row_flag */
+	uint32_t unused;
+};
+
+struct tui_model;
+
+/* Opens path for indexing (nothing is read yet). NULL with the reason in err. keys may be
+ * NULL; anomalies: run the anomaly rules while indexing (their notes end the lines). */
+struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool anomalies, char *err, size_t errlen);
+void tui_model_free(struct tui_model *m);
+
+/* Indexes up to `budget` more packets; false when the file is read to its end (or broke:
+ * tui_model_error says why). */
+bool tui_model_index(struct tui_model *m, uint64_t budget);
+uint64_t tui_model_packets(const struct tui_model *m);  /* indexed so far */
+bool tui_model_done(const struct tui_model *m);
+int tui_model_percent(const struct tui_model *m);       /* of the file read, 0-100 */
+const char *tui_model_error(const struct tui_model *m); /* NULL, or why reading stopped */
+
+/* The packet's text line (as `pktscope read` prints it, without the newline) into buf;
+ * its length. frame from 1. */
+size_t tui_model_line(struct tui_model *m, uint64_t frame, char *buf, size_t cap);
+const struct tui_row *tui_model_row(const struct tui_model *m, uint64_t frame);
+
+/* The display filter: NULL shows every packet. The model takes the program (df_free'd
+ * later). Matching runs in slices (tui_model_filter_step) from the first frame. */
+void tui_model_set_filter(struct tui_model *m, struct df_filter *f, const char *text);
+bool tui_model_filter_step(struct tui_model *m, uint64_t budget); /* false when finished */
+bool tui_model_filtering(const struct tui_model *m);
+const char *tui_model_filter_text(const struct tui_model *m); /* NULL: none */
+/* Packets displayed so far, and the frame number of the i-th (from 0). */
+uint64_t tui_model_shown(const struct tui_model *m);
+uint64_t tui_model_shown_frame(const struct tui_model *m, uint64_t i);
+/* The display position of frame (or of the first displayed frame after it), for going to a
+ * packet number. */
+uint64_t tui_model_position_of(const struct tui_model *m, uint64_t frame);
+
+/* Packet `frame` decoded again with every field (its conversation replayed from the
+ * file): valid until the next call. NULL with the reason in err. */
+const struct packet *tui_model_decode(struct tui_model *m, uint64_t frame, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,742 @@
+/* tui/view.c — the capture TUI on screen: filter bar, packet list, detail tree, hex dump and
+ * status bar over the model (tui/model.h), driven by the keyboard. Work on the file
+ * (indexing, filtering) is done in slices between keystrokes, so the screen answers while
+ * a large capture loads. */
+#include "tui/tui.h"
+
+#include <curses.h>
+#include <locale.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "filter/filter.h"
+#include "output/output.h"
+#include "pipeline/config.h"
+#include "tui/model.h"
+#include "util/sbuf.h"
+
+#define SLICE_PACKETS 4096  /* indexed or filtered between two looks at the keyboard */
+#define LINE_BUF 4096
+#define TREE_LABEL 512
+
+enum focus { FOCUS_LIST, FOCUS_TREE, FOCUS_HEX };
+enum pair { P_TCP = 1, P_UDP, P_ARP, P_ICMP, P_DNS, P_TLS, P_HTTP, P_QUIC, P_BAD, P_BAR, P_BAR_OK, P_BAR_ERR, P_HIGHLIGHT };
+
+struct view {
+	struct tui_model *m;
+	const struct tui_opts *o;
+	bool color;
+	enum focus focus;
+	uint64_t sel, top;             /* positions in the displayed list */
+	bool follow_end;               /* G was pressed while loading: stay on the last row */
+	/* the selected packet, decoded */
+	uint64_t frame;                /* 0: none decoded */
+	const struct packet *pkt;
+	char derr[256];
+	uint16_t nodes[PKT_MAX_FIELDS]; /* the tree's visible lines: field indexes */
+	uint8_t depth[PKT_MAX_FIELDS];
+	int nnodes, tsel, ttop;
+	bool expanded[F__COUNT];       /* by field id, kept from packet to packet */
+	int hex_top;
+	/* the filter bar */
+	bool editing;
+	char input[DF_MAX_LEN + 1];
+	size_t ilen, icur;
+	bool ivalid;
+	struct df_error ierr;
+	bool going;                    /* Ctrl-G: typing a packet number */
+	char go[24];
+	char msg[300];
+	bool msg_err;
+	bool help;
+	/* layout */
+	int list_y, list_h, tree_y, tree_h, hex_y, hex_h;
+};
+
+static volatile sig_atomic_t quit_signal;
+static void on_quit(int sig) { quit_signal = sig; }
+
+/* ---- drawing helpers ---- */
+
+/* Bytes of s (n bytes) that fill at most `cols` columns (UTF-8: one column a code point). */
+static size_t fit(const char *s, size_t n, int cols)
+{
+	size_t i = 0;
+	for (int c = 0; i < n && c < cols; c++) {
+		i++;
+		while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80) i++;
+	}
+	return i;
+}
+
+/* Columns the first n bytes of s take (UTF-8: one a code point). */
+static size_t code_points(const char *s, size_t n)
+{
+	size_t c = 0;
+	for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xc0) != 0x80;
+	return c;
+}
+
+static void put_line(int y, const char *s, size_t n, attr_t a)
+{
+	int cols = COLS;
+	move(y, 0);
+	attrset(a);
+	size_t k = fit(s, n, cols);
+	addnstr(s, (int)k);
+	int x = getcurx(stdscr);
+	for (; x < cols; x++) addch(' ');
+	attrset(A_NORMAL);
+}
+
+static void status(struct view *v, bool err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void status(struct view *v, bool err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->msg, sizeof v->msg, fmt, ap);
+	va_end(ap);
+	v->msg_err = err;
+}
+
+static attr_t pair(const struct view *v, int p) { return v->color ? COLOR_PAIR(p) : 0; }
+
+static void layout(struct view *v)
+{
+	int h = LINES - 2; /* the filter bar above, the status bar below */
+	v->hex_h = h >= 30 ? 8 : h >= 20 ? 6 : 4;
+	int rest = h - v->hex_h;
+	v->tree_h = rest * 2 / 5;
+	v->list_h = rest - v->tree_h;
+	if (v->list_h < 3) v->list_h = 3;
+	v->list_y = 1;
+	v->tree_y = v->list_y + v->list_h;
+	v->hex_y = v->tree_y + v->tree_h;
+}
+
+/* ---- the selected packet ---- */
+
+static uint64_t shown(const struct view *v) { return tui_model_shown(v->m); }
+
+static uint64_t selected_frame(const struct view *v)
+{
+	return shown(v) ? tui_model_shown_frame(v->m, v->sel) : 0;
+}
+
+static void build_tree(struct view *v)
+{
+	v->nnodes = 0;
+	const struct packet *p = v->pkt;
+	if (!p) return;
+	/* children by parent pointer, in record order */
+	static int16_t first[PKT_MAX_FIELDS], next[PKT_MAX_FIELDS], last[PKT_MAX_FIELDS];
+	int16_t roots_first = -1, roots_last = -1;
+	for (int i = 0; i < p->nfields; i++) first[i] = next[i] = last[i] = -1;
+	for (int i = 0; i < p->nfields; i++) {
+		uint16_t par = p->fields[i].parent;
+		if (par < i) {
+			if (last[par] < 0) first[par] = (int16_t)i;
+			else next[last[par]] = (int16_t)i;
+			last[par] = (int16_t)i;
+		} else {
+			if (roots_last < 0) roots_first = (int16_t)i;
+			else next[roots_last] = (int16_t)i;
+			roots_last = (int16_t)i;
+		}
+	}
+	/* depth-first over what is expanded */
+	int16_t stack[64];
+	uint8_t dstack[64];
+	int sp = 0;
+	for (int16_t r = roots_first; r >= 0; r = next[r]) {
+		stack[0] = r;
+		dstack[0] = 0;
+		sp = 1;
+		while (sp) {
+			int16_t i = stack[--sp];
+			uint8_t d = dstack[sp];
+			v->nodes[v->nnodes] = (uint16_t)i;
+			v->depth[v->nnodes++] = d;
+			if (first[i] < 0 || !v->expanded[p->fields[i].id]) continue;
+			int16_t kids[PKT_MAX_FIELDS];
+			int nk = 0;
+			for (int16_t c = first[i]; c >= 0; c = next[c]) kids[nk++] = c;
+			for (int k = nk - 1; k >= 0 && sp < 64; k--) { /* pushed last first: popped in order */
+				stack[sp] = kids[k];
+				dstack[sp++] = (uint8_t)(d + 1);
+			}
+		}
+	}
+	if (v->tsel >= v->nnodes) v->tsel = v->nnodes ? v->nnodes - 1 : 0;
+}
+
+static bool has_children(const struct packet *p, int i)
+{
+	for (int k = i + 1; k < p->nfields; k++)
+		if (p->fields[k].parent == i) return true;
+	return false;
+}
+
+static void decode_selected(struct view *v)
+{
+	uint64_t f = selected_frame(v);
+	if (f == v->frame) return;
+	v->frame = f;
+	v->pkt = f ? tui_model_decode(v->m, f, v->derr, sizeof v->derr) : NULL;
+	v->tsel = v->ttop = v->hex_top = 0;
+	build_tree(v);
+}
+
+static void field_label(const struct packet *p, const struct fval *f, char *buf, size_t cap)
+{
+	const struct field_def *d = &field_defs[f->id];
+	struct sbuf sb;
+	sb_init_fixed(&sb, buf, cap - 1);
+	if (d->type == FT_PROTO) {
+		sb_puts(&sb, d->title);
+	} else {
+		sb_puts(&sb, d->title);
+		if (d->type != FT_NONE) {
+			sb_puts(&sb, ": ");
+			out_field_text(&sb, p, f);
+			if (d->vals && (d->type == FT_UINT || d->type == FT_BOOL)) {
+				const char *name = vn_name(d->vals, (uint32_t)f->v.u, NULL);
+				if (name) sb_printf(&sb, " (%s)", name);
+			}
+		}
+	}
+	sb_cstr(&sb);
+}
+
+/* ---- the screen ---- */
+
+static attr_t row_attr(const struct view *v, const struct tui_row *r)
+{
+	if (r->flags & (RF_ANOMALY | RF_MALFORMED)) return pair(v, P_BAD) | A_BOLD;
+	if (r->flags & RF_RETRANSMISSION) return pair(v, P_BAD);
+	static const int pairs[RC__COUNT] = { 0, P_TCP, P_UDP, P_ARP, P_ICMP, P_DNS, P_TLS, P_HTTP, P_QUIC };
+	return pairs[r->cls] ? pair(v, pairs[r->cls]) : 0;
+}
+
+static void draw_filter_bar(struct view *v)
+{
+	char buf[DF_MAX_LEN + 64];
+	if (v->editing) {
+		snprintf(buf, sizeof buf, "Filter: %.*s", (int)v->ilen, v->input);
+		attr_t a = v->ilen == 0 ? pair(v, P_BAR) : v->ivalid ? pair(v, P_BAR_OK) : pair(v, P_BAR_ERR);
+		put_line(0, buf, strlen(buf), a | (v->color ? 0 : A_UNDERLINE));
+		if (v->ilen && !v->ivalid) { /* the caret: what the message is about, marked */
+			size_t from = v->ierr.pos < v->ilen ? v->ierr.pos : v->ilen;
+			int x0 = 8 + (int)code_points(v->input, from);
+			int w = v->ierr.len ? (int)code_points(v->input + from, v->ierr.len < v->ilen - from ? v->ierr.len : v->ilen - from) : 1;
+			if (w < 1) w = 1;
+			if (x0 < COLS) mvchgat(0, x0, w, A_REVERSE | A_BOLD, v->color ? P_BAR_ERR : 0, NULL);
+		}
+		int x = 8 + (int)code_points(v->input, v->icur); /* the cursor */
+		move(0, x < COLS ? x : COLS - 1);
+		return;
+	}
+	if (v->going) {
+		snprintf(buf, sizeof buf, "Go to packet: %s", v->go);
+		put_line(0, buf, strlen(buf), pair(v, P_BAR));
+		return;
+	}
+	const char *t = tui_model_filter_text(v->m);
+	if (t) snprintf(buf, sizeof buf, "Filter: %s [Applied]", t);
+	else snprintf(buf, sizeof buf, "Filter: (press / to filter)");
+	put_line(0, buf, strlen(buf), t ? pair(v, P_BAR_OK) : pair(v, P_BAR));
+}
+
+static void keep_selection_visible(struct view *v)
+{
+	uint64_t n = shown(v);
+	if (!n) {
+		v->sel = v->top = 0;
+		return;
+	}
+	if (v->follow_end || v->sel >= n) v->sel = n - 1;
+	int rows = v->list_h - 1;
+	if (rows < 1) rows = 1;
+	if (v->sel < v->top) v->top = v->sel;
+	if (v->sel >= v->top + (uint64_t)rows) v->top = v->sel - (uint64_t)rows + 1;
+}
+
+static void draw_list(struct view *v)
+{
+	char line[LINE_BUF];
+	const char *head = "   No. Time         Source                  Destination             Protocol Length Info";
+	put_line(v->list_y, head, strlen(head), A_BOLD | (v->focus == FOCUS_LIST ? A_UNDERLINE : 0));
+	keep_selection_visible(v);
+	uint64_t n = shown(v);
+	for (int r = 0; r < v->list_h - 1; r++) {
+		uint64_t i = v->top + (uint64_t)r;
+		int y = v->list_y + 1 + r;
+		if (i >= n) {
+			put_line(y, "", 0, 0);
+			continue;
+		}
+		uint64_t f = tui_model_shown_frame(v->m, i);
+		size_t len = tui_model_line(v->m, f, line, sizeof line);
+		attr_t a = row_attr(v, tui_model_row(v->m, f));
+		if (i == v->sel) a = A_REVERSE | (v->focus == FOCUS_LIST ? A_BOLD : 0);
+		put_line(y, line, len, a);
+	}
+}
+
+static void draw_tree(struct view *v)
+{
+	char title[64];
+	snprintf(title, sizeof title, "─ Packet %llu details ", (unsigned long long)v->frame);
+	put_line(v->tree_y, title, strlen(title), A_BOLD | (v->focus == FOCUS_TREE ? A_UNDERLINE : 0));
+	int rows = v->tree_h - 1;
+	if (!v->pkt) {
+		for (int r = 0; r < rows; r++)
+			put_line(v->tree_y + 1 + r, r == 0 && v->frame ? v->derr : "", r == 0 && v->frame ? strlen(v->derr) : 0, 0);
+		return;
+	}
+	if (v->tsel < v->ttop) v->ttop = v->tsel;
+	if (v->tsel >= v->ttop + rows) v->ttop = v->tsel - rows + 1;
+	char label[TREE_LABEL], line[TREE_LABEL + 160];
+	for (int r = 0; r < rows; r++) {
+		int k = v->ttop + r, y = v->tree_y + 1 + r;
+		if (k >= v->nnodes) {
+			put_line(y, "", 0, 0);
+			continue;
+		}
+		int i = v->nodes[k];
+		const struct fval *f = &v->pkt->fields[i];
+		field_label(v->pkt, f, label, sizeof label);
+		bool kids = has_children(v->pkt, i);
+		snprintf(line, sizeof line, "%*s%s %s", v->depth[k] * 2, "", kids ? (v->expanded[f->id] ? "▾" : "▸") : " ", label);
+		attr_t a = field_defs[f->id].type == FT_PROTO ? A_BOLD : 0;
+		if (k == v->tsel && v->focus == FOCUS_TREE) a = A_REVERSE;
+		put_line(y, line, strlen(line), a);
+	}
+}
+
+static void draw_hex(struct view *v)
+{
+	put_line(v->hex_y, "─ Bytes", strlen("─ Bytes"), A_BOLD | (v->focus == FOCUS_HEX ? A_UNDERLINE : 0));
+	int rows = v->hex_h - 1;
+	const struct packet *p = v->pkt;
+	uint32_t hl_off = 0, hl_len = 0; /* the selected field's bytes, when they are the frame's */
+	if (p && v->focus == FOCUS_TREE && v->tsel < v->nnodes) {
+		const struct fval *f = &p->fields[v->nodes[v->tsel]];
+		if (f->buf == 0) {
+			hl_off = f->off;
+			hl_len = f->len;
+			int want = (int)(hl_off / 16);
+			if (want < v->hex_top || want >= v->hex_top + rows) v->hex_top = want;
+		}
+	}
+	uint32_t n = p ? p->meta.caplen : 0;
+	int lines = (int)((n + 15) / 16);
+	if (v->hex_top > lines - rows) v->hex_top = lines - rows > 0 ? lines - rows : 0;
+	for (int r = 0; r < rows; r++) {
+		int y = v->hex_y + 1 + r;
+		uint32_t off = (uint32_t)(v->hex_top + r) * 16;
+		put_line(y, "", 0, 0);
+		if (!p || off >= n) continue;
+		move(y, 0);
+		printw("%04x  ", off);
+		for (uint32_t k = 0; k < 16; k++) {
+			uint32_t o = off + k;
+			bool hl = o >= hl_off && o < hl_off + hl_len;
+			if (hl) attron(A_REVERSE | pair(v, P_HIGHLIGHT));
+			if (o < n) printw("%02x", p->data[o]);
+			else addstr("  ");
+			if (hl) attroff(A_REVERSE | pair(v, P_HIGHLIGHT));
+			addstr(k == 7 ? "  " : " ");
+		}
+		addstr(" ");
+		for (uint32_t k = 0; k < 16 && off + k < n; k++) {
+			uint8_t c = p->data[off + k];
+			bool hl = off + k >= hl_off && off + k < hl_off + hl_len;
+			if (hl) attron(A_REVERSE);
+			addch(c >= 0x20 && c < 0x7f ? c : '.');
+			if (hl) attroff(A_REVERSE);
+		}
+	}
+}
+
+static void draw_status(struct view *v)
+{
+	char buf[600];
+	const char *state = !tui_model_done(v->m) ? "READING" : tui_model_filtering(v->m) ? "FILTERING" : "READY";
+	char pct[16] = "";
+	if (!tui_model_done(v->m)) snprintf(pct, sizeof pct, " %d%%", tui_model_percent(v->m));
+	int k = snprintf(buf, sizeof buf, " %s%s │ Packets: %llu │ Displayed: %llu │ %s", state, pct,
+			 (unsigned long long)tui_model_packets(v->m), (unsigned long long)shown(v),
+			 v->msg[0] ? v->msg : "? for help");
+	put_line(LINES - 1, buf, (size_t)k, (v->msg_err ? pair(v, P_BAR_ERR) : pair(v, P_BAR)) | A_REVERSE);
+}
+
+static const char *const help_lines[] = {
+	"pktscope — keys",
+	"",
+	"  q, Ctrl-C          quit",
+	"  j/k, Down/Up       next / previous packet (or tree line, hex row: Tab moves focus)",
+	"  PgDn/PgUp          a page down / up",
+	"  g/Home, G/End      first / last packet",
+	"  Tab                focus: packet list → detail tree → bytes",
+	"  Enter, Space, l/h  in the tree: expand / collapse (Right/Left too)",
+	"  /                  edit the display filter (Wireshark's language): checked as you type;",
+	"                     Enter applies (empty: no filter; :name a saved filter), Esc cancels",
+	"  Ctrl-G, :          go to a packet by number",
+	"  ?                  this help (any key closes it)",
+};
+
+static void draw_help(void)
+{
+	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
+	for (int r = 0; r < LINES - 1; r++) {
+		const char *s = r < n ? help_lines[r] : "";
+		put_line(r, s, strlen(s), r == 0 ? A_BOLD : 0);
+	}
+}
+
+static void draw(struct view *v)
+{
+	layout(v);
+	if (v->help) {
+		draw_help();
+		draw_status(v);
+		refresh();
+		return;
+	}
+	curs_set(v->editing ? 1 : 0);
+	draw_list(v);
+	decode_selected(v);
+	draw_tree(v);
+	draw_hex(v);
+	draw_status(v);
+	draw_filter_bar(v); /* last: its cursor is where typing goes */
+	refresh();
+}
+
+/* ---- keys ---- */
+
+static void move_selection(struct view *v, int64_t delta)
+{
+	uint64_t n = shown(v);
+	v->follow_end = false;
+	if (!n) return;
+	int64_t s = (int64_t)v->sel + delta;
+	if (s < 0) s = 0;
+	if ((uint64_t)s >= n) s = (int64_t)n - 1;
+	v->sel = (uint64_t)s;
+}
+
+static void validate_input(struct view *v)
+{
+	v->input[v->ilen] = '\0';
+	if (!v->ilen || v->input[0] == ':') {
+		v->ivalid = true;
+		v->msg[0] = '\0';
+		return;
+	}
+	struct df_filter *f = df_compile(v->input, &v->ierr);
+	v->ivalid = f != NULL;
+	df_free(f);
+	if (v->ivalid) {
+		status(v, false, "valid filter: Enter applies it");
+	} else {
+		/* the message; the bar marks where (draw_filter_bar) */
+		status(v, true, "%s (at %u)", v->ierr.msg, v->ierr.pos + 1);
+	}
+}
+
+static void apply_filter(struct view *v)
+{
+	const char *text = v->input;
+	v->input[v->ilen] = '\0';
+	if (!v->ilen) {
+		tui_model_set_filter(v->m, NULL, NULL);
+		status(v, false, "filter cleared");
+		v->sel = v->top = 0;
+		v->frame = (uint64_t)-1;
+		return;
+	}
+	if (text[0] == ':') {
+		const char *saved = v->o->cfg ? config_filter(v->o->cfg, text + 1) : NULL;
+		if (!saved) {
+			status(v, true, "no saved filter '%s'", text);
+			return;
+		}
+		text = saved;
+	}
+	struct df_error err;
+	struct df_filter *f = df_compile(text, &err);
+	if (!f) {
+		status(v, true, "filter error: %s", err.msg);
+		return;
+	}
+	tui_model_set_filter(v->m, f, text);
+	status(v, false, "filter applied: %s", text);
+	v->sel = v->top = 0;
+	v->frame = (uint64_t)-1;
+}
+
+/* Removes the UTF-8 character before the cursor (all its bytes). */
+static void backspace(struct view *v)
+{
+	if (!v->icur) return;
+	size_t start = v->icur - 1;
+	while (start > 0 && ((unsigned char)v->input[start] & 0xc0) == 0x80) start--;
+	memmove(v->input + start, v->input + v->icur, v->ilen - v->icur);
+	v->ilen -= v->icur - start;
+	v->icur = start;
+}
+
+static void edit_key(struct view *v, int ch)
+{
+	switch (ch) {
+	case 27: /* Esc */
+		v->editing = false;
+		v->msg[0] = '\0';
+		return;
+	case '\n': case KEY_ENTER:
+		v->editing = false;
+		apply_filter(v);
+		return;
+	case KEY_BACKSPACE: case 127: case 8:
+		backspace(v);
+		break;
+	case KEY_LEFT:
+		while (v->icur > 0 && ((unsigned char)v->input[--v->icur] & 0xc0) == 0x80) {}
+		return;
+	case KEY_RIGHT:
+		if (v->icur < v->ilen) v->icur++;
+		while (v->icur < v->ilen && ((unsigned char)v->input[v->icur] & 0xc0) == 0x80) v->icur++;
+		return;
+	case KEY_HOME: case 1: v->icur = 0; return;
+	case KEY_END: case 5: v->icur = v->ilen; return;
+	default:
+		if (ch < 0x20 || ch > 0xff || v->ilen >= DF_MAX_LEN) return; /* keys and control bytes */
+		memmove(v->input + v->icur + 1, v->input + v->icur, v->ilen - v->icur);
+		v->input[v->icur++] = (char)ch;
+		v->ilen++;
+		break;
+	}
+	validate_input(v);
+}
+
+static void go_key(struct view *v, int ch)
+{
+	size_t n = strlen(v->go);
+	if (ch == 27) {
+		v->going = false;
+	} else if (ch == '\n' || ch == KEY_ENTER) {
+		v->going = false;
+		unsigned long long f = strtoull(v->go, NULL, 10);
+		if (!f || f > tui_model_packets(v->m)) {
+			status(v, true, "there is no packet %s", v->go);
+			return;
+		}
+		uint64_t pos = tui_model_position_of(v->m, f);
+		if (pos >= shown(v)) {
+			status(v, true, "packet %llu is not displayed (the filter hides it)", f);
+			return;
+		}
+		v->sel = pos;
+		v->follow_end = false;
+		if (tui_model_shown_frame(v->m, pos) != f) status(v, false, "packet %llu is not displayed: the next one is", f);
+	} else if ((ch == KEY_BACKSPACE || ch == 127 || ch == 8) && n) {
+		v->go[n - 1] = '\0';
+	} else if (ch >= '0' && ch <= '9' && n < sizeof v->go - 1) {
+		v->go[n] = (char)ch;
+		v->go[n + 1] = '\0';
+	}
+}
+
+static void tree_key(struct view *v, int ch)
+{
+	if (!v->pkt || !v->nnodes) return;
+	const struct fval *f = &v->pkt->fields[v->nodes[v->tsel]];
+	switch (ch) {
+	case 'j': case KEY_DOWN: if (v->tsel + 1 < v->nnodes) v->tsel++; break;
+	case 'k': case KEY_UP: if (v->tsel > 0) v->tsel--; break;
+	case KEY_NPAGE: v->tsel = v->tsel + v->tree_h < v->nnodes ? v->tsel + v->tree_h : v->nnodes - 1; break;
+	case KEY_PPAGE: v->tsel = v->tsel > v->tree_h ? v->tsel - v->tree_h : 0; break;
+	case '\n': case KEY_ENTER: case ' ':
+		v->expanded[f->id] = !v->expanded[f->id];
+		build_tree(v);
+		break;
+	case 'l': case KEY_RIGHT:
+		v->expanded[f->id] = true;
+		build_tree(v);
+		break;
+	case 'h': case KEY_LEFT:
+		if (v->expanded[f->id]) {
+			v->expanded[f->id] = false;
+		} else { /* to the parent line */
+			for (int k = v->tsel - 1; k >= 0; k--)
+				if (v->depth[k] < v->depth[v->tsel]) {
+					v->tsel = k;
+					break;
+				}
+		}
+		build_tree(v);
+		break;
+	default: break;
+	}
+}
+
+static void hex_key(struct view *v, int ch)
+{
+	int lines = v->pkt ? (int)((v->pkt->meta.caplen + 15) / 16) : 0;
+	if ((ch == 'j' || ch == KEY_DOWN) && v->hex_top + 1 < lines) v->hex_top++;
+	else if ((ch == 'k' || ch == KEY_UP) && v->hex_top > 0) v->hex_top--;
+	else if (ch == KEY_NPAGE) v->hex_top += v->hex_h - 1;
+	else if (ch == KEY_PPAGE) v->hex_top = v->hex_top > v->hex_h ? v->hex_top - v->hex_h + 1 : 0;
+}
+
+/* false: quit */
+static bool key(struct view *v, int ch)
+{
+	if (v->help) {
+		v->help = false;
+		return true;
+	}
+	if (v->editing) {
+		edit_key(v, ch);
+		return true;
+	}
+	if (v->going) {
+		go_key(v, ch);
+		return true;
+	}
+	int page = v->list_h > 2 ? v->list_h - 2 : 1;
+	switch (ch) {
+	case 'q': case 'Q': return false;
+	case '?': v->help = true; return true;
+	case '\t': v->focus = (enum focus)((v->focus + 1) % 3); return true;
+	case KEY_BTAB: v->focus = (enum focus)((v->focus + 2) % 3); return true;
+	case '/':
+		v->editing = true;
+		v->ilen = v->icur = 0;
+		if (tui_model_filter_text(v->m)) { /* the applied filter, to change */
+			size_t n = strlen(tui_model_filter_text(v->m));
+			if (n > DF_MAX_LEN) n = DF_MAX_LEN;
+			memcpy(v->input, tui_model_filter_text(v->m), n);
+			v->ilen = v->icur = n;
+		}
+		validate_input(v);
+		return true;
+	case 7: case ':': /* Ctrl-G */
+		v->going = true;
+		v->go[0] = '\0';
+		return true;
+	case KEY_RESIZE: return true;
+	default: break;
+	}
+	if (v->focus == FOCUS_TREE && ch != 'g' && ch != 'G' && ch != KEY_HOME && ch != KEY_END) {
+		tree_key(v, ch);
+		return true;
+	}
+	if (v->focus == FOCUS_HEX) {
+		hex_key(v, ch);
+		return true;
+	}
+	switch (ch) {
+	case 'j': case KEY_DOWN: move_selection(v, 1); break;
+	case 'k': case KEY_UP: move_selection(v, -1); break;
+	case KEY_NPAGE: case ' ': move_selection(v, page); break;
+	case KEY_PPAGE: move_selection(v, -page); break;
+	case 'g': case KEY_HOME: v->sel = 0; v->follow_end = false; break;
+	case 'G': case KEY_END:
+		v->sel = shown(v) ? shown(v) - 1 : 0;
+		v->follow_end = !tui_model_done(v->m);
+		break;
+	default: break;
+	}
+	return true;
+}
+
+/* ---- the loop ---- */
+
+static void setup_colors(struct view *v)
+{
+	v->color = has_colors() && !getenv("NO_COLOR");
+	if (!v->color) return;
+	start_color();
+	use_default_colors();
+	init_pair(P_TCP, COLOR_CYAN, -1);
+	init_pair(P_UDP, COLOR_GREEN, -1);
+	init_pair(P_ARP, COLOR_YELLOW, -1);
+	init_pair(P_ICMP, COLOR_MAGENTA, -1);
+	init_pair(P_DNS, COLOR_YELLOW, -1);
+	init_pair(P_TLS, COLOR_BLUE, -1);
+	init_pair(P_HTTP, COLOR_GREEN, -1);
+	init_pair(P_QUIC, COLOR_BLUE, -1);
+	init_pair(P_BAD, COLOR_RED, -1);
+	init_pair(P_BAR, COLOR_WHITE, -1);
+	init_pair(P_BAR_OK, COLOR_GREEN, -1);
+	init_pair(P_BAR_ERR, COLOR_RED, -1);
+	init_pair(P_HIGHLIGHT, COLOR_YELLOW, -1);
+}
+
+int tui_run(const struct tui_opts *o)
+{
+	char err[600];
+	struct tui_model *m = tui_model_open(o->path, o->keys, o->anomalies, err, sizeof err);
+	if (!m) {
+		fprintf(stderr, "pktscope: %s: %s\n", o->path, err);
+		return 1;
+	}
+	static struct view v; /* large (the tree's arrays): not on the stack */
+	memset(&v, 0, sizeof v);
+	v.m = m;
+	v.o = o;
+	v.frame = (uint64_t)-1;
+	if (o->filter) {
+		struct df_error ferr;
+		struct df_filter *f = df_compile(o->filter, &ferr);
+		if (f) tui_model_set_filter(m, f, o->filter);
+	}
+	setlocale(LC_ALL, "");
+	struct sigaction sa = { .sa_handler = on_quit };
+	sigemptyset(&sa.sa_mask);
+	struct sigaction old_int, old_term, old_hup;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	sigaction(SIGHUP, &sa, &old_hup);
+	initscr();
+	cbreak();
+	noecho();
+	keypad(stdscr, TRUE);
+	set_escdelay(25);
+	setup_colors(&v);
+	/* the first screen as soon as a first slice is decoded */
+	tui_model_index(m, 512);
+	bool running = true;
+	while (running && !quit_signal) {
+		draw(&v);
+		bool busy = !tui_model_done(m) || tui_model_filtering(m);
+		timeout(busy ? 0 : 250);
+		int ch = getch();
+		if (ch != ERR) {
+			running = key(&v, ch);
+			while (running && (ch = getch()) != ERR) running = key(&v, ch); /* a burst of keys at once */
+			continue;
+		}
+		if (!tui_model_done(m)) {
+			tui_model_index(m, SLICE_PACKETS);
+			if (tui_model_done(m) && tui_model_error(m)) status(&v, true, "%s", tui_model_error(m));
+		}
+		if (tui_model_filtering(m)) tui_model_filter_step(m, SLICE_PACKETS);
+	}
+	endwin();
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	sigaction(SIGHUP, &old_hup, NULL);
+	const char *e = tui_model_error(m);
+	int rc = e ? 1 : 0;
+	if (e) fprintf(stderr, "pktscope: %s\n", e);
+	tui_model_free(m);
+	return rc;
+}

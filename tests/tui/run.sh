@@ -1,0 +1,144 @@
+#!/bin/sh
+# The capture TUI in a real terminal: pktscope read FILE in a detached tmux session of a
+# fixed size, driven with send-keys and read back with capture-pane. Each check waits for
+# what it expects to be drawn (up to 10 s) rather than sleeping a guessed time.
+# Usage: run.sh PKTSCOPE SOURCE_ROOT
+set -u
+bin=$1
+cd "$2" || exit 2
+pass=0
+fail=0
+tmp=$(mktemp -d)
+sock="pktscope-tui-$$"
+t() { tmux -L "$sock" "$@"; }
+trap 't kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+export XDG_CONFIG_HOME="$tmp/no-config"
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "tui: SKIP: no tmux"
+	exit 0
+fi
+lab=samples/lab.pcapng
+
+# start W H ARGS...: a new session running pktscope read ARGS, then its exit status
+start() {
+	w=$1 h=$2
+	shift 2
+	t kill-server 2>/dev/null
+	i=0
+	until t -f /dev/null new-session -d -s s -x "$w" -y "$h" \
+		"env TERM=xterm-256color $bin read $*; echo EXITED \$?; sleep 120" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 50 ] && { bad "tmux cannot start a session"; return 1; }
+		sleep 0.1
+	done
+}
+screen() { t capture-pane -p -t s 2>/dev/null; }
+# whether the screen's row (cut at the pane's width, spaces trimmed) begins read's line
+same_row() {
+	r=$(line "$1" | sed 's/ *$//')
+	[ -n "$r" ] && case "$2" in "$r"*) true ;; *) false ;; esac
+}
+# waits until the screen shows the pattern (grep -E); false after 10 s
+wait_for() {
+	i=0
+	until screen | grep -qE -- "$1"; do
+		i=$((i + 1))
+		[ $i -ge 100 ] && return 1
+		sleep 0.1
+	done
+}
+keys() { t send-keys -t s "$@"; }
+line() { screen | sed -n "$1p"; }
+
+# opening the sample: the first rows are read's lines, the last one is on the status bar
+start 120 40 "$lab"
+if wait_for 'READY .* Packets: 134 '; then
+	first=$("$bin" read -T text "$lab" | head -1)
+	same_row 3 "$first" && ok || bad "first row: '$(line 3)' vs '$first'"
+	wait_for '─ Packet 1 details' && screen | grep -q '^▸ Internet Protocol Version 6' && ok || bad "detail tree of packet 1: $(screen)"
+else
+	bad "the sample did not load: $(screen)"
+fi
+
+# moving, then the tree: Tab to it, Enter expands the IPv6 layer, a field selected
+# highlights its bytes (checked by the tree's line, the hex row stays on screen)
+keys j j j
+wait_for '─ Packet 4 details' && ok || bad "j j j: not on packet 4: $(screen | sed -n 20p)"
+keys Tab j j Enter
+wait_for '^▾ Internet Protocol Version 6' && wait_for '^    Payload Length: 56' && ok || bad "expanding a layer: $(screen)"
+keys Tab Tab
+
+# a filter that does not compile: the bar keeps the text, the status line says why
+keys / 'tcp.port == 4x3'
+wait_for '"4x3" is not a valid value for tcp.port' && line 1 | grep -q 'Filter: tcp.port == 4x3' && ok ||
+	bad "invalid filter: $(line 1) / $(line 40)"
+# fixed, applied: the displayed rows are read -Y's
+keys BSpace BSpace 43 Enter
+n=$("$bin" read -Y 'tcp.port == 443' "$lab" | wc -l)
+f1=$("$bin" read -Y 'tcp.port == 443' "$lab" | head -1)
+wait_for "Displayed: $n " && same_row 3 "$f1" && line 1 | grep -q '\[Applied\]' && ok ||
+	bad "tcp.port == 443: want $n rows from '$f1': $(line 1) / $(line 3) / $(line 40)"
+# a filter over conversation state gives read -Y's frames too
+keys / C-u
+for _ in $(seq 30); do keys BSpace; done
+keys 'tcp.stream == 2 || tcp.analysis.flags || dns.time' Enter
+n2=$("$bin" read -Y 'tcp.stream == 2 || tcp.analysis.flags || dns.time' "$lab" | wc -l)
+wait_for "Displayed: $n2 " && ok || bad "flow-dependent filter: want $n2: $(line 40)"
+# cleared: every packet again
+keys /
+for _ in $(seq 60); do keys BSpace; done
+keys Enter
+wait_for 'Displayed: 134 .*filter cleared' && ok || bad "clearing the filter: $(line 40)"
+
+# going to a packet, and to the end
+keys C-g 100 Enter
+wait_for '─ Packet 100 details' && ok || bad "Ctrl-G 100: $(screen | grep 'details')"
+keys G
+wait_for '─ Packet 134 details' && ok || bad "G: $(screen | grep 'details')"
+keys g
+wait_for '─ Packet 1 details' && ok || bad "g: $(screen | grep 'details')"
+
+# help, and any key closes it
+keys '?'
+wait_for 'pktscope — keys' && ok || bad "help"
+keys x
+wait_for '─ Packet 1 details' && ok || bad "closing help"
+
+# input that is not ASCII, or not UTF-8 at all, and a very long filter: no harm
+keys / 'ip.src == "ü€"' BSpace BSpace BSpace
+t send-keys -t s -H ff fe c3
+keys Escape
+long=$(head -c 6000 /dev/zero | tr '\0' 'a')
+keys / "$long" Enter
+wait_for 'READY' && ok || bad "odd input: $(line 40)"
+
+# resize: drawn again to the new size, the status bar on the last line
+t resize-window -t s -x 80 -y 24
+wait_for 'READY' && line 24 | grep -q 'Packets: 134' && ok || bad "resize to 80x24: $(screen | tail -3)"
+
+# quit: exit 0 and the terminal restored (tmux left the alternate screen)
+keys q
+wait_for '^EXITED 0' && [ "$(t display -p -t s '#{alternate_on}')" = 0 ] && ok || bad "q: $(screen | tail -3)"
+
+# SIGTERM and SIGHUP restore the terminal too
+for sig in TERM HUP; do
+	start 100 30 "$lab"
+	wait_for 'READY' || bad "start for SIG$sig"
+	pid=$(pgrep -f "^$bin read $lab" | head -1)
+	[ -n "$pid" ] && kill -$sig "$pid"
+	wait_for '^EXITED' && [ "$(t display -p -t s '#{alternate_on}')" = 0 ] && ok || bad "SIG$sig: $(screen | tail -3)"
+done
+
+# a file that cannot be read: a message after the screen is restored, exit 1
+printf 'not a capture' >"$tmp/bad.pcap"
+start 100 30 "$tmp/bad.pcap"
+wait_for '^EXITED 1' && screen | grep -q 'bad.pcap' && ok || bad "unreadable file: $(screen | tail -4)"
+
+# lines are what a pipe or -T text gets
+[ "$(script -qc "$bin read -T text -c 2 $lab" /dev/null | wc -l)" -eq 2 ] && ok || bad "-T text on a terminal"
+
+t kill-server 2>/dev/null
+echo "tui: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
