@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include "analysis/anomaly.h"
+#include "analysis/flowrec.h"
+#include "capture/writer.h"
+#include "flow/stats.h"
 #include "capture/capture.h"
 #include "dissect/decoders.h"
 #include "dissect/keylog.h"
@@ -50,6 +53,10 @@ struct tui_model {
 	uint64_t nshown, shown_cap;
 	/* on demand */
 	struct pipeline_needs dneeds;
+	/* the overlays' tables, filled while indexing */
+	struct stats *stats;
+	struct stats_request rq[TT__COUNT];
+	struct flow_records *flows;
 };
 
 struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool anomalies, char *err, size_t errlen)
@@ -74,7 +81,20 @@ struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool ano
 	for (int id = F_TCP_ANALYSIS_RETRANSMISSION; id <= F_TCP_ANALYSIS_SPURIOUS_RETRANSMISSION; id++)
 		field_mask_add(&m->extra, id);
 	field_mask_add(&m->extra, F_WS_MALFORMED);
-	struct pipeline_needs needs = { .columns = true, .index = m->ix, .keylog = keys, .extra = &m->extra };
+	/* the overlays: talkers, protocol hierarchy, conversations, I/O, flows */
+	m->stats = stats_new();
+	static const char *const specs[TT__COUNT] = { "talkers", "phs", "flows", "conv,tcp", "anomalies", "io,1" };
+	for (int k = 0; k < TT__COUNT; k++) {
+		char e[128];
+		if (stats_request_parse(&m->rq[k], specs[k], e, sizeof e) == 0) stats_request_apply(&m->rq[k], m->stats);
+	}
+	struct stats_request udp;
+	char e[128];
+	if (stats_request_parse(&udp, "conv,udp", e, sizeof e) == 0) stats_request_apply(&udp, m->stats);
+	m->flows = flowrec_new();
+	flowrec_mask_add(&m->extra);
+	struct pipeline_needs needs = { .columns = true, .index = m->ix, .keylog = keys, .extra = &m->extra,
+					.stats = true, .hierarchy = true, .observer = flowrec_observer(m->flows) };
 	if (anomalies) {
 		m->anomalies = anomaly_new();
 		anomaly_mask_add(&m->extra);
@@ -105,6 +125,8 @@ void tui_model_free(struct tui_model *m)
 	free(m->filter_text);
 	free(m->shown);
 	pipeline_free(m->pl);
+	stats_free(m->stats);
+	flowrec_free(m->flows);
 	anomaly_free(m->anomalies);
 	pindex_free(m->ix);
 	if (m->src) src_close(m->src);
@@ -159,6 +181,8 @@ bool tui_model_index(struct tui_model *m, uint64_t budget)
 		}
 		meta.number = m->nrows + 1;
 		struct packet *p = pipeline_decode(m->pl, &meta, data);
+		stats_packet(m->stats, p);
+		flowrec_packet(m->flows, p, true);
 		struct sbuf sb;
 		sb_init_fixed(&sb, line, LINE_MAX_BYTES);
 		out_text_line(&sb, p);
@@ -314,4 +338,81 @@ uint64_t tui_model_position_of(const struct tui_model *m, uint64_t frame)
 const struct packet *tui_model_decode(struct tui_model *m, uint64_t frame, char *err, size_t errlen)
 {
 	return pindex_decode(m->ix, m->src, frame, &m->dneeds, err, errlen);
+}
+
+void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb)
+{
+	if (t == TT_FLOWS) {
+		flowrec_print(m->flows, sb, false);
+	} else if (t == TT_ANOMALIES) {
+		if (m->anomalies) anomaly_print_stats(m->anomalies, sb, false);
+		else sb_puts(sb, "The anomaly rules are off (--no-anomalies).\n");
+	} else if (t == TT_CONVERSATIONS) {
+		stats_print(sb, m->stats, &m->rq[t], false);
+		struct stats_request udp;
+		char e[128];
+		if (stats_request_parse(&udp, "conv,udp", e, sizeof e) == 0) stats_print(sb, m->stats, &udp, false);
+	} else {
+		stats_print(sb, m->stats, &m->rq[t], false);
+	}
+}
+
+void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool hex, struct sbuf *sb)
+{
+	char err[512], spec[64];
+	snprintf(spec, sizeof spec, "%s,%s,%lld", proto == 6 ? "tcp" : "udp", hex ? "hex" : "ascii", (long long)stream);
+	struct follow fo;
+	if (follow_parse(&fo, spec, err, sizeof err) < 0) {
+		sb_puts(sb, err);
+		return;
+	}
+	struct pkt_source *src = src_open_file(m->path, err, sizeof err);
+	if (!src) {
+		sb_puts(sb, err);
+		return;
+	}
+	if (m->keys) src_set_secrets(src, keylog_dsb, m->keys);
+	struct pipeline_needs needs = { .keylog = m->keys };
+	struct pipeline *pl = pipeline_new(&needs);
+	follow_attach(&fo, pipeline_tracker(pl), sb);
+	struct pkt_meta meta;
+	const uint8_t *data;
+	for (uint64_t n = 1; n <= m->nrows && src_next(src, &meta, &data) == SRC_OK; n++) {
+		meta.number = n;
+		pipeline_decode_quiet(pl, &meta, data);
+		if (sb->trunc) break;
+	}
+	pipeline_finish(pl);
+	follow_finish(&fo);
+	pipeline_free(pl);
+	src_close(src);
+}
+
+int tui_model_save(struct tui_model *m, const char *path, const uint64_t *frames, uint64_t n, char *err,
+		   size_t errlen)
+{
+	struct pkt_source *src = src_open_file(m->path, err, errlen);
+	if (!src) return -1;
+	struct packet_writer ws = { .path = path, .pcapng = pwriter_wants_pcapng(path) };
+	int rc = 0;
+	uint64_t next = 0;
+	struct pkt_meta meta;
+	const uint8_t *data;
+	/* in file order, reading on: the frames are sorted */
+	for (uint64_t f = 1; next < n && src_next(src, &meta, &data) == SRC_OK; f++) {
+		if (f != frames[next]) continue;
+		next++;
+		meta.number = f;
+		if (pwriter_packet(&ws, &meta, data, NULL) < 0) {
+			snprintf(err, errlen, "%s", ws.err);
+			rc = -1;
+			break;
+		}
+	}
+	if (pwriter_close(&ws, LT_ETHERNET) < 0 && rc == 0) {
+		snprintf(err, errlen, "%s", ws.err);
+		rc = -1;
+	}
+	src_close(src);
+	return rc;
 }

@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "dissect/packet.h"
+#include "util/sbuf.h"
 
 struct keylog;
 struct df_filter;
@@ -63,6 +64,18 @@ uint64_t tui_model_shown_frame(const struct tui_model *m, uint64_t i);
 /* The display position of frame (or of the first displayed frame after it), for going to a
  * packet number. */
 uint64_t tui_model_position_of(const struct tui_model *m, uint64_t frame);
+
+/* The tables behind the overlays, as `read --stats` prints them, over what is indexed so
+ * far. */
+enum tui_table { TT_TALKERS, TT_PHS, TT_FLOWS, TT_CONVERSATIONS, TT_ANOMALIES, TT_IO, TT__COUNT };
+void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb);
+/* The payload of one stream (proto 6 or 17), both directions, as `read --follow` writes it
+ * (ascii or hex): a pass over the file. */
+void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool hex, struct sbuf *sb);
+/* Writes the given frames (in order) to path: pcapng when it ends in .pcapng, else pcap,
+ * as read -w does. 0, or -1 with the reason in err. */
+int tui_model_save(struct tui_model *m, const char *path, const uint64_t *frames, uint64_t n, char *err,
+		   size_t errlen);
 
 /* Packet `frame` decoded again with every field (its conversation replayed from the
  * file): valid until the next call. NULL with the reason in err. */

@@ -18,6 +18,10 @@
 #include "pipeline/config.h"
 #include "tui/model.h"
 #include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #define SLICE_PACKETS 4096  /* indexed or filtered between two looks at the keyboard */
 #define LINE_BUF 4096
@@ -53,6 +57,27 @@ struct view {
 	char msg[300];
 	bool msg_err;
 	bool help;
+	/* an overlay: a text (a table, a stream) scrolled over the list, or the bookmarks */
+	enum overlay { OV_NONE, OV_TEXT, OV_BOOKMARKS } ov;
+	int ov_key;                    /* the key that opened it (again: closes it) */
+	char ov_title[160];
+	char *ov_buf;                  /* OV_TEXT: the text, and where its lines start */
+	size_t ov_len;
+	size_t *ov_lines;
+	int ov_nlines, ov_top;
+	uint8_t follow_proto;          /* the stream shown by f, for h (hex) to show it again */
+	int64_t follow_stream;
+	bool follow_hex;
+	/* bookmarks: frame numbers, sorted */
+	uint64_t *marks;
+	size_t nmarks, marks_cap;
+	int mark_sel;
+	/* a one-line prompt: the name to save to, the regex to search */
+	enum prompt { PR_NONE, PR_SAVE_SHOWN, PR_SAVE_MARKED, PR_SEARCH } prompt;
+	char pbuf[512];
+	size_t plen;
+	pcre2_code *re;                /* the search, for n and N */
+	pcre2_match_data *md;
 	/* layout */
 	int list_y, list_h, tree_y, tree_h, hex_y, hex_h;
 };
@@ -87,7 +112,17 @@ static void put_line(int y, const char *s, size_t n, attr_t a)
 	move(y, 0);
 	attrset(a);
 	size_t k = fit(s, n, cols);
-	addnstr(s, (int)k);
+	/* bytes from the capture (a followed stream, a name) may hold control characters: they
+	 * would move the cursor, so they are shown as dots (a carriage return, as nothing) */
+	char clean[LINE_BUF];
+	if (k > sizeof clean) k = sizeof clean;
+	size_t j = 0;
+	for (size_t i = 0; i < k; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '\r' && i + 1 == k) continue;
+		clean[j++] = c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '.' : (char)c;
+	}
+	addnstr(clean, (int)j);
 	int x = getcurx(stdscr);
 	for (; x < cols; x++) addch(' ');
 	attrset(A_NORMAL);
@@ -212,6 +247,291 @@ static void field_label(const struct packet *p, const struct fval *f, char *buf,
 	sb_cstr(&sb);
 }
 
+static void validate_input(struct view *v);
+
+/* ---- bookmarks ---- */
+
+static size_t mark_pos(const struct view *v, uint64_t frame)
+{
+	size_t lo = 0, hi = v->nmarks;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v->marks[mid] < frame) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo;
+}
+
+static bool marked(const struct view *v, uint64_t frame)
+{
+	size_t i = mark_pos(v, frame);
+	return i < v->nmarks && v->marks[i] == frame;
+}
+
+static void toggle_mark(struct view *v, uint64_t frame)
+{
+	size_t i = mark_pos(v, frame);
+	if (i < v->nmarks && v->marks[i] == frame) {
+		memmove(v->marks + i, v->marks + i + 1, (v->nmarks - i - 1) * sizeof *v->marks);
+		v->nmarks--;
+		status(v, false, "bookmark removed from packet %llu", (unsigned long long)frame);
+		return;
+	}
+	if (v->nmarks == v->marks_cap) {
+		v->marks_cap = v->marks_cap ? v->marks_cap * 2 : 64;
+		v->marks = xrealloc(v->marks, v->marks_cap * sizeof *v->marks);
+	}
+	memmove(v->marks + i + 1, v->marks + i, (v->nmarks - i) * sizeof *v->marks);
+	v->marks[i] = frame;
+	v->nmarks++;
+	status(v, false, "packet %llu bookmarked (%zu)", (unsigned long long)frame, v->nmarks);
+}
+
+/* ---- overlays ---- */
+
+#define OV_MAX_TEXT (8u << 20) /* a table or stream shown: the rest is cut */
+
+static void close_overlay(struct view *v)
+{
+	free(v->ov_buf);
+	free(v->ov_lines);
+	v->ov_buf = NULL;
+	v->ov_lines = NULL;
+	v->ov_nlines = v->ov_top = 0;
+	v->ov = OV_NONE;
+}
+
+/* Opens a text overlay: fill() writes its text. */
+static void open_text(struct view *v, int key, const char *title, void (*fill)(struct view *, struct sbuf *))
+{
+	close_overlay(v);
+	v->ov_buf = xmalloc(OV_MAX_TEXT + 1);
+	struct sbuf sb;
+	sb_init_fixed(&sb, v->ov_buf, OV_MAX_TEXT);
+	fill(v, &sb);
+	v->ov_len = sb.len;
+	size_t cap = 256;
+	v->ov_lines = xmalloc(cap * sizeof *v->ov_lines);
+	for (size_t i = 0; i < v->ov_len || !v->ov_nlines;) {
+		if ((size_t)v->ov_nlines == cap) v->ov_lines = xrealloc(v->ov_lines, (cap *= 2) * sizeof *v->ov_lines);
+		v->ov_lines[v->ov_nlines++] = i;
+		const char *nl = i < v->ov_len ? memchr(v->ov_buf + i, '\n', v->ov_len - i) : NULL;
+		if (!nl) break;
+		i = (size_t)(nl - v->ov_buf) + 1;
+	}
+	v->ov = OV_TEXT;
+	v->ov_key = key;
+	snprintf(v->ov_title, sizeof v->ov_title, "%s%s — j/k scroll, Esc closes", title,
+		 tui_model_done(v->m) ? "" : " (still loading: so far)");
+}
+
+static enum tui_table table_for(int key)
+{
+	switch (key) {
+	case 't': return TT_TALKERS;
+	case 'P': return TT_PHS;
+	case 'F': return TT_FLOWS;
+	case 'T': return TT_CONVERSATIONS;
+	case 'A': return TT_ANOMALIES;
+	default: return TT_IO;
+	}
+}
+
+static int table_key;
+static void fill_table(struct view *v, struct sbuf *sb) { tui_model_table(v->m, table_for(table_key), sb); }
+
+static void open_table(struct view *v, int key)
+{
+	static const char *const titles[TT__COUNT] = { "Top talkers", "Protocol hierarchy", "Flows",
+						       "Conversations (relative start, duration)", "Anomalies",
+						       "I/O, 1 s intervals" };
+	table_key = key;
+	open_text(v, key, titles[table_for(key)], fill_table);
+}
+
+static void fill_follow(struct view *v, struct sbuf *sb)
+{
+	tui_model_follow(v->m, v->follow_proto, v->follow_stream, v->follow_hex, sb);
+}
+
+/* f: the stream of the selected packet, both directions as read --follow shows them. */
+static void decode_selected(struct view *v);
+
+static void open_follow(struct view *v)
+{
+	decode_selected(v); /* keys may have moved the selection since the last drawing */
+	if (!v->pkt) return;
+	int64_t tcp = -1, udp = -1;
+	for (uint16_t i = 0; i < v->pkt->nfields; i++) {
+		const struct fval *f = &v->pkt->fields[i];
+		if (f->nest) continue;
+		if (f->id == F_TCP_STREAM) tcp = (int64_t)f->v.u;
+		else if (f->id == F_UDP_STREAM) udp = (int64_t)f->v.u;
+	}
+	if (tcp < 0 && udp < 0) {
+		status(v, true, "packet %llu is in no TCP or UDP stream", (unsigned long long)v->frame);
+		return;
+	}
+	v->follow_proto = tcp >= 0 ? 6 : 17;
+	v->follow_stream = tcp >= 0 ? tcp : udp;
+	char title[96];
+	snprintf(title, sizeof title, "Follow %s stream %lld (%s; h toggles hex, / filters on it)",
+		 v->follow_proto == 6 ? "TCP" : "UDP", (long long)v->follow_stream, v->follow_hex ? "hex" : "ASCII");
+	open_text(v, 'f', title, fill_follow);
+}
+
+static void draw_overlay(struct view *v)
+{
+	int top = 1, rows = LINES - 2;
+	put_line(top, v->ov_title, strlen(v->ov_title), A_BOLD | A_REVERSE);
+	char line[LINE_BUF];
+	if (v->ov == OV_BOOKMARKS) {
+		if (v->mark_sel >= (int)v->nmarks) v->mark_sel = v->nmarks ? (int)v->nmarks - 1 : 0;
+		int first = v->mark_sel >= rows - 1 ? v->mark_sel - rows + 2 : 0;
+		for (int r = 0; r < rows - 1; r++) {
+			int k = first + r;
+			if (k >= (int)v->nmarks) {
+				put_line(top + 1 + r, "", 0, 0);
+				continue;
+			}
+			size_t n = tui_model_line(v->m, v->marks[k], line, sizeof line);
+			put_line(top + 1 + r, line, n, k == v->mark_sel ? A_REVERSE : 0);
+		}
+		return;
+	}
+	if (v->ov_top > v->ov_nlines - (rows - 1)) v->ov_top = v->ov_nlines - (rows - 1);
+	if (v->ov_top < 0) v->ov_top = 0;
+	for (int r = 0; r < rows - 1; r++) {
+		int k = v->ov_top + r;
+		if (k >= v->ov_nlines) {
+			put_line(top + 1 + r, "", 0, 0);
+			continue;
+		}
+		size_t from = v->ov_lines[k], to = k + 1 < v->ov_nlines ? v->ov_lines[k + 1] - 1 : v->ov_len;
+		put_line(top + 1 + r, v->ov_buf + from, to > from ? to - from : 0, 0);
+	}
+}
+
+static bool overlay_key(struct view *v, int ch)
+{
+	int page = LINES - 4;
+	if (ch == 27 || ch == 'q' || ch == v->ov_key) {
+		close_overlay(v);
+		return true;
+	}
+	if (v->ov == OV_BOOKMARKS) {
+		if ((ch == 'j' || ch == KEY_DOWN) && v->mark_sel + 1 < (int)v->nmarks) v->mark_sel++;
+		else if ((ch == 'k' || ch == KEY_UP) && v->mark_sel > 0) v->mark_sel--;
+		else if ((ch == '\n' || ch == KEY_ENTER) && v->nmarks) { /* jump to it */
+			uint64_t f = v->marks[v->mark_sel], pos = tui_model_position_of(v->m, f);
+			close_overlay(v);
+			if (pos < tui_model_shown(v->m) && tui_model_shown_frame(v->m, pos) == f) v->sel = pos;
+			else status(v, true, "packet %llu is not displayed (the filter hides it)", (unsigned long long)f);
+			v->follow_end = false;
+		} else if (ch == 'm' && v->nmarks) {
+			toggle_mark(v, v->marks[v->mark_sel]);
+		}
+		return true;
+	}
+	switch (ch) {
+	case 'j': case KEY_DOWN: v->ov_top++; break;
+	case 'k': case KEY_UP: if (v->ov_top > 0) v->ov_top--; break;
+	case KEY_NPAGE: case ' ': v->ov_top += page; break;
+	case KEY_PPAGE: v->ov_top = v->ov_top > page ? v->ov_top - page : 0; break;
+	case 'g': case KEY_HOME: v->ov_top = 0; break;
+	case 'G': case KEY_END: v->ov_top = v->ov_nlines; break;
+	case 'h':
+		if (v->ov_key == 'f') {
+			v->follow_hex = !v->follow_hex;
+			open_follow(v);
+		}
+		break;
+	case '/':
+		if (v->ov_key == 'f') { /* "filter on this stream" */
+			close_overlay(v);
+			snprintf(v->input, sizeof v->input, "%s.stream == %lld", v->follow_proto == 6 ? "tcp" : "udp",
+				 (long long)v->follow_stream);
+			v->ilen = v->icur = strlen(v->input);
+			v->editing = true;
+			validate_input(v);
+		}
+		break;
+	default: break;
+	}
+	return true;
+}
+
+/* ---- search and save ---- */
+
+/* The next (dir 1) or previous (-1) displayed row whose line the search matches, from the
+ * selection on, wrapping. */
+static void search_next(struct view *v, int dir)
+{
+	if (!v->re) {
+		status(v, true, "no search: Ctrl-F sets one");
+		return;
+	}
+	uint64_t n = tui_model_shown(v->m);
+	char line[LINE_BUF];
+	for (uint64_t k = 1; k <= n; k++) {
+		uint64_t i = dir > 0 ? (v->sel + k) % n : (v->sel + n - k % n) % n;
+		size_t len = tui_model_line(v->m, tui_model_shown_frame(v->m, i), line, sizeof line);
+		if (pcre2_match(v->re, (PCRE2_SPTR)line, len, 0, 0, v->md, NULL) >= 0) {
+			v->sel = i;
+			v->follow_end = false;
+			status(v, false, "match in packet %llu", (unsigned long long)tui_model_shown_frame(v->m, i));
+			return;
+		}
+	}
+	status(v, true, "no displayed packet matches");
+}
+
+static void prompt_done(struct view *v)
+{
+	v->pbuf[v->plen] = '\0';
+	enum prompt kind = v->prompt;
+	v->prompt = PR_NONE;
+	if (!v->plen) return;
+	if (kind == PR_SEARCH) {
+		int code;
+		PCRE2_SIZE at;
+		pcre2_code *re = pcre2_compile((PCRE2_SPTR)v->pbuf, v->plen, PCRE2_UTF | PCRE2_MATCH_INVALID_UTF, &code, &at, NULL);
+		if (!re) {
+			PCRE2_UCHAR msg[160];
+			pcre2_get_error_message(code, msg, sizeof msg);
+			status(v, true, "bad regex at %zu: %s", (size_t)at + 1, (const char *)msg);
+			return;
+		}
+		pcre2_match_data_free(v->md);
+		pcre2_code_free(v->re);
+		v->re = re;
+		v->md = pcre2_match_data_create_from_pattern(re, NULL);
+		search_next(v, 1);
+		return;
+	}
+	/* save: the displayed packets, or the bookmarked ones */
+	uint64_t n = kind == PR_SAVE_MARKED ? v->nmarks : tui_model_shown(v->m);
+	uint64_t *frames = xmalloc((n ? n : 1) * sizeof *frames);
+	for (uint64_t i = 0; i < n; i++) frames[i] = kind == PR_SAVE_MARKED ? v->marks[i] : tui_model_shown_frame(v->m, i);
+	char err[600];
+	if (tui_model_save(v->m, v->pbuf, frames, n, err, sizeof err) < 0) status(v, true, "%s", err);
+	else status(v, false, "%llu packets written to %s", (unsigned long long)n, v->pbuf);
+	free(frames);
+}
+
+static void prompt_key(struct view *v, int ch)
+{
+	if (ch == 27) {
+		v->prompt = PR_NONE;
+	} else if (ch == '\n' || ch == KEY_ENTER) {
+		prompt_done(v);
+	} else if (ch == KEY_BACKSPACE || ch == 127 || ch == 8) {
+		while (v->plen > 0 && ((unsigned char)v->pbuf[--v->plen] & 0xc0) == 0x80) {}
+	} else if (ch >= 0x20 && ch <= 0xff && v->plen < sizeof v->pbuf - 1) {
+		v->pbuf[v->plen++] = (char)ch;
+	}
+}
+
 /* ---- the screen ---- */
 
 static attr_t row_attr(const struct view *v, const struct tui_row *r)
@@ -243,6 +563,15 @@ static void draw_filter_bar(struct view *v)
 	if (v->going) {
 		snprintf(buf, sizeof buf, "Go to packet: %s", v->go);
 		put_line(0, buf, strlen(buf), pair(v, P_BAR));
+		return;
+	}
+	if (v->prompt) {
+		static const char *const what[] = { "", "Save the displayed packets to (.pcap or .pcapng): ",
+						    "Save the bookmarked packets to (.pcap or .pcapng): ", "Search (regex): " };
+		snprintf(buf, sizeof buf, "%s%.*s", what[v->prompt], (int)v->plen, v->pbuf);
+		put_line(0, buf, strlen(buf), pair(v, P_BAR));
+		curs_set(1);
+		move(0, (int)code_points(buf, strlen(buf)) < COLS ? (int)code_points(buf, strlen(buf)) : COLS - 1);
 		return;
 	}
 	const char *t = tui_model_filter_text(v->m);
@@ -284,6 +613,7 @@ static void draw_list(struct view *v)
 		attr_t a = row_attr(v, tui_model_row(v->m, f));
 		if (i == v->sel) a = A_REVERSE | (v->focus == FOCUS_LIST ? A_BOLD : 0);
 		put_line(y, line, len, a);
+		if (marked(v, f) && len && line[0] == ' ') mvaddstr(y, 0, "★");
 	}
 }
 
@@ -387,6 +717,12 @@ static const char *const help_lines[] = {
 	"  /                  edit the display filter (Wireshark's language): checked as you type;",
 	"                     Enter applies (empty: no filter; :name a saved filter), Esc cancels",
 	"  Ctrl-G, :          go to a packet by number",
+	"  Ctrl-F, n, N       search the displayed lines (a regex); next, previous match",
+	"  m, '               bookmark the packet (★); the bookmarks (Enter jumps)",
+	"  f                  follow the packet's TCP/UDP stream (h: hex; /: filter on it)",
+	"  t P F T A I        top talkers, protocol hierarchy, flows, conversations, anomalies,",
+	"                     I/O per second (the same key or Esc closes; j/k scroll)",
+	"  s, w               save the displayed (s) or bookmarked (w) packets to a file",
 	"  ?                  this help (any key closes it)",
 };
 
@@ -408,7 +744,14 @@ static void draw(struct view *v)
 		refresh();
 		return;
 	}
-	curs_set(v->editing ? 1 : 0);
+	curs_set(v->editing || v->prompt ? 1 : 0);
+	if (v->ov) {
+		draw_overlay(v);
+		draw_status(v);
+		draw_filter_bar(v);
+		refresh();
+		return;
+	}
 	draw_list(v);
 	decode_selected(v);
 	draw_tree(v);
@@ -610,6 +953,11 @@ static bool key(struct view *v, int ch)
 		go_key(v, ch);
 		return true;
 	}
+	if (v->prompt) {
+		prompt_key(v, ch);
+		return true;
+	}
+	if (v->ov) return overlay_key(v, ch);
 	int page = v->list_h > 2 ? v->list_h - 2 : 1;
 	switch (ch) {
 	case 'q': case 'Q': return false;
@@ -632,6 +980,27 @@ static bool key(struct view *v, int ch)
 		v->go[0] = '\0';
 		return true;
 	case KEY_RESIZE: return true;
+	case 't': case 'P': case 'F': case 'T': case 'A': case 'I': open_table(v, ch); return true;
+	case 'f': open_follow(v); return true;
+	case 'm':
+		if (shown(v)) toggle_mark(v, selected_frame(v));
+		return true;
+	case '\'':
+		close_overlay(v);
+		v->ov = OV_BOOKMARKS;
+		v->ov_key = '\'';
+		snprintf(v->ov_title, sizeof v->ov_title, "Bookmarks (%zu) — Enter jumps, m removes, Esc closes", v->nmarks);
+		return true;
+	case 's': case 'w':
+		v->prompt = ch == 's' ? PR_SAVE_SHOWN : PR_SAVE_MARKED;
+		v->plen = 0;
+		return true;
+	case 6: /* Ctrl-F */
+		v->prompt = PR_SEARCH;
+		v->plen = 0;
+		return true;
+	case 'n': search_next(v, 1); return true;
+	case 'N': search_next(v, -1); return true;
 	default: break;
 	}
 	if (v->focus == FOCUS_TREE && ch != 'g' && ch != 'G' && ch != KEY_HOME && ch != KEY_END) {
@@ -734,6 +1103,10 @@ int tui_run(const struct tui_opts *o)
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	close_overlay(&v);
+	free(v.marks);
+	pcre2_match_data_free(v.md);
+	pcre2_code_free(v.re);
 	const char *e = tui_model_error(m);
 	int rc = e ? 1 : 0;
 	if (e) fprintf(stderr, "pktscope: %s\n", e);

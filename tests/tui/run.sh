@@ -106,6 +106,61 @@ wait_for 'pktscope — keys' && ok || bad "help"
 keys x
 wait_for '─ Packet 1 details' && ok || bad "closing help"
 
+# the overlays: read --stats's tables; the same key (or Esc) closes them
+for k in t P F T A I; do
+	case $k in
+	t) want='Top Talkers' ;; P) want='Protocol Hierarchy Statistics' ;; F) want='^Flows' ;;
+	T) want='TCP Conversations' ;; A) want='cleartext-credentials +warning +1 +105' ;; I) want='IO Statistics' ;;
+	esac
+	keys "$k"
+	wait_for "$want" && ok || bad "overlay $k: $(screen | head -6)"
+	keys "$k"
+	wait_for '─ Packet 1 details' || bad "overlay $k does not close"
+done
+
+# follow the selected packet's stream: the HTTP request of frame 105 in ASCII, then hex,
+# then "filter on this stream"
+keys C-g 105 Enter f
+wait_for '^GET /login HTTP/1.1' && wait_for 'Follow TCP stream' && ok || bad "follow: $(screen | head -12)"
+keys h
+wait_for 'Follow: tcp,hex' && ok || bad "follow in hex"
+keys /
+wait_for 'Filter: tcp.stream == [0-9]+' && ok || bad "filter on the followed stream: $(line 1)"
+keys Enter
+s105=$("$bin" read -T fields -e tcp.stream -Y 'frame.number == 105' "$lab")
+n105=$("$bin" read -Y "tcp.stream == $s105" "$lab" | wc -l)
+wait_for "Displayed: $n105 " && ok || bad "the followed stream as a filter: want $n105: $(line 40)"
+
+# bookmarks, their list, and saving: the displayed packets to a file equal to read -Y -w's
+keys / C-u
+for _ in $(seq 30); do keys BSpace; done
+keys dns Enter
+wait_for 'Filter: dns \[Applied\]' || bad "dns filter"
+keys j m j j m "'"
+wait_for 'Bookmarks \(2\)' && [ "$(screen | grep -c ' DNS ')" -eq 2 ] && ok || bad "bookmarks: $(screen | head -5)"
+keys Escape
+wait_for '^★' && ok || bad "the ★ of a bookmarked row: $(screen | head -6)"
+keys s "$tmp/tui.pcap" Enter
+"$bin" read -Y dns -w "$tmp/read.pcap" "$lab"
+wait_for "packets written to $tmp/tui.pcap" && cmp -s "$tmp/tui.pcap" "$tmp/read.pcap" && ok || bad "save: $(line 40)"
+keys w "$tmp/marks.pcapng" Enter
+wait_for "2 packets written" && [ "$("$bin" read "$tmp/marks.pcapng" | wc -l)" -eq 2 ] && ok || bad "save the bookmarks: $(line 40)"
+
+# searching the displayed lines: Ctrl-F, n, N
+keys C-f 'MX example' Enter
+wait_for 'match in packet 24' && ok || bad "search: $(line 40)"
+keys n
+wait_for 'match in packet 25' && ok || bad "n: $(line 40)"
+keys N
+wait_for 'match in packet 24' && ok || bad "N: $(line 40)"
+keys C-f '(' Enter
+wait_for 'bad regex' && ok || bad "a bad regex: $(line 40)"
+keys /
+for _ in $(seq 10); do keys BSpace; done
+keys Enter
+wait_for 'Displayed: 134 ' || bad "clearing the dns filter"
+keys g
+
 # input that is not ASCII, or not UTF-8 at all, and a very long filter: no harm
 keys / 'ip.src == "ü€"' BSpace BSpace BSpace
 t send-keys -t s -H ff fe c3
