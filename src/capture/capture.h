@@ -40,6 +40,10 @@ int src_set_bpf(struct pkt_source *s, const char *expr, char *err, size_t errlen
 enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *meta, const uint8_t **data);
 
 const char *src_error(const struct pkt_source *s);
+/* Reads a pcapng file another process (or this one) is still writing: at its end,
+ * src_next returns SRC_EOF and a later call goes on with what was added; a block cut
+ * short is read again whole. False when the file is not pcapng (libpcap cannot). */
+bool src_set_tail(struct pkt_source *s, bool on);
 /* Hands the secrets of the file's Decryption Secrets Blocks (pcapng) to fn as src_next
  * reaches them; pcap files have none. */
 void src_set_secrets(struct pkt_source *s, void (*fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n),
@@ -89,6 +93,8 @@ int pcapng_writer_secrets(struct pcapng_writer *w, uint32_t type, const uint8_t 
 /* Packets received and dropped on interface ifid, as of the given time. */
 int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t nsec, uint64_t received,
 			uint64_t dropped, char *err, size_t errlen);
+/* Writes out what is buffered (a reader of the file sees every whole block); 0 or -1. */
+int pcapng_writer_flush(struct pcapng_writer *w, char *err, size_t errlen);
 /* Flushes and closes; 0, or -1 with the reason (err may be NULL). */
 int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen);
 /* Bytes written so far. */
@@ -142,6 +148,10 @@ void live_close(struct live *l);
  * "nobody"; "root" keeps root); in every case but -Z root, clear all capabilities.
  * 0, or -1 with the reason. */
 int priv_drop(const char *user, char *err, size_t errlen);
+/* The user priv_drop(user) will become: 1 with its ids, 0 when it will stay who it is
+ * (not root, or -Z root), -1 for an unknown user. For files that user must own. */
+#include <sys/types.h>
+int priv_target(const char *user, uid_t *uid, gid_t *gid);
 
 /* ---- pcapng reader (capture/pcapng_read.c), used by src_open_file ---- */
 
@@ -154,6 +164,7 @@ const char *pcapng_error(const struct pcapng_reader *r);
 /* Called with the secrets of each Decryption Secrets Block pcapng_next passes (type:
  * the block's secrets type), before the packets after it are returned. */
 typedef void (*pcapng_secrets_fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n);
+void pcapng_set_tail(struct pcapng_reader *r, bool on);
 void pcapng_set_secrets(struct pcapng_reader *r, pcapng_secrets_fn fn, void *ctx);
 uint64_t pcapng_offset(const struct pcapng_reader *r);
 void pcapng_close(struct pcapng_reader *r);

@@ -65,6 +65,8 @@ struct pcapng_reader {
 	size_t block_cap;
 	uint8_t first4[4];
 	bool first_pending;
+	bool tail;             /* a file still being written: a block cut short is read again
+				* later, not an error */
 	pcapng_secrets_fn secrets; /* called with each decryption secrets block, or NULL */
 	void *secrets_ctx;
 	char err[256];
@@ -131,8 +133,23 @@ static int read_exact(struct pcapng_reader *r, uint8_t *dst, size_t n)
 		return -1;
 	}
 	if (got == 0) return 0;
+	if (r->tail) return -2; /* the rest is not written yet */
 	snprintf(r->err, sizeof r->err, "file ends in the middle of a block (%zu of %zu bytes)", got, n);
 	return -1;
+}
+
+/* A file being written ended inside the block at r->offset: back to its start, to read it
+ * whole when the writer has added the rest. */
+static int tail_rewind(struct pcapng_reader *r)
+{
+	clearerr(r->f);
+	if (fseeko(r->f, (off_t)r->offset, SEEK_SET) < 0) {
+		snprintf(r->err, sizeof r->err, "cannot go back in the file: %s", strerror(errno));
+		return -1;
+	}
+	r->pos = r->offset;
+	r->err[0] = '\0';
+	return 0;
 }
 
 /* The next option, pcapng §3.5: code(2) length(2) value padded to 4; false at
@@ -367,7 +384,9 @@ static int read_block(struct pcapng_reader *r, uint32_t *type_out, struct cur *b
 {
 	uint8_t hdr[12];
 	r->offset = r->pos;
+	if (r->tail) clearerr(r->f); /* what was written since the last end of file */
 	int rc = read_exact(r, hdr, 8);
+	if (rc == -2 || (rc == 0 && r->tail)) return tail_rewind(r);
 	if (rc <= 0) return rc;
 	uint32_t type = rd32(r, hdr);
 	uint32_t len;
@@ -396,6 +415,7 @@ static int read_block(struct pcapng_reader *r, uint32_t *type_out, struct cur *b
 	}
 	memcpy(r->block, hdr, have);
 	rc = read_exact(r, r->block + have, len - have);
+	if (r->tail && (rc == -2 || rc == 0)) return tail_rewind(r);
 	if (rc != 1) {
 		if (rc == 0) snprintf(r->err, sizeof r->err, "file ends in the middle of a block");
 		return -1;
@@ -441,6 +461,8 @@ enum src_status pcapng_next(struct pcapng_reader *r, struct pkt_meta *m, const u
 		}
 	}
 }
+
+void pcapng_set_tail(struct pcapng_reader *r, bool on) { r->tail = on; }
 
 void pcapng_set_secrets(struct pcapng_reader *r, pcapng_secrets_fn fn, void *ctx)
 {

@@ -236,6 +236,15 @@ int pcapng_writer_stats(struct pcapng_writer *w, int ifid, int64_t sec, uint32_t
 	return finish(w, true, err, errlen);
 }
 
+int pcapng_writer_flush(struct pcapng_writer *w, char *err, size_t errlen)
+{
+	if (bf_flush(&w->f) < 0) {
+		set_err(&w->f, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
 int pcapng_writer_close(struct pcapng_writer *w, char *err, size_t errlen)
 {
 	if (!w) return 0;

@@ -27,6 +27,17 @@ static int clear_capabilities(char *err, size_t errlen)
 	return 0;
 }
 
+int priv_target(const char *user, uid_t *uid, gid_t *gid)
+{
+	if (!user) user = "nobody";
+	if (geteuid() != 0 || !strcmp(user, "root")) return 0;
+	struct passwd *pw = getpwnam(user);
+	if (!pw) return -1;
+	*uid = pw->pw_uid;
+	*gid = pw->pw_gid;
+	return 1;
+}
+
 int priv_drop(const char *user, char *err, size_t errlen)
 {
 	if (!user) user = "nobody";

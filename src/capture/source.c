@@ -405,6 +405,13 @@ enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_me
 
 const char *src_error(const struct pkt_source *s) { return s->err; }
 uint64_t src_offset(const struct pkt_source *s) { return s->rec_offset; }
+bool src_set_tail(struct pkt_source *s, bool on)
+{
+	if (!s->ng) return false;
+	pcapng_set_tail(s->ng, on);
+	return true;
+}
+
 void src_set_secrets(struct pkt_source *s, void (*fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n),
 		     void *ctx)
 {

@@ -204,6 +204,13 @@ int pwriter_secrets(struct packet_writer *ws, uint32_t type, const uint8_t *data
 	return pcapng_writer_secrets(ws->ng, type, data, n, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
 }
 
+int pwriter_flush(struct packet_writer *ws)
+{
+	char err[300];
+	if (!ws->ng) return 0;
+	return pcapng_writer_flush(ws->ng, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
+}
+
 static void free_secrets(struct packet_writer *ws)
 {
 	for (size_t i = 0; i < ws->nsecrets; i++) free(ws->secrets[i].data);

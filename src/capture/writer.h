@@ -56,6 +56,9 @@ int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uin
 /* pcapng: the input's decryption secrets (a Decryption Secrets Block), kept in the file
  * before the packets that follow (pcap has no place for them); 0, or -1 (ws->err). */
 int pwriter_secrets(struct packet_writer *ws, uint32_t type, const uint8_t *data, size_t n);
+/* Writes out what is buffered, so a reader of the file sees every packet written so far
+ * (the TUI indexing the file live capture writes); 0, or -1 (ws->err). */
+int pwriter_flush(struct packet_writer *ws);
 /* Adds the fields pwriter_packet's comments use to m. */
 void pwriter_mask_add(struct field_mask *m);
 /* Parses one -b option (filesize:KB or files:N) into ws; 0, or -1. */

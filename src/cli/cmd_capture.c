@@ -14,6 +14,7 @@
 #include "analysis/anomaly.h"
 #include "pipeline/pipeline.h"
 #include "dissect/keylog.h"
+#include "tui/tui.h"
 #include "util/xalloc.h"
 
 #include <errno.h>
@@ -43,6 +44,7 @@ struct capture_opts {
 	const char *config_path;
 	bool no_anomalies;       /* --no-anomalies */
 	const char *keylog_path; /* --tls-keylog */
+	bool force_text;         /* -T text: lines even on a terminal */
 };
 
 static const char capture_usage[] =
@@ -67,6 +69,8 @@ static const char capture_usage[] =
 	"                    (default nobody; -Z root keeps root); capabilities are cleared\n"
 	"  --config FILE     the configuration file\n"
 	"  --no-anomalies    do not run the anomaly rules (anomaly.* fields, Info notes)\n"
+	"  -T text           one line per packet even on a terminal (where the full-screen\n"
+	"                    analyzer opens when no output option is given)\n"
 	"  --tls-keylog F    decrypt TLS and QUIC with the key log F (SSLKEYLOGFILE's format),\n"
 	"                    followed as the browser writes it; opened before privileges go\n"
 	"  -h, --help        this text\n";
@@ -103,7 +107,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	uint64_t v;
 	opterr = 0;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, ":i:f:s:B:pc:a:Y:w:Z:b:h", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, ":i:f:s:B:pc:a:Y:w:Z:b:T:h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			if (o->live.nifs == LIVE_MAX_IFS) return usage_error("at most %d interfaces", LIVE_MAX_IFS);
@@ -141,6 +145,10 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'P': o->pcapng = true; break;
 		case 'N': o->no_anomalies = true; break;
 		case 'K': o->keylog_path = optarg; break;
+		case 'T':
+			if (strcmp(optarg, "text")) return usage_error("-T takes 'text' (for JSON use --json), not '%s'", optarg);
+			o->force_text = true;
+			break;
 		case 'C': o->config_path = optarg; break;
 		case 'h': fputs(capture_usage, stdout); return -1;
 		case ':': return usage_error("option -%c needs a value", optopt);
@@ -236,8 +244,11 @@ static int run_capture(int argc, char **argv)
 	int status = EXIT_OK;
 	bool writer_said = false;
 	struct df_filter *filter = NULL;
+	const char *filter_text = NULL;
 	struct live *l = NULL;
 	struct keylog *keys = NULL;
+	struct tui_prepared *screen = NULL;
+	char tmp_path[64] = "";
 	if (!o.live.nifs) {
 		status = usage_error("%s", "no interface: give -i IFACE (pktscope list-interfaces shows them) or set "
 				     "[capture] default_interface in the configuration file");
@@ -251,6 +262,7 @@ static int run_capture(int argc, char **argv)
 			goto done_cfg;
 		}
 		struct df_error ferr;
+		filter_text = text;
 		if (!(filter = df_compile(text, &ferr))) {
 			df_error_print(stderr, text, &ferr);
 			status = EXIT_USAGE;
@@ -266,6 +278,25 @@ static int run_capture(int argc, char **argv)
 	struct packet_writer ws = { .path = o.write_path, .filter = o.live.bpf, .snaplen = (uint32_t)o.live.snaplen,
 				    .pcapng = o.pcapng || (o.write_path && pwriter_wants_pcapng(o.write_path)) };
 	for (int k = 0; k < o.nring; k++) pwriter_ring_option(&ws, o.ring[k]);
+	/* On a terminal, with nothing asked of the output, the full-screen analyzer: the
+	 * capture goes to a pcapng file (the -w one, or a temporary one removed at exit) that
+	 * it indexes as it grows. */
+	bool tui = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !o.json && !o.force_text && !o.nring && !o.count &&
+		   !o.stop_packets && !(o.stop_seconds > 0) && (!ws.path || ws.pcapng);
+	if (tui && !ws.path) {
+		snprintf(tmp_path, sizeof tmp_path, "%s/pktscope-capture-XXXXXX.pcapng",
+			 getenv("TMPDIR") && strlen(getenv("TMPDIR")) < 32 ? getenv("TMPDIR") : "/tmp");
+		int fd = mkstemps(tmp_path, 7);
+		if (fd < 0) {
+			cli_error("a temporary capture file in %s: %s", tmp_path, strerror(errno));
+			tmp_path[0] = '\0';
+			status = EXIT_INPUT;
+			goto done_live;
+		}
+		close(fd);
+		ws.path = tmp_path;
+		ws.pcapng = true;
+	}
 	/* The file exists, with every interface described, before privileges go. */
 	if (ws.path) {
 		if (pwriter_open(&ws, live_linktype(l, 0), err, sizeof err) < 0) {
@@ -289,6 +320,22 @@ static int run_capture(int argc, char **argv)
 			goto done_file;
 		}
 	}
+	if (tui) { /* the file is read by the screen: opened now, and its owner the user we become */
+		uid_t uid;
+		gid_t gid;
+		if (tmp_path[0] && priv_target(o.user, &uid, &gid) == 1 && chown(tmp_path, uid, gid) != 0) {
+			cli_error("%s: %s", tmp_path, strerror(errno));
+			status = EXIT_INPUT;
+			goto done_file;
+		}
+		struct tui_opts t = { .path = ws.path, .filter = filter_text, .keys = keys, .anomalies = !o.no_anomalies,
+				      .cfg = &cfg, .live = l, .ws = &ws };
+		if (pwriter_flush(&ws) < 0 || !(screen = tui_prepare(&t, err, sizeof err))) {
+			cli_error("%s: %s", ws.path, ws.failed ? ws.err : err);
+			status = EXIT_INPUT;
+			goto done_file;
+		}
+	}
 	if (priv_drop(o.user, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		status = EXIT_INPUT;
@@ -305,10 +352,25 @@ static int run_capture(int argc, char **argv)
 		status = EXIT_INPUT;
 		goto done_file;
 	}
-	/* as tshark and dumpcap say it: from here on packets are taken (and privileges are gone) */
-	for (int k = 0; k < live_count(l); k++) fprintf(stderr, "pktscope: capturing on '%s'\n", live_ifname(l, k));
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
+	if (screen) {
+		int trc = tui_run_prepared(screen);
+		screen = NULL;
+		uint64_t written = 0; /* every packet the ring gave went to the file */
+		for (int k = 0; k < live_count(l); k++) {
+			struct live_stats st;
+			live_stats(l, k, &st);
+			written += st.captured - st.ring_dropped;
+		}
+		report(l, written, false, &out, &ws);
+		sb_flush(&out);
+		sb_free(&out);
+		if (trc) status = EXIT_INPUT;
+		goto done_file;
+	}
+	/* as tshark and dumpcap say it: from here on packets are taken (and privileges are gone) */
+	for (int k = 0; k < live_count(l); k++) fprintf(stderr, "pktscope: capturing on '%s'\n", live_ifname(l, k));
 	/* pcapng output is decoded too, for pktscope's packet comments (TCP analysis,
 	 * malformed); pcap output alone is written as it comes */
 	bool decode = !ws.path || filter || ws.pcapng;
@@ -399,10 +461,12 @@ static int run_capture(int argc, char **argv)
 	pipeline_free(pl);
 	anomaly_free(anomalies);
 done_file:
+	if (screen) tui_run_prepared_free(screen);
 	if (ws.path && pwriter_close(&ws, live_linktype(l, 0)) < 0) {
 		if (!writer_said) cli_error("%s", ws.err);
 		status = EXIT_INPUT;
 	}
+	if (tmp_path[0]) unlink(tmp_path); /* the temporary capture: saved only with s or w */
 done_live:
 	live_close(l);
 done_cfg:

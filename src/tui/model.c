@@ -36,6 +36,7 @@ struct tui_model {
 	struct tui_row *rows;        /* by frame - 1 */
 	uint64_t nrows, cap;
 	bool done;
+	bool live;                   /* the file is still being written */
 	char err[600];
 	uint64_t file_size;
 	/* the display filter and its pass over the file */
@@ -117,6 +118,13 @@ static void filter_close(struct tui_model *m)
 	m->filtering = false;
 }
 
+void tui_model_set_live(struct tui_model *m, bool live)
+{
+	m->live = live;
+	src_set_tail(m->src, live);
+	if (m->fsrc) src_set_tail(m->fsrc, live);
+}
+
 void tui_model_free(struct tui_model *m)
 {
 	if (!m) return;
@@ -171,6 +179,7 @@ bool tui_model_index(struct tui_model *m, uint64_t budget)
 		struct pkt_meta meta;
 		const uint8_t *data;
 		enum src_status st = src_next(m->src, &meta, &data);
+		if (st == SRC_EOF && m->live) break; /* all that is written so far */
 		if (st != SRC_OK) {
 			if (st == SRC_ERROR)
 				snprintf(m->err, sizeof m->err, "%s: %s (after %llu packets)", m->path, src_error(m->src),
@@ -213,7 +222,7 @@ const char *tui_model_error(const struct tui_model *m) { return m->err[0] ? m->e
 
 int tui_model_percent(const struct tui_model *m)
 {
-	if (m->done) return 100;
+	if (m->done || m->live) return 100;
 	if (!m->file_size) return 0;
 	uint64_t off = src_offset(m->src);
 	int pct = (int)(off * 100 / m->file_size);
@@ -253,6 +262,7 @@ void tui_model_set_filter(struct tui_model *m, struct df_filter *f, const char *
 		return;
 	}
 	if (m->keys) src_set_secrets(m->fsrc, keylog_dsb, m->keys);
+	src_set_tail(m->fsrc, m->live);
 	if (df_is_packet_local(f)) { /* each packet alone, as read's prefilter */
 		m->fp = packet_new();
 		memset(&m->fmask, 0, sizeof m->fmask);
@@ -273,7 +283,9 @@ bool tui_model_filter_step(struct tui_model *m, uint64_t budget)
 	for (uint64_t k = 0; k < budget; k++) {
 		struct pkt_meta meta;
 		const uint8_t *data;
-		if (src_next(m->fsrc, &meta, &data) != SRC_OK) {
+		enum src_status st = src_next(m->fsrc, &meta, &data);
+		if (st == SRC_EOF && m->live) return false; /* the rest when it is written */
+		if (st != SRC_OK) {
 			filter_close(m);
 			return false;
 		}

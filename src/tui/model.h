@@ -37,6 +37,9 @@ struct tui_model;
 /* Opens path for indexing (nothing is read yet). NULL with the reason in err. keys may be
  * NULL; anomalies: run the anomaly rules while indexing (their notes end the lines). */
 struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool anomalies, char *err, size_t errlen);
+/* The file is being written (live capture): its end is only where the writer is now, and
+ * what comes later is indexed as it comes; off once the writer has finished. */
+void tui_model_set_live(struct tui_model *m, bool live);
 void tui_model_free(struct tui_model *m);
 
 /* Indexes up to `budget` more packets; false when the file is read to its end (or broke:

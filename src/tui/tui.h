@@ -4,9 +4,12 @@
 #define PKTSCOPE_TUI_TUI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 struct keylog;
 struct config;
+struct live;
+struct packet_writer;
 
 struct tui_opts {
 	const char *path;          /* a capture file (standard input cannot be read twice) */
@@ -14,10 +17,23 @@ struct tui_opts {
 	struct keylog *keys;       /* TLS secrets, or NULL */
 	bool anomalies;            /* run the anomaly rules (their notes in the lines) */
 	const struct config *cfg;  /* saved filters (`:name` in the filter bar), or NULL */
+	/* live capture: its ring is drained into ws, whose file (path, pcapng) the screen
+	 * indexes as it grows; the capture is stopped and drained when the user quits */
+	struct live *live;
+	struct packet_writer *ws;
 };
 
 /* Runs until the user quits; the terminal is restored on every way out. Returns the exit
  * status (0, or 1 when the file cannot be read, with the reason printed after). */
 int tui_run(const struct tui_opts *o);
+
+/* The same in two steps, for live capture: the file is opened (for reading) while
+ * privileges still allow it, then the screen runs. prepare: NULL with the reason in err;
+ * run frees what prepare made. */
+struct tui_prepared;
+struct tui_prepared *tui_prepare(const struct tui_opts *o, char *err, size_t errlen);
+int tui_run_prepared(struct tui_prepared *t);
+/* What prepare made, when the screen is not run after all (an error between the two). */
+void tui_run_prepared_free(struct tui_prepared *t);
 
 #endif

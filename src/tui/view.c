@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "capture/capture.h"
+#include "capture/writer.h"
 #include "filter/filter.h"
 #include "output/output.h"
 #include "pipeline/config.h"
@@ -57,6 +59,9 @@ struct view {
 	char msg[300];
 	bool msg_err;
 	bool help;
+	/* live capture */
+	bool capturing, paused;
+	uint64_t drop_kernel, drop_ring;
 	/* an overlay: a text (a table, a stream) scrolled over the list, or the bookmarks */
 	enum overlay { OV_NONE, OV_TEXT, OV_BOOKMARKS } ov;
 	int ov_key;                    /* the key that opened it (again: closes it) */
@@ -696,11 +701,18 @@ static void draw_hex(struct view *v)
 static void draw_status(struct view *v)
 {
 	char buf[600];
-	const char *state = !tui_model_done(v->m) ? "READING" : tui_model_filtering(v->m) ? "FILTERING" : "READY";
-	char pct[16] = "";
-	if (!tui_model_done(v->m)) snprintf(pct, sizeof pct, " %d%%", tui_model_percent(v->m));
-	int k = snprintf(buf, sizeof buf, " %s%s │ Packets: %llu │ Displayed: %llu │ %s", state, pct,
-			 (unsigned long long)tui_model_packets(v->m), (unsigned long long)shown(v),
+	char pct[16] = "", drops[96] = "";
+	const char *state;
+	if (v->o->live) {
+		state = v->paused ? "PAUSED" : v->capturing ? "CAPTURING" : "STOPPED";
+		snprintf(drops, sizeof drops, " │ Dropped: %llu kernel, %llu pktscope", (unsigned long long)v->drop_kernel,
+			 (unsigned long long)v->drop_ring);
+	} else {
+		state = !tui_model_done(v->m) ? "READING" : tui_model_filtering(v->m) ? "FILTERING" : "READY";
+		if (!tui_model_done(v->m)) snprintf(pct, sizeof pct, " %d%%", tui_model_percent(v->m));
+	}
+	int k = snprintf(buf, sizeof buf, " %s%s │ Packets: %llu │ Displayed: %llu%s │ %s", state, pct,
+			 (unsigned long long)tui_model_packets(v->m), (unsigned long long)shown(v), drops,
 			 v->msg[0] ? v->msg : "? for help");
 	put_line(LINES - 1, buf, (size_t)k, (v->msg_err ? pair(v, P_BAR_ERR) : pair(v, P_BAR)) | A_REVERSE);
 }
@@ -1014,7 +1026,15 @@ static bool key(struct view *v, int ch)
 	switch (ch) {
 	case 'j': case KEY_DOWN: move_selection(v, 1); break;
 	case 'k': case KEY_UP: move_selection(v, -1); break;
-	case KEY_NPAGE: case ' ': move_selection(v, page); break;
+	case ' ':
+		if (v->o->live) {
+			v->paused = !v->paused;
+			status(v, false, v->paused ? "paused: the capture goes on into the file" : "resumed");
+		} else {
+			move_selection(v, page);
+		}
+		break;
+	case KEY_NPAGE: move_selection(v, page); break;
 	case KEY_PPAGE: move_selection(v, -page); break;
 	case 'g': case KEY_HOME: v->sel = 0; v->follow_end = false; break;
 	case 'G': case KEY_END:
@@ -1049,14 +1069,75 @@ static void setup_colors(struct view *v)
 	init_pair(P_HIGHLIGHT, COLOR_YELLOW, -1);
 }
 
+struct tui_prepared {
+	struct tui_opts o;
+	struct tui_model *m;
+};
+
+struct tui_prepared *tui_prepare(const struct tui_opts *o, char *err, size_t errlen)
+{
+	struct tui_model *m = tui_model_open(o->path, o->keys, o->anomalies, err, errlen);
+	if (!m) return NULL;
+	struct tui_prepared *t = xcalloc(1, sizeof *t);
+	t->o = *o;
+	t->m = m;
+	if (o->live) tui_model_set_live(m, true);
+	return t;
+}
+
+void tui_run_prepared_free(struct tui_prepared *t)
+{
+	if (!t) return;
+	tui_model_free(t->m);
+	free(t);
+}
+
+/* Live capture: what the ring holds goes to the file the screen indexes. */
+static void drain_live(struct view *v, const struct tui_opts *o, bool *ended)
+{
+	struct pkt_meta meta;
+	const uint8_t *data;
+	bool timed_out = false;
+	for (int k = 0; k < 16384; k++) {
+		if (live_next(o->live, &meta, &data, 0, &timed_out) != SRC_OK) {
+			if (!timed_out) *ended = true; /* every capture thread has stopped */
+			break;
+		}
+		if (pwriter_packet(o->ws, &meta, data, NULL) < 0) {
+			status(v, true, "%s", o->ws->err);
+			*ended = true;
+			break;
+		}
+	}
+	if (pwriter_flush(o->ws) < 0) status(v, true, "%s", o->ws->err);
+}
+
+static void live_drops(const struct tui_opts *o, uint64_t *kernel, uint64_t *ring)
+{
+	*kernel = *ring = 0;
+	for (int i = 0; i < live_count(o->live); i++) {
+		struct live_stats st;
+		live_stats(o->live, i, &st);
+		*kernel += st.kernel_dropped + st.if_dropped;
+		*ring += st.ring_dropped;
+	}
+}
+
 int tui_run(const struct tui_opts *o)
 {
 	char err[600];
-	struct tui_model *m = tui_model_open(o->path, o->keys, o->anomalies, err, sizeof err);
-	if (!m) {
+	struct tui_prepared *t = tui_prepare(o, err, sizeof err);
+	if (!t) {
 		fprintf(stderr, "pktscope: %s: %s\n", o->path, err);
 		return 1;
 	}
+	return tui_run_prepared(t);
+}
+
+int tui_run_prepared(struct tui_prepared *t)
+{
+	const struct tui_opts *o = &t->o;
+	struct tui_model *m = t->m;
 	static struct view v; /* large (the tree's arrays): not on the stack */
 	memset(&v, 0, sizeof v);
 	v.m = m;
@@ -1082,27 +1163,36 @@ int tui_run(const struct tui_opts *o)
 	setup_colors(&v);
 	/* the first screen as soon as a first slice is decoded */
 	tui_model_index(m, 512);
-	bool running = true;
+	bool running = true, ended = false;
 	while (running && !quit_signal) {
+		if (o->live) {
+			live_drops(o, &v.drop_kernel, &v.drop_ring);
+			v.capturing = !ended;
+		}
 		draw(&v);
-		bool busy = !tui_model_done(m) || tui_model_filtering(m);
-		timeout(busy ? 0 : 250);
+		bool busy = (!tui_model_done(m) && !o->live) || tui_model_filtering(m);
+		timeout(busy ? 0 : o->live ? 50 : 250);
 		int ch = getch();
 		if (ch != ERR) {
 			running = key(&v, ch);
 			while (running && (ch = getch()) != ERR) running = key(&v, ch); /* a burst of keys at once */
-			continue;
+			if (!o->live) continue;
 		}
-		if (!tui_model_done(m)) {
+		if (o->live && !ended) drain_live(&v, o, &ended);
+		if (!tui_model_done(m) && !v.paused) {
 			tui_model_index(m, SLICE_PACKETS);
 			if (tui_model_done(m) && tui_model_error(m)) status(&v, true, "%s", tui_model_error(m));
 		}
-		if (tui_model_filtering(m)) tui_model_filter_step(m, SLICE_PACKETS);
+		if (tui_model_filtering(m) && !v.paused) tui_model_filter_step(m, SLICE_PACKETS);
 	}
 	endwin();
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	if (o->live) { /* what the kernel and the ring still hold is kept */
+		live_stop(o->live);
+		while (!ended) drain_live(&v, o, &ended);
+	}
 	close_overlay(&v);
 	free(v.marks);
 	pcre2_match_data_free(v.md);
@@ -1111,5 +1201,6 @@ int tui_run(const struct tui_opts *o)
 	int rc = e ? 1 : 0;
 	if (e) fprintf(stderr, "pktscope: %s\n", e);
 	tui_model_free(m);
+	free(t);
 	return rc;
 }

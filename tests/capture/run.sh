@@ -265,6 +265,58 @@ grep -q 'TLSv1.2 .*HTTP2 .*HEADERS\[1\]: GET /index.html\|HTTP2 .*HEADERS\[1\]: 
 ip netns exec capc "$bin" capture -i capc0 -c 1 --tls-keylog "$tmp/no-such.log" 2>"$tmp/e"; rc=$?
 [ "$rc" -eq 1 ] && grep -q 'no-such.log: No such file' "$tmp/e" && ok || bad "--tls-keylog of a missing file: $rc $(cat "$tmp/e")"
 
+# the full-screen analyzer on a live capture (a terminal: tmux): it indexes the file the
+# capture writes (a temporary one, removed at exit; or -w's), shows packets and drops,
+# pauses, and quits with the capture stopped and the file complete
+if command -v tmux >/dev/null 2>&1; then
+	tx() { tmux -L "pktscope-cap-$$" "$@"; }
+	tscreen() { tx capture-pane -p -t s 2>/dev/null; }
+	tstart() {
+		tx kill-server 2>/dev/null
+		i=0
+		until tx -f /dev/null new-session -d -s s -x 120 -y 30 "$1" 2>/dev/null; do
+			i=$((i + 1))
+			[ $i -ge 50 ] && return 1
+			sleep 0.1
+		done
+	}
+	twait() {
+		i=0
+		until tscreen | grep -qE -- "$1"; do
+			i=$((i + 1))
+			[ $i -ge 100 ] && return 1
+			sleep 0.1
+		done
+	}
+	mkdir -m 1777 "$tmp/t" # as /tmp: the user pktscope becomes may remove its own file there
+	tstart "env TMPDIR=$tmp/t ip netns exec capc $bin capture -i capc0 -f icmp; echo EXITED \$?; sleep 60"
+	twait 'CAPTURING .*Dropped: 0 kernel, 0 pktscope' || bad "TUI capture: not capturing: $(tscreen | tail -2)"
+	ls "$tmp"/t/pktscope-capture-*.pcapng >/dev/null 2>&1 && ok || bad "TUI capture: no temporary file in $tmp/t"
+	ping_lab 6
+	twait 'Packets: 12 ' && tscreen | grep -q 'Echo (ping) request' && ok || bad "TUI capture: 12 ICMP packets: $(tscreen | tail -2)"
+	tx send-keys -t s ' '
+	twait 'PAUSED' && ok || bad "TUI capture: Space pauses"
+	ping_lab 2
+	sleep 0.3
+	tscreen | grep -q 'Packets: 12 ' && ok || bad "TUI capture: paused, yet indexed: $(tscreen | tail -1)"
+	tx send-keys -t s ' '
+	twait 'CAPTURING .*Packets: 16 ' && ok || bad "TUI capture: resumed, the 4 packets caught up: $(tscreen | tail -1)"
+	tx send-keys -t s q
+	twait '^EXITED 0' && tscreen | grep -q '16 packets written' && ok || bad "TUI capture: q: $(tscreen | tail -4)"
+	ls "$tmp"/t/pktscope-capture-*.pcapng >/dev/null 2>&1 && bad "TUI capture: the temporary file was left" || ok
+	tx kill-server 2>/dev/null
+	# with -w NAME.pcapng the file stays, with every packet
+	tstart "ip netns exec capc $bin capture -i capc0 -f icmp -w $tmp/tui.pcapng; echo EXITED \$?; sleep 60"
+	twait 'CAPTURING' || bad "TUI capture -w: not capturing"
+	ping_lab 3
+	twait 'Packets: 6 ' || bad "TUI capture -w: 6 packets: $(tscreen | tail -1)"
+	tx send-keys -t s q
+	twait '^EXITED 0' && [ "$(pcount "$tmp/tui.pcapng")" = 6 ] && ok || bad "TUI capture -w: $(pcount "$tmp/tui.pcapng") packets kept"
+	tx kill-server 2>/dev/null
+else
+	echo "capture: SKIP TUI checks: no tmux"
+fi
+
 kill $guard 2>/dev/null
 echo "capture: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
