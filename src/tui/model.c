@@ -58,7 +58,11 @@ struct tui_model {
 	struct stats *stats;
 	struct stats_request rq[TT__COUNT];
 	struct flow_records *flows;
+	/* packets per second of capture time */
+	uint32_t *rate;
+	uint64_t nrate, rate_cap;
 };
+#define RATE_MAX_SECONDS (1u << 24) /* 194 days of capture: later seconds count in the last */
 
 struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool anomalies, char *err, size_t errlen)
 {
@@ -140,6 +144,7 @@ void tui_model_free(struct tui_model *m)
 	if (m->src) src_close(m->src);
 	if (m->lines) fclose(m->lines);
 	free(m->rows);
+	free(m->rate);
 	free(m->path);
 	free(m);
 }
@@ -192,6 +197,17 @@ bool tui_model_index(struct tui_model *m, uint64_t budget)
 		struct packet *p = pipeline_decode(m->pl, &meta, data);
 		stats_packet(m->stats, p);
 		flowrec_packet(m->flows, p, true);
+		uint64_t sec = p->rel_neg ? 0 : (uint64_t)p->rel_sec;
+		if (sec >= RATE_MAX_SECONDS) sec = RATE_MAX_SECONDS - 1;
+		if (sec >= m->rate_cap) {
+			uint64_t cap = m->rate_cap ? m->rate_cap : 64;
+			while (cap <= sec) cap *= 2;
+			m->rate = xrealloc(m->rate, cap * sizeof *m->rate);
+			memset(m->rate + m->rate_cap, 0, (cap - m->rate_cap) * sizeof *m->rate);
+			m->rate_cap = cap;
+		}
+		m->rate[sec]++;
+		if (sec >= m->nrate) m->nrate = sec + 1;
 		struct sbuf sb;
 		sb_init_fixed(&sb, line, LINE_MAX_BYTES);
 		out_text_line(&sb, p);
@@ -427,4 +443,10 @@ int tui_model_save(struct tui_model *m, const char *path, const uint64_t *frames
 	}
 	src_close(src);
 	return rc;
+}
+
+const uint32_t *tui_model_rate(const struct tui_model *m, uint64_t *n)
+{
+	*n = m->nrate;
+	return m->rate;
 }

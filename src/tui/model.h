@@ -68,6 +68,10 @@ uint64_t tui_model_shown_frame(const struct tui_model *m, uint64_t i);
  * packet number. */
 uint64_t tui_model_position_of(const struct tui_model *m, uint64_t frame);
 
+/* Packets per second of capture time, from the first packet (what is indexed so far):
+ * *n seconds; NULL when none. */
+const uint32_t *tui_model_rate(const struct tui_model *m, uint64_t *n);
+
 /* The tables behind the overlays, as `read --stats` prints them, over what is indexed so
  * far. */
 enum tui_table { TT_TALKERS, TT_PHS, TT_FLOWS, TT_CONVERSATIONS, TT_ANOMALIES, TT_IO, TT__COUNT };

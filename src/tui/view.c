@@ -28,6 +28,7 @@
 #define SLICE_PACKETS 4096  /* indexed or filtered between two looks at the keyboard */
 #define LINE_BUF 4096
 #define TREE_LABEL 512
+#define FILTER_HISTORY 64
 
 enum focus { FOCUS_LIST, FOCUS_TREE, FOCUS_HEX };
 enum pair { P_TCP = 1, P_UDP, P_ARP, P_ICMP, P_DNS, P_TLS, P_HTTP, P_QUIC, P_BAD, P_BAR, P_BAR_OK, P_BAR_ERR, P_HIGHLIGHT };
@@ -59,6 +60,9 @@ struct view {
 	char msg[300];
 	bool msg_err;
 	bool help;
+	/* the filters applied, newest last, for Up/Down in the bar */
+	char *history[FILTER_HISTORY];
+	int nhistory, hpos;
 	/* live capture */
 	bool capturing, paused;
 	uint64_t drop_kernel, drop_ring;
@@ -147,7 +151,7 @@ static attr_t pair(const struct view *v, int p) { return v->color ? COLOR_PAIR(p
 
 static void layout(struct view *v)
 {
-	int h = LINES - 2; /* the filter bar above, the status bar below */
+	int h = LINES - 3; /* the filter bar above, the sparkline and the status bar below */
 	v->hex_h = h >= 30 ? 8 : h >= 20 ? 6 : 4;
 	int rest = h - v->hex_h;
 	v->tree_h = rest * 2 / 5;
@@ -698,6 +702,40 @@ static void draw_hex(struct view *v)
 	}
 }
 
+/* Packets per second: the last seconds while capturing, else the whole capture squeezed
+ * into the width (each column the busiest second it covers). */
+static void draw_sparkline(struct view *v)
+{
+	static const char *const bars[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	uint64_t n;
+	const uint32_t *rate = tui_model_rate(v->m, &n);
+	int y = LINES - 2, width = COLS - 24;
+	move(y, 0);
+	attrset(A_NORMAL);
+	if (width < 8 || !rate || !n) {
+		put_line(y, "", 0, 0);
+		return;
+	}
+	uint64_t from = 0, per = 1;
+	if (v->o->live) from = n > (uint64_t)width ? n - (uint64_t)width : 0;
+	else per = (n + (uint64_t)width - 1) / (uint64_t)width;
+	uint32_t cols[512], top = 1;
+	int nc = 0;
+	for (uint64_t s = from; s < n && nc < width && nc < 512; s += per, nc++) {
+		uint32_t mx = 0;
+		for (uint64_t k = s; k < s + per && k < n; k++) mx = rate[k] > mx ? rate[k] : mx;
+		cols[nc] = mx;
+		if (mx > top) top = mx;
+	}
+	char head[32];
+	snprintf(head, sizeof head, "%8u pkt/s max ", top);
+	addstr(head);
+	attron(pair(v, P_UDP));
+	for (int i = 0; i < nc; i++) addstr(bars[(cols[i] * 8 + top - 1) / top]);
+	attroff(pair(v, P_UDP));
+	clrtoeol();
+}
+
 static void draw_status(struct view *v)
 {
 	char buf[600];
@@ -727,7 +765,8 @@ static const char *const help_lines[] = {
 	"  Tab                focus: packet list → detail tree → bytes",
 	"  Enter, Space, l/h  in the tree: expand / collapse (Right/Left too)",
 	"  /                  edit the display filter (Wireshark's language): checked as you type;",
-	"                     Enter applies (empty: no filter; :name a saved filter), Esc cancels",
+	"                     Enter applies (empty: no filter; :name a saved filter), Esc cancels;",
+	"                     Tab completes a field name, Up/Down walk the filters applied before",
 	"  Ctrl-G, :          go to a packet by number",
 	"  Ctrl-F, n, N       search the displayed lines (a regex); next, previous match",
 	"  m, '               bookmark the packet (★); the bookmarks (Enter jumps)",
@@ -768,6 +807,7 @@ static void draw(struct view *v)
 	decode_selected(v);
 	draw_tree(v);
 	draw_hex(v);
+	draw_sparkline(v);
 	draw_status(v);
 	draw_filter_bar(v); /* last: its cursor is where typing goes */
 	refresh();
@@ -805,6 +845,74 @@ static void validate_input(struct view *v)
 	}
 }
 
+/* Keeps an applied filter for Up/Down (the oldest goes past FILTER_HISTORY; a repeat
+ * moves to the end). */
+static void remember(struct view *v, const char *text)
+{
+	for (int i = 0; i < v->nhistory; i++)
+		if (!strcmp(v->history[i], text)) {
+			char *h = v->history[i];
+			memmove(v->history + i, v->history + i + 1, (size_t)(v->nhistory - i - 1) * sizeof *v->history);
+			v->history[v->nhistory - 1] = h;
+			return;
+		}
+	if (v->nhistory == FILTER_HISTORY) {
+		free(v->history[0]);
+		memmove(v->history, v->history + 1, (FILTER_HISTORY - 1) * sizeof *v->history);
+		v->nhistory--;
+	}
+	v->history[v->nhistory++] = xstrdup(text);
+}
+
+/* Tab in the bar: the field name before the cursor completed as far as the registry's
+ * names agree; the candidates on the status line when several remain. */
+static void complete_field(struct view *v)
+{
+	size_t start = v->icur;
+	while (start > 0) {
+		char c = v->input[start - 1];
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			break;
+		start--;
+	}
+	size_t plen = v->icur - start;
+	if (!plen) return;
+	const char *prefix = v->input + start, *first = NULL;
+	size_t common = 0;
+	int n = 0;
+	char shown_names[200] = "";
+	for (int id = 0; id < F__COUNT; id++) {
+		const char *name = field_defs[id].name;
+		if (strncmp(name, prefix, plen)) continue;
+		if (!first) {
+			first = name;
+			common = strlen(name);
+		} else {
+			size_t k = 0;
+			while (k < common && name[k] == first[k]) k++;
+			common = k;
+		}
+		if (strlen(shown_names) + strlen(name) + 2 < sizeof shown_names) {
+			if (n) strcat(shown_names, " ");
+			strcat(shown_names, name);
+		}
+		n++;
+	}
+	if (!n) {
+		status(v, true, "no field begins with \"%.*s\"", (int)plen, prefix);
+		return;
+	}
+	size_t add = common - plen;
+	if (add && v->ilen + add < DF_MAX_LEN) {
+		memmove(v->input + v->icur + add, v->input + v->icur, v->ilen - v->icur);
+		memcpy(v->input + v->icur, first + plen, add);
+		v->icur += add;
+		v->ilen += add;
+	}
+	validate_input(v);
+	if (n > 1) status(v, false, "%d fields: %s%s", n, shown_names, n > 8 ? " …" : "");
+}
+
 static void apply_filter(struct view *v)
 {
 	const char *text = v->input;
@@ -832,6 +940,7 @@ static void apply_filter(struct view *v)
 	}
 	tui_model_set_filter(v->m, f, text);
 	status(v, false, "filter applied: %s", text);
+	remember(v, v->input);
 	v->sel = v->top = 0;
 	v->frame = (uint64_t)-1;
 }
@@ -870,6 +979,20 @@ static void edit_key(struct view *v, int ch)
 		return;
 	case KEY_HOME: case 1: v->icur = 0; return;
 	case KEY_END: case 5: v->icur = v->ilen; return;
+	case '\t':
+		complete_field(v);
+		return;
+	case KEY_UP: case KEY_DOWN: { /* the history, newest first */
+		if (!v->nhistory) return;
+		if (ch == KEY_UP && v->hpos > 0) v->hpos--;
+		else if (ch == KEY_DOWN && v->hpos < v->nhistory) v->hpos++;
+		const char *h = v->hpos < v->nhistory ? v->history[v->hpos] : "";
+		size_t n = strlen(h);
+		if (n > DF_MAX_LEN) n = DF_MAX_LEN;
+		memcpy(v->input, h, n);
+		v->ilen = v->icur = n;
+		break;
+	}
 	default:
 		if (ch < 0x20 || ch > 0xff || v->ilen >= DF_MAX_LEN) return; /* keys and control bytes */
 		memmove(v->input + v->icur + 1, v->input + v->icur, v->ilen - v->icur);
@@ -978,6 +1101,7 @@ static bool key(struct view *v, int ch)
 	case KEY_BTAB: v->focus = (enum focus)((v->focus + 2) % 3); return true;
 	case '/':
 		v->editing = true;
+		v->hpos = v->nhistory;
 		v->ilen = v->icur = 0;
 		if (tui_model_filter_text(v->m)) { /* the applied filter, to change */
 			size_t n = strlen(tui_model_filter_text(v->m));
@@ -992,6 +1116,34 @@ static bool key(struct view *v, int ch)
 		v->go[0] = '\0';
 		return true;
 	case KEY_RESIZE: return true;
+	case KEY_MOUSE: {
+		MEVENT ev;
+		if (getmouse(&ev) != OK) return true;
+		if (ev.bstate & BUTTON4_PRESSED) {
+			move_selection(v, -3);
+		} else if (ev.bstate & BUTTON5_PRESSED) {
+			move_selection(v, 3);
+		} else if (ev.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)) {
+			if (ev.y > v->list_y && ev.y < v->list_y + v->list_h) { /* a row of the list */
+				uint64_t i = v->top + (uint64_t)(ev.y - v->list_y - 1);
+				if (i < shown(v)) {
+					v->sel = i;
+					v->follow_end = false;
+				}
+				v->focus = FOCUS_LIST;
+			} else if (ev.y > v->tree_y && ev.y < v->tree_y + v->tree_h) { /* a line of the tree */
+				int k = v->ttop + (ev.y - v->tree_y - 1);
+				if (k < v->nnodes) {
+					if (k == v->tsel && v->focus == FOCUS_TREE) tree_key(v, '\n'); /* again: expand */
+					v->tsel = k;
+				}
+				v->focus = FOCUS_TREE;
+			} else if (ev.y > v->hex_y && ev.y < v->hex_y + v->hex_h) {
+				v->focus = FOCUS_HEX;
+			}
+		}
+		return true;
+	}
 	case 't': case 'P': case 'F': case 'T': case 'A': case 'I': open_table(v, ch); return true;
 	case 'f': open_follow(v); return true;
 	case 'm':
@@ -1050,10 +1202,29 @@ static bool key(struct view *v, int ch)
 
 static void setup_colors(struct view *v)
 {
-	v->color = has_colors() && !getenv("NO_COLOR");
+	/* [display] color_scheme: auto and dark (colours for a dark background), light (for a
+	 * light one), mono (none, as NO_COLOR) */
+	const char *scheme = v->o->cfg && v->o->cfg->color_scheme ? v->o->cfg->color_scheme : "auto";
+	v->color = has_colors() && !getenv("NO_COLOR") && strcmp(scheme, "mono");
 	if (!v->color) return;
 	start_color();
 	use_default_colors();
+	if (!strcmp(scheme, "light")) { /* darker colours: yellow and cyan are unreadable on white */
+		init_pair(P_TCP, COLOR_BLUE, -1);
+		init_pair(P_UDP, COLOR_GREEN, -1);
+		init_pair(P_ARP, COLOR_MAGENTA, -1);
+		init_pair(P_ICMP, COLOR_MAGENTA, -1);
+		init_pair(P_DNS, COLOR_BLUE, -1);
+		init_pair(P_TLS, COLOR_BLUE, -1);
+		init_pair(P_HTTP, COLOR_GREEN, -1);
+		init_pair(P_QUIC, COLOR_BLUE, -1);
+		init_pair(P_BAD, COLOR_RED, -1);
+		init_pair(P_BAR, COLOR_BLACK, -1);
+		init_pair(P_BAR_OK, COLOR_GREEN, -1);
+		init_pair(P_BAR_ERR, COLOR_RED, -1);
+		init_pair(P_HIGHLIGHT, COLOR_BLUE, -1);
+		return;
+	}
 	init_pair(P_TCP, COLOR_CYAN, -1);
 	init_pair(P_UDP, COLOR_GREEN, -1);
 	init_pair(P_ARP, COLOR_YELLOW, -1);
@@ -1160,6 +1331,8 @@ int tui_run_prepared(struct tui_prepared *t)
 	noecho();
 	keypad(stdscr, TRUE);
 	set_escdelay(25);
+	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+	mouseinterval(0);
 	setup_colors(&v);
 	/* the first screen as soon as a first slice is decoded */
 	tui_model_index(m, 512);
@@ -1195,6 +1368,7 @@ int tui_run_prepared(struct tui_prepared *t)
 	}
 	close_overlay(&v);
 	free(v.marks);
+	for (int i = 0; i < v.nhistory; i++) free(v.history[i]);
 	pcre2_match_data_free(v.md);
 	pcre2_code_free(v.re);
 	const char *e = tui_model_error(m);

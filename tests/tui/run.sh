@@ -161,6 +161,17 @@ keys Enter
 wait_for 'Displayed: 134 ' || bad "clearing the dns filter"
 keys g
 
+# Tab completes field names, Up brings back a filter applied before
+keys / 'dns.qry.na' Tab
+wait_for 'Filter: dns.qry.name' && wait_for '2 fields: dns.qry.name dns.qry.name.len' && ok || bad "Tab: $(line 1) / $(line 40)"
+keys Escape / Up
+wait_for 'Filter: dns$' && ok || bad "Up: the last filter applied: $(line 1)"
+keys Escape
+# the packets-per-second sparkline above the status bar
+line 39 | grep -q 'pkt/s max [▁▂▃▄▅▆▇█ ]' && ok || bad "sparkline: $(line 39)"
+# colours: on by default, none with NO_COLOR or color_scheme = "mono"
+t capture-pane -e -p -t s | grep -q "$(printf '\033')\[3[0-7]m" && ok || bad "no colour by default"
+
 # input that is not ASCII, or not UTF-8 at all, and a very long filter: no harm
 keys / 'ip.src == "ü€"' BSpace BSpace BSpace
 t send-keys -t s -H ff fe c3
@@ -176,6 +187,24 @@ wait_for 'READY' && line 24 | grep -q 'Packets: 134' && ok || bad "resize to 80x
 # quit: exit 0 and the terminal restored (tmux left the alternate screen)
 keys q
 wait_for '^EXITED 0' && [ "$(t display -p -t s '#{alternate_on}')" = 0 ] && ok || bad "q: $(screen | tail -3)"
+
+for how in NO_COLOR mono; do
+	if [ $how = mono ]; then
+		mkdir -p "$tmp/no-config/pktscope"
+		printf '[display]\ncolor_scheme = "mono"\n' >"$tmp/no-config/pktscope/config.toml"
+		start 100 30 "$lab"
+	else
+		start 100 30 "$lab"
+		t kill-server 2>/dev/null
+		i=0
+		until t -f /dev/null new-session -d -s s -x 100 -y 30 \
+			"env NO_COLOR=1 TERM=xterm-256color $bin read $lab; echo EXITED \$?; sleep 120" 2>/dev/null; do
+			i=$((i + 1)); [ $i -ge 50 ] && break; sleep 0.1
+		done
+	fi
+	wait_for 'READY' && ! t capture-pane -e -p -t s | grep -q "$(printf '\033')\[3[0-7]m" && ok || bad "colours with $how"
+	rm -f "$tmp/no-config/pktscope/config.toml"
+done
 
 # SIGTERM and SIGHUP restore the terminal too
 for sig in TERM HUP; do
