@@ -30,6 +30,7 @@ test: build
 
 bench: build
 	@bench/run.sh $(BUILD)/pktscope
+	@bench/tui.sh $(BUILD)/pktscope
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

@@ -12,7 +12,7 @@ PKGS="$PKGS tshark tcpdump wireshark-common jq python3 tmux iproute2 iputils-pin
 nginx-light dnsmasq bind9-dnsutils curl nghttp2-client nghttp2-server iperf3 wrk ethtool openssl
 libcap2-bin nftables gzip zstd lz4"
 # fuzzing (libFuzzer + sanitizer runtimes) and benchmarks
-PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay"
+PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay termshark"
 
 missing=""
 for p in $PKGS; do

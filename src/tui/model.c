@@ -54,10 +54,6 @@ struct tui_model {
 	uint64_t nshown, shown_cap;
 	/* on demand */
 	struct pipeline_needs dneeds;
-	/* the overlays' tables, filled while indexing */
-	struct stats *stats;
-	struct stats_request rq[TT__COUNT];
-	struct flow_records *flows;
 	/* packets per second of capture time */
 	uint32_t *rate;
 	uint64_t nrate, rate_cap;
@@ -86,20 +82,7 @@ struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool ano
 	for (int id = F_TCP_ANALYSIS_RETRANSMISSION; id <= F_TCP_ANALYSIS_SPURIOUS_RETRANSMISSION; id++)
 		field_mask_add(&m->extra, id);
 	field_mask_add(&m->extra, F_WS_MALFORMED);
-	/* the overlays: talkers, protocol hierarchy, conversations, I/O, flows */
-	m->stats = stats_new();
-	static const char *const specs[TT__COUNT] = { "talkers", "phs", "flows", "conv,tcp", "anomalies", "io,1" };
-	for (int k = 0; k < TT__COUNT; k++) {
-		char e[128];
-		if (stats_request_parse(&m->rq[k], specs[k], e, sizeof e) == 0) stats_request_apply(&m->rq[k], m->stats);
-	}
-	struct stats_request udp;
-	char e[128];
-	if (stats_request_parse(&udp, "conv,udp", e, sizeof e) == 0) stats_request_apply(&udp, m->stats);
-	m->flows = flowrec_new();
-	flowrec_mask_add(&m->extra);
-	struct pipeline_needs needs = { .columns = true, .index = m->ix, .keylog = keys, .extra = &m->extra,
-					.stats = true, .hierarchy = true, .observer = flowrec_observer(m->flows) };
+	struct pipeline_needs needs = { .columns = true, .index = m->ix, .keylog = keys, .extra = &m->extra };
 	if (anomalies) {
 		m->anomalies = anomaly_new();
 		anomaly_mask_add(&m->extra);
@@ -137,8 +120,6 @@ void tui_model_free(struct tui_model *m)
 	free(m->filter_text);
 	free(m->shown);
 	pipeline_free(m->pl);
-	stats_free(m->stats);
-	flowrec_free(m->flows);
 	anomaly_free(m->anomalies);
 	pindex_free(m->ix);
 	if (m->src) src_close(m->src);
@@ -195,8 +176,6 @@ bool tui_model_index(struct tui_model *m, uint64_t budget)
 		}
 		meta.number = m->nrows + 1;
 		struct packet *p = pipeline_decode(m->pl, &meta, data);
-		stats_packet(m->stats, p);
-		flowrec_packet(m->flows, p, true);
 		uint64_t sec = p->rel_neg ? 0 : (uint64_t)p->rel_sec;
 		if (sec >= RATE_MAX_SECONDS) sec = RATE_MAX_SECONDS - 1;
 		if (sec >= m->rate_cap) {
@@ -368,21 +347,59 @@ const struct packet *tui_model_decode(struct tui_model *m, uint64_t frame, char 
 	return pindex_decode(m->ix, m->src, frame, &m->dneeds, err, errlen);
 }
 
+/* The tables are made when asked for, by a pass over what is indexed: kept during indexing,
+ * their per-conversation state would double the memory of a large capture. */
 void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb)
 {
-	if (t == TT_FLOWS) {
-		flowrec_print(m->flows, sb, false);
-	} else if (t == TT_ANOMALIES) {
+	if (t == TT_ANOMALIES) { /* the rules ran while indexing */
 		if (m->anomalies) anomaly_print_stats(m->anomalies, sb, false);
 		else sb_puts(sb, "The anomaly rules are off (--no-anomalies).\n");
-	} else if (t == TT_CONVERSATIONS) {
-		stats_print(sb, m->stats, &m->rq[t], false);
-		struct stats_request udp;
-		char e[128];
-		if (stats_request_parse(&udp, "conv,udp", e, sizeof e) == 0) stats_print(sb, m->stats, &udp, false);
-	} else {
-		stats_print(sb, m->stats, &m->rq[t], false);
+		return;
 	}
+	static const char *const specs[TT__COUNT] = { "talkers", "phs", "flows", "conv,tcp", "anomalies", "io,1" };
+	char err[512];
+	struct stats_request rq, udp;
+	if (stats_request_parse(&rq, specs[t], err, sizeof err) < 0 || stats_request_parse(&udp, "conv,udp", err, sizeof err) < 0) {
+		sb_puts(sb, err);
+		return;
+	}
+	struct pkt_source *src = src_open_file(m->path, err, sizeof err);
+	if (!src) {
+		sb_puts(sb, err);
+		return;
+	}
+	if (m->keys) src_set_secrets(src, keylog_dsb, m->keys);
+	struct stats *st = t == TT_FLOWS ? NULL : stats_new();
+	struct flow_records *fr = t == TT_FLOWS ? flowrec_new() : NULL;
+	struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	if (fr) flowrec_mask_add(&mask);
+	if (st) {
+		stats_request_apply(&rq, st);
+		if (t == TT_CONVERSATIONS) stats_request_apply(&udp, st);
+	}
+	struct pipeline_needs needs = { .stats = st != NULL, .hierarchy = t == TT_PHS, .keylog = m->keys, .extra = &mask,
+					.observer = fr ? flowrec_observer(fr) : NULL };
+	struct pipeline *pl = pipeline_new(&needs);
+	struct pkt_meta meta;
+	const uint8_t *data;
+	for (uint64_t n = 1; n <= m->nrows && src_next(src, &meta, &data) == SRC_OK; n++) {
+		meta.number = n;
+		struct packet *p = pipeline_decode_quiet(pl, &meta, data);
+		if (st) stats_packet(st, p);
+		if (fr) flowrec_packet(fr, p, true);
+	}
+	pipeline_finish(pl);
+	if (fr) {
+		flowrec_print(fr, sb, false);
+	} else {
+		stats_print(sb, st, &rq, false);
+		if (t == TT_CONVERSATIONS) stats_print(sb, st, &udp, false);
+	}
+	pipeline_free(pl);
+	stats_free(st);
+	flowrec_free(fr);
+	src_close(src);
 }
 
 void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool hex, struct sbuf *sb)

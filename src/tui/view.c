@@ -1348,7 +1348,8 @@ int tui_run_prepared(struct tui_prepared *t)
 		int ch = getch();
 		if (ch != ERR) {
 			running = key(&v, ch);
-			while (running && (ch = getch()) != ERR) running = key(&v, ch); /* a burst of keys at once */
+			timeout(0); /* the rest of a burst of keys, without waiting for more */
+			while (running && (ch = getch()) != ERR) running = key(&v, ch);
 			if (!o->live) continue;
 		}
 		if (o->live && !ended) drain_live(&v, o, &ended);
