@@ -806,6 +806,18 @@ static int tls_layer(struct packet *p, const struct cur *c)
 	return slot;
 }
 
+/* An alert in the clear or decrypted: level and description (RFC 8446 §6). */
+static void alert_message(struct packet *p, struct cur *c, const char *col)
+{
+	pk_tree(p, F_TLS_ALERT_MESSAGE, c);
+	uint8_t level = (uint8_t)rd(p, c, F_TLS_ALERT_MESSAGE_LEVEL, 1);
+	uint8_t desc = (uint8_t)rd(p, c, F_TLS_ALERT_MESSAGE_DESC, 1);
+	struct sbuf *sb = app_info(p, col);
+	if (sb)
+		sb_printf(sb, "Alert (Level: %s, Description: %s)", vn_name(vn_tls_alert_level, level, "Unknown"),
+			  vn_name(vn_tls_alert_desc, desc, "Unknown"));
+}
+
 /* Decrypted application data goes to the protocol ALPN chose (HTTP/2, HTTP/1.x; else
  * whatever the bytes show), as a stream of its own inside the TLS one. Its layers follow
  * TLS's, as tshark shows them. */
@@ -841,12 +853,7 @@ static void decrypted(struct app_flow *a, struct tls_state *t, struct packet *p,
 		break;
 	case TLS_ALERT:
 		if (n == 2) {
-			pk_tree(p, F_TLS_ALERT_MESSAGE, &c);
-			uint8_t level = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_LEVEL, 1);
-			uint8_t desc = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_DESC, 1);
-			if ((sb = app_info(p, col)))
-				sb_printf(sb, "Alert (Level: %s, Description: %s)", vn_name(vn_tls_alert_level, level, "Unknown"),
-					  vn_name(vn_tls_alert_desc, desc, "Unknown"));
+			alert_message(p, &c, col);
 		}
 		break;
 	case TLS_APPLICATION_DATA: {
@@ -966,12 +973,7 @@ long tls_take(struct app_flow *a, struct packet *p, int dir, const uint8_t *b, s
 		if (t->encrypted[dir] || len != 2) {
 			if ((sb = app_info(p, col))) sb_puts(sb, "Encrypted Alert");
 		} else {
-			pk_tree(p, F_TLS_ALERT_MESSAGE, &c);
-			uint8_t level = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_LEVEL, 1);
-			uint8_t desc = (uint8_t)rd(p, &c, F_TLS_ALERT_MESSAGE_DESC, 1);
-			if ((sb = app_info(p, col)))
-				sb_printf(sb, "Alert (Level: %s, Description: %s)", vn_name(vn_tls_alert_level, level, "Unknown"),
-					  vn_name(vn_tls_alert_desc, desc, "Unknown"));
+			alert_message(p, &c, col);
 		}
 		break;
 	case TLS_HANDSHAKE:

@@ -94,6 +94,15 @@ struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool ano
 	return m;
 }
 
+/* The file once more, for a pass of its own (a filter, a table, a stream, a save), with
+ * the run's TLS secrets. */
+static struct pkt_source *open_again(const struct tui_model *m, char *err, size_t errlen)
+{
+	struct pkt_source *src = src_open_file(m->path, err, errlen);
+	if (src && m->keys) src_set_secrets(src, keylog_dsb, m->keys);
+	return src;
+}
+
 static void filter_close(struct tui_model *m)
 {
 	if (m->fsrc) src_close(m->fsrc);
@@ -251,12 +260,11 @@ void tui_model_set_filter(struct tui_model *m, struct df_filter *f, const char *
 	m->fdone = 0;
 	if (!f) return;
 	char err[512];
-	m->fsrc = src_open_file(m->path, err, sizeof err);
+	m->fsrc = open_again(m, err, sizeof err);
 	if (!m->fsrc) {
 		snprintf(m->err, sizeof m->err, "%s: %s", m->path, err);
 		return;
 	}
-	if (m->keys) src_set_secrets(m->fsrc, keylog_dsb, m->keys);
 	src_set_tail(m->fsrc, m->live);
 	if (df_is_packet_local(f)) { /* each packet alone, as read's prefilter */
 		m->fp = packet_new();
@@ -363,12 +371,11 @@ void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb)
 		sb_puts(sb, err);
 		return;
 	}
-	struct pkt_source *src = src_open_file(m->path, err, sizeof err);
+	struct pkt_source *src = open_again(m, err, sizeof err);
 	if (!src) {
 		sb_puts(sb, err);
 		return;
 	}
-	if (m->keys) src_set_secrets(src, keylog_dsb, m->keys);
 	struct stats *st = t == TT_FLOWS ? NULL : stats_new();
 	struct flow_records *fr = t == TT_FLOWS ? flowrec_new() : NULL;
 	struct field_mask mask;
@@ -411,12 +418,11 @@ void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool h
 		sb_puts(sb, err);
 		return;
 	}
-	struct pkt_source *src = src_open_file(m->path, err, sizeof err);
+	struct pkt_source *src = open_again(m, err, sizeof err);
 	if (!src) {
 		sb_puts(sb, err);
 		return;
 	}
-	if (m->keys) src_set_secrets(src, keylog_dsb, m->keys);
 	struct pipeline_needs needs = { .keylog = m->keys };
 	struct pipeline *pl = pipeline_new(&needs);
 	follow_attach(&fo, pipeline_tracker(pl), sb);
@@ -436,7 +442,7 @@ void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool h
 int tui_model_save(struct tui_model *m, const char *path, const uint64_t *frames, uint64_t n, char *err,
 		   size_t errlen)
 {
-	struct pkt_source *src = src_open_file(m->path, err, errlen);
+	struct pkt_source *src = open_again(m, err, errlen);
 	if (!src) return -1;
 	struct packet_writer ws = { .path = path, .pcapng = pwriter_wants_pcapng(path) };
 	int rc = 0;
