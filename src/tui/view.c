@@ -4,6 +4,7 @@
  * a large capture loads. */
 #include "tui/tui.h"
 
+#include <ctype.h>
 #include <curses.h>
 #include <locale.h>
 #include <stdarg.h>
@@ -67,13 +68,17 @@ struct view {
 	bool capturing, paused;
 	uint64_t drop_kernel, drop_ring;
 	/* an overlay: a text (a table, a stream) scrolled over the list, or the bookmarks */
-	enum overlay { OV_NONE, OV_TEXT, OV_BOOKMARKS } ov;
+	enum overlay { OV_NONE, OV_TEXT, OV_BOOKMARKS, OV_LIST } ov;
 	int ov_key;                    /* the key that opened it (again: closes it) */
 	char ov_title[160];
 	char *ov_buf;                  /* OV_TEXT: the text, and where its lines start */
 	size_t ov_len;
 	size_t *ov_lines;
+	uint8_t *ov_dir;               /* a followed stream: 1 client, 2 server, per line */
 	int ov_nlines, ov_top;
+	uint64_t *ov_frames;           /* OV_LIST: the packets listed, and the one selected */
+	uint64_t ov_nframes;
+	int ov_sel;
 	uint8_t follow_proto;          /* the stream shown by f, for h (hex) to show it again */
 	int64_t follow_stream;
 	bool follow_hex;
@@ -304,8 +309,14 @@ static void close_overlay(struct view *v)
 {
 	free(v->ov_buf);
 	free(v->ov_lines);
+	free(v->ov_dir);
+	free(v->ov_frames);
 	v->ov_buf = NULL;
 	v->ov_lines = NULL;
+	v->ov_dir = NULL;
+	v->ov_frames = NULL;
+	v->ov_nframes = 0;
+	v->ov_sel = 0;
 	v->ov_nlines = v->ov_top = 0;
 	v->ov = OV_NONE;
 }
@@ -327,6 +338,26 @@ static void open_text(struct view *v, int key, const char *title, void (*fill)(s
 		const char *nl = i < v->ov_len ? memchr(v->ov_buf + i, '\n', v->ov_len - i) : NULL;
 		if (!nl) break;
 		i = (size_t)(nl - v->ov_buf) + 1;
+	}
+	if (key == 'f') { /* who sent each line: a chunk starts with its length, the server's indented */
+		v->ov_dir = xcalloc((size_t)v->ov_nlines, 1);
+		uint8_t d = 0;
+		for (int k = 0; k < v->ov_nlines; k++) {
+			const char *l = v->ov_buf + v->ov_lines[k];
+			size_t n = (k + 1 < v->ov_nlines ? v->ov_lines[k + 1] - 1 : v->ov_len) - v->ov_lines[k];
+			size_t i = 0;
+			bool server = n && l[0] == '\t';
+			i = server;
+			while (i < n && l[i] >= '0' && l[i] <= '9') i++;
+			if (!v->follow_hex && i == n && n > (size_t)server) {
+				d = server ? 2 : 1; /* ASCII: "517", "\t1284": a chunk's size starts it */
+			} else if (v->follow_hex) { /* hex: each row "OFFSET  xx xx…", the server's indented */
+				size_t h = server;
+				while (h < n && h < (size_t)server + 8 && isxdigit((unsigned char)l[h])) h++;
+				if (h == (size_t)server + 8 && h + 1 < n && l[h] == ' ') d = server ? 2 : 1;
+			}
+			v->ov_dir[k] = d;
+		}
 	}
 	v->ov = OV_TEXT;
 	v->ov_key = key;
@@ -356,6 +387,26 @@ static void open_table(struct view *v, int key)
 						       "I/O, 1 s intervals" };
 	table_key = key;
 	open_text(v, key, titles[table_for(key)], fill_table);
+}
+
+/* A: the packets the anomaly rules flagged, their lines (the finding in brackets at the
+ * end), Enter jumps to one; the table of kinds in the title. */
+static void open_anomalies(struct view *v)
+{
+	close_overlay(v);
+	uint64_t n = tui_model_packets(v->m), k = 0, cap = 64;
+	v->ov_frames = xmalloc(cap * sizeof *v->ov_frames);
+	for (uint64_t f = 1; f <= n; f++) {
+		const struct tui_row *r = tui_model_row(v->m, f);
+		if (!(r->flags & RF_ANOMALY)) continue;
+		if (k == cap) v->ov_frames = xrealloc(v->ov_frames, (cap *= 2) * sizeof *v->ov_frames);
+		v->ov_frames[k++] = f;
+	}
+	v->ov_nframes = k;
+	v->ov = OV_LIST;
+	v->ov_key = 'A';
+	snprintf(v->ov_title, sizeof v->ov_title, "Anomalies: %llu packets%s — Enter jumps, Esc closes",
+		 (unsigned long long)k, tui_model_done(v->m) ? "" : " (still loading: so far)");
 }
 
 static void fill_follow(struct view *v, struct sbuf *sb)
@@ -394,6 +445,20 @@ static void draw_overlay(struct view *v)
 	int top = 1, rows = LINES - 2;
 	put_line(top, v->ov_title, strlen(v->ov_title), A_BOLD | A_REVERSE);
 	char line[LINE_BUF];
+	if (v->ov == OV_LIST) {
+		if (v->ov_sel >= (int)v->ov_nframes) v->ov_sel = v->ov_nframes ? (int)v->ov_nframes - 1 : 0;
+		int first = v->ov_sel >= rows - 1 ? v->ov_sel - rows + 2 : 0;
+		for (int r = 0; r < rows - 1; r++) {
+			int k = first + r;
+			if (k >= (int)v->ov_nframes) {
+				put_line(top + 1 + r, "", 0, 0);
+				continue;
+			}
+			size_t n = tui_model_line(v->m, v->ov_frames[k], line, sizeof line);
+			put_line(top + 1 + r, line, n, k == v->ov_sel ? A_REVERSE : pair(v, P_BAD));
+		}
+		return;
+	}
 	if (v->ov == OV_BOOKMARKS) {
 		if (v->mark_sel >= (int)v->nmarks) v->mark_sel = v->nmarks ? (int)v->nmarks - 1 : 0;
 		int first = v->mark_sel >= rows - 1 ? v->mark_sel - rows + 2 : 0;
@@ -417,7 +482,8 @@ static void draw_overlay(struct view *v)
 			continue;
 		}
 		size_t from = v->ov_lines[k], to = k + 1 < v->ov_nlines ? v->ov_lines[k + 1] - 1 : v->ov_len;
-		put_line(top + 1 + r, v->ov_buf + from, to > from ? to - from : 0, 0);
+		attr_t a = !v->ov_dir || !v->ov_dir[k] ? 0 : v->ov_dir[k] == 1 ? pair(v, P_BAD) : pair(v, P_TLS);
+		put_line(top + 1 + r, v->ov_buf + from, to > from ? to - from : 0, a);
 	}
 }
 
@@ -426,6 +492,20 @@ static bool overlay_key(struct view *v, int ch)
 	int page = LINES - 4;
 	if (ch == 27 || ch == 'q' || ch == v->ov_key) {
 		close_overlay(v);
+		return true;
+	}
+	if (v->ov == OV_LIST) {
+		if ((ch == 'j' || ch == KEY_DOWN) && v->ov_sel + 1 < (int)v->ov_nframes) v->ov_sel++;
+		else if ((ch == 'k' || ch == KEY_UP) && v->ov_sel > 0) v->ov_sel--;
+		else if (ch == KEY_NPAGE) v->ov_sel = v->ov_sel + page < (int)v->ov_nframes ? v->ov_sel + page : (int)v->ov_nframes - 1;
+		else if (ch == KEY_PPAGE) v->ov_sel = v->ov_sel > page ? v->ov_sel - page : 0;
+		else if ((ch == '\n' || ch == KEY_ENTER) && v->ov_nframes) { /* jump to it */
+			uint64_t f = v->ov_frames[v->ov_sel], pos = tui_model_position_of(v->m, f);
+			close_overlay(v);
+			if (pos < tui_model_shown(v->m) && tui_model_shown_frame(v->m, pos) == f) v->sel = pos;
+			else status(v, true, "packet %llu is not displayed (the filter hides it)", (unsigned long long)f);
+			v->follow_end = false;
+		}
 		return true;
 	}
 	if (v->ov == OV_BOOKMARKS) {
@@ -771,8 +851,10 @@ static const char *const help_lines[] = {
 	"  Ctrl-F, n, N       search the displayed lines (a regex); next, previous match",
 	"  m, '               bookmark the packet (★); the bookmarks (Enter jumps)",
 	"  f                  follow the packet's TCP/UDP stream (h: hex; /: filter on it)",
-	"  t P F T A I        top talkers, protocol hierarchy, flows, conversations, anomalies,",
-	"                     I/O per second (the same key or Esc closes; j/k scroll)",
+	"  t P F T I          top talkers, protocol hierarchy, flows, conversations, I/O per",
+	"                     second (the same key or Esc closes; j/k scroll)",
+	"  A                  the packets the anomaly rules flagged (Enter jumps)",
+	"  Esc                cancels a filter still running",
 	"  s, w               save the displayed (s) or bookmarked (w) packets to a file",
 	"  ?                  this help (any key closes it)",
 };
@@ -1144,7 +1226,15 @@ static bool key(struct view *v, int ch)
 		}
 		return true;
 	}
-	case 't': case 'P': case 'F': case 'T': case 'A': case 'I': open_table(v, ch); return true;
+	case 't': case 'P': case 'F': case 'T': case 'I': open_table(v, ch); return true;
+	case 'A': open_anomalies(v); return true;
+	case 27: /* Esc: a filter still running is cancelled */
+		if (tui_model_filtering(v->m)) {
+			tui_model_set_filter(v->m, NULL, NULL);
+			status(v, false, "filter cancelled: every packet is shown");
+			v->sel = v->top = 0;
+		}
+		return true;
 	case 'f': open_follow(v); return true;
 	case 'm':
 		if (shown(v)) toggle_mark(v, selected_frame(v));

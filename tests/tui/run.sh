@@ -107,10 +107,10 @@ keys x
 wait_for '─ Packet 1 details' && ok || bad "closing help"
 
 # the overlays: read --stats's tables; the same key (or Esc) closes them
-for k in t P F T A I; do
+for k in t P F T I; do
 	case $k in
 	t) want='Top Talkers' ;; P) want='Protocol Hierarchy Statistics' ;; F) want='^Flows' ;;
-	T) want='TCP Conversations' ;; A) want='cleartext-credentials +warning +1 +105' ;; I) want='IO Statistics' ;;
+	T) want='TCP Conversations' ;; I) want='IO Statistics' ;;
 	esac
 	keys "$k"
 	wait_for "$want" && ok || bad "overlay $k: $(screen | head -6)"
@@ -118,10 +118,22 @@ for k in t P F T A I; do
 	wait_for '─ Packet 1 details' || bad "overlay $k does not close"
 done
 
+# the packets the anomaly rules flagged, and a jump to the first
+na=$("$bin" read -Y anomaly "$lab" | wc -l)
+fa=$("$bin" read -Y anomaly -T fields -e frame.number "$lab" | head -1)
+keys A
+wait_for "Anomalies: $na packets" && line 3 | grep -qE "^ +$fa " && ok || bad "A: want $na from $fa: $(screen | head -4)"
+keys Enter
+wait_for "─ Packet $fa details" && ok || bad "A, Enter: to packet $fa: $(screen | grep details)"
+keys g
+
 # follow the selected packet's stream: the HTTP request of frame 105 in ASCII, then hex,
 # then "filter on this stream"
 keys C-g 105 Enter f
 wait_for '^GET /login HTTP/1.1' && wait_for 'Follow TCP stream' && ok || bad "follow: $(screen | head -12)"
+# each side in its colour: the client's red, the server's blue
+t capture-pane -e -p -t s | grep -q "$(printf '\033')\[31mGET /login" && t capture-pane -e -p -t s | grep -q "$(printf '\033')\[34mHTTP/1.1 200" &&
+	ok || bad "follow colours: $(t capture-pane -e -p -t s | grep -a -E 'GET /login|HTTP/1.1 200' | cat -v | head -3)"
 keys h
 wait_for 'Follow: tcp,hex' && ok || bad "follow in hex"
 keys /
