@@ -409,6 +409,28 @@ void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb)
 	src_close(src);
 }
 
+struct flow_records *tui_model_flows(struct tui_model *m)
+{
+	char err[512];
+	struct flow_records *fr = flowrec_new();
+	struct pkt_source *src = open_again(m, err, sizeof err);
+	if (!src) return fr;
+	struct field_mask mask;
+	memset(&mask, 0, sizeof mask);
+	flowrec_mask_add(&mask);
+	struct pipeline_needs needs = { .keylog = m->keys, .extra = &mask, .observer = flowrec_observer(fr) };
+	struct pipeline *pl = pipeline_new(&needs);
+	struct pkt_meta meta;
+	const uint8_t *data;
+	for (uint64_t n = 1; n <= m->nrows && src_next(src, &meta, &data) == SRC_OK; n++) {
+		meta.number = n;
+		flowrec_packet(fr, pipeline_decode_quiet(pl, &meta, data), true);
+	}
+	pipeline_free(pl); /* every flow ends: their records are complete */
+	src_close(src);
+	return fr;
+}
+
 void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool hex, struct sbuf *sb)
 {
 	char err[512], spec[64];

@@ -76,6 +76,10 @@ const uint32_t *tui_model_rate(const struct tui_model *m, uint64_t *n);
  * far. */
 enum tui_table { TT_TALKERS, TT_PHS, TT_FLOWS, TT_CONVERSATIONS, TT_ANOMALIES, TT_IO, TT__COUNT };
 void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb);
+/* The per-flow records (`--stats flows`) of what is indexed: a pass over the file; the
+ * caller frees them (flowrec_free). */
+struct flow_records;
+struct flow_records *tui_model_flows(struct tui_model *m);
 /* The payload of one stream (proto 6 or 17), both directions, as `read --follow` writes it
  * (ascii or hex): a pass over the file. */
 void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool hex, struct sbuf *sb);

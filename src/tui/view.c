@@ -20,6 +20,7 @@
 #include "output/output.h"
 #include "pipeline/config.h"
 #include "tui/model.h"
+#include "analysis/flowrec.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -76,6 +77,9 @@ struct view {
 	size_t *ov_lines;
 	uint8_t *ov_dir;               /* a followed stream: 1 client, 2 server, per line */
 	int ov_nlines, ov_top;
+	struct frow *flows;            /* F and T: the per-flow records, copied */
+	size_t nflows;
+	int flow_sort;                 /* F: the column it is sorted by (1-6) */
 	uint64_t *ov_frames;           /* OV_LIST: the packets listed, and the one selected */
 	uint64_t ov_nframes;
 	int ov_sel;
@@ -389,6 +393,159 @@ static void open_table(struct view *v, int key)
 	open_text(v, key, titles[table_for(key)], fill_table);
 }
 
+/* ---- F, T and I: flows sortable, the timeline and the I/O graph drawn ---- */
+
+struct frow {
+	char label[112];   /* "tcp 10.0.0.1:33516 → 10.0.0.2:443" */
+	char name[64];     /* SNI, HTTP host or DNS name */
+	char app[12], state[8];
+	int64_t first_ns, last_ns, rtt_ns;
+	uint64_t packets[2], bytes[2];
+	uint32_t retrans;
+};
+
+static void addr_port(struct sbuf *sb, uint8_t family, const uint8_t *a, uint16_t port, bool ports)
+{
+	if (family == 6 && ports) sb_putc(sb, '[');
+	if (family == 6) sb_ipv6(sb, a);
+	else sb_ipv4(sb, a);
+	if (family == 6 && ports) sb_putc(sb, ']');
+	if (ports) sb_printf(sb, ":%u", port);
+}
+
+static void load_flows(struct view *v)
+{
+	free(v->flows);
+	struct flow_records *fr = tui_model_flows(v->m);
+	size_t n = flowrec_count(fr);
+	v->flows = xcalloc(n ? n : 1, sizeof *v->flows);
+	v->nflows = 0;
+	struct flowrec_view fv;
+	static const char *const pnames[256] = { [1] = "icmp", [6] = "tcp", [17] = "udp", [58] = "icmpv6", [132] = "sctp" };
+	for (size_t i = 0; i < n && flowrec_get(fr, i, &fv); i++) {
+		struct frow *r = &v->flows[v->nflows++];
+		bool ports = fv.proto == 6 || fv.proto == 17 || fv.proto == 132;
+		struct sbuf lb;
+		sb_init_fixed(&lb, r->label, sizeof r->label - 1);
+		sb_puts(&lb, pnames[fv.proto] ? pnames[fv.proto] : "ip");
+		sb_putc(&lb, ' ');
+		addr_port(&lb, fv.family, fv.client, fv.client_port, ports);
+		sb_puts(&lb, " → ");
+		addr_port(&lb, fv.family, fv.server, fv.server_port, ports);
+		sb_cstr(&lb);
+		const char *name = fv.sni && *fv.sni ? fv.sni : fv.http_host && *fv.http_host ? fv.http_host : fv.dns_name ? fv.dns_name : "";
+		snprintf(r->name, sizeof r->name, "%s", name);
+		snprintf(r->app, sizeof r->app, "%s", fv.app ? fv.app : "");
+		snprintf(r->state, sizeof r->state, "%s", fv.state ? fv.state : "");
+		r->first_ns = fv.first_ns;
+		r->last_ns = fv.last_ns;
+		r->rtt_ns = fv.srtt_ns > 0 ? fv.srtt_ns : fv.initial_rtt_ns;
+		memcpy(r->packets, fv.packets, sizeof r->packets);
+		memcpy(r->bytes, fv.bytes, sizeof r->bytes);
+		r->retrans = fv.counts.retransmissions + fv.counts.fast_retransmissions + fv.counts.spurious_retransmissions;
+	}
+	flowrec_free(fr);
+}
+
+static int sort_key;
+static int64_t flow_value(const struct frow *r)
+{
+	switch (sort_key) {
+	case 1: return r->first_ns;
+	case 2: return (int64_t)(r->packets[0] + r->packets[1]);
+	case 4: return r->last_ns - r->first_ns;
+	case 5: return r->rtt_ns;
+	case 6: return r->retrans;
+	default: return (int64_t)(r->bytes[0] + r->bytes[1]);
+	}
+}
+static int cmp_flow(const void *a, const void *b)
+{
+	int64_t x = flow_value(a), y = flow_value(b);
+	if (sort_key == 1) return x < y ? -1 : x > y; /* the start: earliest first */
+	return x > y ? -1 : x < y;                     /* the others: largest first */
+}
+
+static void fill_flows(struct view *v, struct sbuf *sb)
+{
+	static const char *const by[] = { "", "start", "packets", "bytes", "duration", "RTT", "retransmissions" };
+	sort_key = v->flow_sort;
+	qsort(v->flows, v->nflows, sizeof *v->flows, cmp_flow);
+	sb_printf(sb, "%zu flows, by %s (1 start, 2 packets, 3 bytes, 4 duration, 5 RTT, 6 retransmissions)\n",
+		  v->nflows, by[v->flow_sort]);
+	sb_puts(sb, "   Start   Duration  Pkts→  Pkts←    Bytes→    Bytes←   RTT ms Retr App    State Flow\n");
+	int64_t t0 = v->nflows ? INT64_MAX : 0;
+	for (size_t i = 0; i < v->nflows; i++) t0 = v->flows[i].first_ns < t0 ? v->flows[i].first_ns : t0;
+	for (size_t i = 0; i < v->nflows && !sb->trunc; i++) {
+		const struct frow *r = &v->flows[i];
+		sb_printf(sb, "%8.3f %10.3f %6llu %6llu %9llu %9llu %8.2f %4u %-6.6s %-5.5s %s%s%s\n",
+			  (double)(r->first_ns - t0) / 1e9, (double)(r->last_ns - r->first_ns) / 1e9,
+			  (unsigned long long)r->packets[0], (unsigned long long)r->packets[1], (unsigned long long)r->bytes[0],
+			  (unsigned long long)r->bytes[1], r->rtt_ns > 0 ? (double)r->rtt_ns / 1e6 : 0.0, r->retrans, r->app,
+			  r->state, r->label, r->name[0] ? "  " : "", r->name);
+	}
+}
+
+/* T: each flow a bar over the capture's span, in start order. */
+static void fill_timeline(struct view *v, struct sbuf *sb)
+{
+	sort_key = 1;
+	qsort(v->flows, v->nflows, sizeof *v->flows, cmp_flow);
+	int64_t t0 = INT64_MAX, t1 = INT64_MIN;
+	for (size_t i = 0; i < v->nflows; i++) {
+		if (v->flows[i].first_ns < t0) t0 = v->flows[i].first_ns;
+		if (v->flows[i].last_ns > t1) t1 = v->flows[i].last_ns;
+	}
+	int width = COLS > 100 ? 60 : 40;
+	double span = t1 > t0 ? (double)(t1 - t0) : 1.0;
+	sb_printf(sb, "%zu flows over %.3f s; each bar from the flow's first packet to its last\n", v->nflows, span / 1e9);
+	for (size_t i = 0; i < v->nflows && !sb->trunc; i++) {
+		const struct frow *r = &v->flows[i];
+		int a = (int)((double)(r->first_ns - t0) / span * (width - 1));
+		int b = (int)((double)(r->last_ns - t0) / span * (width - 1));
+		for (int x = 0; x < width; x++) sb_puts(sb, x < a || x > b ? " " : "▇");
+		sb_printf(sb, " %s%s%s\n", r->label, r->name[0] ? "  " : "", r->name);
+	}
+}
+
+/* I: packets per second as columns of blocks, the busiest second full height. */
+static void fill_io(struct view *v, struct sbuf *sb)
+{
+	uint64_t n;
+	const uint32_t *rate = tui_model_rate(v->m, &n);
+	int width = COLS - 10, height = LINES - 8;
+	if (width < 10 || height < 3 || !n) {
+		sb_puts(sb, "no packets\n");
+		return;
+	}
+	uint64_t per = (n + (uint64_t)width - 1) / (uint64_t)width;
+	int cols = (int)((n + per - 1) / per);
+	uint32_t col[1024], top = 1;
+	if (cols > 1024) cols = 1024;
+	for (int c = 0; c < cols; c++) {
+		uint32_t mx = 0;
+		for (uint64_t k = (uint64_t)c * per; k < (uint64_t)(c + 1) * per && k < n; k++) mx = rate[k] > mx ? rate[k] : mx;
+		col[c] = mx;
+		if (mx > top) top = mx;
+	}
+	sb_printf(sb, "Packets per second, %llu s of capture, %llu s a column; the busiest: %u pkt/s\n",
+		  (unsigned long long)n, (unsigned long long)per, top);
+	for (int row = height; row >= 1; row--) {
+		sb_printf(sb, "%8u ", (unsigned)((uint64_t)top * (uint64_t)row / (uint64_t)height));
+		for (int c = 0; c < cols; c++) sb_puts(sb, (uint64_t)col[c] * (uint64_t)height >= (uint64_t)top * (uint64_t)row ? "█" : " ");
+		sb_putc(sb, '\n');
+	}
+	sb_printf(sb, "%8s 0 s%*s%llu s\n", "", cols > 12 ? cols - 8 : 1, "", (unsigned long long)n);
+}
+
+static void open_flows(struct view *v, int key)
+{
+	load_flows(v);
+	if (!v->flow_sort) v->flow_sort = 3;
+	if (key == 'F') open_text(v, 'F', "Flows", fill_flows);
+	else open_text(v, 'T', "Connection timeline", fill_timeline);
+}
+
 /* A: the packets the anomaly rules flagged, their lines (the finding in brackets at the
  * end), Enter jumps to one; the table of kinds in the title. */
 static void open_anomalies(struct view *v)
@@ -529,6 +686,18 @@ static bool overlay_key(struct view *v, int ch)
 	case KEY_PPAGE: v->ov_top = v->ov_top > page ? v->ov_top - page : 0; break;
 	case 'g': case KEY_HOME: v->ov_top = 0; break;
 	case 'G': case KEY_END: v->ov_top = v->ov_nlines; break;
+	case '1': case '2': case '3': case '4': case '5': case '6':
+		if (v->ov_key == 'F') { /* sort the flows again (open_text clears the records: kept aside) */
+			v->flow_sort = ch - '0';
+			struct frow *keep = v->flows;
+			size_t nkeep = v->nflows;
+			v->flows = NULL;
+			close_overlay(v);
+			v->flows = keep;
+			v->nflows = nkeep;
+			open_text(v, 'F', "Flows", fill_flows);
+		}
+		break;
 	case 'h':
 		if (v->ov_key == 'f') {
 			v->follow_hex = !v->follow_hex;
@@ -1226,7 +1395,9 @@ static bool key(struct view *v, int ch)
 		}
 		return true;
 	}
-	case 't': case 'P': case 'F': case 'T': case 'I': open_table(v, ch); return true;
+	case 't': case 'P': open_table(v, ch); return true;
+	case 'F': case 'T': open_flows(v, ch); return true;
+	case 'I': open_text(v, 'I', "I/O graph", fill_io); return true;
 	case 'A': open_anomalies(v); return true;
 	case 27: /* Esc: a filter still running is cancelled */
 		if (tui_model_filtering(v->m)) {
@@ -1458,6 +1629,7 @@ int tui_run_prepared(struct tui_prepared *t)
 		while (!ended) drain_live(&v, o, &ended);
 	}
 	close_overlay(&v);
+	free(v.flows);
 	free(v.marks);
 	for (int i = 0; i < v.nhistory; i++) free(v.history[i]);
 	pcre2_match_data_free(v.md);

@@ -107,16 +107,26 @@ keys x
 wait_for '─ Packet 1 details' && ok || bad "closing help"
 
 # the overlays: read --stats's tables; the same key (or Esc) closes them
+nflows=$("$bin" read --stats flows "$lab" | grep -cE '^[0-9]+\.[0-9]+ ')
 for k in t P F T I; do
 	case $k in
-	t) want='Top Talkers' ;; P) want='Protocol Hierarchy Statistics' ;; F) want='^Flows' ;;
-	T) want='TCP Conversations' ;; I) want='IO Statistics' ;;
+	t) want='Top Talkers' ;; P) want='Protocol Hierarchy Statistics' ;; F) want="^$nflows flows, by bytes" ;;
+	T) want='each bar from the flow' ;; I) want='Packets per second, 2 s of capture' ;;
 	esac
 	keys "$k"
 	wait_for "$want" && ok || bad "overlay $k: $(screen | head -6)"
 	keys "$k"
 	wait_for '─ Packet 1 details' || bad "overlay $k does not close"
 done
+
+# flows sorted again: by start, by packets
+keys F
+wait_for 'by bytes' || bad "F"
+keys 1
+wait_for "^$nflows flows, by start" && line 5 | grep -qE '^ +0\.000 ' && ok || bad "F, 1: $(screen | sed -n 2,4p)"
+keys 2
+wait_for 'by packets' && ok || bad "F, 2"
+keys Escape
 
 # the packets the anomaly rules flagged, and a jump to the first
 na=$("$bin" read -Y anomaly "$lab" | wc -l)
