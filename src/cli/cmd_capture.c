@@ -45,6 +45,7 @@ struct capture_opts {
 	bool no_anomalies;       /* --no-anomalies */
 	const char *keylog_path; /* --tls-keylog */
 	bool force_text;         /* -T text: lines even on a terminal */
+	uint64_t budget_mb;      /* --disk-budget */
 };
 
 static const char capture_usage[] =
@@ -71,6 +72,8 @@ static const char capture_usage[] =
 	"  --no-anomalies    do not run the anomaly rules (anomaly.* fields, Info notes)\n"
 	"  -T text           one line per packet even on a terminal (where the full-screen\n"
 	"                    analyzer opens when no output option is given)\n"
+	"  --disk-budget MB  the full-screen capture's file at most (default [capture]\n"
+	"                    disk_budget_mb, else 1024): past it packets are counted, not kept\n"
 	"  --tls-keylog F    decrypt TLS and QUIC with the key log F (SSLKEYLOGFILE's format),\n"
 	"                    followed as the browser writes it; opened before privileges go\n"
 	"  -h, --help        this text\n";
@@ -99,6 +102,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		{ "config", required_argument, NULL, 'C' },
 		{ "no-anomalies", no_argument, NULL, 'N' },
 		{ "tls-keylog", required_argument, NULL, 'K' },
+		{ "disk-budget", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -145,6 +149,10 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'P': o->pcapng = true; break;
 		case 'N': o->no_anomalies = true; break;
 		case 'K': o->keylog_path = optarg; break;
+		case 'D':
+			if (cli_parse_uint(optarg, 1, 1u << 30, &o->budget_mb) < 0)
+				return usage_error("--disk-budget takes megabytes (1 or more), not '%s'", optarg);
+			break;
 		case 'T':
 			if (strcmp(optarg, "text")) return usage_error("-T takes 'text' (for JSON use --json), not '%s'", optarg);
 			o->force_text = true;
@@ -328,8 +336,9 @@ static int run_capture(int argc, char **argv)
 			status = EXIT_INPUT;
 			goto done_file;
 		}
+		uint64_t mb = o.budget_mb ? o.budget_mb : cfg.disk_budget_mb ? (uint64_t)cfg.disk_budget_mb : TUI_DEFAULT_BUDGET_MB;
 		struct tui_opts t = { .path = ws.path, .filter = filter_text, .keys = keys, .anomalies = !o.no_anomalies,
-				      .cfg = &cfg, .live = l, .ws = &ws };
+				      .cfg = &cfg, .live = l, .ws = &ws, .budget = mb << 20 };
 		if (pwriter_flush(&ws) < 0 || !(screen = tui_prepare(&t, err, sizeof err))) {
 			cli_error("%s: %s", ws.path, ws.failed ? ws.err : err);
 			status = EXIT_INPUT;

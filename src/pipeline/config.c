@@ -23,7 +23,8 @@ struct parse {
 	size_t errlen;
 	enum table table;
 	bool seen[4];             /* a table may appear once */
-	bool seen_key[4];         /* capture.default_interface, snaplen, buffer_mb, display.color_scheme */
+	bool seen_key[5];         /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
+				   * capture.disk_budget_mb */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -210,8 +211,11 @@ static int key_value(struct parse *ps, struct config *c, const char *key, size_t
 			if (set_once(ps, 1, name) < 0 || want_int(ps, &s, end, name, 1, 262144, &c->snaplen) < 0) return -1;
 		} else if (!strcmp(name, "buffer_mb")) {
 			if (set_once(ps, 2, name) < 0 || want_int(ps, &s, end, name, 1, 4096, &c->buffer_mb) < 0) return -1;
+		} else if (!strcmp(name, "disk_budget_mb")) {
+			if (set_once(ps, 4, name) < 0 || want_int(ps, &s, end, name, 1, 1 << 30, &c->disk_budget_mb) < 0) return -1;
 		} else {
-			return fail(ps, "unknown key \"%s\" in [capture] (there are default_interface, snaplen, buffer_mb)", name);
+			return fail(ps, "unknown key \"%s\" in [capture] (there are default_interface, snaplen, buffer_mb, disk_budget_mb)",
+				    name);
 		}
 		break;
 	case T_DISPLAY:

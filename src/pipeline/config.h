@@ -5,6 +5,7 @@
  * problem; nothing in it is ignored silently (an unknown key is an error).
  *
  *   [capture]  default_interface = "eth0"   snaplen = 262144   buffer_mb = 4
+ *              disk_budget_mb = 1024        (the full-screen capture's file at most)
  *   [display]  color_scheme = "auto"        (auto, dark, light, mono)
  *   [filters]  https = "tcp.port == 443"    (recalled as -Y :https)
  */
@@ -27,6 +28,7 @@ struct config {
 	char *default_interface;  /* NULL: not set */
 	int snaplen;              /* 0: not set */
 	int buffer_mb;            /* 0: not set */
+	int disk_budget_mb;       /* the full-screen capture's file at most; 0: not set */
 	char *color_scheme;       /* NULL: not set */
 	struct saved_filter *filters;
 	size_t nfilters;

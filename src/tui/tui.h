@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct keylog;
 struct config;
@@ -21,7 +22,9 @@ struct tui_opts {
 	 * indexes as it grows; the capture is stopped and drained when the user quits */
 	struct live *live;
 	struct packet_writer *ws;
+	uint64_t budget;           /* bytes the file may reach; past it packets are counted, not kept */
 };
+#define TUI_DEFAULT_BUDGET_MB 1024
 
 /* Runs until the user quits; the terminal is restored on every way out. Returns the exit
  * status (0, or 1 when the file cannot be read, with the reason printed after). */

@@ -68,6 +68,7 @@ struct view {
 	/* live capture */
 	bool capturing, paused;
 	uint64_t drop_kernel, drop_ring;
+	uint64_t over_budget;          /* packets not kept: the file reached its disk budget */
 	/* an overlay: a text (a table, a stream) scrolled over the list, or the bookmarks */
 	enum overlay { OV_NONE, OV_TEXT, OV_BOOKMARKS, OV_LIST } ov;
 	int ov_key;                    /* the key that opened it (again: closes it) */
@@ -988,12 +989,15 @@ static void draw_sparkline(struct view *v)
 static void draw_status(struct view *v)
 {
 	char buf[600];
-	char pct[16] = "", drops[96] = "";
+	char pct[16] = "", drops[200] = "";
 	const char *state;
 	if (v->o->live) {
 		state = v->paused ? "PAUSED" : v->capturing ? "CAPTURING" : "STOPPED";
-		snprintf(drops, sizeof drops, " │ Dropped: %llu kernel, %llu pktscope", (unsigned long long)v->drop_kernel,
-			 (unsigned long long)v->drop_ring);
+		int k0 = snprintf(drops, sizeof drops, " │ Dropped: %llu kernel, %llu pktscope", (unsigned long long)v->drop_kernel,
+				  (unsigned long long)v->drop_ring);
+		if (v->over_budget && k0 > 0 && (size_t)k0 < sizeof drops)
+			snprintf(drops + k0, sizeof drops - (size_t)k0, " │ DISK BUDGET FULL (%llu MB): %llu not kept",
+				 (unsigned long long)(v->o->budget >> 20), (unsigned long long)v->over_budget);
 	} else {
 		state = !tui_model_done(v->m) ? "READING" : tui_model_filtering(v->m) ? "FILTERING" : "READY";
 		if (!tui_model_done(v->m)) snprintf(pct, sizeof pct, " %d%%", tui_model_percent(v->m));
@@ -1534,6 +1538,10 @@ static void drain_live(struct view *v, const struct tui_opts *o, bool *ended)
 		if (live_next(o->live, &meta, &data, 0, &timed_out) != SRC_OK) {
 			if (!timed_out) *ended = true; /* every capture thread has stopped */
 			break;
+		}
+		if (o->budget && o->ws->ng && pcapng_writer_bytes(o->ws->ng) + meta.caplen + 64 > o->budget) {
+			v->over_budget++; /* the scrollback is full: said on the status bar, never silent */
+			continue;
 		}
 		if (pwriter_packet(o->ws, &meta, data, NULL) < 0) {
 			status(v, true, "%s", o->ws->err);

@@ -313,6 +313,16 @@ if command -v tmux >/dev/null 2>&1; then
 	tx send-keys -t s q
 	twait '^EXITED 0' && [ "$(pcount "$tmp/tui.pcapng")" = 6 ] && ok || bad "TUI capture -w: $(pcount "$tmp/tui.pcapng") packets kept"
 	tx kill-server 2>/dev/null
+	# a disk budget: past it packets are counted on the status bar, not kept; the file stays
+	# under it
+	tstart "ip netns exec capc $bin capture -i capc0 -f icmp --disk-budget 1 -w $tmp/budget.pcapng; echo EXITED \$?; sleep 60"
+	twait 'CAPTURING' || bad "TUI capture --disk-budget: not capturing"
+	in_c ping -c 12 -i 0.05 -s 60000 -q 10.77.0.2 >/dev/null 2>&1
+	twait 'DISK BUDGET FULL \(1 MB\): [1-9][0-9]* not kept' && ok || bad "disk budget: $(tscreen | tail -1)"
+	tx send-keys -t s q
+	twait '^EXITED 0' && [ "$(stat -c %s "$tmp/budget.pcapng")" -le 1048576 ] && [ "$(pcount "$tmp/budget.pcapng")" -gt 0 ] &&
+		ok || bad "disk budget: the file is $(stat -c %s "$tmp/budget.pcapng") bytes"
+	tx kill-server 2>/dev/null
 else
 	echo "capture: SKIP TUI checks: no tmux"
 fi

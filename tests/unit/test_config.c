@@ -31,6 +31,7 @@ static void test_every_key(void **state)
 		 "default_interface = \"eth0\"   # the wire\n"
 		 "snaplen=65_535\n"
 		 "  buffer_mb = +8\n"
+		 "  disk_budget_mb = 300\n"
 		 "\n"
 		 "[ display ]\n"
 		 "color_scheme = 'dark'\n"
@@ -42,6 +43,7 @@ static void test_every_key(void **state)
 	assert_string_equal(c.default_interface, "eth0");
 	assert_int_equal(c.snaplen, 65535);
 	assert_int_equal(c.buffer_mb, 8);
+	assert_int_equal(c.disk_budget_mb, 300);
 	assert_string_equal(c.color_scheme, "dark");
 	assert_int_equal(c.nfilters, 3);
 	assert_string_equal(config_filter(&c, "https"), "tcp.port == 443");
@@ -60,6 +62,7 @@ static void test_mistakes_name_line_and_problem(void **state)
 	parse_err("[capture]\nsnaplen = \"x\"\n", "t.toml:2: snaplen takes a number");
 	parse_err("[capture]\nsnaplen = 0\n", "t.toml:2: snaplen must be 1 to 262144, not 0");
 	parse_err("[capture]\nbuffer_mb = 99999\n", "buffer_mb must be 1 to 4096");
+	parse_err("[capture]\ndisk_budget_mb = 0\n", "disk_budget_mb must be 1 to");
 	parse_err("[capture]\nsnaplen = 1__0\n", "a misplaced _ in a number");
 	parse_err("[capture]\nsnaplen = 99999999999999999999999\n", "a number too large");
 	parse_err("[capture]\nsnaplen = 10\nsnaplen = 20\n", "t.toml:3: snaplen is set twice");
