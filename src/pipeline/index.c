@@ -296,8 +296,11 @@ const struct packet *pindex_decode(struct packet_index *ix, struct pkt_source *s
 	for (size_t i = 0; i < count; i++) {
 		struct pkt_meta m;
 		const uint8_t *data;
-		if (src_read_at(src, ix->pkts[frames[i] - 1].offset, &m, &data) != SRC_OK) {
-			snprintf(err, errlen, "packet %llu: %s", (unsigned long long)frames[i], src_error(src));
+		enum src_status st = src_read_at(src, ix->pkts[frames[i] - 1].offset, &m, &data);
+		if (st != SRC_OK) {
+			const char *why = st == SRC_EOF || !*src_error(src) ? "the file ends before it (cut short since it was read?)"
+									     : src_error(src);
+			snprintf(err, errlen, "packet %llu: %s", (unsigned long long)frames[i], why);
 			p = NULL;
 			break;
 		}

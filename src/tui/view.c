@@ -989,7 +989,7 @@ static void draw_sparkline(struct view *v)
 static void draw_status(struct view *v)
 {
 	char buf[600];
-	char pct[16] = "", drops[200] = "";
+	char pct[48] = "", drops[200] = "";
 	const char *state;
 	if (v->o->live) {
 		state = v->paused ? "PAUSED" : v->capturing ? "CAPTURING" : "STOPPED";
@@ -1000,7 +1000,10 @@ static void draw_status(struct view *v)
 				 (unsigned long long)(v->o->budget >> 20), (unsigned long long)v->over_budget);
 	} else {
 		state = !tui_model_done(v->m) ? "READING" : tui_model_filtering(v->m) ? "FILTERING" : "READY";
-		if (!tui_model_done(v->m)) snprintf(pct, sizeof pct, " %d%%", tui_model_percent(v->m));
+		if (!tui_model_done(v->m)) { /* the progress bar: ten cells */
+			int p = tui_model_percent(v->m), k0 = snprintf(pct, sizeof pct, " %d%% ", p);
+			for (int c = 0; c < 10 && k0 > 0 && (size_t)k0 + 4 < sizeof pct; c++) k0 += snprintf(pct + k0, sizeof pct - (size_t)k0, "%s", c < p / 10 ? "█" : "░");
+		}
 	}
 	int k = snprintf(buf, sizeof buf, " %s%s │ Packets: %llu │ Displayed: %llu%s │ %s", state, pct,
 			 (unsigned long long)tui_model_packets(v->m), (unsigned long long)shown(v), drops,

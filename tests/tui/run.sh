@@ -198,7 +198,7 @@ t capture-pane -e -p -t s | grep -q "$(printf '\033')\[3[0-7]m" && ok || bad "no
 keys / 'ip.src == "ü€"' BSpace BSpace BSpace
 t send-keys -t s -H ff fe c3
 keys Escape
-long=$(head -c 6000 /dev/zero | tr '\0' 'a')
+long=$(head -c 10000 /dev/zero | tr '\0' 'a')
 keys / "$long" Enter
 wait_for 'READY' && ok || bad "odd input: $(line 40)"
 
@@ -227,6 +227,22 @@ for how in NO_COLOR mono; do
 	wait_for 'READY' && ! t capture-pane -e -p -t s | grep -q "$(printf '\033')\[3[0-7]m" && ok || bad "colours with $how"
 	rm -f "$tmp/no-config/pktscope/config.toml"
 done
+
+# Ctrl-C quits too, the terminal restored
+start 100 30 "$lab"
+wait_for 'READY' || bad "start for Ctrl-C"
+keys C-c
+wait_for '^EXITED' && [ "$(t display -p -t s '#{alternate_on}')" = 0 ] && ok || bad "Ctrl-C: $(screen | tail -3)"
+
+# a file cut short while it is open: a message where the packet would be, no crash
+cp "$lab" "$tmp/cut.pcapng"
+start 100 30 "$tmp/cut.pcapng"
+wait_for 'READY' || bad "start for the cut file"
+truncate -s 2000 "$tmp/cut.pcapng"
+keys G
+wait_for '─ Packet 134 details' && wait_for '^packet [0-9]+: the file ends before it' && ok || bad "a file cut while open: $(screen | sed -n 15,18p)"
+keys q
+wait_for '^EXITED 0' && ok || bad "quitting after the cut: $(screen | tail -3)"
 
 # SIGTERM and SIGHUP restore the terminal too
 for sig in TERM HUP; do
