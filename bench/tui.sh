@@ -11,7 +11,7 @@ dir=${PKTSCOPE_BENCH_DIR:-/tmp/pktscope-bench}
 cap=${CAP:-300}
 sock="pktscope-bench-tui-$$"
 t() { tmux -L "$sock" "$@"; }
-trap 't kill-server 2>/dev/null' EXIT
+trap 't kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"' EXIT
 command -v termshark >/dev/null || { echo "bench/tui.sh: termshark is not installed (scripts/install-deps.sh)"; exit 1; }
 
 now() { date +%s.%N; }

@@ -270,6 +270,7 @@ ip netns exec capc "$bin" capture -i capc0 -c 1 --tls-keylog "$tmp/no-such.log" 
 # pauses, and quits with the capture stopped and the file complete
 if command -v tmux >/dev/null 2>&1; then
 	tx() { tmux -L "pktscope-cap-$$" "$@"; }
+	trap 'tx kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/pktscope-cap-$$"; "$lab" down cap >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 	tscreen() { tx capture-pane -p -t s 2>/dev/null; }
 	tstart() {
 		tx kill-server 2>/dev/null

@@ -11,7 +11,7 @@ fail=0
 tmp=$(mktemp -d)
 sock="pktscope-tui-$$"
 t() { tmux -L "$sock" "$@"; }
-trap 't kill-server 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 't kill-server 2>/dev/null; rm -rf "$tmp" "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$sock"' EXIT
 export XDG_CONFIG_HOME="$tmp/no-config"
 ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
