@@ -33,6 +33,14 @@ wait_screen() {
 	done
 	since "$t0"
 }
+# the same for a short wait (a key's answer): polled without sleeping, timed in ns
+wait_quick() {
+	a=$(date +%s%N) pat=$1
+	until screen | grep -qE -- "$pat"; do
+		[ $(( $(date +%s%N) - a )) -gt $((cap * 1000000000)) ] && { echo ">$cap"; return 1; }
+	done
+	echo "$(( ($(date +%s%N) - a) / 1000 ))" | awk '{ printf "%.3f", $1 / 1e6 }'
+}
 # peak RSS (MB) of a process tree, sampled every 0.2 s while it runs, into $peakf
 sample_rss() {
 	root=$1
@@ -75,9 +83,8 @@ for f in lab-mix synth-1m; do
 	for _ in $(seq 20); do t send-keys -t s BSpace; done
 	t send-keys -t s Enter
 	wait_screen "$(now)" "Displayed: $last " >/dev/null
-	t2=$(now)
 	t send-keys -t s G
-	g=$(wait_screen "$t2" "Packet $last details")
+	g=$(wait_quick "Packet $last details")
 	rss=$(grep VmHWM "/proc/$pid/status" | awk '{ printf "%.1f MB", $2 / 1024 }')
 	kill "$sampler" 2>/dev/null
 	echo "| $f | pktscope | $first s | $loaded s | $rss | $filt s | $g s |"
@@ -99,9 +106,8 @@ for f in lab-mix synth-1m; do
 	done
 	filt=">$cap" g=">$cap"
 	if [ "${loaded#>}" = "$loaded" ]; then
-		t2=$(now)
 		t send-keys -t s G
-		g=$(wait_screen "$t2" "^ $last ") || true
+		g=$(wait_quick "^ $last ") || true
 		t1=$(now)
 		t send-keys -t s / 'tcp.port == 443' Enter
 		# tshark runs again with the filter: its progress bar (a <Stop> button) shows, then goes
