@@ -1,6 +1,6 @@
 #!/bin/sh
 # Runs every test: the unit, golden, CLI and corpus-agreement suites on the normal build,
-# then the unit, golden and CLI suites again on an ASan + UBSan build.
+# then the unit, golden, CLI and live-capture suites again on an ASan + UBSan build.
 # Usage: run-tests.sh BUILD_DIR ASAN_BUILD_DIR
 set -u
 build=$1
@@ -50,6 +50,8 @@ ninja -C "$asan" >/dev/null || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suite "$asan" asan-unit --suite unit
 run_suite "$asan" asan-golden --suite golden
+# the live captures again, the full-screen ones included (issue 13: the same checks under ASan)
+run_suite "$asan" asan-capture --suite capture
 
 echo
 echo "pktscope tests: $((suites - failed)) passed, $failed failed"

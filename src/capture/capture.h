@@ -48,6 +48,18 @@ bool src_set_tail(struct pkt_source *s, bool on);
  * reaches them; pcap files have none. */
 void src_set_secrets(struct pkt_source *s, void (*fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n),
 		     void *ctx);
+/* Ring files (-b) read as one capture, from file number `first` on. At the end of a file
+ * the next is read when there is a newer one; a file removed before it was reached is
+ * skipped, one removed after reads as an error at src_read_at. Offsets carry the file's
+ * number (src_chain_file). Every file is read as src_open_file reads it. */
+struct src_files {
+	const char *(*path_of)(void *ctx, uint32_t seq); /* NULL: removed, or not written yet */
+	uint32_t (*newest)(void *ctx);                   /* the number of the file being written */
+	void *ctx;
+};
+struct pkt_source *src_open_chain(const struct src_files *files, uint32_t first); /* files: copied */
+uint32_t src_chain_file(uint64_t offset);
+uint64_t src_chain_start(uint32_t seq); /* the offset before file seq's first record */
 /* The byte offset of the record src_next read last (or failed at). */
 uint64_t src_offset(const struct pkt_source *s);
 /* "pcap" or "pcapng". */

@@ -41,6 +41,23 @@ struct pkt_source {
 	int nbpf;
 	struct zstream *z;         /* a compressed file's decompressor (its FILE is f), or NULL */
 	enum compression comp;
+	struct src_chain *chain;   /* ring files read as one capture, or NULL */
+};
+
+/* Ring files (-b) read one after another as one capture. A record's offset is its file's
+ * number in the top bits and its offset in that file below, so the packet index keeps one
+ * number per packet whatever file it is in. */
+#define CHAIN_SHIFT 40
+#define CHAIN_CACHE 8
+struct src_chain {
+	struct src_files files;
+	uint32_t seq;              /* the file src_next reads */
+	struct pkt_source *cur;    /* it, open (NULL until it exists) */
+	struct { uint32_t seq; struct pkt_source *src; } at[CHAIN_CACHE]; /* for src_read_at */
+	unsigned at_next;
+	bool tail;
+	void (*secrets)(void *ctx, uint32_t type, const uint8_t *b, size_t n);
+	void *secrets_ctx;
 };
 
 /* A FILE that first returns the bytes we already read to sniff the format, then the rest
@@ -298,8 +315,12 @@ static bool bpf_pass(struct pkt_source *s, const struct pkt_meta *m, const uint8
 
 static enum src_status read_one(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data);
 
+static enum src_status chain_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data);
+static enum src_status chain_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *m, const uint8_t **data);
+
 enum src_status src_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
 {
+	if (__builtin_expect(s->chain != NULL, 0)) return chain_next(s, m, data);
 	for (;;) {
 		enum src_status st = read_one(s, m, data);
 		if (st == SRC_OK) m->offset = s->rec_offset;
@@ -375,6 +396,7 @@ static enum src_status pcap_read_at(struct pkt_source *s, uint64_t offset, struc
 
 enum src_status src_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *m, const uint8_t **data)
 {
+	if (s->chain) return chain_read_at(s, offset, m, data);
 	if (s->z) {
 		snprintf(s->err, sizeof s->err, "a %s-compressed capture cannot be read again at an offset: decompress it to a file",
 			 compression_name(s->comp));
@@ -407,6 +429,10 @@ const char *src_error(const struct pkt_source *s) { return s->err; }
 uint64_t src_offset(const struct pkt_source *s) { return s->rec_offset; }
 bool src_set_tail(struct pkt_source *s, bool on)
 {
+	if (s->chain) {
+		s->chain->tail = on;
+		return !s->chain->cur || src_set_tail(s->chain->cur, on);
+	}
 	if (!s->ng) return false;
 	pcapng_set_tail(s->ng, on);
 	return true;
@@ -415,14 +441,28 @@ bool src_set_tail(struct pkt_source *s, bool on)
 void src_set_secrets(struct pkt_source *s, void (*fn)(void *ctx, uint32_t type, const uint8_t *b, size_t n),
 		     void *ctx)
 {
+	if (s->chain) {
+		s->chain->secrets = fn;
+		s->chain->secrets_ctx = ctx;
+		if (s->chain->cur) src_set_secrets(s->chain->cur, fn, ctx);
+	}
 	if (s->ng) pcapng_set_secrets(s->ng, fn, ctx);
 }
 
-const char *src_format(const struct pkt_source *s) { return s->ng ? "pcapng" : "pcap"; }
+const char *src_format(const struct pkt_source *s)
+{
+	if (s->chain) return s->chain->cur ? src_format(s->chain->cur) : "pcapng";
+	return s->ng ? "pcapng" : "pcap";
+}
 
 void src_close(struct pkt_source *s)
 {
 	if (!s) return;
+	if (s->chain) {
+		src_close(s->chain->cur);
+		for (int i = 0; i < CHAIN_CACHE; i++) src_close(s->chain->at[i].src);
+		free(s->chain);
+	}
 	if (s->map) map_drop(s);
 	if (s->pcap) pcap_close(s->pcap);
 	if (s->ng) pcapng_close(s->ng);
@@ -431,4 +471,101 @@ void src_close(struct pkt_source *s)
 		if (s->bpf[i].usable) pcap_freecode(&s->bpf[i].prog);
 	free(s->bpf_expr);
 	free(s);
+}
+
+struct pkt_source *src_open_chain(const struct src_files *files, uint32_t first)
+{
+	struct pkt_source *s = xcalloc(1, sizeof *s);
+	s->chain = xcalloc(1, sizeof *s->chain);
+	s->chain->files = *files;
+	s->chain->seq = first;
+	return s;
+}
+
+uint32_t src_chain_file(uint64_t offset) { return (uint32_t)(offset >> CHAIN_SHIFT); }
+uint64_t src_chain_start(uint32_t seq) { return (uint64_t)seq << CHAIN_SHIFT; }
+
+/* Opens file `seq` of the chain: NULL, with the reason in s->err, when it is gone. */
+static struct pkt_source *chain_open(struct pkt_source *s, uint32_t seq)
+{
+	struct src_chain *c = s->chain;
+	const char *path = c->files.path_of(c->files.ctx, seq);
+	if (!path) {
+		snprintf(s->err, sizeof s->err, "ring file %u was removed (-b files:N keeps only the newest)", seq);
+		return NULL;
+	}
+	char err[sizeof s->err - 80];
+	struct pkt_source *f = src_open_file(path, err, sizeof err);
+	if (!f) {
+		snprintf(s->err, sizeof s->err, "%s: %s", path, err);
+		return NULL;
+	}
+	if (c->tail) src_set_tail(f, true);
+	if (c->secrets) src_set_secrets(f, c->secrets, c->secrets_ctx);
+	return f;
+}
+
+static enum src_status chain_next(struct pkt_source *s, struct pkt_meta *m, const uint8_t **data)
+{
+	struct src_chain *c = s->chain;
+	for (;;) {
+		/* whether the next file exists is asked before reading: a writer finishes a file
+		 * before it begins the next, so an end met after is the file's real end */
+		bool next_there = c->seq < c->files.newest(c->files.ctx);
+		if (!c->cur) {
+			if (!c->files.path_of(c->files.ctx, c->seq)) {
+				if (!next_there) return SRC_EOF; /* not written yet */
+				c->seq++; /* removed before it was read: the ring went on */
+				continue;
+			}
+			if (!(c->cur = chain_open(s, c->seq))) return SRC_ERROR;
+		}
+		enum src_status st = src_next(c->cur, m, data);
+		if (st == SRC_OK) {
+			s->rec_offset = (uint64_t)c->seq << CHAIN_SHIFT | src_offset(c->cur);
+			m->offset = s->rec_offset;
+			return SRC_OK;
+		}
+		if (st == SRC_ERROR) {
+			s->rec_offset = (uint64_t)c->seq << CHAIN_SHIFT | src_offset(c->cur);
+			snprintf(s->err, sizeof s->err, "%s", src_error(c->cur));
+			return SRC_ERROR;
+		}
+		if (!next_there) return SRC_EOF;
+		src_close(c->cur);
+		c->cur = NULL;
+		c->seq++;
+	}
+}
+
+static enum src_status chain_read_at(struct pkt_source *s, uint64_t offset, struct pkt_meta *m, const uint8_t **data)
+{
+	struct src_chain *c = s->chain;
+	uint32_t seq = src_chain_file(offset);
+	uint64_t off = offset & ((UINT64_C(1) << CHAIN_SHIFT) - 1);
+	struct pkt_source *f = NULL;
+	for (int i = 0; i < CHAIN_CACHE; i++) {
+		if (!c->at[i].src) continue;
+		if (!c->files.path_of(c->files.ctx, c->at[i].seq)) { /* removed: its disk space is let go */
+			src_close(c->at[i].src);
+			c->at[i].src = NULL;
+		} else if (c->at[i].seq == seq) {
+			f = c->at[i].src;
+		}
+	}
+	if (!f) {
+		if (!(f = chain_open(s, seq))) return SRC_ERROR;
+		unsigned i = c->at_next++ % CHAIN_CACHE;
+		src_close(c->at[i].src);
+		c->at[i].seq = seq;
+		c->at[i].src = f;
+	}
+	/* a file is read again only where it was read: up to the record first */
+	struct pkt_meta skip;
+	const uint8_t *skipped;
+	while (src_offset(f) < off && src_next(f, &skip, &skipped) == SRC_OK) {}
+	enum src_status st = src_read_at(f, off, m, data);
+	if (st != SRC_OK) snprintf(s->err, sizeof s->err, "%s", src_error(f));
+	m->offset = offset;
+	return st;
 }

@@ -63,16 +63,17 @@ int pwriter_open(struct packet_writer *ws, int linktype, char *err, size_t errle
 {
 	if (ws->ring_bytes) {
 		next_name(ws);
-		if (ws->ring_files) {
-			if (!ws->kept) ws->kept = xcalloc(ws->ring_files, sizeof *ws->kept);
-			if (ws->nkept == ws->ring_files) { /* the oldest goes */
-				unlink(ws->kept[0]);
-				free(ws->kept[0]);
-				memmove(ws->kept, ws->kept + 1, (ws->nkept - 1) * sizeof *ws->kept);
-				ws->nkept--;
-			}
-			ws->kept[ws->nkept++] = xstrdup(ws->cur);
+		if (ws->ring_files && ws->nkept == ws->ring_files) { /* the oldest goes */
+			unlink(ws->kept[0]);
+			free(ws->kept[0]);
+			memmove(ws->kept, ws->kept + 1, (ws->nkept - 1) * sizeof *ws->kept);
+			ws->nkept--;
 		}
+		if (ws->nkept == ws->cap_kept) {
+			ws->cap_kept = ws->cap_kept ? ws->cap_kept * 2 : ws->ring_files ? ws->ring_files : 16;
+			ws->kept = xrealloc(ws->kept, ws->cap_kept * sizeof *ws->kept);
+		}
+		ws->kept[ws->nkept++] = xstrdup(ws->cur);
 	}
 	const char *name = cur_name(ws);
 	if (ws->pcapng) {
@@ -95,6 +96,7 @@ int pwriter_open(struct packet_writer *ws, int linktype, char *err, size_t errle
 static int rotate(struct packet_writer *ws, int linktype)
 {
 	char err[300];
+	ws->closed_bytes += ws->ng ? pcapng_writer_bytes(ws->ng) : pw_bytes(ws->w);
 	int rc = ws->ng ? pcapng_writer_close(ws->ng, err, sizeof err) : pw_close(ws->w, err, sizeof err);
 	ws->ng = NULL;
 	ws->w = NULL;
@@ -204,6 +206,20 @@ int pwriter_secrets(struct packet_writer *ws, uint32_t type, const uint8_t *data
 	return pcapng_writer_secrets(ws->ng, type, data, n, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
 }
 
+const char *pwriter_ring_path(const struct packet_writer *ws, uint32_t seq)
+{
+	if (!ws->ring_bytes) return seq == 1 ? ws->path : NULL;
+	uint32_t first = ws->seq - ws->nkept + 1;
+	return seq >= first && seq <= ws->seq && ws->nkept ? ws->kept[seq - first] : NULL;
+}
+
+uint32_t pwriter_ring_newest(const struct packet_writer *ws) { return ws->ring_bytes ? ws->seq : 1; }
+
+uint64_t pwriter_bytes_total(const struct packet_writer *ws)
+{
+	return ws->closed_bytes + (ws->ng ? pcapng_writer_bytes(ws->ng) : ws->w ? pw_bytes(ws->w) : 0);
+}
+
 int pwriter_flush(struct packet_writer *ws)
 {
 	char err[300];
@@ -231,6 +247,7 @@ int pwriter_close(struct packet_writer *ws, int linktype_if_empty)
 	for (unsigned i = 0; i < ws->nkept; i++) free(ws->kept[i]);
 	free(ws->kept);
 	ws->kept = NULL;
+	ws->nkept = ws->cap_kept = 0;
 	free_secrets(ws);
 	if (rc < 0) {
 		if (!ws->failed) writer_fail(ws, err); /* a write error is already in ws->err */

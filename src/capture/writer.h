@@ -29,8 +29,9 @@ struct packet_writer {
 	unsigned ring_files;       /* 0: keep them all */
 	unsigned seq;
 	char cur[4096];            /* the file being written */
-	char **kept;               /* the ring's files, oldest first (ring_files of them) */
-	unsigned nkept;
+	char **kept;               /* the ring's files still on disk, oldest first; the last is cur */
+	unsigned nkept, cap_kept;
+	uint64_t closed_bytes;     /* the ring's files written before cur, whether kept or not */
 	char err[4400];            /* why the last call failed: "FILE: reason" */
 	/* decryption secrets written so far (pcapng): each ring file gets them again */
 	struct pwriter_secret { uint32_t type; uint8_t *data; size_t n; } *secrets;
@@ -59,6 +60,13 @@ int pwriter_secrets(struct packet_writer *ws, uint32_t type, const uint8_t *data
 /* Writes out what is buffered, so a reader of the file sees every packet written so far
  * (the TUI indexing the file live capture writes); 0, or -1 (ws->err). */
 int pwriter_flush(struct packet_writer *ws);
+/* The file number `seq` of the output (ring files count from 1; without a ring the one
+ * file is 1), or NULL when it was removed (-b files:N) or is not written yet. */
+const char *pwriter_ring_path(const struct packet_writer *ws, uint32_t seq);
+/* The number of the file being written (1 without a ring). */
+uint32_t pwriter_ring_newest(const struct packet_writer *ws);
+/* Bytes written to every file of the output so far. */
+uint64_t pwriter_bytes_total(const struct packet_writer *ws);
 /* Adds the fields pwriter_packet's comments use to m. */
 void pwriter_mask_add(struct field_mask *m);
 /* Parses one -b option (filesize:KB or files:N) into ws; 0, or -1. */

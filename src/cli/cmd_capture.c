@@ -73,7 +73,8 @@ static const char capture_usage[] =
 	"  -T text           one line per packet even on a terminal (where the full-screen\n"
 	"                    analyzer opens when no output option is given)\n"
 	"  --disk-budget MB  the full-screen capture's file at most (default [capture]\n"
-	"                    disk_budget_mb, else 1024): past it packets are counted, not kept\n"
+	"                    disk_budget_mb, else 1024): past it packets are counted, not kept;\n"
+	"                    with -b filesize:KB -b files:N the ring keeps the newest instead\n"
 	"  --tls-keylog F    decrypt TLS and QUIC with the key log F (SSLKEYLOGFILE's format),\n"
 	"                    followed as the browser writes it; opened before privileges go\n"
 	"  -h, --help        this text\n";
@@ -289,7 +290,7 @@ static int run_capture(int argc, char **argv)
 	/* On a terminal, with nothing asked of the output, the full-screen analyzer: the
 	 * capture goes to a pcapng file (the -w one, or a temporary one removed at exit) that
 	 * it indexes as it grows. */
-	bool tui = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !o.json && !o.force_text && !o.nring && !o.count &&
+	bool tui = isatty(STDOUT_FILENO) && isatty(STDIN_FILENO) && !o.json && !o.force_text && !o.count &&
 		   !o.stop_packets && !(o.stop_seconds > 0) && (!ws.path || ws.pcapng);
 	if (tui && !ws.path) {
 		snprintf(tmp_path, sizeof tmp_path, "%s/pktscope-capture-XXXXXX.pcapng",
@@ -311,6 +312,14 @@ static int run_capture(int argc, char **argv)
 			cli_error("%s: %s", ws.path, err);
 			status = EXIT_INPUT;
 			goto done_live;
+		}
+		/* the ring's later files are made, and its first removed, by the user we become */
+		uid_t uid;
+		gid_t gid;
+		if (ws.ring_bytes && priv_target(o.user, &uid, &gid) == 1 && chown(ws.cur, uid, gid) != 0) {
+			cli_error("%s: %s", ws.cur, strerror(errno));
+			status = EXIT_INPUT;
+			goto done_file;
 		}
 		for (int k = 0; ws.pcapng && k < live_count(l); k++)
 			if (pwriter_iface(&ws, (uint32_t)k, live_linktype(l, k), live_ifname(l, k)) < 0) {
@@ -337,7 +346,7 @@ static int run_capture(int argc, char **argv)
 			goto done_file;
 		}
 		uint64_t mb = o.budget_mb ? o.budget_mb : cfg.disk_budget_mb ? (uint64_t)cfg.disk_budget_mb : TUI_DEFAULT_BUDGET_MB;
-		struct tui_opts t = { .path = ws.path, .filter = filter_text, .keys = keys, .anomalies = !o.no_anomalies,
+		struct tui_opts t = { .path = ws.ring_bytes ? ws.cur : ws.path, .filter = filter_text, .keys = keys, .anomalies = !o.no_anomalies,
 				      .cfg = &cfg, .live = l, .ws = &ws, .budget = mb << 20 };
 		if (pwriter_flush(&ws) < 0 || !(screen = tui_prepare(&t, err, sizeof err))) {
 			cli_error("%s: %s", ws.path, ws.failed ? ws.err : err);

@@ -201,6 +201,23 @@ void pindex_note(struct packet_index *ix, const struct packet *p)
 
 uint64_t pindex_count(const struct packet_index *ix) { return ix->npkts; }
 
+uint64_t pindex_frame_from(const struct packet_index *ix, uint64_t offset)
+{
+	uint64_t lo = 0, hi = ix->npkts;
+	while (lo < hi) {
+		uint64_t mid = lo + (hi - lo) / 2;
+		if (ix->pkts[mid].offset < offset) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo + 1;
+}
+
+uint64_t pindex_frame_at(const struct packet_index *ix, uint64_t offset)
+{
+	uint64_t n = pindex_frame_from(ix, offset);
+	return n <= ix->npkts && ix->pkts[n - 1].offset == offset ? n : 0;
+}
+
 /* The flows packet n (from 1) belongs to: touch[*from .. *to). */
 static void touches_of(const struct packet_index *ix, uint64_t n, uint64_t *from, uint64_t *to)
 {
@@ -297,6 +314,7 @@ const struct packet *pindex_decode(struct packet_index *ix, struct pkt_source *s
 		struct pkt_meta m;
 		const uint8_t *data;
 		enum src_status st = src_read_at(src, ix->pkts[frames[i] - 1].offset, &m, &data);
+		if (st != SRC_OK && frames[i] != n) continue; /* gone (a ring file removed): n without it */
 		if (st != SRC_OK) {
 			const char *why = st == SRC_EOF || !*src_error(src) ? "the file ends before it (cut short since it was read?)"
 									     : src_error(src);

@@ -122,6 +122,11 @@ struct packet_index *pindex_new(const struct frame_links *links);
 void pindex_free(struct packet_index *ix);
 /* Packets indexed so far. */
 uint64_t pindex_count(const struct packet_index *ix);
+/* The packet whose record is at `offset` (offsets grow with the packet number), or 0 when
+ * none indexed is. */
+uint64_t pindex_frame_at(const struct packet_index *ix, uint64_t offset);
+/* The first packet whose record is at `offset` or after (pindex_count + 1 when none). */
+uint64_t pindex_frame_from(const struct packet_index *ix, uint64_t offset);
 /* Decodes packet n (from 1) again with `needs` (filter and index ignored), reading from src
  * — the source the indexed run read, still open, or the same file opened and read to its
  * end again. Returns the record (valid until the next call or pindex_free), or NULL with the

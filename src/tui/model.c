@@ -47,13 +47,18 @@ struct tui_model {
 	struct packet *fp;           /* a packet-local one: each packet alone */
 	struct field_mask fmask;
 	uint64_t fdone;              /* frames the filter has judged */
-	int64_t first_sec;
+	int64_t first_sec;           /* the filter pass's first packet (relative times) */
 	uint32_t first_nsec;
+	bool first_set;
 	bool filtering;
 	uint64_t *shown;             /* frames that match, in order (unused without a filter) */
 	uint64_t nshown, shown_cap;
 	/* on demand */
 	struct pipeline_needs dneeds;
+	/* ring files: read as a chain, a packet's number found by its offset */
+	bool ring;
+	struct src_files ring_files;
+	uint32_t ring_oldest;        /* no file before it is on disk */
 	/* packets per second of capture time */
 	uint32_t *rate;
 	uint64_t nrate, rate_cap;
@@ -94,13 +99,47 @@ struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool ano
 	return m;
 }
 
-/* The file once more, for a pass of its own (a filter, a table, a stream, a save), with
- * the run's TLS secrets. */
-static struct pkt_source *open_again(const struct tui_model *m, char *err, size_t errlen)
+/* Ring files: the oldest still on disk (the indexer is at or after it). */
+static uint32_t ring_oldest(struct tui_model *m)
 {
-	struct pkt_source *src = src_open_file(m->path, err, errlen);
+	uint32_t newest = m->ring_files.newest(m->ring_files.ctx);
+	while (m->ring_oldest < newest && !m->ring_files.path_of(m->ring_files.ctx, m->ring_oldest)) m->ring_oldest++;
+	return m->ring_oldest;
+}
+
+void tui_model_set_ring(struct tui_model *m, const struct src_files *files)
+{
+	m->ring = true;
+	m->ring_files = *files;
+	m->ring_oldest = 1;
+	src_close(m->src);
+	m->src = src_open_chain(files, 1);
+	if (m->keys) src_set_secrets(m->src, keylog_dsb, m->keys);
+	src_set_tail(m->src, m->live);
+}
+
+uint64_t tui_model_first_kept(struct tui_model *m)
+{
+	if (!m->ring || !m->nrows) return 1;
+	uint64_t n = pindex_frame_from(m->ix, src_chain_start(ring_oldest(m)));
+	return n > m->nrows ? m->nrows : n;
+}
+
+/* The capture once more, for a pass of its own (a filter, a table, a stream, a save), with
+ * the run's TLS secrets. */
+static struct pkt_source *open_again(struct tui_model *m, char *err, size_t errlen)
+{
+	struct pkt_source *src = m->ring ? src_open_chain(&m->ring_files, ring_oldest(m))
+					      : src_open_file(m->path, err, errlen);
 	if (src && m->keys) src_set_secrets(src, keylog_dsb, m->keys);
 	return src;
+}
+
+/* The number of the packet a pass read as its k-th: k in a file read whole; in ring files,
+ * whose first ones may be gone, found by its offset (0: not indexed yet). */
+static uint64_t pass_frame(const struct tui_model *m, uint64_t k, const struct pkt_meta *meta)
+{
+	return m->ring ? pindex_frame_at(m->ix, meta->offset) : k;
 }
 
 static void filter_close(struct tui_model *m)
@@ -258,6 +297,7 @@ void tui_model_set_filter(struct tui_model *m, struct df_filter *f, const char *
 	m->filter_text = f ? xstrdup(text) : NULL;
 	m->nshown = 0;
 	m->fdone = 0;
+	m->first_set = false;
 	if (!f) return;
 	char err[512];
 	m->fsrc = open_again(m, err, sizeof err);
@@ -286,16 +326,21 @@ bool tui_model_filter_step(struct tui_model *m, uint64_t budget)
 	for (uint64_t k = 0; k < budget; k++) {
 		struct pkt_meta meta;
 		const uint8_t *data;
+		/* ring files: no further than the indexer, which numbers the packets */
+		if (m->ring && m->fdone >= m->nrows) return true;
 		enum src_status st = src_next(m->fsrc, &meta, &data);
 		if (st == SRC_EOF && m->live) return false; /* the rest when it is written */
 		if (st != SRC_OK) {
 			filter_close(m);
 			return false;
 		}
-		meta.number = ++m->fdone;
+		uint64_t n = pass_frame(m, m->fdone + 1, &meta);
+		if (!n) continue;
+		meta.number = m->fdone = n;
 		bool match;
 		if (m->fp) {
-			if (meta.number == 1) {
+			if (!m->first_set) {
+				m->first_set = true;
 				m->first_sec = meta.ts_sec;
 				m->first_nsec = meta.ts_nsec;
 			}
@@ -390,7 +435,9 @@ void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb)
 	struct pipeline *pl = pipeline_new(&needs);
 	struct pkt_meta meta;
 	const uint8_t *data;
-	for (uint64_t n = 1; n <= m->nrows && src_next(src, &meta, &data) == SRC_OK; n++) {
+	for (uint64_t k = 1; src_next(src, &meta, &data) == SRC_OK; k++) {
+		uint64_t n = pass_frame(m, k, &meta);
+		if (!n || n > m->nrows) break;
 		meta.number = n;
 		struct packet *p = pipeline_decode_quiet(pl, &meta, data);
 		if (st) stats_packet(st, p);
@@ -422,7 +469,9 @@ struct flow_records *tui_model_flows(struct tui_model *m)
 	struct pipeline *pl = pipeline_new(&needs);
 	struct pkt_meta meta;
 	const uint8_t *data;
-	for (uint64_t n = 1; n <= m->nrows && src_next(src, &meta, &data) == SRC_OK; n++) {
+	for (uint64_t k = 1; src_next(src, &meta, &data) == SRC_OK; k++) {
+		uint64_t n = pass_frame(m, k, &meta);
+		if (!n || n > m->nrows) break;
 		meta.number = n;
 		flowrec_packet(fr, pipeline_decode_quiet(pl, &meta, data), true);
 	}
@@ -450,7 +499,9 @@ void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool h
 	follow_attach(&fo, pipeline_tracker(pl), sb);
 	struct pkt_meta meta;
 	const uint8_t *data;
-	for (uint64_t n = 1; n <= m->nrows && src_next(src, &meta, &data) == SRC_OK; n++) {
+	for (uint64_t k = 1; src_next(src, &meta, &data) == SRC_OK; k++) {
+		uint64_t n = pass_frame(m, k, &meta);
+		if (!n || n > m->nrows) break;
 		meta.number = n;
 		pipeline_decode_quiet(pl, &meta, data);
 		if (sb->trunc) break;
@@ -472,8 +523,11 @@ int tui_model_save(struct tui_model *m, const char *path, const uint64_t *frames
 	struct pkt_meta meta;
 	const uint8_t *data;
 	/* in file order, reading on: the frames are sorted */
-	for (uint64_t f = 1; next < n && src_next(src, &meta, &data) == SRC_OK; f++) {
-		if (f != frames[next]) continue;
+	for (uint64_t k = 1; next < n && src_next(src, &meta, &data) == SRC_OK; k++) {
+		uint64_t f = pass_frame(m, k, &meta);
+		if (!f) break;
+		while (next < n && frames[next] < f) next++; /* in a ring file removed since */
+		if (next == n || f != frames[next]) continue;
 		next++;
 		meta.number = f;
 		if (pwriter_packet(&ws, &meta, data, NULL) < 0) {

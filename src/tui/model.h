@@ -40,6 +40,15 @@ struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool ano
 /* The file is being written (live capture): its end is only where the writer is now, and
  * what comes later is indexed as it comes; off once the writer has finished. */
 void tui_model_set_live(struct tui_model *m, bool live);
+/* The capture is written as ring files (-b): read them one after another instead of the
+ * one path (as src_open_chain takes them). Packets whose file the ring removed stay
+ * listed (their lines are kept) but cannot be decoded again (a later packet is decoded
+ * without them); passes over the capture (a
+ * filter, a table, a stream, a save) see the files still there. Before indexing starts. */
+struct src_files;
+void tui_model_set_ring(struct tui_model *m, const struct src_files *files);
+/* Ring files: the first packet of the oldest file still on disk (1 without a ring). */
+uint64_t tui_model_first_kept(struct tui_model *m);
 void tui_model_free(struct tui_model *m);
 
 /* Indexes up to `budget` more packets; false when the file is read to its end (or broke:

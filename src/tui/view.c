@@ -998,6 +998,9 @@ static void draw_status(struct view *v)
 		if (v->over_budget && k0 > 0 && (size_t)k0 < sizeof drops)
 			snprintf(drops + k0, sizeof drops - (size_t)k0, " │ DISK BUDGET FULL (%llu MB): %llu not kept",
 				 (unsigned long long)(v->o->budget >> 20), (unsigned long long)v->over_budget);
+		else if (v->o->ws && v->o->ws->ring_bytes && v->o->ws->ring_files && k0 > 0 && (size_t)k0 < sizeof drops)
+			snprintf(drops + k0, sizeof drops - (size_t)k0, " │ Ring: %u files, from packet %llu", v->o->ws->nkept,
+				 (unsigned long long)tui_model_first_kept(v->m));
 	} else {
 		state = !tui_model_done(v->m) ? "READING" : tui_model_filtering(v->m) ? "FILTERING" : "READY";
 		if (!tui_model_done(v->m)) { /* the progress bar: ten cells */
@@ -1513,6 +1516,9 @@ struct tui_prepared {
 	struct tui_model *m;
 };
 
+static const char *ring_path(void *ctx, uint32_t seq) { return pwriter_ring_path(ctx, seq); }
+static uint32_t ring_newest(void *ctx) { return pwriter_ring_newest(ctx); }
+
 struct tui_prepared *tui_prepare(const struct tui_opts *o, char *err, size_t errlen)
 {
 	struct tui_model *m = tui_model_open(o->path, o->keys, o->anomalies, err, errlen);
@@ -1521,6 +1527,7 @@ struct tui_prepared *tui_prepare(const struct tui_opts *o, char *err, size_t err
 	t->o = *o;
 	t->m = m;
 	if (o->live) tui_model_set_live(m, true);
+	if (o->ws && o->ws->ring_bytes) tui_model_set_ring(m, &(struct src_files){ ring_path, ring_newest, o->ws });
 	return t;
 }
 
@@ -1542,7 +1549,8 @@ static void drain_live(struct view *v, const struct tui_opts *o, bool *ended)
 			if (!timed_out) *ended = true; /* every capture thread has stopped */
 			break;
 		}
-		if (o->budget && o->ws->ng && pcapng_writer_bytes(o->ws->ng) + meta.caplen + 64 > o->budget) {
+		/* -b files:N bounds the disk by itself: the oldest file goes */
+		if (o->budget && !o->ws->ring_files && pwriter_bytes_total(o->ws) + meta.caplen + 64 > o->budget) {
 			v->over_budget++; /* the scrollback is full: said on the status bar, never silent */
 			continue;
 		}

@@ -300,6 +300,11 @@ if command -v tmux >/dev/null 2>&1; then
 	ping_lab 2
 	sleep 0.3
 	tscreen | grep -q 'Packets: 12 ' && ok || bad "TUI capture: paused, yet indexed: $(tscreen | tail -1)"
+	# a filter applied while paused waits, still running: Esc cancels it, every packet shows
+	tx send-keys -t s / 'icmp.seq == 1' Enter
+	twait 'PAUSED .*Displayed: 0 ' && ok || bad "TUI capture: a filter while paused: $(tscreen | tail -1)"
+	tx send-keys -t s Escape
+	twait 'Displayed: 12 .*filter cancelled' && ok || bad "TUI capture: Esc cancels the running filter: $(tscreen | tail -1)"
 	tx send-keys -t s ' '
 	twait 'CAPTURING .*Packets: 16 ' && ok || bad "TUI capture: resumed, the 4 packets caught up: $(tscreen | tail -1)"
 	tx send-keys -t s q
@@ -323,6 +328,28 @@ if command -v tmux >/dev/null 2>&1; then
 	tx send-keys -t s q
 	twait '^EXITED 0' && [ "$(stat -c %s "$tmp/budget.pcapng")" -le 1048576 ] && [ "$(pcount "$tmp/budget.pcapng")" -gt 0 ] &&
 		ok || bad "disk budget: the file is $(stat -c %s "$tmp/budget.pcapng") bytes"
+	tx kill-server 2>/dev/null
+	# ring files (-b): the screen reads them one after another; the status bar says from
+	# which packet the ring still holds them; a packet whose file is gone says so, the
+	# newest decode, and a filter runs over the files still there
+	mkdir -m 1777 "$tmp/tuiring" # the user pktscope becomes makes the ring's files, and removes them
+	tstart "ip netns exec capc $bin capture -i capc0 -f icmp -w $tmp/tuiring/r.pcapng -b filesize:100 -b files:3; echo EXITED \$?; sleep 60"
+	twait 'CAPTURING' || bad "TUI ring: not capturing"
+	in_c ping -c 8 -i 0.05 -s 60000 -q 10.77.0.2 >/dev/null 2>&1
+	twait 'Packets: 656 .*Ring: 3 files, from packet [1-9]' || bad "TUI ring: $(tx capture-pane -p -J -t s | tail -1)"
+	kept=0
+	for f in "$tmp"/tuiring/r_*.pcapng; do kept=$((kept + $(pcount "$f"))); done
+	[ "$(ls "$tmp"/tuiring | wc -l)" = 3 ] && tscreen | grep -q "from packet $((656 - kept + 1)) " && ok ||
+		bad "TUI ring: $(ls "$tmp"/tuiring | wc -l) files holding $kept packets: $(tx capture-pane -p -J -t s | tail -1)"
+	tx send-keys -t s : 2 Enter # (packet 1 was decoded while its file was there)
+	twait 'packet 2: ring file 1 was removed' && ok || bad "TUI ring: packet 2's file is gone: $(tscreen | sed -n 14,16p)"
+	tx send-keys -t s G
+	twait 'Echo \(ping\) reply +id=0x[0-9a-f]*, seq=8' && twait '^▸ Internet Control Message Protocol' && ok ||
+		bad "TUI ring: the last packet decodes: $(tscreen | sed -n 14,18p)"
+	tx send-keys -t s / frame Enter
+	twait "Displayed: $kept " && ok || bad "TUI ring: a filter over the $kept packets kept: $(tscreen | tail -1)"
+	tx send-keys -t s q
+	twait '^EXITED 0' && tscreen | grep -q '656 packets written' && ok || bad "TUI ring: q: $(tscreen | tail -4)"
 	tx kill-server 2>/dev/null
 else
 	echo "capture: SKIP TUI checks: no tmux"

@@ -100,6 +100,30 @@ wait_for '─ Packet 134 details' && ok || bad "G: $(screen | grep 'details')"
 keys g
 wait_for '─ Packet 1 details' && ok || bad "g: $(screen | grep 'details')"
 
+# the mouse, as the terminal reports it (xterm's SGR encoding, typed into the pane): a
+# click on the fifth row selects packet 5, the wheel moves three rows, a click on the
+# tree selects a line and a second one expands it
+mouse() { keys -l "$(printf '\033[<%s;%s;%s%s' "$1" "$2" "$3" "$4")"; }
+mouse 0 10 7 M
+mouse 0 10 7 m
+wait_for '─ Packet 5 details' && ok || bad "click on the fifth row: $(screen | grep 'details')"
+mouse 65 10 7 M
+wait_for '─ Packet 8 details' && ok || bad "wheel down: $(screen | grep 'details')"
+mouse 64 10 7 M
+wait_for '─ Packet 5 details' && ok || bad "wheel up: $(screen | grep 'details')"
+# (the layer is open: it was expanded above, and stays so from packet to packet)
+row=$(screen | grep -n '^▾ Internet Protocol Version 6' | cut -d: -f1)
+mouse 0 3 "${row:-1}" M
+mouse 0 3 "${row:-1}" m
+mouse 0 3 "${row:-1}" M
+mouse 0 3 "${row:-1}" m
+[ -n "$row" ] && wait_for '^▸ Internet Protocol Version 6' && ok || bad "two clicks on an open layer close it: $(screen | sed -n "${row:-1}p")"
+mouse 0 3 "${row:-1}" M
+mouse 0 3 "${row:-1}" m
+wait_for '^▾ Internet Protocol Version 6' && ok || bad "a click on the selected layer opens it again: $(screen | sed -n "${row:-1}p")"
+keys Tab Tab g
+wait_for '─ Packet 1 details' || bad "back to the list: $(screen | grep 'details')"
+
 # help, and any key closes it
 keys '?'
 wait_for 'pktscope — keys' && ok || bad "help"

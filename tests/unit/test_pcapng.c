@@ -5,9 +5,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "capture/capture.h"
+#include "capture/writer.h"
 
 struct blob {
 	uint8_t b[4096];
@@ -247,12 +249,86 @@ static void test_writer_round_trip(void **state)
 	unlink(path);
 }
 
+static const char *ring_path(void *ctx, uint32_t seq) { return pwriter_ring_path(ctx, seq); }
+static uint32_t ring_newest(void *ctx) { return pwriter_ring_newest(ctx); }
+
+/* Ring files read as one capture while they are written: every packet once, in order,
+ * across the files; offsets name the file; a file the ring removed is an error to read
+ * again, and a reader that starts later begins at the oldest file still there. */
+static void test_ring_chain(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pktscope-ring-XXXXXX", path[64];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/r.pcapng", dir);
+	struct packet_writer ws = { .path = path, .pcapng = true };
+	assert_int_equal(pwriter_ring_option(&ws, "filesize:1"), 0); /* 1000 bytes a file */
+	assert_int_equal(pwriter_ring_option(&ws, "files:3"), 0);
+	char err[256];
+	assert_int_equal(pwriter_open(&ws, LT_ETHERNET, err, sizeof err), 0);
+	struct src_files files = { ring_path, ring_newest, &ws };
+	struct pkt_source *s = src_open_chain(&files, 1);
+	src_set_tail(s, true);
+	uint8_t pkt[200] = { 0 };
+	struct pkt_meta m = { .caplen = sizeof pkt, .wirelen = sizeof pkt, .linktype = LT_ETHERNET, .ifname = "eth0" };
+	const uint8_t *data;
+	uint64_t first_off = 0;
+	int got = 0;
+	for (int i = 0; i < 40; i++) {
+		pkt[0] = (uint8_t)i;
+		assert_int_equal(pwriter_packet(&ws, &m, pkt, NULL), 0);
+		assert_int_equal(pwriter_flush(&ws), 0);
+		if (i % 3 == 2) /* the reader keeps up, a few packets behind */
+			while (src_next(s, &m, &data) == SRC_OK) {
+				assert_int_equal(data[0], got);
+				if (got == 0) first_off = m.offset;
+				got++;
+			}
+		m.caplen = m.wirelen = sizeof pkt;
+	}
+	while (src_next(s, &m, &data) == SRC_OK) assert_int_equal(data[0], got++);
+	assert_int_equal(got, 40);
+	assert_true(ws.seq > 3);
+	assert_int_equal(src_chain_file(first_off), 1);
+	assert_int_equal(src_chain_file(m.offset), ws.seq);
+	/* the newest is read again; the first file is gone */
+	assert_int_equal(src_read_at(s, m.offset, &m, &data), SRC_OK);
+	assert_int_equal(data[0], 39);
+	assert_int_equal(src_read_at(s, first_off, &m, &data), SRC_ERROR);
+	assert_non_null(strstr(src_error(s), "ring file 1 was removed"));
+	src_close(s);
+	/* a reader from the oldest file still there: the last three files' packets */
+	s = src_open_chain(&files, ws.seq - 2);
+	int n = 0, last = -1;
+	while (src_next(s, &m, &data) == SRC_OK) {
+		assert_true(data[0] > last);
+		last = data[0];
+		n++;
+	}
+	assert_int_equal(last, 39);
+	assert_true(n > 0 && n < 40);
+	src_close(s);
+	/* one from file 1 skips the removed files */
+	s = src_open_chain(&files, 1);
+	int n2 = 0;
+	while (src_next(s, &m, &data) == SRC_OK) n2++;
+	assert_int_equal(n2, n);
+	src_close(s);
+	for (uint32_t k = 1; k <= ws.seq; k++)
+		if (pwriter_ring_path(&ws, k)) unlink(pwriter_ring_path(&ws, k));
+	assert_int_equal(pwriter_close(&ws, LT_ETHERNET), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sections_interfaces_resolutions),
 		cmocka_unit_test(test_hostile_lengths),
 		cmocka_unit_test(test_writer_round_trip),
+		cmocka_unit_test(test_ring_chain),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
