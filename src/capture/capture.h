@@ -125,6 +125,8 @@ struct live_opts {
 	int buffer_mb;     /* kernel buffer; 0: 4 */
 	int ring_mb;       /* our ring; 0: 32 */
 	bool no_promisc;
+	bool immediate;    /* packets handed over as they come, not a block at a time (the
+			    * monitor: a short-lived socket must still be there when it looks) */
 };
 struct live_stats {
 	uint64_t captured;        /* packets the thread took from libpcap */

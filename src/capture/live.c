@@ -194,6 +194,7 @@ static int open_one(struct live *l, const char *name, const struct live_opts *o,
 	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 262144);
 	pcap_set_promisc(p, !o->no_promisc);
 	pcap_set_timeout(p, LIVE_BLOCK_MS); /* threads look at the stop flag this often when idle */
+	if (o->immediate) pcap_set_immediate_mode(p, 1);
 	pcap_set_buffer_size(p, (o->buffer_mb > 0 ? o->buffer_mb : 4) << 20);
 	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
 	int rc = pcap_activate(p);

@@ -1,0 +1,253 @@
+/* cli/cmd_monitor.c — `pktscope monitor run`: the egress monitor in the foreground. Captures
+ * on the interfaces given (default: every interface that is up, loopback included, so the
+ * local DNS stub's answers are seen), ties each connection to its program, names it from
+ * the wire, places it with the GeoIP files given, stores it in SQLite under the state
+ * directory and, with --json, writes NDJSON events. SIGINT/SIGTERM stop it with everything
+ * stored. */
+#include "cli/cli.h"
+#include "capture/capture.h"
+#include "dissect/decoders.h"
+#include "egress/geo.h"
+#include "egress/monitor.h"
+#include "egress/proc.h"
+#include "egress/store.h"
+#include "util/sbuf.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pcap/pcap.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char usage[] =
+	"usage: pktscope monitor run [-i IF]... [-f BPF] [--state-dir DIR] [--json]\n"
+	"                            [--geoip-country-db FILE] [--geoip-asn-db FILE]\n"
+	"  -i IF                  an interface to watch (repeatable; default: every interface\n"
+	"                         that is up, loopback included)\n"
+	"  -f BPF                 a capture filter (tcpdump's syntax)\n"
+	"  --state-dir DIR        where the store (monitor.db) lives (default /var/lib/pktscope\n"
+	"                         for root, else $XDG_DATA_HOME/pktscope)\n"
+	"  --json                 NDJSON events on standard output: open, update, close\n"
+	"  --geoip-country-db F   a MaxMind-format country (or city) database\n"
+	"  --geoip-asn-db F       a MaxMind-format ASN database\n"
+	"  (default for both: dbip-country-lite.mmdb / dbip-asn-lite.mmdb, GeoLite2-Country.mmdb /\n"
+	"  GeoLite2-ASN.mmdb in the state directory, then in /usr/share/GeoIP)\n";
+
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig) { stop_signal = sig; }
+
+
+static void default_state_dir(char *out, size_t cap)
+{
+	if (geteuid() == 0) {
+		snprintf(out, cap, "/var/lib/pktscope");
+		return;
+	}
+	const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	if (x && *x) snprintf(out, cap, "%s/pktscope", x);
+	else snprintf(out, cap, "%s/.local/share/pktscope", home ? home : ".");
+}
+
+static int mkdirs(const char *path)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) return -1;
+			*s = '/';
+		}
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* The first of the well-known files that exists, or NULL. */
+static const char *find_db(const char *state_dir, const char *const *names, char *buf, size_t cap)
+{
+	const char *dirs[] = { state_dir, "/usr/share/GeoIP", "/var/lib/GeoIP" };
+	for (size_t d = 0; d < sizeof dirs / sizeof dirs[0]; d++)
+		for (size_t i = 0; names[i]; i++) {
+			snprintf(buf, cap, "%s/%s", dirs[d], names[i]);
+			if (access(buf, R_OK) == 0) return buf;
+		}
+	return NULL;
+}
+
+/* Every interface that is up and can be captured on (loopback included). */
+static int all_up(struct live_opts *lo, char *err, size_t errlen)
+{
+	pcap_if_t *devs;
+	char perr[PCAP_ERRBUF_SIZE];
+	if (pcap_findalldevs(&devs, perr) < 0) {
+		snprintf(err, errlen, "listing interfaces: %s", perr);
+		return -1;
+	}
+	static char names[LIVE_MAX_IFS][64];
+	for (pcap_if_t *d = devs; d && lo->nifs < LIVE_MAX_IFS; d = d->next) {
+		if (!(d->flags & PCAP_IF_UP) || !strcmp(d->name, "any")) continue;
+		if (!(d->flags & PCAP_IF_LOOPBACK) && !d->addresses) continue; /* nflog, usbmon, bluetooth... */
+		snprintf(names[lo->nifs], sizeof names[0], "%s", d->name);
+		lo->ifaces[lo->nifs] = names[lo->nifs];
+		lo->nifs++;
+	}
+	pcap_freealldevs(devs);
+	if (!lo->nifs) {
+		snprintf(err, errlen, "no interface is up");
+		return -1;
+	}
+	return 0;
+}
+
+static int monitor_run(int argc, char **argv)
+{
+	struct live_opts lo = { .immediate = true };
+	const char *state_arg = NULL, *cdb = NULL, *adb = NULL;
+	bool json = false;
+	static const struct option longs[] = {
+		{ "state-dir", required_argument, NULL, 'S' }, { "json", no_argument, NULL, 'J' },
+		{ "geoip-country-db", required_argument, NULL, 'C' }, { "geoip-asn-db", required_argument, NULL, 'A' },
+		{ "interface", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' }, { 0 },
+	};
+	optind = 1;
+	int ch;
+	while ((ch = getopt_long(argc, argv, "+i:f:h", longs, NULL)) != -1) {
+		switch (ch) {
+		case 'i':
+			if (lo.nifs == LIVE_MAX_IFS) return cli_usage_error(usage, "at most %d interfaces", LIVE_MAX_IFS);
+			lo.ifaces[lo.nifs++] = optarg;
+			break;
+		case 'f': lo.bpf = optarg; break;
+		case 'S': state_arg = optarg; break;
+		case 'J': json = true; break;
+		case 'C': cdb = optarg; break;
+		case 'A': adb = optarg; break;
+		case 'h': fputs(usage, stdout); return EXIT_OK;
+		default: return cli_usage_error(usage, "%s", "unknown option");
+		}
+	}
+	if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	char err[1024], note[512], state_dir[4096], dbpath[4200], cbuf[4200], abuf[4200];
+	if (state_arg) snprintf(state_dir, sizeof state_dir, "%s", state_arg);
+	else default_state_dir(state_dir, sizeof state_dir);
+	if (mkdirs(state_dir) < 0) {
+		cli_error("state directory %s: %s", state_dir, strerror(errno));
+		return EXIT_INPUT;
+	}
+	static const char *const cnames[] = { "dbip-country-lite.mmdb", "GeoLite2-Country.mmdb", "GeoLite2-City.mmdb", NULL };
+	static const char *const anames[] = { "dbip-asn-lite.mmdb", "GeoLite2-ASN.mmdb", NULL };
+	if (!cdb) cdb = find_db(state_dir, cnames, cbuf, sizeof cbuf);
+	if (!adb) adb = find_db(state_dir, anames, abuf, sizeof abuf);
+	struct geo *geo = geo_open(cdb, adb, err, sizeof err);
+	if (!geo) {
+		cli_error("%s", err);
+		return EXIT_INPUT;
+	}
+	if (!lo.nifs && all_up(&lo, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		geo_close(geo);
+		return EXIT_INPUT;
+	}
+	int status = EXIT_OK, why = 0;
+	struct proc_attr *pa = proc_attr_open(note, sizeof note, err, sizeof err);
+	if (!pa) fprintf(stderr, "pktscope: monitor: no process attribution: %s\n", err);
+	else if (note[0]) fprintf(stderr, "pktscope: monitor: %s\n", note);
+	snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
+	struct store *store = store_open(dbpath, err, sizeof err);
+	struct live *l = NULL;
+	if (!store) {
+		cli_error("%s", err);
+		status = EXIT_INPUT;
+		goto done;
+	}
+	dissect_init();
+	if (!(l = live_open(&lo, err, sizeof err, &why))) {
+		cli_error("%s", err);
+		status = why == LIVE_ERR_USAGE ? EXIT_USAGE : EXIT_INPUT;
+		goto done;
+	}
+	struct sigaction sa = { .sa_handler = on_signal };
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (live_start(l, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		status = EXIT_INPUT;
+		goto done;
+	}
+	struct sbuf out;
+	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
+	struct monitor_opts mo = { .json = json ? &out : NULL, .store = store, .geo = geo, .proc = pa };
+	struct monitor *mon = monitor_new(&mo);
+	fprintf(stderr, "pktscope: monitor: attribution %s; store %s; watching", pa ? "by the socket table and process events" : "off", dbpath);
+	for (int k = 0; k < live_count(l); k++) fprintf(stderr, " %s", live_ifname(l, k));
+	fprintf(stderr, "\n");
+	bool stopping = false;
+	for (;;) {
+		if (!stopping && stop_signal) {
+			live_stop(l);
+			stopping = true;
+		}
+		if (pa) proc_attr_events(pa); /* processes first: a packet's program may have just started */
+		struct pkt_meta m;
+		const uint8_t *data;
+		bool timed_out;
+		enum src_status st = live_next(l, &m, &data, 0, &timed_out);
+		if (st == SRC_OK) {
+			monitor_packet(mon, &m, data);
+			continue;
+		}
+		if (!timed_out) break;
+		struct timespec now;
+		clock_gettime(CLOCK_REALTIME, &now);
+		monitor_tick(mon, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+		struct pollfd pfd[2] = { { .fd = live_fd(l), .events = POLLIN }, { .fd = pa ? proc_attr_fd(pa) : -1, .events = POLLIN } };
+		poll(pfd, 2, 200);
+	}
+	monitor_finish(mon);
+	struct monitor_stats ms;
+	monitor_stats(mon, &ms);
+	monitor_free(mon);
+	sb_flush(&out);
+	sb_free(&out);
+	uint64_t kernel = 0, ring = 0;
+	for (int k = 0; k < live_count(l); k++) {
+		struct live_stats ls;
+		live_stats(l, k, &ls);
+		kernel += ls.kernel_dropped + ls.if_dropped;
+		ring += ls.ring_dropped;
+	}
+	fprintf(stderr,
+		"pktscope: monitor: %llu packets, %llu connections (%llu attributed, %llu unknown), %llu names; "
+		"dropped: %llu by the kernel, %llu by pktscope, %llu store rows\n",
+		(unsigned long long)ms.packets, (unsigned long long)ms.conns, (unsigned long long)ms.attributed,
+		(unsigned long long)ms.unknown, (unsigned long long)ms.named, (unsigned long long)kernel,
+		(unsigned long long)ring, (unsigned long long)ms.store_dropped);
+done:
+	if (l) live_close(l);
+	if (store && store_close(store, err, sizeof err) < 0) {
+		cli_error("%s: %s", dbpath, err);
+		status = EXIT_INPUT;
+	}
+	proc_attr_close(pa);
+	geo_close(geo);
+	return status;
+}
+
+static int run_monitor(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		fputs(usage, argc < 2 ? stderr : stdout);
+		return argc < 2 ? EXIT_USAGE : EXIT_OK;
+	}
+	if (!strcmp(argv[1], "run")) return monitor_run(argc - 1, argv + 1);
+	return cli_usage_error(usage, "unknown monitor command '%s'", argv[1]);
+}
+
+const struct command cmd_monitor = { "monitor", "the egress monitor: which program talks to whom", run_monitor };

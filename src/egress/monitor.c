@@ -1,0 +1,511 @@
+/* egress/monitor.c — the correlator: flows from the pipeline, their programs, names and
+ * places, out to NDJSON and the store (see monitor.h). */
+#include "egress/monitor.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "egress/geo.h"
+#include "egress/names.h"
+#include "egress/proc.h"
+#include "egress/store.h"
+#include "flow/flow.h"
+#include "pipeline/pipeline.h"
+#include "util/sbuf.h"
+#include "util/xalloc.h"
+
+#define UPDATE_EVERY_NS 1000000000LL
+#define ATTRIBUTION_TRIES 3       /* a connection not attributed at its first packet is asked again */
+#define ECH_EXTENSION 0xfe0d      /* encrypted_client_hello: the SNI seen is the outer, public one */
+#define DOT_PORT 853
+
+struct conn {
+	uint64_t serial;             /* the flow's */
+	uint32_t pos;                /* in the monitor's list */
+	uint64_t id;
+	const struct flow *flow;
+	int local;                   /* which key endpoint is this machine's, -1 neither */
+	bool outbound;               /* this machine spoke first */
+	bool both_local;
+	struct proc_result who;
+	int tries;
+	char name[NAMES_MAX_LEN + 1];
+	enum name_src name_src;
+	const char *hidden;          /* why the name cannot be seen ("dns_over_tls", "ech"), or NULL */
+	char sni[NAMES_MAX_LEN + 1], ja4[40];
+	struct geo_result geo;
+	bool geo_done;
+	bool closed;                 /* its close is said (FIN both ways or RST): the flow lingers on */
+	char cid[COMMUNITY_ID_LEN];
+	int64_t start_ns, last_ns, emitted_ns;
+	uint64_t emitted_bytes;
+};
+
+struct monitor {
+	struct monitor_opts o;
+	struct pipeline *pl;
+	struct flow_observer obs;
+	struct field_mask extra;
+	struct name_cache *names;
+	struct conn **h;             /* open addressing by flow serial; cap a power of two */
+	uint32_t cap;
+	struct conn **list;          /* every connection followed */
+	uint32_t count, listcap;
+	uint64_t next_id;
+	struct conn *cur;            /* the connection of the packet being decoded */
+	int64_t now_ns, flushed_ns;
+	bool finishing;
+	struct monitor_stats st;
+};
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* ---- the connection table: connections on the heap, a dense list to walk, a hash by
+ * flow serial to find ---- */
+
+static uint32_t home_of(const struct monitor *m, uint64_t serial)
+{
+	return (uint32_t)(serial * 0x9e3779b97f4a7c15ull >> 32) & (m->cap - 1);
+}
+
+static struct conn *cfind(const struct monitor *m, uint64_t serial)
+{
+	for (uint32_t i = home_of(m, serial);; i = (i + 1) & (m->cap - 1)) {
+		if (!m->h[i]) return NULL;
+		if (m->h[i]->serial == serial) return m->h[i];
+	}
+}
+
+static void hput(struct monitor *m, struct conn *c)
+{
+	uint32_t i = home_of(m, c->serial);
+	while (m->h[i]) i = (i + 1) & (m->cap - 1);
+	m->h[i] = c;
+}
+
+static struct conn *cadd(struct monitor *m, uint64_t serial)
+{
+	if (m->count + 1 > m->cap / 2) { /* grow the hash */
+		struct conn **old = m->h;
+		uint32_t oldcap = m->cap;
+		m->cap *= 2;
+		m->h = xcalloc(m->cap, sizeof *m->h);
+		for (uint32_t i = 0; i < oldcap; i++)
+			if (old[i]) hput(m, old[i]);
+		free(old);
+	}
+	struct conn *c = xcalloc(1, sizeof *c);
+	c->serial = serial;
+	hput(m, c);
+	if (m->count == m->listcap) {
+		m->listcap = m->listcap ? m->listcap * 2 : 256;
+		m->list = xrealloc(m->list, m->listcap * sizeof *m->list);
+	}
+	c->pos = m->count;
+	m->list[m->count++] = c;
+	return c;
+}
+
+static void cremove(struct monitor *m, struct conn *c)
+{
+	uint32_t mask = m->cap - 1, i = home_of(m, c->serial);
+	while (m->h[i] != c) i = (i + 1) & mask;
+	m->h[i] = NULL;
+	for (uint32_t j = (i + 1) & mask; m->h[j]; j = (j + 1) & mask) { /* linear probing's deletion */
+		uint32_t home = home_of(m, m->h[j]->serial);
+		if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+			m->h[i] = m->h[j];
+			m->h[j] = NULL;
+			i = j;
+		}
+	}
+	m->list[c->pos] = m->list[--m->count];
+	m->list[c->pos]->pos = c->pos;
+	if (m->cur == c) m->cur = NULL;
+	free(c);
+}
+
+/* ---- events ---- */
+
+static void addr_text(char *out, size_t cap, int family, const uint8_t *a)
+{
+	inet_ntop(family == 4 ? AF_INET : AF_INET6, a, out, (socklen_t)cap);
+}
+
+static const char *proto_name(int p) { return p == 6 ? "tcp" : p == 17 ? "udp" : p == 1 ? "icmp" : p == 58 ? "icmpv6" : "ip"; }
+
+static void json_str(struct sbuf *sb, const char *s) { sb_json_str(sb, s, strlen(s)); }
+
+static void emit(struct monitor *m, struct conn *c, const char *event, const char *state)
+{
+	struct sbuf *sb = m->o.json;
+	if (!sb) return;
+	const struct flow *f = c->flow;
+	const struct flow_key *k = &f->key;
+	int l = c->local < 0 ? f->client_dir : c->local, r = !l;
+	char la[46], ra[46];
+	addr_text(la, sizeof la, k->family, k->addr[l]);
+	addr_text(ra, sizeof ra, k->family, k->addr[r]);
+	sb_printf(sb, "{\"schema\":%d,\"event\":\"%s\",\"ts\":\"", MONITOR_SCHEMA, event);
+	sb_rfc3339(sb, m->now_ns / 1000000000LL, (uint32_t)(m->now_ns % 1000000000LL), 6);
+	sb_putc(sb, '"');
+	sb_printf(sb, ",\"id\":%llu,\"proto\":\"%s\",\"family\":%d,\"local\":{\"addr\":\"%s\",\"port\":%u},"
+		      "\"remote\":{\"addr\":\"%s\",\"port\":%u},\"direction\":\"%s\"",
+		  (unsigned long long)c->id, proto_name(k->proto), k->family, la, k->port[l], ra, k->port[r],
+		  c->both_local ? "local" : c->outbound ? "outbound" : "inbound");
+	sb_puts(sb, ",\"process\":");
+	if (c->who.how != PH_UNKNOWN) {
+		const struct proc_info *p = &c->who.proc;
+		sb_printf(sb, "{\"pid\":%d,\"name\":", p->pid);
+		json_str(sb, p->name);
+		sb_puts(sb, ",\"exe\":");
+		json_str(sb, p->exe);
+		sb_printf(sb, ",\"uid\":%u,\"cmdline\":", (unsigned)p->uid);
+		json_str(sb, p->cmdline);
+		sb_printf(sb, ",\"netns\":%llu,\"cgroup\":", (unsigned long long)p->netns);
+		json_str(sb, p->cgroup);
+		sb_putc(sb, '}');
+	} else {
+		sb_puts(sb, "null");
+	}
+	sb_printf(sb, ",\"attribution\":{\"how\":\"%s\"", proc_how_str(c->who.how));
+	if (c->who.how == PH_UNKNOWN) {
+		sb_puts(sb, ",\"why\":");
+		json_str(sb, proc_why_str(c->who.why));
+	}
+	if (c->who.inode) sb_printf(sb, ",\"socket_inode\":%llu,\"socket_uid\":%u", (unsigned long long)c->who.inode, (unsigned)c->who.uid);
+	sb_putc(sb, '}');
+	const struct flow_side *out = &f->side[l], *in = &f->side[r];
+	sb_printf(sb, ",\"bytes_out\":%llu,\"bytes_in\":%llu,\"packets_out\":%llu,\"packets_in\":%llu",
+		  (unsigned long long)out->bytes, (unsigned long long)in->bytes, (unsigned long long)out->packets,
+		  (unsigned long long)in->packets);
+	sb_puts(sb, ",\"name\":");
+	if (c->name[0]) {
+		json_str(sb, c->name);
+		sb_printf(sb, ",\"name_source\":\"%s\",\"registrable_domain\":", name_src_str(c->name_src));
+		char reg[NAMES_MAX_LEN + 1];
+		names_registrable(m->names, c->name, reg, sizeof reg);
+		json_str(sb, reg);
+	} else {
+		sb_puts(sb, "null");
+	}
+	if (c->hidden) sb_printf(sb, ",\"name_hidden\":\"%s\"", c->hidden);
+	if (c->geo.country[0]) sb_printf(sb, ",\"country\":\"%s\"", c->geo.country);
+	if (c->geo.asn) {
+		sb_printf(sb, ",\"asn\":%u,\"as_org\":", c->geo.asn);
+		json_str(sb, c->geo.as_org);
+	}
+	sb_printf(sb, ",\"community_id\":\"%s\"", c->cid);
+	if (c->sni[0]) {
+		sb_puts(sb, ",\"sni\":");
+		json_str(sb, c->sni);
+	}
+	if (c->ja4[0]) sb_printf(sb, ",\"ja4\":\"%s\"", c->ja4);
+	if (state) sb_printf(sb, ",\"state\":\"%s\"", state);
+	sb_puts(sb, "}\n");
+	sb_flush(sb);
+	c->emitted_ns = m->now_ns;
+	c->emitted_bytes = out->bytes + in->bytes;
+}
+
+static void store_row(struct monitor *m, struct conn *c, const char *state)
+{
+	if (!m->o.store) return;
+	const struct flow *f = c->flow;
+	const struct flow_key *k = &f->key;
+	int l = c->local < 0 ? f->client_dir : c->local, r = !l;
+	struct store_conn s;
+	memset(&s, 0, sizeof s);
+	s.start_ms = c->start_ns / 1000000;
+	s.end_ms = (c->last_ns > c->start_ns ? c->last_ns : c->start_ns) / 1000000;
+	s.state = state;
+	s.proto = k->proto;
+	s.family = k->family;
+	addr_text(s.laddr, sizeof s.laddr, k->family, k->addr[l]);
+	addr_text(s.raddr, sizeof s.raddr, k->family, k->addr[r]);
+	s.lport = k->port[l];
+	s.rport = k->port[r];
+	s.outbound = c->outbound;
+	s.how = proc_how_str(c->who.how);
+	if (c->who.how != PH_UNKNOWN) {
+		s.pid = c->who.proc.pid;
+		s.uid = c->who.proc.uid;
+		snprintf(s.exe, sizeof s.exe, "%s", c->who.proc.exe[0] ? c->who.proc.exe : c->who.proc.name);
+		snprintf(s.pname, sizeof s.pname, "%s", c->who.proc.name);
+	} else {
+		snprintf(s.why, sizeof s.why, "%s", proc_why_str(c->who.why));
+	}
+	if (c->name[0]) {
+		snprintf(s.name, sizeof s.name, "%s", c->name);
+		snprintf(s.name_source, sizeof s.name_source, "%s", name_src_str(c->name_src));
+		names_registrable(m->names, c->name, s.registrable, sizeof s.registrable);
+	}
+	memcpy(s.country, c->geo.country, sizeof s.country);
+	s.asn = c->geo.asn;
+	snprintf(s.as_org, sizeof s.as_org, "%s", c->geo.as_org);
+	snprintf(s.community_id, sizeof s.community_id, "%s", c->cid);
+	snprintf(s.sni, sizeof s.sni, "%s", c->sni);
+	snprintf(s.ja4, sizeof s.ja4, "%s", c->ja4);
+	s.bytes_out = f->side[l].bytes;
+	s.bytes_in = f->side[r].bytes;
+	s.pkts_out = f->side[l].packets;
+	s.pkts_in = f->side[r].packets;
+	if (!store_add(m->o.store, &s)) m->st.store_dropped++;
+}
+
+/* ---- attribution and names ---- */
+
+static void attribute(struct monitor *m, struct conn *c)
+{
+	const struct flow_key *k = &c->flow->key;
+	c->tries++;
+	if (!m->o.proc) {
+		c->who.why = PW_UNAVAILABLE;
+		return;
+	}
+	if (c->local < 0) {
+		c->who.why = PW_NOT_LOCAL;
+		return;
+	}
+	int l = c->local, r = !l;
+	proc_attr_lookup(m->o.proc, k->proto, k->family, k->addr[l], k->port[l], k->addr[r], k->port[r], &c->who);
+}
+
+static void name_from_dns(struct monitor *m, struct conn *c)
+{
+	if (c->name_src > NSRC_DNS || c->local < 0) return;
+	const struct flow_key *k = &c->flow->key;
+	uint32_t pid = c->who.how != PH_UNKNOWN ? (uint32_t)c->who.proc.pid : 0;
+	const char *n = names_lookup(m->names, pid, k->family, k->addr[!c->local], m->now_ns / 1000000000LL);
+	if (n && strcmp(n, c->name)) {
+		snprintf(c->name, sizeof c->name, "%s", n);
+		c->name_src = NSRC_DNS;
+		c->emitted_ns = 0; /* said at the next update */
+	}
+}
+
+static bool tcp_done(const struct flow *f)
+{
+	return f->key.proto == 6 && (f->rst_seen || (f->tcp && f->tcp[0].fin_seen && f->tcp[1].fin_seen));
+}
+
+/* The connection ends for its user: said and stored once. */
+static void close_conn(struct monitor *m, struct conn *c, const char *state)
+{
+	if (c->closed) return;
+	c->closed = true;
+	if (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES) m->st.unknown++;
+	emit(m, c, "close", state);
+	store_row(m, c, state);
+}
+
+static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
+{
+	(void)p;
+	struct monitor *m = ctx;
+	if (m->count >= MONITOR_MAX_CONNS) { /* more than the flow table holds: should not happen */
+		m->st.conns_evicted++;
+		return;
+	}
+	struct conn *c = cadd(m, f->serial);
+	c->id = ++m->next_id;
+	c->flow = f;
+	c->start_ns = c->last_ns = m->now_ns;
+	const struct flow_key *k = &f->key;
+	community_id_v1(c->cid, 0, k->family, k->addr[0], k->addr[1], k->proto, k->port[0], k->port[1]);
+	bool l0 = m->o.proc && proc_attr_is_local(m->o.proc, k->family, k->addr[0]);
+	bool l1 = m->o.proc && proc_attr_is_local(m->o.proc, k->family, k->addr[1]);
+	int client = f->client_dir;
+	c->both_local = l0 && l1;
+	/* the end that is this machine's; on loopback (both), the one that spoke first */
+	c->local = c->both_local ? client : l0 ? 0 : l1 ? 1 : -1;
+	c->outbound = c->local >= 0 && c->local == client;
+	if (k->proto == 6 && c->local >= 0 && k->port[!c->local] == DOT_PORT) c->hidden = "dns_over_tls";
+	m->st.conns++;
+	if (m->o.geo && c->local >= 0) {
+		geo_lookup(m->o.geo, k->family, k->addr[!c->local], &c->geo);
+		c->geo_done = true;
+	}
+}
+
+static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
+{
+	(void)p;
+	struct monitor *m = ctx;
+	struct conn *c = cfind(m, f->serial);
+	m->cur = c;
+	if (!c) return;
+	c->flow = f;
+	c->last_ns = m->now_ns;
+	if (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES &&
+	    (c->tries == 0 || c->who.why == PW_NO_SOCKET || c->who.why == PW_NO_OWNER)) {
+		attribute(m, c);
+		if (c->who.how != PH_UNKNOWN) m->st.attributed++;
+		else if (c->tries == ATTRIBUTION_TRIES) m->st.unknown++;
+		if (c->tries == 1) {
+			name_from_dns(m, c);
+			emit(m, c, "open", NULL);
+		} else if (c->who.how != PH_UNKNOWN) {
+			c->emitted_ns = 0;
+		}
+	}
+	if (!c->closed && tcp_done(f)) close_conn(m, c, "closed");
+}
+
+static void flow_end(void *ctx, const struct flow *f)
+{
+	struct monitor *m = ctx;
+	struct conn *c = cfind(m, f->serial);
+	if (!c) return;
+	c->flow = f;
+	close_conn(m, c, tcp_done(f) ? "closed" : m->finishing ? "open_at_shutdown" : "timeout");
+	cremove(m, c);
+}
+
+static void on_name(void *ctx, const struct packet *p, const struct name_event *e)
+{
+	(void)p;
+	struct monitor *m = ctx;
+	char name[NAMES_MAX_LEN + 1];
+	uint32_t n = e->len < NAMES_MAX_LEN ? e->len : NAMES_MAX_LEN;
+	memcpy(name, e->name, n);
+	name[n] = '\0';
+	char addr[46];
+	addr_text(addr, sizeof addr, e->family, e->addr);
+	int64_t now_s = m->now_ns / 1000000000LL;
+	if (e->source == NAME_DNS) {
+		char asked[NAMES_MAX_LEN + 1];
+		uint32_t qn = e->query && e->query_len < NAMES_MAX_LEN ? e->query_len : 0;
+		if (qn) memcpy(asked, e->query, qn);
+		asked[qn] = '\0';
+		const char *user_name = qn ? asked : name; /* a CNAME chain leads back to the name asked */
+		/* the answer went to the asking program: this DNS flow's local end */
+		uint32_t pid = m->cur && m->cur->who.how != PH_UNKNOWN ? (uint32_t)m->cur->who.proc.pid : 0;
+		names_add_dns(m->names, pid, e->family, e->addr, user_name, e->ttl, now_s);
+		m->st.named++;
+		if (m->o.store) store_name(m->o.store, addr, user_name, "dns", m->now_ns / 1000000);
+		/* connections seen before their answer are named now */
+		size_t alen = e->family == 4 ? 4 : 16;
+		for (uint32_t i = 0; i < m->count; i++) {
+			struct conn *c = m->list[i];
+			if (c->local < 0 || c->name_src > NSRC_DNS || c->flow->key.family != e->family) continue;
+			if (!memcmp(c->flow->key.addr[!c->local], e->addr, alen)) name_from_dns(m, c);
+		}
+		return;
+	}
+	struct conn *c = m->cur;
+	if (!c) return;
+	bool quic = c->flow->key.proto == 17;
+	enum name_src src = e->source == NAME_HTTP_HOST ? NSRC_HTTP_HOST : quic ? NSRC_QUIC_SNI : NSRC_SNI;
+	if (e->source == NAME_SNI) snprintf(c->sni, sizeof c->sni, "%s", name);
+	if (src >= c->name_src) {
+		/* a Host header may carry a port: the name is before it */
+		if (src == NSRC_HTTP_HOST && name[0] != '[') name[strcspn(name, ":")] = '\0';
+		snprintf(c->name, sizeof c->name, "%s", name);
+		c->name_src = src;
+		c->emitted_ns = 0;
+	}
+	if (m->o.store) store_name(m->o.store, addr, name, name_src_str(src), m->now_ns / 1000000);
+}
+
+/* The fields of a ClientHello the connection keeps: its JA4, and whether it hides its SNI. */
+static void post(void *ctx, struct packet *p)
+{
+	struct monitor *m = ctx;
+	struct conn *c = m->cur;
+	if (!c) return;
+	for (uint16_t i = 0; i < p->nfields; i++) {
+		const struct fval *f = &p->fields[i];
+		if (f->nest) continue;
+		if (f->id == F_TLS_HANDSHAKE_JA4 && !c->ja4[0])
+			snprintf(c->ja4, sizeof c->ja4, "%.*s", (int)f->v.b.n, (const char *)f->v.b.p);
+		else if (f->id == F_TLS_HANDSHAKE_EXTENSION_TYPE && f->v.u == ECH_EXTENSION)
+			c->hidden = "ech";
+	}
+}
+
+struct monitor *monitor_new(const struct monitor_opts *o)
+{
+	struct monitor *m = xcalloc(1, sizeof *m);
+	m->o = *o;
+	m->names = names_new(NAMES_DEFAULT_CAP);
+	m->cap = 1024;
+	m->h = xcalloc(m->cap, sizeof *m->h);
+	m->obs = (struct flow_observer){ flow_new, flow_packet, flow_end, m };
+	field_mask_add(&m->extra, F_TLS_HANDSHAKE_JA4);
+	field_mask_add(&m->extra, F_TLS_HANDSHAKE_EXTENSION_TYPE);
+	field_mask_add(&m->extra, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME);
+	field_mask_add(&m->extra, F_HTTP_HOST);
+	struct pipeline_needs needs = { .observer = &m->obs, .names = on_name, .names_ctx = m, .extra = &m->extra,
+					.post = post, .post_ctx = m };
+	m->pl = pipeline_new(&needs);
+	m->now_ns = m->flushed_ns = wall_ns();
+	return m;
+}
+
+void monitor_packet(struct monitor *m, const struct pkt_meta *meta, const uint8_t *data)
+{
+	m->now_ns = meta->ts_sec * 1000000000LL + meta->ts_nsec;
+	m->cur = NULL;
+	m->st.packets++;
+	pipeline_decode_quiet(m->pl, meta, data);
+	m->cur = NULL;
+}
+
+static void flush_store(struct monitor *m)
+{
+	if (!m->o.store) return;
+	char err[512];
+	if (store_flush(m->o.store, err, sizeof err) < 0) fprintf(stderr, "pktscope: monitor store: %s\n", err);
+	m->flushed_ns = m->now_ns;
+}
+
+void monitor_tick(struct monitor *m, int64_t now_ns)
+{
+	if (now_ns > m->now_ns) m->now_ns = now_ns;
+	pipeline_tick(m->pl, m->now_ns);
+	for (uint32_t i = 0; i < m->count; i++) { /* updates: at most one a second per connection, when it moved */
+		struct conn *c = m->list[i];
+		if (!c->flow || c->closed || m->now_ns - c->emitted_ns < UPDATE_EVERY_NS) continue;
+		uint64_t bytes = c->flow->side[0].bytes + c->flow->side[1].bytes;
+		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
+	}
+	if (m->now_ns - m->flushed_ns >= UPDATE_EVERY_NS) flush_store(m);
+}
+
+void monitor_finish(struct monitor *m)
+{
+	m->finishing = true;
+	pipeline_finish(m->pl);
+	flush_store(m);
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (!m) return;
+	if (!m->finishing) monitor_finish(m);
+	pipeline_free(m->pl);
+	names_free(m->names);
+	for (uint32_t i = 0; i < m->count; i++) free(m->list[i]);
+	free(m->list);
+	free(m->h);
+	free(m);
+}
+
+void monitor_stats(const struct monitor *m, struct monitor_stats *st)
+{
+	*st = m->st;
+	if (m->o.store) {
+		struct store_stats ss;
+		store_stats(m->o.store, &ss);
+		st->store_dropped += ss.dropped;
+	}
+}

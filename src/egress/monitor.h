@@ -1,0 +1,44 @@
+/* egress/monitor.h — the egress monitor's engine: packets in (from every interface the
+ * monitor captures on), connections out — each tied to the program that made it (proc.h),
+ * named from the wire (names.h), placed on the map (geo.h), stored (store.h) and, with
+ * --json, written as NDJSON events: opened, updated (at most once a second per connection),
+ * closed. The event schema is MONITOR_SCHEMA, documented in the README. */
+#ifndef PKTSCOPE_EGRESS_MONITOR_H
+#define PKTSCOPE_EGRESS_MONITOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dissect/packet.h"
+
+#define MONITOR_SCHEMA 1
+#define MONITOR_MAX_CONNS 262144 /* connections followed at once (the flow table's cap) */
+
+struct sbuf;
+struct geo;
+struct store;
+struct proc_attr;
+
+struct monitor_opts {
+	struct sbuf *json;         /* NDJSON events here, or NULL */
+	struct store *store;       /* or NULL */
+	struct geo *geo;           /* or NULL */
+	struct proc_attr *proc;    /* or NULL: nothing is attributed (unavailable) */
+};
+
+struct monitor;
+struct monitor *monitor_new(const struct monitor_opts *o);
+/* One captured packet. */
+void monitor_packet(struct monitor *m, const struct pkt_meta *meta, const uint8_t *data);
+/* The wall clock moved on (ns since the epoch): updates are written, idle connections end,
+ * the store is flushed about once a second. */
+void monitor_tick(struct monitor *m, int64_t now_ns);
+/* Every connection still open ends ("open_at_shutdown"), everything is stored. */
+void monitor_finish(struct monitor *m);
+void monitor_free(struct monitor *m);
+
+struct monitor_stats { uint64_t packets, conns, attributed, unknown, named, store_dropped, conns_evicted; };
+void monitor_stats(const struct monitor *m, struct monitor_stats *st);
+
+#endif

@@ -1,0 +1,57 @@
+/* egress/store.h — the monitor's record in SQLite: programs, destinations, the names they
+ * had and where each came from, and one row per connection (TCP, UDP — QUIC included — and
+ * ICMP), closed, timed out or still open at shutdown.
+ *
+ * WAL, STRICT tables, a versioned schema (PRAGMA user_version, migrations in order). Rows are
+ * queued and written in one transaction at most about once a second (store_flush), never
+ * one per packet; the queue is bounded (STORE_MAX_QUEUED) and what it had to drop is counted.
+ * Retention removes connection rows by age and keeps the file under a size, never the
+ * first-seen tables (programs, destinations, names). */
+#ifndef PKTSCOPE_EGRESS_STORE_H
+#define PKTSCOPE_EGRESS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+#define STORE_MAX_QUEUED 65536
+
+struct store_conn {
+	int64_t start_ms, end_ms;
+	const char *state;            /* "closed", "timeout", "open_at_shutdown" */
+	int proto, family;
+	char laddr[46], raddr[46];
+	uint16_t lport, rport;
+	bool outbound;
+	int pid;
+	uint32_t uid;
+	char exe[512], pname[16];
+	const char *how;              /* the attribution, or "unknown" */
+	char why[96];
+	char name[256], name_source[16], registrable[256];
+	char country[3];
+	uint32_t asn;
+	char as_org[128];
+	char community_id[64], sni[256], ja4[64];
+	uint64_t bytes_out, bytes_in, pkts_out, pkts_in;
+};
+
+struct store;
+/* Opens (creating, migrating) path. NULL with the reason in err. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+/* Queues a connection row (copied); false when the queue was full (counted). */
+bool store_add(struct store *s, const struct store_conn *c);
+/* A name an address had: kept once per (address, name, source), with first and last seen. */
+void store_name(struct store *s, const char *addr, const char *name, const char *source, int64_t ms);
+/* Writes what is queued in one transaction; 0, or -1 with the reason in err. */
+int store_flush(struct store *s, char *err, size_t errlen);
+/* Deletes connection rows older than max_age_ms and, past max_bytes, the oldest until under
+ * it (0: no limit); 0 or -1. */
+int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen);
+struct store_stats { uint64_t written, dropped, batches; };
+void store_stats(const struct store *s, struct store_stats *st);
+/* Flushes and closes; 0 or -1 (err). */
+int store_close(struct store *s, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,98 @@
+#!/bin/sh
+# The egress monitor in the traffic lab: `pktscope monitor run --json` in the client
+# namespace while real programs talk to the lab's servers. Each connection lasts at least
+# a second (curl --limit-rate, iperf3 -t 1), so the check does not hang on how fast the
+# machine is: the monitor must name the right program, the name from the wire and its
+# source, count the bytes each way, and store the same in SQLite; no connection may be
+# given a program other than the one that made it. Also: a bad GeoIP file is a message.
+# Usage: run.sh PKTSCOPE SOURCE_ROOT
+set -u
+bin=$1
+cd "$2" || exit 2
+lab=../shared/lab/lab.sh
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+tmp=$(mktemp -d)
+
+# a corrupt GeoIP database: a clear message and status 1, not a crash
+"$bin" monitor run --state-dir "$tmp/s0" -i lo \
+	--geoip-country-db ../shared/corpus/maxmind/bad-data/libmaxminddb/libmaxminddb-metadata-marker-only.mmdb \
+	>/dev/null 2>"$tmp/geo.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'country database .*libmaxminddb-metadata-marker-only.mmdb' "$tmp/geo.err" && ok ||
+	bad "bad GeoIP file: exit $rc: $(cat "$tmp/geo.err")"
+
+if [ "$(id -u)" -ne 0 ] || [ ! -x "$lab" ]; then
+	echo "egress: SKIP the lab: it needs root and ../shared/lab (here: uid $(id -u))"
+	rm -rf "$tmp"
+	echo "egress: $pass passed, $fail failed"
+	[ "$fail" -eq 0 ]
+	exit
+fi
+if ! "$lab" up eg >/dev/null 2>&1; then
+	"$lab" down eg >/dev/null 2>&1
+	rm -rf "$tmp"
+	echo "egress: SKIP the lab: network namespaces cannot be made here"
+	exit 0
+fi
+# the client namespace resolves through the lab's DNS server (ip netns exec mounts this)
+mkdir -p /etc/netns/egc
+echo "nameserver 10.77.0.2" >/etc/netns/egc/resolv.conf
+trap '"$lab" down eg >/dev/null 2>&1; rm -rf /etc/netns/egc "$tmp"' EXIT
+D=/tmp/pktscope-lab-eg
+in_c() { ip netns exec egc "$@"; }
+
+ip netns exec egc "$bin" monitor run --state-dir "$tmp/state" --json >"$tmp/events.json" 2>"$tmp/mon.err" &
+mon=$!
+i=0
+until grep -q 'watching' "$tmp/mon.err" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -ge 100 ] && { bad "monitor did not start: $(cat "$tmp/mon.err")"; break; }
+	sleep 0.1
+done
+sleep 0.3 # the capture threads are running once the line is out; a margin for their first poll
+size=$(stat -c %s "$D/www/big.txt")
+in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
+in_c curl -s -o /dev/null --limit-rate 300k http://10.77.0.2/big.txt
+in_c iperf3 -c www.example.test -t 1 >/dev/null 2>&1
+kill -INT $mon
+wait $mon
+rc=$?
+[ $rc -eq 0 ] && grep -q 'connections' "$tmp/mon.err" && ok || bad "monitor exit $rc: $(cat "$tmp/mon.err")"
+ev="$tmp/events.json"
+jq -e . "$ev" >/dev/null 2>&1 && ok || bad "events are not NDJSON: $(head -c 300 "$ev")"
+last() { jq -c "select(.event == \"close\" and $1)" "$ev" | tail -1; }
+# HTTPS by name: curl, named by its SNI, the file's bytes in
+c=$(last '.remote.port == 443 and .proto == "tcp"')
+echo "$c" | jq -e --argjson size "$size" '.process.name == "curl" and .process.exe == "/usr/bin/curl" and
+	.attribution.how == "socket_table" and .name == "www.example.test" and .name_source == "sni" and
+	.registrable_domain == "example.test" and .direction == "outbound" and .bytes_in > $size and
+	.bytes_out > 0 and .bytes_out < .bytes_in and .state == "closed" and (.community_id | startswith("1:")) and
+	(.ja4 | length) > 10' >/dev/null && ok || bad "https curl: $c"
+# HTTP by address: the Host header names it
+c=$(last '.remote.port == 80')
+echo "$c" | jq -e --argjson size "$size" '.process.name == "curl" and .name == "10.77.0.2" and
+	.name_source == "http_host" and .bytes_in > $size' >/dev/null && ok || bad "http curl: $c"
+# iperf3 to a name: only DNS names it (the answer went to iperf3 itself)
+c=$(last '.remote.port == 5201 and .bytes_out > 100000')
+echo "$c" | jq -e '.process.name == "iperf3" and .name == "www.example.test" and .name_source == "dns"' >/dev/null &&
+	ok || bad "iperf3: $c"
+# updates: at most one a second per connection
+jq -r 'select(.event == "update") | "\(.id) \(.ts[0:19])"' "$ev" | sort | uniq -d | grep -q . &&
+	bad "two updates of one connection in one second: $(jq -r 'select(.event == "update") | "\(.id) \(.ts)"' "$ev" | sort | uniq -d -w 24 | head -3)" || ok
+# never a wrong program: every attributed connection is one of the programs that ran
+wrong=$(jq -r 'select(.process != null) | .process.name' "$ev" | grep -cvE '^(curl|iperf3)$')
+[ "$wrong" -eq 0 ] && ok || bad "$wrong connections named with another program: $(jq -r 'select(.process != null) | .process.name' "$ev" | sort | uniq -c)"
+# the store holds the same
+q() { sqlite3 "$tmp/state/monitor.db" "$1"; }
+r=$(q "SELECT e.path, c.name, c.name_source, c.bytes_in > $size FROM connections c JOIN executables e ON e.id = c.exe_id WHERE c.remote_port = 443 AND c.proto = 6")
+[ "$r" = "/usr/bin/curl|www.example.test|sni|1" ] && ok || bad "store, https: '$r'"
+r=$(q "SELECT count(*) FROM names WHERE addr = '10.77.0.2' AND name = 'www.example.test' AND source = 'dns'")
+[ "$r" = 1 ] && ok || bad "store, names: '$r'"
+r=$(q "PRAGMA integrity_check; PRAGMA journal_mode")
+[ "$r" = "ok
+wal" ] && ok || bad "store: $r"
+echo "egress: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
