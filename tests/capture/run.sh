@@ -27,6 +27,11 @@ if ! "$lab" up cap >/dev/null 2>&1; then
 	exit 0
 fi
 trap '"$lab" down cap >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+# the lab's DNS server answers before any check counts on it (it may still be starting)
+for _ in $(seq 50); do
+	ip netns exec capc dig +short +tries=1 +time=1 @10.77.0.2 www.example.test A 2>/dev/null | grep -q . && break
+	sleep 0.1
+done
 # a capture that does not stop when told is a failure, not a hang
 # (its sleep is killed with it: an orphaned sleep would hold the test runner's pipe open)
 ( trap 'kill $s 2>/dev/null; exit 0' TERM; sleep 120 & s=$!; wait $s; echo "capture: timed out"
