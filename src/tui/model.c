@@ -135,11 +135,18 @@ static struct pkt_source *open_again(struct tui_model *m, char *err, size_t errl
 	return src;
 }
 
-/* The number of the packet a pass read as its k-th: k in a file read whole; in ring files,
- * whose first ones may be gone, found by its offset (0: not indexed yet). */
-static uint64_t pass_frame(const struct tui_model *m, uint64_t k, const struct pkt_meta *meta)
+/* The next packet of a pass over what is indexed (a table, a stream, a save), numbered
+ * (meta->number): its number, or 0 at the end. In a file read whole the packets are counted
+ * (*read); ring files, whose first ones may be gone, number a packet by its offset. */
+static uint64_t pass_next(const struct tui_model *m, struct pkt_source *src, uint64_t *read, struct pkt_meta *meta,
+			  const uint8_t **data)
 {
-	return m->ring ? pindex_frame_at(m->ix, meta->offset) : k;
+	if (!m->ring && *read >= m->nrows) return 0;
+	if (src_next(src, meta, data) != SRC_OK) return 0;
+	uint64_t n = m->ring ? pindex_frame_at(m->ix, meta->offset) : ++*read;
+	if (!n || n > m->nrows) return 0;
+	meta->number = n;
+	return n;
 }
 
 static void filter_close(struct tui_model *m)
@@ -334,8 +341,8 @@ bool tui_model_filter_step(struct tui_model *m, uint64_t budget)
 			filter_close(m);
 			return false;
 		}
-		uint64_t n = pass_frame(m, m->fdone + 1, &meta);
-		if (!n) continue;
+		uint64_t n = m->ring ? pindex_frame_at(m->ix, meta.offset) : m->fdone + 1;
+		if (!n) continue; /* not indexed (ring files): the indexer numbers the packets */
 		meta.number = m->fdone = n;
 		bool match;
 		if (m->fp) {
@@ -435,10 +442,7 @@ void tui_model_table(struct tui_model *m, enum tui_table t, struct sbuf *sb)
 	struct pipeline *pl = pipeline_new(&needs);
 	struct pkt_meta meta;
 	const uint8_t *data;
-	for (uint64_t k = 1; src_next(src, &meta, &data) == SRC_OK; k++) {
-		uint64_t n = pass_frame(m, k, &meta);
-		if (!n || n > m->nrows) break;
-		meta.number = n;
+	for (uint64_t read = 0; pass_next(m, src, &read, &meta, &data);) {
 		struct packet *p = pipeline_decode_quiet(pl, &meta, data);
 		if (st) stats_packet(st, p);
 		if (fr) flowrec_packet(fr, p, true);
@@ -469,10 +473,7 @@ struct flow_records *tui_model_flows(struct tui_model *m)
 	struct pipeline *pl = pipeline_new(&needs);
 	struct pkt_meta meta;
 	const uint8_t *data;
-	for (uint64_t k = 1; src_next(src, &meta, &data) == SRC_OK; k++) {
-		uint64_t n = pass_frame(m, k, &meta);
-		if (!n || n > m->nrows) break;
-		meta.number = n;
+	for (uint64_t read = 0; pass_next(m, src, &read, &meta, &data);) {
 		flowrec_packet(fr, pipeline_decode_quiet(pl, &meta, data), true);
 	}
 	pipeline_free(pl); /* every flow ends: their records are complete */
@@ -499,10 +500,7 @@ void tui_model_follow(struct tui_model *m, uint8_t proto, int64_t stream, bool h
 	follow_attach(&fo, pipeline_tracker(pl), sb);
 	struct pkt_meta meta;
 	const uint8_t *data;
-	for (uint64_t k = 1; src_next(src, &meta, &data) == SRC_OK; k++) {
-		uint64_t n = pass_frame(m, k, &meta);
-		if (!n || n > m->nrows) break;
-		meta.number = n;
+	for (uint64_t read = 0; pass_next(m, src, &read, &meta, &data);) {
 		pipeline_decode_quiet(pl, &meta, data);
 		if (sb->trunc) break;
 	}
@@ -523,13 +521,11 @@ int tui_model_save(struct tui_model *m, const char *path, const uint64_t *frames
 	struct pkt_meta meta;
 	const uint8_t *data;
 	/* in file order, reading on: the frames are sorted */
-	for (uint64_t k = 1; next < n && src_next(src, &meta, &data) == SRC_OK; k++) {
-		uint64_t f = pass_frame(m, k, &meta);
-		if (!f) break;
+	uint64_t f, read = 0;
+	while (next < n && (f = pass_next(m, src, &read, &meta, &data))) {
 		while (next < n && frames[next] < f) next++; /* in a ring file removed since */
 		if (next == n || f != frames[next]) continue;
 		next++;
-		meta.number = f;
 		if (pwriter_packet(&ws, &meta, data, NULL) < 0) {
 			snprintf(err, errlen, "%s", ws.err);
 			rc = -1;
