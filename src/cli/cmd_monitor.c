@@ -79,8 +79,9 @@ static const char *find_db(const char *state_dir, const char *const *names, char
 	return NULL;
 }
 
-/* Every interface that is up and can be captured on (loopback included). */
-static int all_up(struct live_opts *lo, char *err, size_t errlen)
+/* Every interface that is up and can be captured on (loopback included); their names go
+ * into names (LIVE_MAX_IFS of them), which lo then points to. */
+static int all_up(struct live_opts *lo, char names[][64], char *err, size_t errlen)
 {
 	pcap_if_t *devs;
 	char perr[PCAP_ERRBUF_SIZE];
@@ -88,7 +89,6 @@ static int all_up(struct live_opts *lo, char *err, size_t errlen)
 		snprintf(err, errlen, "listing interfaces: %s", perr);
 		return -1;
 	}
-	static char names[LIVE_MAX_IFS][64];
 	for (pcap_if_t *d = devs; d && lo->nifs < LIVE_MAX_IFS; d = d->next) {
 		if (!(d->flags & PCAP_IF_UP) || !strcmp(d->name, "any")) continue;
 		if (!(d->flags & PCAP_IF_LOOPBACK) && !d->addresses) continue; /* nflog, usbmon, bluetooth... */
@@ -148,7 +148,8 @@ static int monitor_run(int argc, char **argv)
 		cli_error("%s", err);
 		return EXIT_INPUT;
 	}
-	if (!lo.nifs && all_up(&lo, err, sizeof err) < 0) {
+	char ifnames[LIVE_MAX_IFS][64];
+	if (!lo.nifs && all_up(&lo, ifnames, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		geo_close(geo);
 		return EXIT_INPUT;
@@ -194,7 +195,6 @@ static int monitor_run(int argc, char **argv)
 			live_stop(l);
 			stopping = true;
 		}
-		if (pa) proc_attr_events(pa); /* processes first: a packet's program may have just started */
 		struct pkt_meta m;
 		const uint8_t *data;
 		bool timed_out;
@@ -204,6 +204,7 @@ static int monitor_run(int argc, char **argv)
 			continue;
 		}
 		if (!timed_out) break;
+		if (pa) proc_attr_events(pa); /* idle: the process table kept current (lookups read them too) */
 		struct timespec now;
 		clock_gettime(CLOCK_REALTIME, &now);
 		monitor_tick(mon, (int64_t)now.tv_sec * 1000000000 + now.tv_nsec);

@@ -14,6 +14,7 @@
 #include "egress/store.h"
 #include "flow/flow.h"
 #include "pipeline/pipeline.h"
+#include "util/hash.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -21,10 +22,13 @@
 #define ATTRIBUTION_TRIES 3       /* a connection not attributed at its first packet is asked again */
 #define ECH_EXTENSION 0xfe0d      /* encrypted_client_hello: the SNI seen is the outer, public one */
 #define DOT_PORT 853
+#define RADDR_BUCKETS 4096        /* connections by remote address, for naming them when an answer comes */
+#define TICK_EVERY_NS (200 * 1000000LL) /* updates and flushes happen under steady traffic too */
 
 struct conn {
 	uint64_t serial;             /* the flow's */
 	uint32_t pos;                /* in the monitor's list */
+	struct conn *rnext, **rprev; /* in its remote address's bucket (local >= 0 only) */
 	uint64_t id;
 	const struct flow *flow;
 	int local;                   /* which key endpoint is this machine's, -1 neither */
@@ -56,7 +60,9 @@ struct monitor {
 	uint32_t count, listcap;
 	uint64_t next_id;
 	struct conn *cur;            /* the connection of the packet being decoded */
-	int64_t now_ns, flushed_ns;
+	struct conn *by_raddr[RADDR_BUCKETS];
+	struct hash_seed seed;
+	int64_t now_ns, flushed_ns, ticked_ns;
 	bool finishing;
 	struct monitor_stats st;
 };
@@ -126,6 +132,10 @@ static void cremove(struct monitor *m, struct conn *c)
 			m->h[j] = NULL;
 			i = j;
 		}
+	}
+	if (c->rprev) { /* out of its address's bucket */
+		*c->rprev = c->rnext;
+		if (c->rnext) c->rnext->rprev = c->rprev;
 	}
 	m->list[c->pos] = m->list[--m->count];
 	m->list[c->pos]->pos = c->pos;
@@ -292,6 +302,11 @@ static void name_from_dns(struct monitor *m, struct conn *c)
 	}
 }
 
+static uint32_t raddr_bucket(const struct monitor *m, int family, const uint8_t *addr)
+{
+	return (uint32_t)siphash13(&m->seed, addr, family == 4 ? 4 : 16) & (RADDR_BUCKETS - 1);
+}
+
 static bool tcp_done(const struct flow *f)
 {
 	return f->key.proto == 6 && (f->rst_seen || (f->tcp && f->tcp[0].fin_seen && f->tcp[1].fin_seen));
@@ -328,6 +343,13 @@ static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
 	/* the end that is this machine's; on loopback (both), the one that spoke first */
 	c->local = c->both_local ? client : l0 ? 0 : l1 ? 1 : -1;
 	c->outbound = c->local >= 0 && c->local == client;
+	if (c->local >= 0) {
+		struct conn **b = &m->by_raddr[raddr_bucket(m, k->family, k->addr[!c->local])];
+		c->rnext = *b;
+		if (*b) (*b)->rprev = &c->rnext;
+		c->rprev = b;
+		*b = c;
+	}
 	if (k->proto == 6 && c->local >= 0 && k->port[!c->local] == DOT_PORT) c->hidden = "dns_over_tls";
 	m->st.conns++;
 	if (m->o.geo && c->local >= 0) {
@@ -394,11 +416,10 @@ static void on_name(void *ctx, const struct packet *p, const struct name_event *
 		if (m->o.store) store_name(m->o.store, addr, user_name, "dns", m->now_ns / 1000000);
 		/* connections seen before their answer are named now */
 		size_t alen = e->family == 4 ? 4 : 16;
-		for (uint32_t i = 0; i < m->count; i++) {
-			struct conn *c = m->list[i];
-			if (c->local < 0 || c->name_src > NSRC_DNS || c->flow->key.family != e->family) continue;
-			if (!memcmp(c->flow->key.addr[!c->local], e->addr, alen)) name_from_dns(m, c);
-		}
+		for (struct conn *c = m->by_raddr[raddr_bucket(m, e->family, e->addr)]; c; c = c->rnext)
+			if (c->name_src <= NSRC_DNS && c->flow->key.family == e->family &&
+			    !memcmp(c->flow->key.addr[!c->local], e->addr, alen))
+				name_from_dns(m, c);
 		return;
 	}
 	struct conn *c = m->cur;
@@ -421,7 +442,7 @@ static void post(void *ctx, struct packet *p)
 {
 	struct monitor *m = ctx;
 	struct conn *c = m->cur;
-	if (!c) return;
+	if (!c || c->ja4[0]) return; /* its ClientHello was seen: nothing more to look for */
 	for (uint16_t i = 0; i < p->nfields; i++) {
 		const struct fval *f = &p->fields[i];
 		if (f->nest) continue;
@@ -447,7 +468,8 @@ struct monitor *monitor_new(const struct monitor_opts *o)
 	struct pipeline_needs needs = { .observer = &m->obs, .names = on_name, .names_ctx = m, .extra = &m->extra,
 					.post = post, .post_ctx = m };
 	m->pl = pipeline_new(&needs);
-	m->now_ns = m->flushed_ns = wall_ns();
+	m->seed = hash_seed_random();
+	m->now_ns = m->flushed_ns = m->ticked_ns = wall_ns();
 	return m;
 }
 
@@ -458,6 +480,7 @@ void monitor_packet(struct monitor *m, const struct pkt_meta *meta, const uint8_
 	m->st.packets++;
 	pipeline_decode_quiet(m->pl, meta, data);
 	m->cur = NULL;
+	if (m->now_ns - m->ticked_ns >= TICK_EVERY_NS) monitor_tick(m, m->now_ns); /* traffic never pauses */
 }
 
 static void flush_store(struct monitor *m)
@@ -471,6 +494,7 @@ static void flush_store(struct monitor *m)
 void monitor_tick(struct monitor *m, int64_t now_ns)
 {
 	if (now_ns > m->now_ns) m->now_ns = now_ns;
+	m->ticked_ns = m->now_ns;
 	pipeline_tick(m->pl, m->now_ns);
 	for (uint32_t i = 0; i < m->count; i++) { /* updates: at most one a second per connection, when it moved */
 		struct conn *c = m->list[i];

@@ -67,7 +67,8 @@ struct proc_attr;
  * err when the socket table cannot be read at all. */
 struct proc_attr *proc_attr_open(char *note, size_t notelen, char *err, size_t errlen);
 void proc_attr_close(struct proc_attr *pa);
-/* A descriptor to poll for process events (-1 when there is none), and the events it has. */
+/* A descriptor to poll for process events (-1 when there is none), and the events it has
+ * (proc_attr_lookup reads them too, before it looks for a socket's owner). */
 int proc_attr_fd(const struct proc_attr *pa);
 void proc_attr_events(struct proc_attr *pa);
 /* Who owns the connection proto (6 or 17) between local and remote (family 4 or 6;

@@ -51,7 +51,8 @@ struct proc_attr {
 	struct { uint8_t family, addr[16]; } local[MAX_LOCAL_ADDRS];
 	int nlocal;
 	int64_t local_ns;
-	int64_t rescan_ns;  /* without the connector: /proc read again at most once a second */
+	int64_t rescan_ns;  /* without the connector: /proc read again at most every RESCAN_NS */
+	bool resync;        /* the connector lost events (its buffer overflowed) */
 	struct proc_stats st;
 	uint8_t buf[1 << 16];
 };
@@ -277,9 +278,11 @@ static pid_t owner_of(struct proc_attr *pa, uint64_t inode, uid_t uid)
 	if (s && s->pid) return s->pid;
 	int64_t now = now_ns();
 	if (s && s->miss_ns && now - s->miss_ns < MISS_RETRY_NS) return 0;
-	if (pa->cn < 0 && now - pa->rescan_ns > RESCAN_NS) { /* no events: /proc is how new processes are met */
+	/* no events (or some were lost): /proc is how new processes are met */
+	if ((pa->cn < 0 || pa->resync) && now - pa->rescan_ns > RESCAN_NS) {
 		scan_proc(pa);
 		pa->rescan_ns = now;
+		pa->resync = false;
 	}
 	/* the candidates: the socket's uid first, the newest first within each */
 	struct cand { int64_t key; pid_t pid; } *c = xmalloc((pa->pcount + 1) * sizeof *c);
@@ -461,6 +464,10 @@ void proc_attr_events(struct proc_attr *pa)
 	if (pa->cn < 0) return;
 	for (;;) {
 		ssize_t n = recv(pa->cn, pa->buf, sizeof pa->buf, 0);
+		if (n < 0 && errno == ENOBUFS) { /* events were lost: /proc is read again at the next miss */
+			pa->resync = true;
+			continue;
+		}
 		if (n <= 0) return;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)pa->buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
 			pid_t pid, tgid;
@@ -580,6 +587,7 @@ void proc_attr_lookup(struct proc_attr *pa, int proto, int family, const uint8_t
 	}
 	out->inode = hit.inode;
 	out->uid = hit.uid;
+	proc_attr_events(pa); /* the processes started since the last look: the owner may be one */
 	pid_t pid = owner_of(pa, hit.inode, hit.uid);
 	struct pent *e = pid ? pslot(pa, pid, false) : NULL;
 	if (!e || !e->known) {
