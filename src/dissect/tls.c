@@ -610,8 +610,11 @@ static void certificate_fields(struct packet *p, const uint8_t *der, size_t n)
 	X509_free(x);
 }
 
-static void certificate(struct packet *p, struct cur *c)
+/* A Certificate message: a list of DER certificates. TLS 1.3's (RFC 8446 §4.4.2) starts
+ * with a request context and follows each certificate with its extensions. */
+static void certificate(struct packet *p, struct cur *c, bool tls13)
 {
+	if (tls13) cur_skip(c, (uint8_t)rd(p, c, F__COUNT, 1));
 	uint32_t total = rd(p, c, F_TLS_HANDSHAKE_CERTIFICATES_LENGTH, 3);
 	struct cur all = cur_sub(c, total);
 	for (int i = 0; cur_left(&all) >= 3 && i < 16; i++) {
@@ -619,24 +622,7 @@ static void certificate(struct packet *p, struct cur *c)
 		const uint8_t *der = cur_bytes(&all, n);
 		if (!der) break;
 		certificate_fields(p, der, n);
-	}
-}
-
-/* TLS 1.3's Certificate (RFC 8446 §4.4.2): a request context, then entries of a
- * certificate and its extensions. */
-static void certificate13(struct packet *p, struct cur *c)
-{
-	uint8_t ctx = (uint8_t)rd(p, c, F__COUNT, 1);
-	cur_skip(c, ctx);
-	uint32_t total = rd(p, c, F_TLS_HANDSHAKE_CERTIFICATES_LENGTH, 3);
-	struct cur all = cur_sub(c, total);
-	for (int i = 0; cur_left(&all) >= 3 && i < 16; i++) {
-		uint32_t n = rd(p, &all, F_TLS_HANDSHAKE_CERTIFICATE_LENGTH, 3);
-		const uint8_t *der = cur_bytes(&all, n);
-		if (!der) break;
-		certificate_fields(p, der, n);
-		uint16_t el = cur_be16(&all);
-		if (!cur_skip(&all, el)) break;
+		if (tls13 && !cur_skip(&all, cur_be16(&all))) break;
 	}
 }
 
@@ -668,8 +654,7 @@ static void handshake_message(struct tls_state *t, struct packet *p, int dir, co
 	} else if (type == TLS_ENCRYPTED_EXTENSIONS) {
 		encrypted_extensions(t, p, &body);
 	} else if (type == TLS_CERTIFICATE) {
-		if (t->version == TLS_V1_3 || t->quic) certificate13(p, &body);
-		else certificate(p, &body);
+		certificate(p, &body, t->version == TLS_V1_3 || t->quic);
 	} else if (type == TLS_FINISHED && !t->quic) {
 		tls_keys_finished(t, p->keylog, dir); /* the records after it use the next keys */
 	} else if (type == TLS_KEY_UPDATE && !t->quic) {
