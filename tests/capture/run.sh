@@ -28,8 +28,10 @@ if ! "$lab" up cap >/dev/null 2>&1; then
 fi
 trap '"$lab" down cap >/dev/null 2>&1; rm -rf "$tmp"' EXIT
 # the lab's DNS server answers before any check counts on it (it may still be starting)
-for _ in $(seq 50); do
-	ip netns exec capc dig +short +tries=1 +time=1 @10.77.0.2 www.example.test A 2>/dev/null | grep -q . && break
+i=0
+until ip netns exec capc dig +short +tries=1 +time=1 @10.77.0.2 www.example.test A 2>/dev/null | grep -q .; do
+	i=$((i + 1))
+	[ $i -ge 50 ] && { bad "the lab's DNS server does not answer (dnsmasq did not start?)"; break; }
 	sleep 0.1
 done
 # a capture that does not stop when told is a failure, not a hang
