@@ -27,7 +27,7 @@
 
 static const char usage[] =
 	"usage: pktscope monitor run [-i IF]... [-f BPF] [--state-dir DIR] [--json]\n"
-	"                            [--geoip-country-db FILE] [--geoip-asn-db FILE]\n"
+	"                            [--geoip-country-db FILE] [--geoip-asn-db FILE] [--no-ebpf]\n"
 	"  -i IF                  an interface to watch (repeatable; default: every interface\n"
 	"                         that is up, loopback included)\n"
 	"  -f BPF                 a capture filter (tcpdump's syntax)\n"
@@ -36,6 +36,8 @@ static const char usage[] =
 	"  --json                 NDJSON events on standard output: open, update, close\n"
 	"  --geoip-country-db F   a MaxMind-format country (or city) database\n"
 	"  --geoip-asn-db F       a MaxMind-format ASN database\n"
+	"  --no-ebpf              attribute by the socket table and process events only (by\n"
+	"                         default eBPF is tried first, and its absence is said)\n"
 	"  (default for both: dbip-country-lite.mmdb / dbip-asn-lite.mmdb, GeoLite2-Country.mmdb /\n"
 	"  GeoLite2-ASN.mmdb in the state directory, then in /usr/share/GeoIP)\n";
 
@@ -108,8 +110,9 @@ static int monitor_run(int argc, char **argv)
 {
 	struct live_opts lo = { .immediate = true };
 	const char *state_arg = NULL, *cdb = NULL, *adb = NULL;
-	bool json = false;
+	bool json = false, want_ebpf = true;
 	static const struct option longs[] = {
+		{ "no-ebpf", no_argument, NULL, 'E' },
 		{ "state-dir", required_argument, NULL, 'S' }, { "json", no_argument, NULL, 'J' },
 		{ "geoip-country-db", required_argument, NULL, 'C' }, { "geoip-asn-db", required_argument, NULL, 'A' },
 		{ "interface", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' }, { 0 },
@@ -125,6 +128,7 @@ static int monitor_run(int argc, char **argv)
 		case 'f': lo.bpf = optarg; break;
 		case 'S': state_arg = optarg; break;
 		case 'J': json = true; break;
+		case 'E': want_ebpf = false; break;
 		case 'C': cdb = optarg; break;
 		case 'A': adb = optarg; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
@@ -155,7 +159,7 @@ static int monitor_run(int argc, char **argv)
 		return EXIT_INPUT;
 	}
 	int status = EXIT_OK, why = 0;
-	struct proc_attr *pa = proc_attr_open(note, sizeof note, err, sizeof err);
+	struct proc_attr *pa = proc_attr_open(want_ebpf, note, sizeof note, err, sizeof err);
 	if (!pa) fprintf(stderr, "pktscope: monitor: no process attribution: %s\n", err);
 	else if (note[0]) fprintf(stderr, "pktscope: monitor: %s\n", note);
 	snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
@@ -186,7 +190,8 @@ static int monitor_run(int argc, char **argv)
 	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
 	struct monitor_opts mo = { .json = json ? &out : NULL, .store = store, .geo = geo, .proc = pa };
 	struct monitor *mon = monitor_new(&mo);
-	fprintf(stderr, "pktscope: monitor: attribution %s; store %s; watching", pa ? "by the socket table and process events" : "off", dbpath);
+	fprintf(stderr, "pktscope: monitor: attribution %s; store %s; watching",
+		!pa ? "off" : proc_attr_kernel(pa) ? "by eBPF, then the socket table" : "by the socket table and process events", dbpath);
 	for (int k = 0; k < live_count(l); k++) fprintf(stderr, " %s", live_ifname(l, k));
 	fprintf(stderr, "\n");
 	bool stopping = false;

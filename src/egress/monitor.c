@@ -192,6 +192,8 @@ static void emit(struct monitor *m, struct conn *c, const char *event, const cha
 		json_str(sb, proc_why_str(c->who.why));
 	}
 	if (c->who.inode) sb_printf(sb, ",\"socket_inode\":%llu,\"socket_uid\":%u", (unsigned long long)c->who.inode, (unsigned)c->who.uid);
+	if (c->who.cookie) sb_printf(sb, ",\"socket_cookie\":%llu", (unsigned long long)c->who.cookie);
+	if (c->who.how != PH_UNKNOWN) sb_printf(sb, ",\"other_netns\":%s", c->who.other_netns ? "true" : "false");
 	sb_putc(sb, '}');
 	const struct flow_side *out = &f->side[l], *in = &f->side[r];
 	sb_printf(sb, ",\"bytes_out\":%llu,\"bytes_in\":%llu,\"packets_out\":%llu,\"packets_in\":%llu",
@@ -277,6 +279,7 @@ static void attribute(struct monitor *m, struct conn *c)
 {
 	const struct flow_key *k = &c->flow->key;
 	c->tries++;
+	if (c->who.how != PH_UNKNOWN) return; /* found when the connection was seen (another namespace's) */
 	if (!m->o.proc) {
 		c->who.why = PW_UNAVAILABLE;
 		return;
@@ -342,6 +345,13 @@ static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
 	c->both_local = l0 && l1;
 	/* the end that is this machine's; on loopback (both), the one that spoke first */
 	c->local = c->both_local ? client : l0 ? 0 : l1 ? 1 : -1;
+	/* neither: traffic routed or bridged through this machine, perhaps from a process in
+	 * another network namespace here (a container's); the kernel side may have seen its
+	 * client socket send, and then the client end is this machine's too */
+	if (c->local < 0 && m->o.proc &&
+	    proc_attr_lookup_kernel(m->o.proc, k->proto, k->family, k->addr[client], k->port[client], k->addr[!client],
+				    k->port[!client], &c->who))
+		c->local = client;
 	c->outbound = c->local >= 0 && c->local == client;
 	if (c->local >= 0) {
 		struct conn **b = &m->by_raddr[raddr_bucket(m, k->family, k->addr[!c->local])];
@@ -367,8 +377,8 @@ static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
 	if (!c) return;
 	c->flow = f;
 	c->last_ns = m->now_ns;
-	if (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES &&
-	    (c->tries == 0 || c->who.why == PW_NO_SOCKET || c->who.why == PW_NO_OWNER)) {
+	if (c->tries == 0 || (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES &&
+			      (c->who.why == PW_NO_SOCKET || c->who.why == PW_NO_OWNER))) {
 		attribute(m, c);
 		if (c->who.how != PH_UNKNOWN) m->st.attributed++;
 		else if (c->tries == ATTRIBUTION_TRIES) m->st.unknown++;

@@ -1,6 +1,8 @@
 /* egress/names.c — the DNS answer cache and registrable domains (see names.h). */
 #include "egress/names.h"
 
+#include <arpa/inet.h>
+
 #include <libpsl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,11 +152,16 @@ void names_stats(const struct name_cache *nc, struct names_stats *st)
 }
 
 void names_registrable(const struct name_cache *nc, const char *name, char *out, size_t cap)
-{	char lower[NAMES_MAX_LEN + 1];
+{
+	char lower[NAMES_MAX_LEN + 1];
 	size_t n = 0;
 	for (; name[n] && n < NAMES_MAX_LEN; n++) lower[n] = (char)(name[n] >= 'A' && name[n] <= 'Z' ? name[n] + 32 : name[n]);
 	while (n && lower[n - 1] == '.') n--; /* the root's dot */
 	lower[n] = '\0';
-	const char *r = nc->psl ? psl_registrable_domain(nc->psl, lower) : NULL;
+	/* an address (a Host header or SNI that names one) has no domain: itself */
+	uint8_t a[16];
+	const char *r = NULL;
+	if (inet_pton(AF_INET, lower, a) != 1 && inet_pton(AF_INET6, lower, a) != 1 && nc->psl)
+		r = psl_registrable_domain(nc->psl, lower);
 	snprintf(out, cap, "%s", r ? r : lower);
 }

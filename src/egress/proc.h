@@ -2,7 +2,12 @@
  * interface (proc_linux.c). Never a guess: a result says how it was matched, or why it
  * could not be.
  *
- * Linux without eBPF: the kernel's socket table (NETLINK_SOCK_DIAG: tuple → socket inode,
+ * Linux with eBPF (ebpf.h, bpf/attrib.bpf.c): the kernel records, in process context, who
+ * made, connected or sent on each socket and which tuple each socket sent, and what each
+ * process executed; a lookup reads that first, so a process that lived 5 ms is named.
+ *
+ * Linux without eBPF, and for sockets the kernel side did not see made (those older than
+ * the monitor, accepted ones): the kernel's socket table (NETLINK_SOCK_DIAG: tuple → socket inode,
  * uid) and an inode → process index, kept current by the netlink proc connector (exec,
  * fork, exit events) rather than by reading all of /proc on a miss: a miss scans the file
  * descriptors of the processes the connector has seen, those of the socket's uid first and
@@ -27,7 +32,7 @@ enum proc_how {
 	PH_UNKNOWN,         /* see enum proc_why */
 	PH_SOCKET_EXACT,    /* the socket table had this connection's socket */
 	PH_SOCKET_BOUND,    /* an unconnected socket bound to the local port (a UDP client, a listener) */
-	PH_KERNEL_EVENT,    /* the kernel said so when the socket connected or sent */
+	PH_KERNEL_EVENT,    /* eBPF: the kernel said so when the socket was made, connected or sent */
 };
 enum proc_why {
 	PW_NONE,
@@ -58,14 +63,19 @@ struct proc_result {
 	enum proc_why why;              /* when how is PH_UNKNOWN */
 	uint64_t inode;                 /* the socket, 0 when none */
 	uid_t uid;                      /* the socket's owner (known even when the process is not) */
+	uint64_t cookie;                /* the socket's cookie, when the kernel side gave it */
+	bool other_netns;               /* the socket is another network namespace's */
 	struct proc_info proc;          /* when how is not PH_UNKNOWN */
 };
 
 struct proc_attr;
-/* Opens the socket table and the proc connector (the connector needs CAP_NET_ADMIN; without
- * it processes are found by their descriptors alone, said in *note). NULL with the reason in
+/* Opens the kernel side (eBPF, when want_ebpf and it loads and attaches), the socket table
+ * and the proc connector (the connector needs CAP_NET_ADMIN; without it processes are found
+ * by their descriptors alone); what is missing is said in *note. NULL with the reason in
  * err when the socket table cannot be read at all. */
-struct proc_attr *proc_attr_open(char *note, size_t notelen, char *err, size_t errlen);
+struct proc_attr *proc_attr_open(bool want_ebpf, char *note, size_t notelen, char *err, size_t errlen);
+/* Whether the kernel side (eBPF) is attributing; when it could not load, *note said why. */
+bool proc_attr_kernel(const struct proc_attr *pa);
 void proc_attr_close(struct proc_attr *pa);
 /* A descriptor to poll for process events (-1 when there is none), and the events it has
  * (proc_attr_lookup reads them too, before it looks for a socket's owner). */
@@ -75,13 +85,18 @@ void proc_attr_events(struct proc_attr *pa);
  * addresses 4 or 16 bytes). */
 void proc_attr_lookup(struct proc_attr *pa, int proto, int family, const uint8_t *laddr, uint16_t lport,
 		      const uint8_t *raddr, uint16_t rport, struct proc_result *out);
+/* The kernel side's record alone, in any network namespace (for traffic routed or bridged
+ * through this machine, whose client may be a process in a container here); false when it
+ * has none or there is no kernel side. */
+bool proc_attr_lookup_kernel(struct proc_attr *pa, int proto, int family, const uint8_t *laddr, uint16_t lport,
+			     const uint8_t *raddr, uint16_t rport, struct proc_result *out);
 /* A process by pid (from the table, or read now). false when unknown. */
 bool proc_attr_process(struct proc_attr *pa, pid_t pid, struct proc_info *out);
 /* Whether addr is an address of one of this namespace's interfaces (refreshed on a miss,
  * at most once a second). */
 bool proc_attr_is_local(struct proc_attr *pa, int family, const uint8_t *addr);
 
-struct proc_stats { uint64_t lookups, exact, bound, unknown, fd_scans, events, evicted; };
+struct proc_stats { uint64_t lookups, kernel, exact, bound, unknown, fd_scans, events, evicted; };
 void proc_attr_stats(const struct proc_attr *pa, struct proc_stats *st);
 
 /* Parsing, exposed for the unit tests: a SOCK_DIAG answer (inet_diag_msg) into inode and

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "egress/ebpf.h"
 #include "util/xalloc.h"
 
 #define INODE_MAP_CAP (1u << 17)   /* socket inodes remembered; when full, forgotten all at once */
@@ -41,6 +42,7 @@ struct pent {
 struct inode_slot { uint64_t inode; pid_t pid; int64_t miss_ns; };
 
 struct proc_attr {
+	struct ebpf *bpf;   /* the kernel side, or NULL (see ebpf.h) */
 	int diag;           /* NETLINK_SOCK_DIAG */
 	int cn;             /* NETLINK_CONNECTOR, or -1 */
 	uint32_t seq;
@@ -69,7 +71,7 @@ const char *proc_how_str(enum proc_how h)
 	switch (h) {
 	case PH_SOCKET_EXACT: return "socket_table";
 	case PH_SOCKET_BOUND: return "socket_table_bound";
-	case PH_KERNEL_EVENT: return "kernel_event";
+	case PH_KERNEL_EVENT: return "ebpf";
 	case PH_UNKNOWN: break;
 	}
 	return "unknown";
@@ -379,7 +381,7 @@ static int diag_query(struct proc_attr *pa, int proto, int af, const uint8_t *sr
 	}
 }
 
-struct proc_attr *proc_attr_open(char *note, size_t notelen, char *err, size_t errlen)
+struct proc_attr *proc_attr_open(bool want_ebpf, char *note, size_t notelen, char *err, size_t errlen)
 {
 	if (notelen) note[0] = '\0';
 	int diag = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -415,13 +417,22 @@ struct proc_attr *proc_attr_open(char *note, size_t notelen, char *err, size_t e
 		if (pa->cn >= 0) close(pa->cn);
 		pa->cn = -1;
 	}
+	char why[384];
+	if (want_ebpf && !(pa->bpf = ebpf_open(why, sizeof why))) {
+		size_t n = strlen(note);
+		snprintf(note + n, notelen - n, "%sno eBPF attribution (%s): short-lived processes may be missed",
+			 n ? "; " : "", why);
+	}
 	scan_proc(pa);
 	return pa;
 }
 
+bool proc_attr_kernel(const struct proc_attr *pa) { return pa->bpf != NULL; }
+
 void proc_attr_close(struct proc_attr *pa)
 {
 	if (!pa) return;
+	ebpf_close(pa->bpf);
 	close(pa->diag);
 	if (pa->cn >= 0) close(pa->cn);
 	free(pa->p);
@@ -536,11 +547,107 @@ bool proc_attr_is_local(struct proc_attr *pa, int family, const uint8_t *addr)
 	return false;
 }
 
+/* Joins the args the kernel side copied (NUL-separated) with spaces. */
+static void join_args(char *dst, size_t cap, const char *args, size_t len)
+{
+	size_t n = len < cap - 1 ? len : cap - 1;
+	memcpy(dst, args, n);
+	while (n && dst[n - 1] == '\0') n--;
+	for (size_t i = 0; i < n; i++)
+		if (dst[i] == '\0') dst[i] = ' ';
+	dst[n] = '\0';
+}
+
+/* When pid started, in CLOCK_BOOTTIME nanoseconds (/proc/PID/stat's 22nd field, in clock
+ * ticks); -1 when it is gone. */
+static int64_t started_ns(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", pid);
+	if (read_small(path, buf, sizeof buf) < 0) return -1;
+	const char *p = strrchr(buf, ')'); /* the comm may hold spaces and parentheses */
+	if (!p) return -1;
+	for (int field = 2; field < 22 && *p; p++)
+		if (*p == ' ') field++;
+	long hz = sysconf(_SC_CLK_TCK);
+	return (int64_t)strtoull(p, NULL, 10) * (1000000000LL / (hz > 0 ? hz : 100));
+}
+
+/* What the kernel side recorded when the socket was made, connected or sent: its owner then,
+ * and what that process ran. A process still there adds what /proc says (the executable's
+ * resolved path, its cgroup), but only when it started before it owned the socket and has
+ * not executed anything since: a pid reused is never taken for its predecessor. */
+static bool from_kernel(struct proc_attr *pa, int proto, int family, const uint8_t *laddr, uint16_t lport,
+			const uint8_t *raddr, uint16_t rport, struct proc_result *out)
+{
+	if (!pa->bpf) return false;
+	struct attrib_flow f;
+	bool other_netns;
+	bool ports = proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	if (!ebpf_flow(pa->bpf, proto, family, laddr, ports ? lport : 0, raddr, ports ? rport : 0, &f, &other_netns) ||
+	    !f.owner.tgid) /* made before the monitor, or by the kernel (accepted): the socket table knows */
+		return false;
+	struct proc_info *p = &out->proc;
+	out->how = PH_KERNEL_EVENT;
+	out->uid = f.owner.uid;
+	out->cookie = f.cookie;
+	out->other_netns = other_netns;
+	p->pid = (pid_t)f.owner.tgid;
+	p->uid = f.owner.uid;
+	/* the sending thread's name until the process's is known (a thread may rename itself) */
+	snprintf(p->name, sizeof p->name, "%.*s", (int)sizeof f.owner.comm, f.owner.comm);
+	struct attrib_exec x;
+	bool have_x = ebpf_exec(pa->bpf, f.owner.tgid, &x);
+	if (have_x && x.exec_ns > f.owner.when_ns) return true; /* it ran something else since */
+	if (have_x) {
+		snprintf(p->name, sizeof p->name, "%.*s", (int)sizeof x.comm, x.comm);
+		snprintf(p->exe, sizeof p->exe, "%.*s", (int)sizeof x.exe, x.exe);
+		join_args(p->cmdline, sizeof p->cmdline, x.args, x.args_len < sizeof x.args ? x.args_len : sizeof x.args);
+		p->netns = x.netns_ino;
+		p->exited = x.exited != 0;
+		if (p->exited) return true;
+	}
+	int64_t start = started_ns(p->pid);
+	if (start < 0 || start > (int64_t)f.owner.when_ns + 20000000LL) { /* gone, or a newer process */
+		p->exited = true;
+		return true;
+	}
+	proc_attr_events(pa);
+	struct pent *e = pslot(pa, p->pid, false);
+	if (!e || !e->known || e->info.exited) {
+		seen(pa, p->pid, false);
+		e = pslot(pa, p->pid, false);
+	}
+	if (e && e->known && !e->info.exited) {
+		struct proc_info live = e->info;
+		if (!live.cmdline[0]) snprintf(live.cmdline, sizeof live.cmdline, "%s", p->cmdline);
+		*p = live;
+	}
+	return true;
+}
+
+bool proc_attr_lookup_kernel(struct proc_attr *pa, int proto, int family, const uint8_t *laddr, uint16_t lport,
+			     const uint8_t *raddr, uint16_t rport, struct proc_result *out)
+{
+	memset(out, 0, sizeof *out);
+	if (!from_kernel(pa, proto, family, laddr, lport, raddr, rport, out)) {
+		memset(out, 0, sizeof *out);
+		return false;
+	}
+	pa->st.lookups++;
+	pa->st.kernel++;
+	return true;
+}
+
 void proc_attr_lookup(struct proc_attr *pa, int proto, int family, const uint8_t *laddr, uint16_t lport,
 		      const uint8_t *raddr, uint16_t rport, struct proc_result *out)
 {
 	memset(out, 0, sizeof *out);
 	pa->st.lookups++;
+	if (from_kernel(pa, proto, family, laddr, lport, raddr, rport, out)) {
+		pa->st.kernel++;
+		return;
+	}
 	if (proto != 6 && proto != 17) {
 		out->why = PW_NO_PORTS;
 		pa->st.unknown++;

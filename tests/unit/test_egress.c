@@ -68,6 +68,11 @@ static void test_names(void **state)
 	assert_string_equal(r, "example.test");
 	names_registrable(nc, "localhost", r, sizeof r);
 	assert_string_equal(r, "localhost");
+	/* an address is its own: not "0.2" of 10.77.0.2 */
+	names_registrable(nc, "10.77.0.2", r, sizeof r);
+	assert_string_equal(r, "10.77.0.2");
+	names_registrable(nc, "2001:db8::1", r, sizeof r);
+	assert_string_equal(r, "2001:db8::1");
 	names_free(nc);
 }
 

@@ -1,0 +1,231 @@
+/* egress/bpf/attrib.bpf.c — the kernel side of attribution: who made each socket and which
+ * tuple each socket sent, recorded in process context, so a process that lives 5 ms is
+ * still named after it is gone.
+ *
+ *   cgroup/sock_create        a socket is made: its creator (process context)
+ *   cgroup/connect4|6         a socket connects: the process that connects it
+ *   cgroup/sendmsg4|6         an unconnected datagram is sent: the process that sends it
+ *   cgroup_skb/egress         a packet leaves a socket: its tuple → the socket and its owner,
+ *                             keyed with its network namespace and without (written once per
+ *                             tuple; a lookup otherwise)
+ *   raw_tracepoint sched_process_exec|fork|exit
+ *                             what each process runs (path, arguments, file), kept after exit
+ *
+ * Every program allows what it sees: this is a monitor, never a filter. */
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "attrib.h"
+#include "kernel.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ATTRIB_MAX_SOCKS);
+	__type(key, __u64);
+	__type(value, struct attrib_owner);
+} socks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ATTRIB_MAX_FLOWS);
+	__type(key, struct attrib_flow_key);
+	__type(value, struct attrib_flow);
+} flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ATTRIB_MAX_EXECS);
+	__type(key, __u32);
+	__type(value, struct attrib_exec);
+} execs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct attrib_exec);
+} scratch SEC(".maps");
+
+/* counters for the monitor's status: 0 flows written, 1 packets without an owner's socket */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, __u64);
+} counts SEC(".maps");
+
+static __always_inline void count(__u32 i)
+{
+	__u64 *c = bpf_map_lookup_elem(&counts, &i);
+	if (c) *c += 1;
+}
+
+static __always_inline void own(__u64 cookie)
+{
+	struct attrib_owner o = { 0 };
+	__u64 pt = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
+	o.tgid = pt >> 32;
+	o.pid = (__u32)pt;
+	o.uid = (__u32)ug;
+	o.gid = ug >> 32;
+	o.when_ns = bpf_ktime_get_boot_ns();
+	bpf_get_current_comm(o.comm, sizeof o.comm);
+	struct attrib_owner *old = bpf_map_lookup_elem(&socks, &cookie);
+	if (old && old->tgid == o.tgid) return;
+	bpf_map_update_elem(&socks, &cookie, &o, BPF_ANY);
+}
+
+SEC("cgroup/sock_create")
+int sock_create(struct bpf_sock *sk)
+{
+	own(bpf_get_socket_cookie(sk));
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	own(bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	own(bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup/sendmsg4")
+int sendmsg4(struct bpf_sock_addr *ctx)
+{
+	own(bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup/sendmsg6")
+int sendmsg6(struct bpf_sock_addr *ctx)
+{
+	own(bpf_get_socket_cookie(ctx));
+	return 1;
+}
+
+SEC("cgroup_skb/egress")
+int skb_egress(struct __sk_buff *skb)
+{
+	__u64 cookie = bpf_get_socket_cookie(skb);
+	if (!cookie) return 1;
+	struct attrib_flow_key k = { 0 };
+	__u8 proto;
+	__u32 l4;
+	if (skb->protocol == bpf_htons(0x0800)) {
+		__u8 h[20];
+		if (bpf_skb_load_bytes(skb, 0, h, sizeof h)) return 1;
+		if ((h[6] & 0x1f) || h[7]) return 1; /* a later fragment: no ports */
+		k.family = 4;
+		proto = h[9];
+		l4 = (h[0] & 0x0f) * 4;
+		__builtin_memcpy(k.laddr, h + 12, 4);
+		__builtin_memcpy(k.raddr, h + 16, 4);
+	} else if (skb->protocol == bpf_htons(0x86dd)) {
+		__u8 h[40];
+		if (bpf_skb_load_bytes(skb, 0, h, sizeof h)) return 1;
+		k.family = 6;
+		proto = h[6];
+		l4 = 40;
+		__builtin_memcpy(k.laddr, h + 8, 16);
+		__builtin_memcpy(k.raddr, h + 24, 16);
+	} else {
+		return 1;
+	}
+	k.proto = proto;
+	if (proto == 6 || proto == 17 || proto == 132 || proto == 136) {
+		__u16 p[2];
+		if (bpf_skb_load_bytes(skb, l4, p, sizeof p)) return 1;
+		k.lport = bpf_ntohs(p[0]);
+		k.rport = bpf_ntohs(p[1]);
+	} /* other protocols (ICMP, raw IP) are one flow per address pair, as in the flow table */
+	k.netns = bpf_get_netns_cookie(skb);
+	struct attrib_flow *f = bpf_map_lookup_elem(&flows, &k);
+	if (f && f->cookie == cookie) return 1;
+	struct attrib_flow v = { .cookie = cookie, .netns = k.netns };
+	struct attrib_owner *o = bpf_map_lookup_elem(&socks, &cookie);
+	if (o) v.owner = *o;
+	else count(1);
+	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
+	k.netns = 0; /* and as any namespace's: found from a namespace that sees it routed or bridged */
+	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
+	count(0);
+	return 1;
+}
+
+static __always_inline void exec_of(struct attrib_exec *e, struct task_struct *t)
+{
+	e->tgid = BPF_CORE_READ(t, tgid);
+	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	e->uid = BPF_CORE_READ(t, real_cred, uid.val);
+	e->netns_ino = BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
+	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
+}
+
+SEC("raw_tracepoint/sched_process_exec")
+int on_exec(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx->args[0];
+	struct linux_binprm *b = (struct linux_binprm *)ctx->args[2];
+	__u32 zero = 0;
+	struct attrib_exec *e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!e) return 0;
+	__builtin_memset(e, 0, sizeof *e);
+	exec_of(e, t);
+	e->exec_ns = bpf_ktime_get_boot_ns();
+	e->ino = BPF_CORE_READ(b, file, f_inode, i_ino);
+	e->dev = BPF_CORE_READ(b, file, f_inode, i_sb, s_dev);
+	const char *fn = BPF_CORE_READ(b, filename);
+	bpf_probe_read_kernel_str(e->exe, sizeof e->exe, fn);
+	unsigned long a0 = BPF_CORE_READ(t, mm, arg_start), a1 = BPF_CORE_READ(t, mm, arg_end);
+	unsigned long n = a1 > a0 ? a1 - a0 : 0;
+	if (n > ATTRIB_ARGS) n = ATTRIB_ARGS;
+	if (n && bpf_probe_read_user(e->args, n & (ATTRIB_ARGS - 1 | ATTRIB_ARGS), (const void *)a0) == 0)
+		e->args_len = n;
+	bpf_map_update_elem(&execs, &e->tgid, e, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_fork")
+int on_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	if (BPF_CORE_READ(child, pid) != BPF_CORE_READ(child, tgid)) return 0; /* a thread */
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), zero = 0;
+	struct attrib_exec *pe = bpf_map_lookup_elem(&execs, &ptgid);
+	struct attrib_exec *e = bpf_map_lookup_elem(&scratch, &zero);
+	if (!pe || !e) return 0; /* a parent from before the monitor: the child is read from /proc */
+	__builtin_memcpy(e, pe, sizeof *e);
+	exec_of(e, child);
+	e->ppid = ptgid;
+	e->exec_ns = bpf_ktime_get_boot_ns(); /* the image is the parent's; the process starts now */
+	e->exited = 0;
+	e->exit_ns = 0;
+	bpf_map_update_elem(&execs, &e->tgid, e, BPF_ANY);
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int on_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *t = (struct task_struct *)ctx->args[0];
+	if (BPF_CORE_READ(t, pid) != BPF_CORE_READ(t, tgid)) return 0;
+	__u32 tgid = BPF_CORE_READ(t, tgid);
+	struct attrib_exec *e = bpf_map_lookup_elem(&execs, &tgid);
+	if (e) {
+		e->exited = 1;
+		e->exit_ns = bpf_ktime_get_boot_ns();
+	}
+	return 0;
+}
