@@ -1,6 +1,6 @@
 /* fuzz/fuzz_frame.c — libFuzzer harness for whole frames: the first two input bytes pick
  * the link type (any value, known or not), the rest is the frame. Text, NDJSON and
- * `-T fields` output all run on the result. */
+ * `-T fields` output all run on the result; the frame's bytes are its pktscope comment too. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +18,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int lt = data[0] << 8 | data[1];
 	struct pkt_meta m = { .number = 1, .caplen = (uint32_t)size - 2, .wirelen = (uint32_t)size - 2 + (data[0] & 1),
 			      .linktype = lt, .ts_digits = 9 };
+	/* the same bytes as a pcapng comment pktscope might have written (proc.* read back) */
+	m.note = data + 2;
+	m.note_len = (uint32_t)(size - 2 < 1024 ? size - 2 : 1024);
 	packet_begin(&p, &m, data + 2);
 	dissect_frame(&p);
 	struct sbuf sb;

@@ -243,15 +243,21 @@ static int handle_shb(struct pcapng_reader *r, const uint8_t *hdr, uint32_t *len
 	return 0;
 }
 
-/* Packet comments, opt_comment (1) in an EPB's options. */
+/* Packet comments, opt_comment (1) in an EPB's options: the first is frame.comment; one
+ * pktscope wrote is also kept apart (its proc.* fields are read back from it). */
 static void epb_comment(struct pcapng_reader *r, struct cur *o, struct pkt_meta *m)
 {
 	uint16_t code, len;
 	const uint8_t *v;
 	while (next_option(r, o, &code, &v, &len)) {
-		if (code == 1 && !m->comment) {
+		if (code != 1) continue;
+		if (!m->comment) {
 			m->comment = v;
 			m->comment_len = len;
+		}
+		if (len >= 10 && !memcmp(v, "pktscope: ", 10)) {
+			m->note = v;
+			m->note_len = len;
 		}
 	}
 }

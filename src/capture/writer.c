@@ -135,6 +135,19 @@ void pwriter_mask_add(struct field_mask *m)
 	for (int id = F_TCP_ANALYSIS_RETRANSMISSION; id <= F_TCP_ANALYSIS_KEEP_ALIVE_ACK; id++) field_mask_add(m, id);
 	field_mask_add(m, F_WS_MALFORMED);
 	field_mask_add(m, F_WS_EXPERT_MESSAGE);
+	for (int id = F_PROC; id <= F_PROC_CMDLINE; id++) field_mask_add(m, id); /* kept from a pktscope note */
+}
+
+/* A string value in double quotes, \" and \\ escaped, control bytes as '?'. */
+static void note_quoted(struct sbuf *sb, const struct fval *f)
+{
+	sb_putc(sb, '"');
+	for (uint32_t i = 0; i < f->v.b.n; i++) {
+		uint8_t ch = f->v.b.p[i];
+		if (ch == '"' || ch == '\\') sb_putc(sb, '\\');
+		sb_putc(sb, ch < 0x20 || ch == 0x7f ? '?' : (char)ch);
+	}
+	sb_putc(sb, '"');
 }
 
 /* "pktscope: TCP retransmission, duplicate ACK; malformed: <why>" from the packet's
@@ -144,6 +157,7 @@ static void packet_note(const struct packet *p, char *buf, size_t n)
 	struct sbuf sb;
 	sb_init_fixed(&sb, buf, n - 1);
 	bool tcp = false;
+	const struct fval *proc[F_PROC_CMDLINE - F_PROC_PID + 1] = { 0 };
 	for (uint16_t i = 0; i < p->nfields; i++) {
 		const struct fval *f = &p->fields[i];
 		if (f->nest) continue;
@@ -156,11 +170,30 @@ static void packet_note(const struct packet *p, char *buf, size_t n)
 			sb_puts(&sb, sb.len ? "; " : "pktscope: ");
 			sb_puts(&sb, "malformed: ");
 			sb_put(&sb, f->v.b.p, f->v.b.n);
+		} else if (f->id >= F_PROC_PID && f->id <= F_PROC_CMDLINE) {
+			proc[f->id - F_PROC_PID] = f;
 		} else if (f->id == F_ANOMALY_KIND || f->id == F_ANOMALY_SEVERITY || f->id == F_ANOMALY_REASON) {
 			/* "anomaly KIND (SEVERITY): REASON" */
 			if (f->id == F_ANOMALY_KIND) sb_puts(&sb, sb.len ? "; anomaly " : "pktscope: anomaly ");
 			else sb_puts(&sb, f->id == F_ANOMALY_SEVERITY ? " (" : "): ");
 			sb_put(&sb, f->v.b.p, f->v.b.n);
+		}
+	}
+	/* `process "NAME" pid N uid N exe "PATH" cmdline "ARGS"`: dissect/frame.c reads it back */
+	const struct fval *pid = proc[F_PROC_PID - F_PROC_PID], *name = proc[F_PROC_NAME - F_PROC_PID];
+	const struct fval *uid = proc[F_PROC_UID - F_PROC_PID], *exe = proc[F_PROC_EXE - F_PROC_PID];
+	const struct fval *cmd = proc[F_PROC_CMDLINE - F_PROC_PID];
+	if (pid && name && uid) {
+		sb_puts(&sb, sb.len ? "; process " : "pktscope: process ");
+		note_quoted(&sb, name);
+		sb_printf(&sb, " pid %llu uid %llu", (unsigned long long)pid->v.u, (unsigned long long)uid->v.u);
+		if (exe) {
+			sb_puts(&sb, " exe ");
+			note_quoted(&sb, exe);
+		}
+		if (cmd) {
+			sb_puts(&sb, " cmdline ");
+			note_quoted(&sb, cmd);
 		}
 	}
 	sb_cstr(&sb);
@@ -182,9 +215,14 @@ int pwriter_packet(struct packet_writer *ws, const struct pkt_meta *m, const uin
 		return pcapng_writer_record(ws->ng, m, data, err, sizeof err) < 0 ? writer_fail(ws, err) : 0;
 	int out = pwriter_iface(ws, m->ifindex, m->linktype, m->ifname);
 	if (out < 0) return -1;
-	char note[256] = "";
-	if (p) packet_note(p, note, sizeof note);
-	if (pcapng_writer_packet(ws->ng, out, m, data, (const char *)m->comment, m->comment_len, note, err, sizeof err) < 0)
+	char note[1280] = "";
+	const uint8_t *comment = m->comment;
+	uint32_t comment_len = m->comment_len;
+	if (p) {
+		packet_note(p, note, sizeof note);
+		if (comment == m->note) comment = NULL, comment_len = 0; /* pktscope's own: said again, fresh */
+	}
+	if (pcapng_writer_packet(ws->ng, out, m, data, (const char *)comment, comment_len, note, err, sizeof err) < 0)
 		return writer_fail(ws, err);
 	return 0;
 }

@@ -12,6 +12,8 @@
 #include "flow/flow.h"
 #include "output/output.h"
 #include "analysis/anomaly.h"
+#include "egress/annotate.h"
+#include "egress/proc.h"
 #include "pipeline/pipeline.h"
 #include "dissect/keylog.h"
 #include "tui/tui.h"
@@ -46,6 +48,7 @@ struct capture_opts {
 	const char *keylog_path; /* --tls-keylog */
 	bool force_text;         /* -T text: lines even on a terminal */
 	uint64_t budget_mb;      /* --disk-budget */
+	bool no_proc;            /* --no-proc */
 };
 
 static const char capture_usage[] =
@@ -70,6 +73,8 @@ static const char capture_usage[] =
 	"                    (default nobody; -Z root keeps root); capabilities are cleared\n"
 	"  --config FILE     the configuration file\n"
 	"  --no-anomalies    do not run the anomaly rules (anomaly.* fields, Info notes)\n"
+	"  --no-proc         do not attribute packets to processes (the proc.* fields: in\n"
+	"                    NDJSON, pcapng comments, the Process column and -Y filters)\n"
 	"  -T text           one line per packet even on a terminal (where the full-screen\n"
 	"                    analyzer opens when no output option is given)\n"
 	"  --disk-budget MB  the full-screen capture's file at most (default [capture]\n"
@@ -102,6 +107,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		{ "pcapng", no_argument, NULL, 'P' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "no-anomalies", no_argument, NULL, 'N' },
+		{ "no-proc", no_argument, NULL, 'R' },
 		{ "tls-keylog", required_argument, NULL, 'K' },
 		{ "disk-budget", required_argument, NULL, 'D' },
 		{ "help", no_argument, NULL, 'h' },
@@ -149,6 +155,7 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 		case 'j': o->json = true; break;
 		case 'P': o->pcapng = true; break;
 		case 'N': o->no_anomalies = true; break;
+		case 'R': o->no_proc = true; break;
 		case 'K': o->keylog_path = optarg; break;
 		case 'D':
 			if (cli_parse_uint(optarg, 1, 1u << 30, &o->budget_mb) < 0)
@@ -171,6 +178,18 @@ static int parse_args(int argc, char **argv, struct capture_opts *o)
 	if (o->json && o->write_path) return usage_error("%s", "-w writes packets: it cannot be combined with --json");
 	if (o->nring && !o->write_path) return usage_error("%s", "-b goes with -w FILE");
 	return 0;
+}
+
+/* The pipeline's one post hook, for the two that record fields after decoding. */
+struct post_chain {
+	struct anomaly_engine *anomalies;
+	struct proc_annotator *procs;
+};
+static void post_both(void *ctx, struct packet *p)
+{
+	struct post_chain *c = ctx;
+	if (c->procs) pann_post(c->procs, p);
+	if (c->anomalies) anomaly_post(c->anomalies, p);
 }
 
 static volatile sig_atomic_t stop_signal;
@@ -257,6 +276,8 @@ static int run_capture(int argc, char **argv)
 	struct live *l = NULL;
 	struct keylog *keys = NULL;
 	struct tui_prepared *screen = NULL;
+	struct proc_attr *pa = NULL;
+	struct proc_annotator *procs = NULL;
 	char tmp_path[64] = "";
 	if (!o.live.nifs) {
 		status = usage_error("%s", "no interface: give -i IFACE (pktscope list-interfaces shows them) or set "
@@ -337,6 +358,23 @@ static int run_capture(int argc, char **argv)
 			goto done_file;
 		}
 	}
+	/* process attribution (the proc.* fields), when something shows them: opened while
+	 * privileges last (the eBPF programs, the socket table); asked for after they are gone
+	 * through the descriptors it holds */
+	bool proc_filter = false;
+	if (filter) {
+		struct field_mask fm;
+		memset(&fm, 0, sizeof fm);
+		pipeline_mask_for(&(struct pipeline_needs){ .filter = filter }, &fm);
+		proc_filter = pann_wanted(&fm);
+	}
+	if (!o.no_proc && (proc_filter || o.json || ws.pcapng || tui)) {
+		char note[600];
+		pa = proc_attr_open(true, note, sizeof note, err, sizeof err);
+		if (!pa && proc_filter) cli_error("no process attribution (proc.* fields): %s", err);
+		else if (pa && proc_filter && !proc_attr_kernel(pa)) fprintf(stderr, "pktscope: %s\n", note);
+		if (pa) procs = pann_new(pa);
+	}
 	if (tui) { /* the file is read by the screen: opened now, and its owner the user we become */
 		uid_t uid;
 		gid_t gid;
@@ -347,7 +385,7 @@ static int run_capture(int argc, char **argv)
 		}
 		uint64_t mb = o.budget_mb ? o.budget_mb : cfg.disk_budget_mb ? (uint64_t)cfg.disk_budget_mb : TUI_DEFAULT_BUDGET_MB;
 		struct tui_opts t = { .path = ws.ring_bytes ? ws.cur : ws.path, .filter = filter_text, .keys = keys, .anomalies = !o.no_anomalies,
-				      .cfg = &cfg, .live = l, .ws = &ws, .budget = mb << 20 };
+				      .cfg = &cfg, .live = l, .ws = &ws, .budget = mb << 20, .procs = procs };
 		if (pwriter_flush(&ws) < 0 || !(screen = tui_prepare(&t, err, sizeof err))) {
 			cli_error("%s: %s", ws.path, ws.failed ? ws.err : err);
 			status = EXIT_INPUT;
@@ -415,6 +453,16 @@ static int run_capture(int argc, char **argv)
 			needs.post = anomaly_post;
 			needs.post_ctx = anomalies;
 		}
+	}
+	struct field_mask extra;
+	struct post_chain chain = { .anomalies = anomalies, .procs = procs };
+	if (procs && decode) {
+		extra = anomaly_fields;
+		pann_mask_add(&extra);
+		needs.extra = &extra;
+		needs.observer = pann_observer(procs);
+		needs.post = post_both;
+		needs.post_ctx = &chain;
 	}
 	struct pipeline *pl = pipeline_new(&needs);
 	struct timespec t0;
@@ -487,6 +535,8 @@ done_file:
 	if (tmp_path[0]) unlink(tmp_path); /* the temporary capture: saved only with s or w */
 done_live:
 	live_close(l);
+	pann_free(procs);
+	proc_attr_close(pa);
 done_cfg:
 	keylog_free(keys);
 	df_free(filter);

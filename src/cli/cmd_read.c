@@ -152,6 +152,12 @@ static int parse_args(int argc, char **argv, struct read_opts *o)
 			break;
 		case 'e': {
 			int id = field_by_name(optarg, strlen(optarg));
+			uint16_t two[2];
+			if (id < 0 && field_pseudo(optarg, strlen(optarg), two) == 0) {
+				cli_error("\"%s\" stands for two fields in filters: give -e %s -e %s", optarg, field_defs[two[0]].name,
+					  field_defs[two[1]].name);
+				return EXIT_USAGE;
+			}
 			if (id < 0) {
 				const char *s = field_suggest(optarg);
 				if (s) cli_error("unknown field \"%s\" — did you mean \"%s\"?", optarg, s);

@@ -108,6 +108,8 @@ struct pkt_meta {
 	const char *ifname;   /* may be NULL */
 	const uint8_t *comment;
 	uint32_t comment_len;
+	const uint8_t *note;  /* a comment pktscope wrote ("pktscope: ..."), the first comment or another */
+	uint32_t note_len;
 	uint64_t offset;      /* the record's byte offset in its file (src_read_at), 0 live */
 	/* A pcapng record that is not a packet is a frame too, numbered as Wireshark numbers
 	 * it: a custom block (data: its bytes after the enterprise number) or a systemd

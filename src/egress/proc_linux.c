@@ -619,8 +619,10 @@ static bool from_kernel(struct proc_attr *pa, int proto, int family, const uint8
 		e = pslot(pa, p->pid, false);
 	}
 	if (e && e->known && !e->info.exited) {
-		struct proc_info live = e->info;
+		struct proc_info live = e->info; /* what /proc would not say (another user's, after a drop) stays */
 		if (!live.cmdline[0]) snprintf(live.cmdline, sizeof live.cmdline, "%s", p->cmdline);
+		if (!live.exe[0]) snprintf(live.exe, sizeof live.exe, "%s", p->exe);
+		if (!live.netns) live.netns = p->netns;
 		*p = live;
 	}
 	return true;

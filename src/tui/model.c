@@ -62,6 +62,9 @@ struct tui_model {
 	/* packets per second of capture time */
 	uint32_t *rate;
 	uint64_t nrate, rate_cap;
+	/* the Process column: the names the capture's proc.name fields gave (row.proc - 1) */
+	char (*procs)[PROC_COL_NAME];
+	uint32_t nprocs;
 };
 #define RATE_MAX_SECONDS (1u << 24) /* 194 days of capture: later seconds count in the last */
 
@@ -87,6 +90,8 @@ struct tui_model *tui_model_open(const char *path, struct keylog *keys, bool ano
 	for (int id = F_TCP_ANALYSIS_RETRANSMISSION; id <= F_TCP_ANALYSIS_SPURIOUS_RETRANSMISSION; id++)
 		field_mask_add(&m->extra, id);
 	field_mask_add(&m->extra, F_WS_MALFORMED);
+	field_mask_add(&m->extra, F_PROC); /* the Process column (a live capture's, or a file's pktscope notes) */
+	field_mask_add(&m->extra, F_PROC_NAME);
 	struct pipeline_needs needs = { .columns = true, .index = m->ix, .keylog = keys, .extra = &m->extra };
 	if (anomalies) {
 		m->anomalies = anomaly_new();
@@ -181,6 +186,7 @@ void tui_model_free(struct tui_model *m)
 	if (m->lines) fclose(m->lines);
 	free(m->rows);
 	free(m->rate);
+	free(m->procs);
 	free(m->path);
 	free(m);
 }
@@ -211,6 +217,33 @@ static uint8_t flags_of(const struct packet *p)
 	}
 	return f;
 }
+/* The packet's process name as a Process column index (from 1; 0 for none). Names are few
+ * (one per program), so a linear look at the last ones and a bounded table do. */
+static uint32_t proc_of(struct tui_model *m, const struct packet *p)
+{
+	const struct fval *f = pk_find(p, F_PROC_NAME);
+	if (!f) return 0;
+	char name[PROC_COL_NAME];
+	size_t n = f->v.b.n < sizeof name - 1 ? f->v.b.n : sizeof name - 1;
+	memcpy(name, f->v.b.p, n);
+	name[n] = '\0';
+	for (uint32_t i = m->nprocs; i-- > 0;)
+		if (!strcmp(m->procs[i], name)) return i + 1;
+	if (m->nprocs == PROC_COL_MAX) return 0;
+	if (!(m->nprocs & (m->nprocs - 1)) || !m->nprocs)
+		m->procs = xrealloc(m->procs, (m->nprocs ? m->nprocs * 2 : 16) * sizeof *m->procs);
+	memcpy(m->procs[m->nprocs++], name, n + 1);
+	return m->nprocs;
+}
+
+const char *tui_model_proc(const struct tui_model *m, uint64_t frame)
+{
+	const struct tui_row *r = tui_model_row(m, frame);
+	return r && r->proc && r->proc <= m->nprocs ? m->procs[r->proc - 1] : NULL;
+}
+
+bool tui_model_has_procs(const struct tui_model *m) { return m->nprocs > 0; }
+
 
 bool tui_model_index(struct tui_model *m, uint64_t budget)
 {
@@ -254,7 +287,7 @@ bool tui_model_index(struct tui_model *m, uint64_t budget)
 		}
 		struct tui_row *r = &m->rows[m->nrows++];
 		*r = (struct tui_row){ .line_off = m->lines_end, .line_len = (uint16_t)n, .cls = (uint8_t)class_of(p->proto_col),
-				       .flags = flags_of(p) };
+				       .flags = flags_of(p), .proc = proc_of(m, p) };
 		if (fwrite(line, 1, n, m->lines) != n) {
 			snprintf(m->err, sizeof m->err, "writing the packet lines: %s", strerror(errno));
 			m->done = true;

@@ -29,8 +29,10 @@ struct tui_row {
 	uint16_t line_len;
 	uint8_t cls;        /* enum row_class */
 	uint8_t flags;      /* enum row_flag */
-	uint32_t unused;
+	uint32_t proc;      /* the Process column's name (tui_model_proc), 0 for none */
 };
+#define PROC_COL_NAME 16    /* a process name as the kernel keeps it (comm), NUL included */
+#define PROC_COL_MAX 65536  /* distinct names in the Process column; later ones are left blank */
 
 struct tui_model;
 
@@ -63,6 +65,11 @@ const char *tui_model_error(const struct tui_model *m); /* NULL, or why reading 
  * its length. frame from 1. */
 size_t tui_model_line(struct tui_model *m, uint64_t frame, char *buf, size_t cap);
 const struct tui_row *tui_model_row(const struct tui_model *m, uint64_t frame);
+/* The process that sent or received frame (its proc.name: a live capture's attribution,
+ * or a pktscope note in the file), or NULL; and whether any packet so far had one (the
+ * list then shows a Process column). */
+const char *tui_model_proc(const struct tui_model *m, uint64_t frame);
+bool tui_model_has_procs(const struct tui_model *m);
 
 /* The display filter: NULL shows every packet. The model takes the program (df_free'd
  * later). Matching runs in slices (tui_model_filter_step) from the first frame. */

@@ -23,6 +23,9 @@ struct tui_opts {
 	struct live *live;
 	struct packet_writer *ws;
 	uint64_t budget;           /* bytes the file may reach; past it packets are counted, not kept */
+	/* live capture: each packet's process (egress/annotate.h) written into the file as a
+	 * pcapng comment, read back as proc.* (the Process column, filters), or NULL */
+	struct proc_annotator *procs;
 };
 #define TUI_DEFAULT_BUDGET_MB 1024
 

@@ -21,6 +21,8 @@
 #include "pipeline/config.h"
 #include "tui/model.h"
 #include "analysis/flowrec.h"
+#include "egress/annotate.h"
+#include "pipeline/pipeline.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
 
@@ -38,6 +40,9 @@ enum pair { P_TCP = 1, P_UDP, P_ARP, P_ICMP, P_DNS, P_TLS, P_HTTP, P_QUIC, P_BAD
 struct view {
 	struct tui_model *m;
 	const struct tui_opts *o;
+	struct pipeline *ann_pl;       /* live: decodes each packet for its process before it is written */
+	struct field_mask ann_mask;
+	uint64_t ann_n;
 	bool color;
 	enum focus focus;
 	uint64_t sel, top;             /* positions in the displayed list */
@@ -857,6 +862,13 @@ static void draw_list(struct view *v)
 {
 	char line[LINE_BUF];
 	const char *head = "   No. Time         Source                  Destination             Protocol Length Info";
+	/* a Process column first, once the capture has said which process a packet is of */
+	bool procs = tui_model_has_procs(v->m);
+	char phead[160];
+	if (procs) {
+		snprintf(phead, sizeof phead, "%-*s %s", PROC_COL_NAME - 1, "Process", head);
+		head = phead;
+	}
 	put_line(v->list_y, head, strlen(head), A_BOLD | (v->focus == FOCUS_LIST ? A_UNDERLINE : 0));
 	keep_selection_visible(v);
 	uint64_t n = shown(v);
@@ -868,11 +880,19 @@ static void draw_list(struct view *v)
 			continue;
 		}
 		uint64_t f = tui_model_shown_frame(v->m, i);
-		size_t len = tui_model_line(v->m, f, line, sizeof line);
+		int pw = procs ? PROC_COL_NAME : 0;
+		size_t len = pw;
+		if (procs) { /* the name as the kernel keeps it: printable bytes only, padded */
+			const char *pn = tui_model_proc(v->m, f);
+			int k = 0;
+			for (; pn && pn[k] && k < PROC_COL_NAME - 1; k++) line[k] = (unsigned char)pn[k] < 0x20 || pn[k] == 0x7f ? '?' : pn[k];
+			memset(line + k, ' ', (size_t)(pw - k));
+		}
+		len += tui_model_line(v->m, f, line + pw, sizeof line - (size_t)pw);
 		attr_t a = row_attr(v, tui_model_row(v->m, f));
 		if (i == v->sel) a = A_REVERSE | (v->focus == FOCUS_LIST ? A_BOLD : 0);
 		put_line(y, line, len, a);
-		if (marked(v, f) && len && line[0] == ' ') mvaddstr(y, 0, "★");
+		if (marked(v, f) && len > (size_t)pw && line[pw] == ' ') mvaddstr(y, pw, "★");
 	}
 }
 
@@ -1554,7 +1574,18 @@ static void drain_live(struct view *v, const struct tui_opts *o, bool *ended)
 			v->over_budget++; /* the scrollback is full: said on the status bar, never silent */
 			continue;
 		}
-		if (pwriter_packet(o->ws, &meta, data, NULL) < 0) {
+		/* with attribution, the packet's process goes into the file as its comment */
+		const struct packet *p = NULL;
+		if (o->procs) {
+			if (!v->ann_pl) {
+				pann_mask_add(&v->ann_mask);
+				v->ann_pl = pipeline_new(&(struct pipeline_needs){ .extra = &v->ann_mask, .observer = pann_observer(o->procs),
+										  .post = pann_post, .post_ctx = o->procs });
+			}
+			meta.number = ++v->ann_n;
+			p = pipeline_decode(v->ann_pl, &meta, data);
+		}
+		if (pwriter_packet(o->ws, &meta, data, p) < 0) {
 			status(v, true, "%s", o->ws->err);
 			*ended = true;
 			break;
@@ -1648,6 +1679,7 @@ int tui_run_prepared(struct tui_prepared *t)
 		while (!ended) drain_live(&v, o, &ended);
 	}
 	close_overlay(&v);
+	pipeline_free(v.ann_pl);
 	free(v.flows);
 	free(v.marks);
 	for (int i = 0; i < v.nhistory; i++) free(v.history[i]);

@@ -186,6 +186,39 @@ wait $py
 [ "$(grep -c 'www.example.test' "$tmp/y.txt")" -eq 2 ] && ! grep -q 'api.example' "$tmp/y.txt" && ok ||
 	bad "-Y on live traffic: $(cat "$tmp/y.txt")"
 
+# processes (proc.*): each packet of a live capture carries the program that sent or
+# received it, in pcapng comments (read back as fields, kept through read -w once),
+# NDJSON and -Y; --no-proc leaves them out
+ip netns exec capc "$bin" capture -i capc0 -w "$tmp/proc.pcapng" -a duration:6 2>"$tmp/proc.err" &
+pp=$!
+ip netns exec capc "$bin" capture -i capc0 -Y 'proc.name == "curl"' -a duration:6 >"$tmp/procy.txt" 2>"$tmp/procy.err" &
+py=$!
+ip netns exec capc "$bin" capture -i capc0 --json -a duration:6 >"$tmp/proc.json" 2>"$tmp/procj.err" &
+pj=$!
+ip netns exec capc "$bin" capture -i capc0 --no-proc -w "$tmp/noproc.pcapng" -a duration:6 2>"$tmp/noproc.err" &
+pn=$!
+ready "$tmp/proc.err" "capturing on" && ready "$tmp/procy.err" "capturing on" && ready "$tmp/procj.err" "capturing on" &&
+	ready "$tmp/noproc.err" "capturing on"
+in_c curl -s -o /dev/null http://10.77.0.2/
+in_c dig +tries=1 +time=1 @10.77.0.2 www.example.test A >/dev/null 2>&1
+wait $pp $py $pj $pn
+r=$("$bin" read "$tmp/proc.pcapng" -T fields -e proc.name -e proc.exe -e tcp.dstport -e tcp.srcport -e udp.dstport -e udp.srcport |
+	awk -F'\t' '$3 == 80 || $4 == 80 { t[$1 " " $2 " tcp"]++ } $5 == 53 || $6 == 53 { t[$1 " " $2 " dns"]++ }
+		END { for (k in t) print k }' | sort | tr '\n' ';')
+[ "$r" = "curl /usr/bin/curl tcp;dig /usr/bin/dig dns;" ] && ok || bad "proc.* read back from the comments: '$r'"
+"$bin" read "$tmp/proc.pcapng" -w "$tmp/proc2.pcapng" 2>/dev/null
+r=$(tshark -r "$tmp/proc2.pcapng" -Y 'tcp.port == 80' -T fields -e frame.comment 2>/dev/null | head -1)
+case "$r" in
+'pktscope: process "curl" pid '[0-9]*' uid 0 exe "/usr/bin/curl" cmdline "curl -s -o /dev/null http://10.77.0.2/"') ok ;;
+*) bad "read -w keeps one process comment: '$r'" ;;
+esac
+n=$(grep -c . "$tmp/procy.txt")
+[ "$n" -ge 8 ] && [ "$(grep -c 'TCP\|HTTP' "$tmp/procy.txt")" -eq "$n" ] && ok || bad "-Y proc.name live: $(cat "$tmp/procy.txt" "$tmp/procy.err")"
+r=$(jq -r 'select(.proc != null) | "\(.proc.name) \(.proc.uid) \(.tcp.dstport // .udp.dstport)"' "$tmp/proc.json" | sort -u | grep -c '^curl 0 80$\|^dig 0 53$')
+[ "$r" -eq 2 ] && ok || bad "NDJSON proc: $(jq -c 'select(.proc != null) | .proc' "$tmp/proc.json" | sort -u | head -5)"
+[ "$(pcount "$tmp/noproc.pcapng")" -gt 6 ] && [ -z "$(tshark -r "$tmp/noproc.pcapng" -T fields -e frame.comment 2>/dev/null | grep process)" ] &&
+	ok || bad "--no-proc: comments $(tshark -r "$tmp/noproc.pcapng" -T fields -e frame.comment 2>/dev/null | sort -u | head -3)"
+
 # a full disk: a clear error, exit 1, and the packets already written stay a valid file
 mkdir "$tmp/full"
 big=../shared/corpus/ndpi/bench/1kxun.pcap   # 2.5 MB: more than the 1 MB file system holds
@@ -282,7 +315,7 @@ if command -v tmux >/dev/null 2>&1; then
 	tstart() {
 		tx kill-server 2>/dev/null
 		i=0
-		until tx -f /dev/null new-session -d -s s -x 120 -y 30 "$1" 2>/dev/null; do
+		until tx -f /dev/null new-session -d -s s -x 140 -y 30 "$1" 2>/dev/null; do
 			i=$((i + 1))
 			[ $i -ge 50 ] && return 1
 			sleep 0.1
@@ -302,6 +335,9 @@ if command -v tmux >/dev/null 2>&1; then
 	ls "$tmp"/t/pktscope-capture-*.pcapng >/dev/null 2>&1 && ok || bad "TUI capture: no temporary file in $tmp/t"
 	ping_lab 6
 	twait 'Packets: 12 ' && tscreen | grep -q 'Echo (ping) request' && ok || bad "TUI capture: 12 ICMP packets: $(tscreen | tail -2)"
+	# the Process column: ping's packets, named though ping has exited
+	tscreen | grep -q '^Process  *No\. Time' && [ "$(tscreen | grep -c '^ping  .*Echo (ping)')" -ge 12 ] && ok ||
+		bad "TUI capture: the Process column: $(tscreen | head -5)"
 	tx send-keys -t s ' '
 	twait 'PAUSED' && ok || bad "TUI capture: Space pauses"
 	ping_lab 2

@@ -38,6 +38,7 @@ expect 1 "after 5 complete packets" -- read tests/golden/pcap/truncated.pcap
 expect 2 "unknown option" -- read --frobnicate samples/lab.pcapng
 expect 2 "positive packet count" -- read -c zero samples/lab.pcapng
 expect 2 "did you mean \"tcp.srcport\"" -- read -T fields -e tcp.srcprot samples/lab.pcapng
+expect 2 "give -e tcp.srcport -e tcp.dstport" -- read -T fields -e tcp.port samples/lab.pcapng
 expect 2 "no capture file given" -- read
 expect 2 "unknown command" -- frobnicate
 expect 2 "usage" --

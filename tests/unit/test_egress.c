@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dissect/dissect.h"
 #include "egress/geo.h"
 #include "egress/names.h"
 #include "egress/proc.h"
@@ -266,6 +267,60 @@ static void test_store(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* The process a pcapng comment pktscope wrote names, read back as proc.* fields; a comment
+ * that is not quite one gives none, whatever its bytes. */
+static void test_proc_note(void **state)
+{
+	(void)state;
+	dissect_init();
+	struct packet *p = packet_new();
+	static const uint8_t frame[14] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x88, 0xb5 };
+	struct pkt_meta m = { .number = 1, .caplen = 14, .wirelen = 14, .linktype = 1, .ts_digits = 9 };
+	const char *good = "pktscope: TCP Retransmission; process \"my \\\"app\\\"\" pid 4242 uid 1000 exe \"/opt/a b/app\" "
+			   "cmdline \"app --x \\\"y\\\"\"";
+	m.note = (const uint8_t *)good;
+	m.note_len = (uint32_t)strlen(good);
+	packet_begin(p, &m, frame);
+	dissect_frame(p);
+	const struct fval *f = pk_find(p, F_PROC_NAME);
+	assert_non_null(f);
+	assert_int_equal(f->v.b.n, 8);
+	assert_memory_equal(f->v.b.p, "my \"app\"", 8);
+	assert_int_equal(pk_find(p, F_PROC_PID)->v.u, 4242);
+	assert_int_equal(pk_find(p, F_PROC_UID)->v.u, 1000);
+	f = pk_find(p, F_PROC_EXE);
+	assert_true(f && f->v.b.n == 12 && !memcmp(f->v.b.p, "/opt/a b/app", 12));
+	f = pk_find(p, F_PROC_CMDLINE);
+	assert_true(f && f->v.b.n == 11 && !memcmp(f->v.b.p, "app --x \"y\"", 11));
+	static const char *const bad[] = {
+		"pktscope: process \"curl\" pid 12",                     /* no uid */
+		"pktscope: process \"curl pid 12 uid 0",                  /* the name never closes */
+		"pktscope: process \"curl\" pid x uid 0",
+		"pktscope: process \"curl\" pid 12 uid 0 exe \"/usr/bin/cu", /* the exe never closes */
+		"pktscope: process curl pid 12 uid 0",
+		"pktscope: process \"",
+		"pktscope: process",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		m.note = (const uint8_t *)bad[i];
+		m.note_len = (uint32_t)strlen(bad[i]);
+		packet_begin(p, &m, frame);
+		dissect_frame(p);
+		assert_null(pk_find(p, F_PROC_NAME));
+	}
+	/* every prefix of the good one, in a buffer of its own size: no read past it (ASan) */
+	for (uint32_t n = 0; n < strlen(good); n++) {
+		uint8_t *copy = malloc(n ? n : 1);
+		memcpy(copy, good, n);
+		m.note = copy;
+		m.note_len = n;
+		packet_begin(p, &m, frame);
+		dissect_frame(p);
+		free(copy);
+	}
+	packet_free(p);
+}
+
 int main(int argc, char **argv)
 {
 	corpus = argc > 1 ? argv[1] : "../shared/corpus";
@@ -274,6 +329,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_geo),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_proc_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
