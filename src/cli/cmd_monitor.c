@@ -11,6 +11,7 @@
 #include "egress/monitor.h"
 #include "egress/proc.h"
 #include "egress/store.h"
+#include "pipeline/config.h"
 #include "util/sbuf.h"
 
 #include <errno.h>
@@ -28,6 +29,7 @@
 static const char usage[] =
 	"usage: pktscope monitor run [-i IF]... [-f BPF] [--state-dir DIR] [--json]\n"
 	"                            [--geoip-country-db FILE] [--geoip-asn-db FILE] [--no-ebpf]\n"
+	"                            [--config FILE]\n"
 	"  -i IF                  an interface to watch (repeatable; default: every interface\n"
 	"                         that is up, loopback included)\n"
 	"  -f BPF                 a capture filter (tcpdump's syntax)\n"
@@ -39,7 +41,11 @@ static const char usage[] =
 	"  --no-ebpf              attribute by the socket table and process events only (by\n"
 	"                         default eBPF is tried first, and its absence is said)\n"
 	"  (default for both: dbip-country-lite.mmdb / dbip-asn-lite.mmdb, GeoLite2-Country.mmdb /\n"
-	"  GeoLite2-ASN.mmdb in the state directory, then in /usr/share/GeoIP)\n";
+	"  GeoLite2-ASN.mmdb in the state directory, then in /usr/share/GeoIP)\n"
+	"  --config FILE          the configuration file; its [monitor] table gives interfaces,\n"
+	"                         capture_filter, state_dir, geoip_country_db, geoip_asn_db,\n"
+	"                         retention_days (default 30), max_db_mb (default 1024), ebpf\n"
+	"                         (options given here win)\n";
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -106,13 +112,17 @@ static int all_up(struct live_opts *lo, char names[][64], char *err, size_t errl
 	return 0;
 }
 
+static int monitor_main(struct live_opts *lo_in, const char *state_arg, const char *cdb, const char *adb, bool json,
+			bool want_ebpf, int64_t retention_ms, uint64_t max_bytes);
+
 static int monitor_run(int argc, char **argv)
 {
 	struct live_opts lo = { .immediate = true };
 	const char *state_arg = NULL, *cdb = NULL, *adb = NULL;
-	bool json = false, want_ebpf = true;
+	bool json = false, no_ebpf = false;
+	const char *config_path = NULL;
 	static const struct option longs[] = {
-		{ "no-ebpf", no_argument, NULL, 'E' },
+		{ "no-ebpf", no_argument, NULL, 'E' }, { "config", required_argument, NULL, 'c' },
 		{ "state-dir", required_argument, NULL, 'S' }, { "json", no_argument, NULL, 'J' },
 		{ "geoip-country-db", required_argument, NULL, 'C' }, { "geoip-asn-db", required_argument, NULL, 'A' },
 		{ "interface", required_argument, NULL, 'i' }, { "help", no_argument, NULL, 'h' }, { 0 },
@@ -128,7 +138,8 @@ static int monitor_run(int argc, char **argv)
 		case 'f': lo.bpf = optarg; break;
 		case 'S': state_arg = optarg; break;
 		case 'J': json = true; break;
-		case 'E': want_ebpf = false; break;
+		case 'E': no_ebpf = true; break;
+		case 'c': config_path = optarg; break;
 		case 'C': cdb = optarg; break;
 		case 'A': adb = optarg; break;
 		case 'h': fputs(usage, stdout); return EXIT_OK;
@@ -136,6 +147,42 @@ static int monitor_run(int argc, char **argv)
 		}
 	}
 	if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	char err[1024];
+	struct config cfg;
+	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
+		cli_error("%s", err);
+		return EXIT_USAGE;
+	}
+	/* [monitor] where the command line says nothing */
+	char cfg_ifs[LIVE_MAX_IFS][64];
+	bool cli_ifs = lo.nifs > 0;
+	for (char *list = cfg.mon.interfaces, *tok; !cli_ifs && list && (tok = strsep(&list, ","));) {
+		while (*tok == ' ') tok++;
+		if (!*tok) continue;
+		if (lo.nifs == LIVE_MAX_IFS) {
+			config_free(&cfg);
+			return cli_usage_error(usage, "at most %d interfaces", LIVE_MAX_IFS);
+		}
+		snprintf(cfg_ifs[lo.nifs], sizeof cfg_ifs[0], "%.*s", (int)strcspn(tok, " "), tok);
+		lo.ifaces[lo.nifs] = cfg_ifs[lo.nifs];
+		lo.nifs++;
+	}
+	if (!lo.bpf) lo.bpf = cfg.mon.capture_filter;
+	if (!state_arg) state_arg = cfg.mon.state_dir;
+	if (!cdb) cdb = cfg.mon.geoip_country_db;
+	if (!adb) adb = cfg.mon.geoip_asn_db;
+	bool want_ebpf = !no_ebpf && cfg.mon.ebpf >= 0;
+	int64_t retention_ms = (int64_t)(cfg.mon.retention_days ? cfg.mon.retention_days : 30) * 86400000;
+	uint64_t max_bytes = (uint64_t)(cfg.mon.max_db_mb ? cfg.mon.max_db_mb : 1024) << 20;
+	int status = monitor_main(&lo, state_arg, cdb, adb, json, want_ebpf, retention_ms, max_bytes);
+	config_free(&cfg);
+	return status;
+}
+
+static int monitor_main(struct live_opts *lo_in, const char *state_arg, const char *cdb, const char *adb, bool json,
+			bool want_ebpf, int64_t retention_ms, uint64_t max_bytes)
+{
+	struct live_opts lo = *lo_in;
 	char err[1024], note[512], state_dir[4096], dbpath[4200], cbuf[4200], abuf[4200];
 	if (state_arg) snprintf(state_dir, sizeof state_dir, "%s", state_arg);
 	else default_state_dir(state_dir, sizeof state_dir);
@@ -170,6 +217,7 @@ static int monitor_run(int argc, char **argv)
 		status = EXIT_INPUT;
 		goto done;
 	}
+	store_set_retention(store, retention_ms, max_bytes);
 	dissect_init();
 	if (!(l = live_open(&lo, err, sizeof err, &why))) {
 		cli_error("%s", err);

@@ -512,7 +512,12 @@ void monitor_tick(struct monitor *m, int64_t now_ns)
 		uint64_t bytes = c->flow->side[0].bytes + c->flow->side[1].bytes;
 		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
 	}
-	if (m->now_ns - m->flushed_ns >= UPDATE_EVERY_NS) flush_store(m);
+	/* the store's writer writes on its own; a failure of its is said here, once */
+	char err[256];
+	if (m->o.store && m->now_ns - m->flushed_ns >= UPDATE_EVERY_NS) {
+		m->flushed_ns = m->now_ns;
+		if (store_failed(m->o.store, err, sizeof err)) fprintf(stderr, "pktscope: monitor store: %s\n", err);
+	}
 }
 
 void monitor_finish(struct monitor *m)

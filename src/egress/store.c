@@ -1,24 +1,49 @@
-/* egress/store.c — the monitor's SQLite store (see store.h). */
+/* egress/store.c — the monitor's SQLite store (see store.h). One writer thread owns the
+ * database once it is open: the monitor's thread only appends to a queue under a mutex;
+ * the writer takes the whole queue (swapping buffers) about once a second, or sooner when
+ * it fills, and writes it in one transaction, then applies retention now and then. */
 #include "egress/store.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "util/xalloc.h"
 
 struct pending_name { char addr[46], name[256], source[16]; int64_t ms; };
 
-struct store {
-	sqlite3 *db;
-	sqlite3_stmt *ins_exe, *get_exe, *ins_dest, *get_dest, *ins_conn, *ins_name;
+#define WRITE_EVERY_MS 1000      /* a batch at most about this often */
+#define WRITE_SOONER_ROWS 4096    /* or as soon as this many wait */
+#define RETAIN_EVERY_MS 600000    /* retention runs every ten minutes (and at start) */
+
+struct batch {
 	struct store_conn *q;
 	size_t nq, capq;
 	struct pending_name *names;
 	size_t nnames, capnames;
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *ins_exe, *get_exe, *ins_dest, *get_dest, *ins_conn, *ins_name;
+	pthread_mutex_t mu;
+	pthread_cond_t wake, done;
+	pthread_t writer;
+	bool running, stop;
+	struct batch in, out;         /* appended to under mu; written by the writer alone */
+	uint64_t asked, finished;     /* flush requests and the ones written */
+	char err[256];                /* the writer's last failure, until said */
+	int64_t max_age_ms;           /* retention (0: none) */
+	uint64_t max_bytes;
+	int64_t retained_ms;
 	struct store_stats st;
 };
+
+static void *writer_main(void *arg);
 
 /* Each migration takes the schema from version i to i + 1. */
 static const char *const migrations[] = {
@@ -86,6 +111,9 @@ static int migrate(struct store *s, char *err, size_t errlen)
 struct store *store_open(const char *path, char *err, size_t errlen)
 {
 	struct store *s = xcalloc(1, sizeof *s);
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	pthread_cond_init(&s->done, NULL);
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		fail(s, err, errlen, path);
 		sqlite3_close(s->db);
@@ -123,38 +151,53 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		store_close(s, NULL, 0);
 		return NULL;
 	}
+	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
+		snprintf(err, errlen, "%s: starting the writer thread", path);
+		store_close(s, NULL, 0);
+		return NULL;
+	}
+	s->running = true;
 	return s;
 }
 
 bool store_add(struct store *s, const struct store_conn *c)
 {
-	if (s->nq == STORE_MAX_QUEUED) {
+	pthread_mutex_lock(&s->mu);
+	struct batch *b = &s->in;
+	bool ok = b->nq + b->nnames < STORE_MAX_QUEUED;
+	if (!ok) {
 		s->st.dropped++;
-		return false;
+	} else {
+		if (b->nq == b->capq) {
+			b->capq = b->capq ? b->capq * 2 : 256;
+			b->q = xrealloc(b->q, b->capq * sizeof *b->q);
+		}
+		b->q[b->nq++] = *c;
+		if (b->nq == WRITE_SOONER_ROWS) pthread_cond_signal(&s->wake);
 	}
-	if (s->nq == s->capq) {
-		s->capq = s->capq ? s->capq * 2 : 256;
-		s->q = xrealloc(s->q, s->capq * sizeof *s->q);
-	}
-	s->q[s->nq++] = *c;
-	return true;
+	pthread_mutex_unlock(&s->mu);
+	return ok;
 }
 
 void store_name(struct store *s, const char *addr, const char *name, const char *source, int64_t ms)
 {
-	if (s->nnames == STORE_MAX_QUEUED) {
+	pthread_mutex_lock(&s->mu);
+	struct batch *b = &s->in;
+	if (b->nq + b->nnames >= STORE_MAX_QUEUED) {
 		s->st.dropped++;
+		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	if (s->nnames == s->capnames) {
-		s->capnames = s->capnames ? s->capnames * 2 : 64;
-		s->names = xrealloc(s->names, s->capnames * sizeof *s->names);
+	if (b->nnames == b->capnames) {
+		b->capnames = b->capnames ? b->capnames * 2 : 64;
+		b->names = xrealloc(b->names, b->capnames * sizeof *b->names);
 	}
-	struct pending_name *n = &s->names[s->nnames++];
+	struct pending_name *n = &b->names[b->nnames++];
 	snprintf(n->addr, sizeof n->addr, "%s", addr);
 	snprintf(n->name, sizeof n->name, "%s", name);
 	snprintf(n->source, sizeof n->source, "%s", source);
 	n->ms = ms;
+	pthread_mutex_unlock(&s->mu);
 }
 
 static void text_or_null(sqlite3_stmt *st, int i, const char *v)
@@ -231,21 +274,22 @@ static int write_conn(struct store *s, const struct store_conn *c)
 	return step(st);
 }
 
-int store_flush(struct store *s, char *err, size_t errlen)
+/* Writes the batch the writer took, in one transaction (the writer thread alone). */
+static int write_batch(struct store *s, struct batch *b, char *err, size_t errlen)
 {
-	if (!s->nq && !s->nnames) return 0;
+	if (!b->nq && !b->nnames) return 0;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return fail(s, err, errlen, "beginning a write");
-	for (size_t i = 0; i < s->nq; i++)
-		if (write_conn(s, &s->q[i]) < 0) {
+	for (size_t i = 0; i < b->nq; i++)
+		if (write_conn(s, &b->q[i]) < 0) {
 			fail(s, err, errlen, "writing a connection");
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 			return -1;
 		}
-	for (size_t i = 0; i < s->nnames; i++) {
-		sqlite3_bind_text(s->ins_name, 1, s->names[i].addr, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s->ins_name, 2, s->names[i].name, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s->ins_name, 3, s->names[i].source, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s->ins_name, 4, s->names[i].ms);
+	for (size_t i = 0; i < b->nnames; i++) {
+		sqlite3_bind_text(s->ins_name, 1, b->names[i].addr, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s->ins_name, 2, b->names[i].name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s->ins_name, 3, b->names[i].source, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(s->ins_name, 4, b->names[i].ms);
 		if (step(s->ins_name) < 0) {
 			fail(s, err, errlen, "writing a name");
 			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -257,11 +301,98 @@ int store_flush(struct store *s, char *err, size_t errlen)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	s->st.written += s->nq;
-	s->st.batches++;
-	s->nq = 0;
-	s->nnames = 0;
 	return 0;
+}
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *writer_main(void *arg)
+{
+	struct store *s = arg;
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (!s->stop && s->asked == s->finished && s->in.nq < WRITE_SOONER_ROWS) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += WRITE_EVERY_MS / 1000;
+			if (pthread_cond_timedwait(&s->wake, &s->mu, &until) == ETIMEDOUT) break;
+		}
+		uint64_t asked = s->asked;
+		bool stop = s->stop;
+		struct batch t = s->out; /* the buffers swap: the monitor appends while this writes */
+		s->out = s->in;
+		s->in = t;
+		s->in.nq = s->in.nnames = 0;
+		int64_t age = s->max_age_ms;
+		uint64_t bytes = s->max_bytes;
+		pthread_mutex_unlock(&s->mu);
+
+		char err[256] = "";
+		size_t rows = s->out.nq;
+		int rc = write_batch(s, &s->out, err, sizeof err);
+		int64_t now = wall_ms();
+		if (rc == 0 && (age || bytes) && now - s->retained_ms >= RETAIN_EVERY_MS) {
+			rc = store_retain(s, now, age, bytes, err, sizeof err);
+			s->retained_ms = now;
+		}
+
+		pthread_mutex_lock(&s->mu);
+		if (rc < 0) {
+			memcpy(s->err, err, sizeof s->err);
+			s->st.dropped += rows;
+		} else if (rows || s->out.nnames) {
+			s->st.written += rows;
+			s->st.batches++;
+		}
+		s->out.nq = s->out.nnames = 0;
+		s->finished = asked;
+		pthread_cond_broadcast(&s->done);
+		if (stop) break;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int store_flush(struct store *s, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&s->mu);
+	uint64_t want = ++s->asked;
+	pthread_cond_signal(&s->wake);
+	while (s->finished < want && s->running) pthread_cond_wait(&s->done, &s->mu);
+	int rc = 0;
+	if (s->err[0]) {
+		snprintf(err, errlen, "%s", s->err);
+		s->err[0] = '\0';
+		rc = -1;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
+bool store_failed(struct store *s, char *err, size_t errlen)
+{
+	pthread_mutex_lock(&s->mu);
+	bool failed = s->err[0] != '\0';
+	if (failed) {
+		snprintf(err, errlen, "%s", s->err);
+		s->err[0] = '\0';
+	}
+	pthread_mutex_unlock(&s->mu);
+	return failed;
+}
+
+void store_set_retention(struct store *s, int64_t max_age_ms, uint64_t max_bytes)
+{
+	pthread_mutex_lock(&s->mu);
+	s->max_age_ms = max_age_ms;
+	s->max_bytes = max_bytes;
+	s->retained_ms = 0; /* applied at the next batch */
+	pthread_mutex_unlock(&s->mu);
 }
 
 int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen)
@@ -292,13 +423,30 @@ int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t m
 	return 0;
 }
 
-void store_stats(const struct store *s, struct store_stats *st) { *st = s->st; }
+void store_stats(struct store *s, struct store_stats *st)
+{
+	pthread_mutex_lock(&s->mu);
+	*st = s->st;
+	pthread_mutex_unlock(&s->mu);
+}
 
 int store_close(struct store *s, char *err, size_t errlen)
 {
 	if (!s) return 0;
 	char e[256];
-	int rc = s->db ? store_flush(s, err ? err : e, err ? errlen : sizeof e) : 0;
+	int rc = 0;
+	if (s->running) {
+		pthread_mutex_lock(&s->mu);
+		s->stop = true;
+		s->asked++;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->writer, NULL);
+		if (s->err[0]) {
+			snprintf(err ? err : e, err ? errlen : sizeof e, "%s", s->err);
+			rc = -1;
+		}
+	}
 	sqlite3_finalize(s->ins_exe);
 	sqlite3_finalize(s->get_exe);
 	sqlite3_finalize(s->ins_dest);
@@ -306,8 +454,13 @@ int store_close(struct store *s, char *err, size_t errlen)
 	sqlite3_finalize(s->ins_conn);
 	sqlite3_finalize(s->ins_name);
 	sqlite3_close(s->db);
-	free(s->q);
-	free(s->names);
+	free(s->in.q);
+	free(s->in.names);
+	free(s->out.q);
+	free(s->out.names);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->wake);
+	pthread_cond_destroy(&s->done);
 	free(s);
 	return rc;
 }

@@ -3,8 +3,9 @@
  * ICMP), closed, timed out or still open at shutdown.
  *
  * WAL, STRICT tables, a versioned schema (PRAGMA user_version, migrations in order). Rows are
- * queued and written in one transaction at most about once a second (store_flush), never
- * one per packet; the queue is bounded (STORE_MAX_QUEUED) and what it had to drop is counted.
+ * queued and written by one writer thread in one transaction about once a second (sooner
+ * when many wait), never one per packet; the queue is bounded (STORE_MAX_QUEUED rows and
+ * names) and what it had to drop, or what a failed write lost, is counted.
  * Retention removes connection rows by age and keeps the file under a size, never the
  * first-seen tables (programs, destinations, names). */
 #ifndef PKTSCOPE_EGRESS_STORE_H
@@ -15,7 +16,7 @@
 #include <stdint.h>
 
 #define STORE_SCHEMA_VERSION 1
-#define STORE_MAX_QUEUED 65536
+#define STORE_MAX_QUEUED 16384 /* about 2 kB a row: 32 MB at most, waiting */
 
 struct store_conn {
 	int64_t start_ms, end_ms;
@@ -44,14 +45,21 @@ struct store *store_open(const char *path, char *err, size_t errlen);
 bool store_add(struct store *s, const struct store_conn *c);
 /* A name an address had: kept once per (address, name, source), with first and last seen. */
 void store_name(struct store *s, const char *addr, const char *name, const char *source, int64_t ms);
-/* Writes what is queued in one transaction; 0, or -1 with the reason in err. */
+/* Has the writer write what is queued now, and waits for it; 0, or -1 with the reason the
+ * writer last failed (said once) in err. */
 int store_flush(struct store *s, char *err, size_t errlen);
+/* Whether the writer failed since the last look (without waiting), the reason in err. */
+bool store_failed(struct store *s, char *err, size_t errlen);
+/* Retention the writer applies now and every ten minutes: connection rows older than
+ * max_age_ms go, and past max_bytes the oldest (0: no limit). */
+void store_set_retention(struct store *s, int64_t max_age_ms, uint64_t max_bytes);
 /* Deletes connection rows older than max_age_ms and, past max_bytes, the oldest until under
- * it (0: no limit); 0 or -1. */
+ * it (0: no limit); 0 or -1. The writer thread's: call it only before any row is added, or
+ * use store_set_retention. */
 int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen);
 struct store_stats { uint64_t written, dropped, batches; };
-void store_stats(const struct store *s, struct store_stats *st);
-/* Flushes and closes; 0 or -1 (err). */
+void store_stats(struct store *s, struct store_stats *st);
+/* Writes what is queued, stops the writer and closes; 0 or -1 (err). */
 int store_close(struct store *s, char *err, size_t errlen);
 
 #endif

@@ -14,7 +14,7 @@
 #include "filter/filter.h"
 #include "util/xalloc.h"
 
-enum table { T_NONE, T_CAPTURE, T_DISPLAY, T_FILTERS };
+enum table { T_NONE, T_CAPTURE, T_DISPLAY, T_FILTERS, T_MONITOR };
 
 struct parse {
 	const char *name;
@@ -22,9 +22,9 @@ struct parse {
 	char *err;
 	size_t errlen;
 	enum table table;
-	bool seen[4];             /* a table may appear once */
-	bool seen_key[5];         /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
-				   * capture.disk_budget_mb */
+	bool seen[5];             /* a table may appear once */
+	bool seen_key[16];        /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
+				   * capture.disk_budget_mb, then the [monitor] keys (MON_SLOT + their index) */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -181,6 +181,15 @@ static int want_int(struct parse *ps, const char **sp, const char *end, const ch
 	return 0;
 }
 
+static int want_bool(struct parse *ps, const char **sp, const char *end, const char *key, int *out)
+{
+	const char *s = *sp;
+	if (end - s >= 4 && !memcmp(s, "true", 4)) *out = 1, *sp = s + 4;
+	else if (end - s >= 5 && !memcmp(s, "false", 5)) *out = 0, *sp = s + 5;
+	else return fail(ps, "%s takes true or false", key);
+	return 0;
+}
+
 static int set_once(struct parse *ps, int slot, const char *key)
 {
 	if (ps->seen_key[slot]) return fail(ps, "%s is set twice", key);
@@ -198,7 +207,7 @@ static int key_value(struct parse *ps, struct config *c, const char *key, size_t
 	int rc;
 	switch (ps->table) {
 	case T_NONE:
-		return fail(ps, "\"%s\" outside a table: put it under [capture], [display] or [filters]", name);
+		return fail(ps, "\"%s\" outside a table: put it under [capture], [display], [filters] or [monitor]", name);
 	case T_CAPTURE:
 		if (!strcmp(name, "default_interface")) {
 			if (set_once(ps, 0, name) < 0 || want_string(ps, &s, end, name, &str) < 0) return -1;
@@ -229,6 +238,39 @@ static int key_value(struct parse *ps, struct config *c, const char *key, size_t
 		}
 		c->color_scheme = str;
 		break;
+	case T_MONITOR: {
+		static const char *const strs[] = { "interfaces", "capture_filter", "state_dir", "geoip_country_db", "geoip_asn_db" };
+		char **strv[] = { &c->mon.interfaces, &c->mon.capture_filter, &c->mon.state_dir, &c->mon.geoip_country_db,
+				  &c->mon.geoip_asn_db };
+		static const struct { const char *name; long lo, hi; } ints[] = { { "retention_days", 1, 36500 },
+										  { "max_db_mb", 1, 1 << 20 } };
+		int *intv[] = { &c->mon.retention_days, &c->mon.max_db_mb };
+		enum { MON_SLOT = 5 };
+		for (size_t i = 0; i < sizeof strs / sizeof *strs; i++) {
+			if (strcmp(name, strs[i])) continue;
+			if (set_once(ps, MON_SLOT + (int)i, name) < 0 || want_string(ps, &s, end, name, &str) < 0) return -1;
+			if (!*str) {
+				free(str);
+				return fail(ps, "%s must not be empty", name);
+			}
+			*strv[i] = str;
+			return line_end(ps, s, end);
+		}
+		for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
+			if (strcmp(name, ints[i].name)) continue;
+			if (set_once(ps, MON_SLOT + 5 + (int)i, name) < 0 || want_int(ps, &s, end, name, ints[i].lo, ints[i].hi, intv[i]) < 0)
+				return -1;
+			return line_end(ps, s, end);
+		}
+		if (!strcmp(name, "ebpf")) {
+			int on = 0;
+			if (set_once(ps, MON_SLOT + 7, name) < 0 || want_bool(ps, &s, end, name, &on) < 0) return -1;
+			c->mon.ebpf = on ? 1 : -1;
+			return line_end(ps, s, end);
+		}
+		return fail(ps, "unknown key \"%s\" in [monitor] (there are interfaces, capture_filter, state_dir, "
+			    "geoip_country_db, geoip_asn_db, retention_days, max_db_mb, ebpf)", name);
+	}
 	case T_FILTERS: {
 		if (config_filter(c, name)) return fail(ps, "filter \"%s\" is defined twice", name);
 		if (c->nfilters == CONFIG_MAX_FILTERS) return fail(ps, "more than %d saved filters", CONFIG_MAX_FILTERS);
@@ -257,7 +299,7 @@ static int table_header(struct parse *ps, const char *s, const char *end)
 	const char *n = skip_ws(s + 1, close), *ne = close;
 	while (ne > n && (ne[-1] == ' ' || ne[-1] == '\t')) ne--;
 	static const struct { const char *name; enum table t; } tables[] = {
-		{ "capture", T_CAPTURE }, { "display", T_DISPLAY }, { "filters", T_FILTERS },
+		{ "capture", T_CAPTURE }, { "display", T_DISPLAY }, { "filters", T_FILTERS }, { "monitor", T_MONITOR },
 	};
 	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
 		if (strlen(tables[i].name) != (size_t)(ne - n) || memcmp(tables[i].name, n, (size_t)(ne - n))) continue;
@@ -266,7 +308,7 @@ static int table_header(struct parse *ps, const char *s, const char *end)
 		ps->table = tables[i].t;
 		return line_end(ps, close + 1, end);
 	}
-	return fail(ps, "unknown table [%.*s] (there are [capture], [display] and [filters])", (int)(ne - n > 40 ? 40 : ne - n), n);
+	return fail(ps, "unknown table [%.*s] (there are [capture], [display], [filters] and [monitor])", (int)(ne - n > 40 ? 40 : ne - n), n);
 }
 
 static int parse_line(struct parse *ps, struct config *c, const char *s, const char *end)
@@ -375,5 +417,10 @@ void config_free(struct config *c)
 	free(c->path);
 	free(c->default_interface);
 	free(c->color_scheme);
+	free(c->mon.interfaces);
+	free(c->mon.capture_filter);
+	free(c->mon.state_dir);
+	free(c->mon.geoip_country_db);
+	free(c->mon.geoip_asn_db);
 	memset(c, 0, sizeof *c);
 }

@@ -8,6 +8,9 @@
  *              disk_budget_mb = 1024        (the full-screen capture's file at most)
  *   [display]  color_scheme = "auto"        (auto, dark, light, mono)
  *   [filters]  https = "tcp.port == 443"    (recalled as -Y :https)
+ *   [monitor]  interfaces = "eth0,wlan0"    capture_filter = "not port 22"
+ *              state_dir = "/var/lib/pktscope"   geoip_country_db = "…"   geoip_asn_db = "…"
+ *              retention_days = 30          max_db_mb = 1024   ebpf = true
  */
 #ifndef PKTSCOPE_PIPELINE_CONFIG_H
 #define PKTSCOPE_PIPELINE_CONFIG_H
@@ -32,6 +35,15 @@ struct config {
 	char *color_scheme;       /* NULL: not set */
 	struct saved_filter *filters;
 	size_t nfilters;
+	struct {                  /* [monitor]: NULL / 0 when not set */
+		char *interfaces;     /* comma-separated */
+		char *capture_filter;
+		char *state_dir;
+		char *geoip_country_db, *geoip_asn_db;
+		int retention_days;   /* connection rows older than this go */
+		int max_db_mb;        /* the store at most (the oldest connection rows go) */
+		int ebpf;             /* 0 not set, 1 true, -1 false */
+	} mon;
 };
 
 /* Reads the configuration: `path` (--config; must exist), else the default location (a

@@ -27,8 +27,10 @@ rc=$?
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$lab" ]; then
 	echo "egress: SKIP the lab: it needs root and ../shared/lab (here: uid $(id -u))"
 	rm -rf "$tmp"
-	# without eBPF: the socket table names a connection that lives long enough to be looked up
-ip netns exec egc "$bin" monitor run --state-dir "$tmp/state2" --json --no-ebpf -i egc0 >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
+	# without eBPF (asked in the configuration, with the interface and the state directory):
+# the socket table names a connection that lives long enough to be looked up
+printf '[monitor]\ninterfaces = "egc0"\nstate_dir = "%s"\nebpf = false\nretention_days = 3\n' "$tmp/state2" >"$tmp/m.toml"
+ip netns exec egc "$bin" monitor run --config "$tmp/m.toml" --json >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
 mon=$!
 i=0
 until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
@@ -42,7 +44,8 @@ kill -INT $mon
 wait $mon
 c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
 echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
-	>/dev/null && ok || bad "--no-ebpf: $c $(cat "$tmp/mon2.err")"
+	>/dev/null && grep -q 'watching egc0$' "$tmp/mon2.err" && [ -s "$tmp/state2/monitor.db" ] && ok ||
+	bad "[monitor] ebpf = false: $c $(cat "$tmp/mon2.err")"
 echo "egress: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 	exit

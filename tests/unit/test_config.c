@@ -51,6 +51,33 @@ static void test_every_key(void **state)
 	assert_string_equal(config_filter(&c, "with space"), "ip.addr == 10.0.0.0/8");
 	assert_null(config_filter(&c, "nope"));
 	config_free(&c);
+	parse_ok("[monitor]\n"
+		 "interfaces = \"eth0,wlan0\"\n"
+		 "capture_filter = 'not port 22'\n"
+		 "state_dir = \"/srv/pktscope\"\n"
+		 "geoip_country_db = \"/x/c.mmdb\"\n"
+		 "geoip_asn_db = \"/x/a.mmdb\"\n"
+		 "retention_days = 7\n"
+		 "max_db_mb = 64\n"
+		 "ebpf = false # the socket table only\n",
+		 &c);
+	assert_string_equal(c.mon.interfaces, "eth0,wlan0");
+	assert_string_equal(c.mon.capture_filter, "not port 22");
+	assert_string_equal(c.mon.state_dir, "/srv/pktscope");
+	assert_string_equal(c.mon.geoip_country_db, "/x/c.mmdb");
+	assert_string_equal(c.mon.geoip_asn_db, "/x/a.mmdb");
+	assert_int_equal(c.mon.retention_days, 7);
+	assert_int_equal(c.mon.max_db_mb, 64);
+	assert_int_equal(c.mon.ebpf, -1);
+	config_free(&c);
+	parse_ok("[monitor]\nebpf = true\n", &c);
+	assert_int_equal(c.mon.ebpf, 1);
+	config_free(&c);
+	parse_err("[monitor]\nebpf = yes\n", "t.toml:2: ebpf takes true or false");
+	parse_err("[monitor]\nretention_days = 0\n", "t.toml:2: retention_days must be 1 to 36500, not 0");
+	parse_err("[monitor]\nstate_dir = \"\"\n", "t.toml:2: state_dir must not be empty");
+	parse_err("[monitor]\nmax_db_mb = 5\nmax_db_mb = 6\n", "t.toml:3: max_db_mb is set twice");
+	parse_err("[monitor]\nlearn = 1\n", "unknown key \"learn\" in [monitor]");
 	parse_ok("", &c); /* an empty file is a valid one */
 	assert_int_equal(c.nfilters, 0);
 	config_free(&c);
