@@ -2,6 +2,7 @@
 #ifndef PKTSCOPE_CLI_CLI_H
 #define PKTSCOPE_CLI_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit statuses, DESIGN.md "Two kinds of failure". */
@@ -13,11 +14,16 @@ struct command {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
-extern const struct command cmd_read, cmd_capture, cmd_diff, cmd_list_interfaces, cmd_monitor;
+extern const struct command cmd_read, cmd_capture, cmd_diff, cmd_list_interfaces, cmd_monitor, cmd_geoip;
 
 /* Prints "pktscope: " + message and then the command's usage text to stderr; returns
  * EXIT_USAGE. */
 int cli_usage_error(const char *usage_text, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The monitor's state directory when none is given: /var/lib/pktscope for root, else
+ * $XDG_DATA_HOME/pktscope (~/.local/share/pktscope). */
+void cli_state_dir(char *out, size_t cap);
+/* mkdir -p, the last component 0700; 0 or -1 (errno). */
+int cli_mkdirs(const char *path);
 /* A decimal number in [lo, hi] (no sign, nothing after it): 0, or -1. */
 int cli_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* Prints "pktscope: " + message to stderr. */

@@ -51,30 +51,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
 
 
-static void default_state_dir(char *out, size_t cap)
-{
-	if (geteuid() == 0) {
-		snprintf(out, cap, "/var/lib/pktscope");
-		return;
-	}
-	const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	if (x && *x) snprintf(out, cap, "%s/pktscope", x);
-	else snprintf(out, cap, "%s/.local/share/pktscope", home ? home : ".");
-}
-
-static int mkdirs(const char *path)
-{
-	char p[4096];
-	snprintf(p, sizeof p, "%s", path);
-	for (char *s = p + 1; *s; s++)
-		if (*s == '/') {
-			*s = '\0';
-			if (mkdir(p, 0755) < 0 && errno != EEXIST) return -1;
-			*s = '/';
-		}
-	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
-}
-
 /* The first of the well-known files that exists, or NULL. */
 static const char *find_db(const char *state_dir, const char *const *names, char *buf, size_t cap)
 {
@@ -185,8 +161,8 @@ static int monitor_main(struct live_opts *lo_in, const char *state_arg, const ch
 	struct live_opts lo = *lo_in;
 	char err[1024], note[512], state_dir[4096], dbpath[4200], cbuf[4200], abuf[4200];
 	if (state_arg) snprintf(state_dir, sizeof state_dir, "%s", state_arg);
-	else default_state_dir(state_dir, sizeof state_dir);
-	if (mkdirs(state_dir) < 0) {
+	else cli_state_dir(state_dir, sizeof state_dir);
+	if (cli_mkdirs(state_dir) < 0) {
 		cli_error("state directory %s: %s", state_dir, strerror(errno));
 		return EXIT_INPUT;
 	}

@@ -7,12 +7,14 @@
 #include <stdint.h>
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef PKTSCOPE_VERSION
 #define PKTSCOPE_VERSION "0.1.0"
 #endif
 
-static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_diff, &cmd_list_interfaces, &cmd_monitor };
+static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_diff, &cmd_list_interfaces, &cmd_monitor, &cmd_geoip };
 
 __attribute__((format(printf, 1, 0))) static void say(const char *fmt, va_list ap)
 {
@@ -37,6 +39,30 @@ int cli_usage_error(const char *usage_text, const char *fmt, ...)
 	va_end(ap);
 	fputs(usage_text, stderr);
 	return EXIT_USAGE;
+}
+
+void cli_state_dir(char *out, size_t cap)
+{
+	if (geteuid() == 0) {
+		snprintf(out, cap, "/var/lib/pktscope");
+		return;
+	}
+	const char *x = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+	if (x && *x) snprintf(out, cap, "%s/pktscope", x);
+	else snprintf(out, cap, "%s/.local/share/pktscope", home ? home : ".");
+}
+
+int cli_mkdirs(const char *path)
+{
+	char p[4096];
+	snprintf(p, sizeof p, "%s", path);
+	for (char *s = p + 1; *s; s++)
+		if (*s == '/') {
+			*s = '\0';
+			if (mkdir(p, 0755) < 0 && errno != EEXIST) return -1;
+			*s = '/';
+		}
+	return mkdir(p, 0700) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 int cli_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 
@@ -42,6 +43,25 @@ struct geo *geo_open(const char *country_db, const char *asn_db, char *err, size
 		g->have_asn = true;
 	}
 	return g;
+}
+
+int geo_verify(const char *path, const char *kind, char *desc, size_t desclen, char *err, size_t errlen)
+{
+	MMDB_s db;
+	if (open_db(&db, path, kind, err, errlen) < 0) return -1;
+	const char *type = db.metadata.database_type ? db.metadata.database_type : "";
+	bool country = !strcmp(kind, "country");
+	bool ok = country ? strstr(type, "Country") || strstr(type, "City") : strstr(type, "ASN") != NULL;
+	if (!ok) snprintf(err, errlen, "%s is a \"%s\" database, not a%s one", path, type, country ? " country" : "n ASN");
+	else {
+		time_t t = (time_t)db.metadata.build_epoch;
+		struct tm tm;
+		char when[32] = "?";
+		if (gmtime_r(&t, &tm)) strftime(when, sizeof when, "%Y-%m-%d", &tm);
+		snprintf(desc, desclen, "%s, built %s, %llu nodes", type, when, (unsigned long long)db.metadata.node_count);
+	}
+	MMDB_close(&db);
+	return ok ? 0 : -1;
 }
 
 void geo_close(struct geo *g)

@@ -27,5 +27,8 @@ bool geo_lookup(const struct geo *g, int family, const uint8_t *addr, struct geo
  * documentation, benchmarking, multicast, reserved; for IPv6 also ULA, and an
  * IPv4-mapped address as its IPv4). */
 bool geo_is_global(int family, const uint8_t *addr);
+/* Whether path is a MaxMind-format database of kind "country" (a Country or City file) or
+ * "asn"; 0 with its type and build date in desc, or -1 with the reason in err. */
+int geo_verify(const char *path, const char *kind, char *desc, size_t desclen, char *err, size_t errlen);
 
 #endif

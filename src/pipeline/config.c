@@ -23,7 +23,7 @@ struct parse {
 	size_t errlen;
 	enum table table;
 	bool seen[5];             /* a table may appear once */
-	bool seen_key[16];        /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
+	bool seen_key[24];        /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
 				   * capture.disk_budget_mb, then the [monitor] keys (MON_SLOT + their index) */
 };
 
@@ -239,9 +239,10 @@ static int key_value(struct parse *ps, struct config *c, const char *key, size_t
 		c->color_scheme = str;
 		break;
 	case T_MONITOR: {
-		static const char *const strs[] = { "interfaces", "capture_filter", "state_dir", "geoip_country_db", "geoip_asn_db" };
+		static const char *const strs[] = { "interfaces", "capture_filter", "state_dir", "geoip_country_db", "geoip_asn_db",
+						    "geoip_url" };
 		char **strv[] = { &c->mon.interfaces, &c->mon.capture_filter, &c->mon.state_dir, &c->mon.geoip_country_db,
-				  &c->mon.geoip_asn_db };
+				  &c->mon.geoip_asn_db, &c->mon.geoip_url };
 		static const struct { const char *name; long lo, hi; } ints[] = { { "retention_days", 1, 36500 },
 										  { "max_db_mb", 1, 1 << 20 } };
 		int *intv[] = { &c->mon.retention_days, &c->mon.max_db_mb };
@@ -258,18 +259,18 @@ static int key_value(struct parse *ps, struct config *c, const char *key, size_t
 		}
 		for (size_t i = 0; i < sizeof ints / sizeof *ints; i++) {
 			if (strcmp(name, ints[i].name)) continue;
-			if (set_once(ps, MON_SLOT + 5 + (int)i, name) < 0 || want_int(ps, &s, end, name, ints[i].lo, ints[i].hi, intv[i]) < 0)
+			if (set_once(ps, MON_SLOT + 8 + (int)i, name) < 0 || want_int(ps, &s, end, name, ints[i].lo, ints[i].hi, intv[i]) < 0)
 				return -1;
 			return line_end(ps, s, end);
 		}
 		if (!strcmp(name, "ebpf")) {
 			int on = 0;
-			if (set_once(ps, MON_SLOT + 7, name) < 0 || want_bool(ps, &s, end, name, &on) < 0) return -1;
+			if (set_once(ps, MON_SLOT + 10, name) < 0 || want_bool(ps, &s, end, name, &on) < 0) return -1;
 			c->mon.ebpf = on ? 1 : -1;
 			return line_end(ps, s, end);
 		}
 		return fail(ps, "unknown key \"%s\" in [monitor] (there are interfaces, capture_filter, state_dir, "
-			    "geoip_country_db, geoip_asn_db, retention_days, max_db_mb, ebpf)", name);
+			    "geoip_country_db, geoip_asn_db, geoip_url, retention_days, max_db_mb, ebpf)", name);
 	}
 	case T_FILTERS: {
 		if (config_filter(c, name)) return fail(ps, "filter \"%s\" is defined twice", name);
@@ -422,5 +423,6 @@ void config_free(struct config *c)
 	free(c->mon.state_dir);
 	free(c->mon.geoip_country_db);
 	free(c->mon.geoip_asn_db);
+	free(c->mon.geoip_url);
 	memset(c, 0, sizeof *c);
 }

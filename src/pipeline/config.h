@@ -11,6 +11,7 @@
  *   [monitor]  interfaces = "eth0,wlan0"    capture_filter = "not port 22"
  *              state_dir = "/var/lib/pktscope"   geoip_country_db = "…"   geoip_asn_db = "…"
  *              retention_days = 30          max_db_mb = 1024   ebpf = true
+ *              geoip_url = "https://…/dbip-{db}-lite-{month}.mmdb.gz"   (pktscope geoip update)
  */
 #ifndef PKTSCOPE_PIPELINE_CONFIG_H
 #define PKTSCOPE_PIPELINE_CONFIG_H
@@ -40,6 +41,7 @@ struct config {
 		char *capture_filter;
 		char *state_dir;
 		char *geoip_country_db, *geoip_asn_db;
+		char *geoip_url;      /* `geoip update`'s source: {db} country or asn, {month} YYYY-MM */
 		int retention_days;   /* connection rows older than this go */
 		int max_db_mb;        /* the store at most (the oldest connection rows go) */
 		int ebpf;             /* 0 not set, 1 true, -1 false */

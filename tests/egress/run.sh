@@ -27,26 +27,7 @@ rc=$?
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$lab" ]; then
 	echo "egress: SKIP the lab: it needs root and ../shared/lab (here: uid $(id -u))"
 	rm -rf "$tmp"
-	# without eBPF (asked in the configuration, with the interface and the state directory):
-# the socket table names a connection that lives long enough to be looked up
-printf '[monitor]\ninterfaces = "egc0"\nstate_dir = "%s"\nebpf = false\nretention_days = 3\n' "$tmp/state2" >"$tmp/m.toml"
-ip netns exec egc "$bin" monitor run --config "$tmp/m.toml" --json >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
-mon=$!
-i=0
-until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -ge 100 ] && { bad "monitor --no-ebpf did not start: $(cat "$tmp/mon2.err")"; break; }
-	sleep 0.1
-done
-sleep 0.3
-in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
-kill -INT $mon
-wait $mon
-c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
-echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
-	>/dev/null && grep -q 'watching egc0$' "$tmp/mon2.err" && [ -s "$tmp/state2/monitor.db" ] && ok ||
-	bad "[monitor] ebpf = false: $c $(cat "$tmp/mon2.err")"
-echo "egress: $pass passed, $fail failed"
+	echo "egress: $pass passed, $fail failed"
 	[ "$fail" -eq 0 ]
 	exit
 fi
@@ -174,5 +155,51 @@ wait $mon
 c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
 echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
 	>/dev/null && ok || bad "--no-ebpf: $c $(cat "$tmp/mon2.err")"
+# without eBPF (asked in the configuration, with the interface and the state directory):
+# the socket table names a connection that lives long enough to be looked up
+printf '[monitor]\ninterfaces = "egc0"\nstate_dir = "%s"\nebpf = false\nretention_days = 3\n' "$tmp/state2" >"$tmp/m.toml"
+ip netns exec egc "$bin" monitor run --config "$tmp/m.toml" --json >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
+mon=$!
+i=0
+until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -ge 100 ] && { bad "monitor --no-ebpf did not start: $(cat "$tmp/mon2.err")"; break; }
+	sleep 0.1
+done
+sleep 0.3
+in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
+kill -INT $mon
+wait $mon
+c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
+echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
+	>/dev/null && grep -q 'watching egc0$' "$tmp/mon2.err" && [ -s "$tmp/state2/monitor.db" ] && ok ||
+	bad "[monitor] ebpf = false: $c $(cat "$tmp/mon2.err")"
+# geoip update: the corpus's MaxMind test databases served by the lab's web server in place
+# of DB-IP's; this month's country file missing (last month's is taken), the ASN file not
+# compressed; then a country file where the ASN one should be: refused, the old one kept
+M=../shared/corpus/maxmind/test-data
+this=$(date -u +%Y-%m)
+prev=$(date -u -d "$(date -u +%Y-%m-01) -1 month" +%Y-%m)
+mkdir -p "$D/www/geo"
+gzip -c "$M/GeoIP2-Country-Test.mmdb" >"$D/www/geo/country-$prev.mmdb.gz"
+cp "$M/GeoLite2-ASN-Test.mmdb" "$D/www/geo/asn-$this.mmdb.gz"
+chmod -R a+rX "$D/www/geo"
+url='http://10.77.0.2/geo/{db}-{month}.mmdb.gz'
+in_c "$bin" geoip update --state-dir "$tmp/geo" --url "$url" >"$tmp/geo.out" 2>"$tmp/geo.err"
+rc=$?
+[ $rc -eq 0 ] && cmp -s "$tmp/geo/dbip-country-lite.mmdb" "$M/GeoIP2-Country-Test.mmdb" &&
+	cmp -s "$tmp/geo/dbip-asn-lite.mmdb" "$M/GeoLite2-ASN-Test.mmdb" && grep -q 'CC BY 4.0' "$tmp/geo.out" &&
+	grep -q "country-$this.mmdb.gz: not there, trying last month's" "$tmp/geo.err" && ok ||
+	bad "geoip update: exit $rc: $(cat "$tmp/geo.out" "$tmp/geo.err")"
+cp "$M/GeoIP2-Country-Test.mmdb" "$D/www/geo/asn-$this.mmdb.gz"
+in_c "$bin" geoip update --state-dir "$tmp/geo" --url "$url" >"$tmp/geo.out" 2>"$tmp/geo.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'not an ASN one.*dbip-asn-lite.mmdb is left as it was' "$tmp/geo.err" &&
+	cmp -s "$tmp/geo/dbip-asn-lite.mmdb" "$M/GeoLite2-ASN-Test.mmdb" && ok ||
+	bad "geoip update, a wrong file: exit $rc: $(cat "$tmp/geo.err")"
+in_c "$bin" geoip update --state-dir "$tmp/geo" --url 'http://10.77.0.2/nothing/{db}-{month}' >/dev/null 2>"$tmp/geo.err"
+rc=$?
+[ $rc -eq 1 ] && grep -q 'no country database could be downloaded' "$tmp/geo.err" && ok ||
+	bad "geoip update, nothing there: exit $rc: $(cat "$tmp/geo.err")"
 echo "egress: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
