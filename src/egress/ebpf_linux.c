@@ -118,9 +118,9 @@ struct ebpf *ebpf_open(char *why, size_t whylen)
 	for (size_t i = 0; ok && i < sizeof cgprogs / sizeof *cgprogs; i++)
 		ok = attach(e, bpf_program__attach_cgroup(cgprogs[i], cgfd), bpf_program__name(cgprogs[i]), why, whylen);
 	close(cgfd);
-	static const char *const tps[] = { "sched_process_exec", "sched_process_fork", "sched_process_exit" };
-	struct bpf_program *tpprogs[] = { skel->progs.on_exec, skel->progs.on_fork, skel->progs.on_exit };
-	for (size_t i = 0; ok && i < 3; i++)
+	static const char *const tps[] = { "sched_process_exec", "sched_process_fork", "sched_process_exit", "net_dev_queue" };
+	struct bpf_program *tpprogs[] = { skel->progs.on_exec, skel->progs.on_fork, skel->progs.on_exit, skel->progs.dev_queue };
+	for (size_t i = 0; ok && i < 4; i++)
 		ok = attach(e, bpf_program__attach_raw_tracepoint(tpprogs[i], tps[i]), tps[i], why, whylen);
 	e->flows_fd = bpf_map__fd(skel->maps.flows);
 	e->execs_fd = bpf_map__fd(skel->maps.execs);

@@ -46,6 +46,12 @@ struct conn {
 	char cid[COMMUNITY_ID_LEN];
 	int64_t start_ns, last_ns, emitted_ns;
 	uint64_t emitted_bytes;
+	/* bytes and packets each way (by flow key endpoint), counted on one interface per
+	 * direction: the first that showed it. Traffic routed or bridged through this machine
+	 * is seen on two interfaces (in and out); it is one connection's, counted once. */
+	uint64_t bytes[2], pkts[2];
+	uint64_t seen_pkts[2];       /* the flow's own counts, to tell a packet's direction */
+	int64_t ifidx[2];            /* -1 until the first packet that way */
 };
 
 struct monitor {
@@ -195,10 +201,9 @@ static void emit(struct monitor *m, struct conn *c, const char *event, const cha
 	if (c->who.cookie) sb_printf(sb, ",\"socket_cookie\":%llu", (unsigned long long)c->who.cookie);
 	if (c->who.how != PH_UNKNOWN) sb_printf(sb, ",\"other_netns\":%s", c->who.other_netns ? "true" : "false");
 	sb_putc(sb, '}');
-	const struct flow_side *out = &f->side[l], *in = &f->side[r];
 	sb_printf(sb, ",\"bytes_out\":%llu,\"bytes_in\":%llu,\"packets_out\":%llu,\"packets_in\":%llu",
-		  (unsigned long long)out->bytes, (unsigned long long)in->bytes, (unsigned long long)out->packets,
-		  (unsigned long long)in->packets);
+		  (unsigned long long)c->bytes[l], (unsigned long long)c->bytes[r], (unsigned long long)c->pkts[l],
+		  (unsigned long long)c->pkts[r]);
 	sb_puts(sb, ",\"name\":");
 	if (c->name[0]) {
 		json_str(sb, c->name);
@@ -225,7 +230,7 @@ static void emit(struct monitor *m, struct conn *c, const char *event, const cha
 	sb_puts(sb, "}\n");
 	sb_flush(sb);
 	c->emitted_ns = m->now_ns;
-	c->emitted_bytes = out->bytes + in->bytes;
+	c->emitted_bytes = c->bytes[0] + c->bytes[1];
 }
 
 static void store_row(struct monitor *m, struct conn *c, const char *state)
@@ -266,10 +271,10 @@ static void store_row(struct monitor *m, struct conn *c, const char *state)
 	snprintf(s.community_id, sizeof s.community_id, "%s", c->cid);
 	snprintf(s.sni, sizeof s.sni, "%s", c->sni);
 	snprintf(s.ja4, sizeof s.ja4, "%s", c->ja4);
-	s.bytes_out = f->side[l].bytes;
-	s.bytes_in = f->side[r].bytes;
-	s.pkts_out = f->side[l].packets;
-	s.pkts_in = f->side[r].packets;
+	s.bytes_out = c->bytes[l];
+	s.bytes_in = c->bytes[r];
+	s.pkts_out = c->pkts[l];
+	s.pkts_in = c->pkts[r];
 	if (!store_add(m->o.store, &s)) m->st.store_dropped++;
 }
 
@@ -336,6 +341,10 @@ static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
 	struct conn *c = cadd(m, f->serial);
 	c->id = ++m->next_id;
 	c->flow = f;
+	for (int d = 0; d < 2; d++) {
+		c->seen_pkts[d] = f->side[d].packets;
+		c->ifidx[d] = -1;
+	}
 	c->start_ns = c->last_ns = m->now_ns;
 	const struct flow_key *k = &f->key;
 	community_id_v1(c->cid, 0, k->family, k->addr[0], k->addr[1], k->proto, k->port[0], k->port[1]);
@@ -370,13 +379,21 @@ static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
 
 static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
 {
-	(void)p;
 	struct monitor *m = ctx;
 	struct conn *c = cfind(m, f->serial);
 	m->cur = c;
 	if (!c) return;
 	c->flow = f;
 	c->last_ns = m->now_ns;
+	for (int d = 0; d < 2; d++) { /* the side the flow just counted this packet for */
+		if (f->side[d].packets == c->seen_pkts[d]) continue;
+		c->seen_pkts[d] = f->side[d].packets;
+		if (c->ifidx[d] < 0) c->ifidx[d] = p->meta.ifindex;
+		if (c->ifidx[d] == (int64_t)p->meta.ifindex) {
+			c->bytes[d] += p->meta.wirelen;
+			c->pkts[d]++;
+		}
+	}
 	if (c->tries == 0 || (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES &&
 			      (c->who.why == PW_NO_SOCKET || c->who.why == PW_NO_OWNER))) {
 		attribute(m, c);
@@ -509,7 +526,7 @@ void monitor_tick(struct monitor *m, int64_t now_ns)
 	for (uint32_t i = 0; i < m->count; i++) { /* updates: at most one a second per connection, when it moved */
 		struct conn *c = m->list[i];
 		if (!c->flow || c->closed || m->now_ns - c->emitted_ns < UPDATE_EVERY_NS) continue;
-		uint64_t bytes = c->flow->side[0].bytes + c->flow->side[1].bytes;
+		uint64_t bytes = c->bytes[0] + c->bytes[1];
 		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
 	}
 	/* the store's writer writes on its own; a failure of its is said here, once */

@@ -8,11 +8,15 @@
  *   cgroup_skb/egress         a packet leaves a socket: its tuple → the socket and its owner,
  *                             keyed with its network namespace and without (written once per
  *                             tuple; a lookup otherwise)
+ *   raw_tracepoint net_dev_queue
+ *                             a frame a packet socket (AF_PACKET) hands to a device, in the
+ *                             sender's context: its IP tuple → the sender (no socket hook sees it)
  *   raw_tracepoint sched_process_exec|fork|exit
  *                             what each process runs (path, arguments, file), kept after exit
  *
  * Every program allows what it sees: this is a monitor, never a filter. */
 #include <linux/bpf.h>
+#include <stdbool.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
@@ -50,7 +54,8 @@ struct {
 	__type(value, struct attrib_exec);
 } scratch SEC(".maps");
 
-/* counters for the monitor's status: 0 flows written, 1 packets without an owner's socket */
+/* counters for the monitor's status: 0 flows written, 1 packets without an owner's socket,
+ * 2 frames of packet sockets */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 4);
@@ -161,6 +166,75 @@ int skb_egress(struct __sk_buff *skb)
 	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
 	count(0);
 	return 1;
+}
+
+/* The tuple of an IPv4 or IPv6 packet at p (its first bytes, read from kernel memory), as
+ * the flow table keys it; false when it is neither. */
+static __always_inline bool tuple_at(const unsigned char *p, __u16 ethertype, struct attrib_flow_key *k)
+{
+	__u8 h[40];
+	__u32 l4;
+	if (ethertype == 0x0800) {
+		if (bpf_probe_read_kernel(h, 20, p)) return false;
+		if ((h[6] & 0x1f) || h[7]) return false;
+		k->family = 4;
+		k->proto = h[9];
+		l4 = (h[0] & 0x0f) * 4;
+		__builtin_memcpy(k->laddr, h + 12, 4);
+		__builtin_memcpy(k->raddr, h + 16, 4);
+	} else if (ethertype == 0x86dd) {
+		if (bpf_probe_read_kernel(h, 40, p)) return false;
+		k->family = 6;
+		k->proto = h[6];
+		l4 = 40;
+		__builtin_memcpy(k->laddr, h + 8, 16);
+		__builtin_memcpy(k->raddr, h + 24, 16);
+	} else {
+		return false;
+	}
+	if (k->proto == 6 || k->proto == 17 || k->proto == 132 || k->proto == 136) {
+		__u16 ports[2];
+		if (bpf_probe_read_kernel(ports, sizeof ports, p + (l4 & 0x3c))) return false;
+		k->lport = bpf_ntohs(ports[0]);
+		k->rport = bpf_ntohs(ports[1]);
+	}
+	return true;
+}
+
+SEC("raw_tracepoint/net_dev_queue")
+int dev_queue(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct sk_buff *skb = (struct sk_buff *)ctx->args[0];
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != 17) return 0; /* AF_PACKET only */
+	const unsigned char *d = BPF_CORE_READ(skb, data);
+	__u8 eth[18];
+	if (bpf_probe_read_kernel(eth, sizeof eth, d)) return 0;
+	__u16 type = (__u16)eth[12] << 8 | eth[13];
+	__u32 off = 14;
+	if (type == 0x8100 || type == 0x88a8) { /* one VLAN tag */
+		type = (__u16)eth[16] << 8 | eth[17];
+		off = 18;
+	}
+	struct attrib_flow_key k = { 0 };
+	if (!tuple_at(d + off, type, &k)) return 0;
+	k.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
+	struct attrib_flow *f = bpf_map_lookup_elem(&flows, &k);
+	__u64 pt = bpf_get_current_pid_tgid();
+	if (f && f->owner.tgid == pt >> 32) return 0;
+	struct attrib_flow v = { .cookie = 0, .netns = k.netns };
+	__u64 ug = bpf_get_current_uid_gid();
+	v.owner.tgid = pt >> 32;
+	v.owner.pid = (__u32)pt;
+	v.owner.uid = (__u32)ug;
+	v.owner.gid = ug >> 32;
+	v.owner.when_ns = bpf_ktime_get_boot_ns();
+	bpf_get_current_comm(v.owner.comm, sizeof v.owner.comm);
+	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
+	k.netns = 0;
+	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
+	count(2);
+	return 0;
 }
 
 static __always_inline void exec_of(struct attrib_exec *e, struct task_struct *t)

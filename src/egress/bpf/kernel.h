@@ -7,7 +7,11 @@
 #define CORE __attribute__((preserve_access_index))
 
 struct ns_common { unsigned int inum; } CORE;
-struct net { struct ns_common ns; } CORE;
+struct net { struct ns_common ns; unsigned long long net_cookie; } CORE;
+typedef struct { struct net *net; } possible_net_t;
+struct sock_common { unsigned short skc_family; possible_net_t skc_net; } CORE;
+struct sock { struct sock_common __sk_common; } CORE;
+struct sk_buff { struct sock *sk; unsigned int len; unsigned char *data; } CORE;
 struct nsproxy { struct net *net_ns; } CORE;
 typedef struct { unsigned int val; } kuid_t;
 typedef struct { unsigned int val; } kgid_t;
