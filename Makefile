@@ -31,6 +31,7 @@ test: build
 bench: build
 	@bench/run.sh $(BUILD)/pktscope
 	@bench/tui.sh $(BUILD)/pktscope
+	@bench/egress.sh $(BUILD)
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

@@ -5,14 +5,14 @@ set -eu
 
 # build + libraries (DESIGN.md "Dependencies")
 PKGS="meson ninja-build pkg-config gcc clang make
-libpcap-dev libncurses-dev libsqlite3-dev libmaxminddb-dev libpsl-dev publicsuffix libbpf-dev bpftool libpcre2-dev libssl-dev libcmocka-dev libnghttp2-dev
+libpcap-dev libncurses-dev libsqlite3-dev libmaxminddb-dev libpsl-dev publicsuffix libbpf-dev bpftool liburing-dev libpcre2-dev libssl-dev libcmocka-dev libnghttp2-dev
 zlib1g-dev libzstd-dev liblz4-dev"
 # tests: reference decoders, tools the scripts call, the traffic lab's servers and clients
 PKGS="$PKGS tshark tcpdump wireshark-common jq python3 tmux iproute2 iputils-ping procps util-linux
 nginx-light dnsmasq bind9-dnsutils curl nghttp2-client nghttp2-server iperf3 wrk ethtool openssl
 libcap2-bin nftables gzip zstd lz4 sqlite3"
 # fuzzing (libFuzzer + sanitizer runtimes) and benchmarks
-PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay termshark"
+PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay termshark nethogs"
 
 missing=""
 for p in $PKGS; do

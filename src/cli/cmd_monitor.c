@@ -27,12 +27,15 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: pktscope monitor run [-i IF]... [-f BPF] [--state-dir DIR] [--json]\n"
+	"usage: pktscope monitor run [-i IF]... [-f BPF] [-s SNAPLEN] [-B MB] [--state-dir DIR] [--json]\n"
 	"                            [--geoip-country-db FILE] [--geoip-asn-db FILE] [--no-ebpf]\n"
 	"                            [--config FILE]\n"
 	"  -i IF                  an interface to watch (repeatable; default: every interface\n"
 	"                         that is up, loopback included)\n"
 	"  -f BPF                 a capture filter (tcpdump's syntax)\n"
+	"  -s SNAPLEN             bytes kept of each packet (default 4096: names are in the first\n"
+	"                         ones; bytes are counted from the packets' real lengths)\n"
+	"  -B MB                  the kernel's capture buffer per interface (default 1)\n"
 	"  --state-dir DIR        where the store (monitor.db) lives (default /var/lib/pktscope\n"
 	"                         for root, else $XDG_DATA_HOME/pktscope)\n"
 	"  --json                 NDJSON events on standard output: open, update, close\n"
@@ -46,6 +49,15 @@ static const char usage[] =
 	"                         capture_filter, state_dir, geoip_country_db, geoip_asn_db,\n"
 	"                         retention_days (default 30), max_db_mb (default 1024), ebpf\n"
 	"                         (options given here win)\n";
+
+/* What the monitor keeps of a packet: headers, DNS answers, a ClientHello's first segment,
+ * an HTTP request's Host. A TSO frame on loopback is 64 kB; kept whole, a few of them fill
+ * the kernel's ring. */
+#define MONITOR_SNAPLEN 4096
+/* The kernel's buffer per interface (libpcap maps twice this as its ring): 2 MB holds
+ * about 1300 full-sized frames, 50 ms of 300 Mbit/s, and every interface's ring counts in
+ * the monitor's memory. */
+#define MONITOR_BUFFER_MB 1
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -93,7 +105,7 @@ static int monitor_main(struct live_opts *lo_in, const char *state_arg, const ch
 
 static int monitor_run(int argc, char **argv)
 {
-	struct live_opts lo = { .immediate = true };
+	struct live_opts lo = { .snaplen = MONITOR_SNAPLEN, .buffer_mb = MONITOR_BUFFER_MB };
 	const char *state_arg = NULL, *cdb = NULL, *adb = NULL;
 	bool json = false, no_ebpf = false;
 	const char *config_path = NULL;
@@ -105,13 +117,23 @@ static int monitor_run(int argc, char **argv)
 	};
 	optind = 1;
 	int ch;
-	while ((ch = getopt_long(argc, argv, "+i:f:h", longs, NULL)) != -1) {
+	uint64_t v;
+	while ((ch = getopt_long(argc, argv, "+i:f:s:B:h", longs, NULL)) != -1) {
 		switch (ch) {
 		case 'i':
 			if (lo.nifs == LIVE_MAX_IFS) return cli_usage_error(usage, "at most %d interfaces", LIVE_MAX_IFS);
 			lo.ifaces[lo.nifs++] = optarg;
 			break;
 		case 'f': lo.bpf = optarg; break;
+		case 's':
+			if (cli_parse_uint(optarg, 256, 262144, &v) < 0)
+				return cli_usage_error(usage, "-s takes 256 to 262144 bytes, not '%s'", optarg);
+			lo.snaplen = (int)v;
+			break;
+		case 'B':
+			if (cli_parse_uint(optarg, 1, 4096, &v) < 0) return cli_usage_error(usage, "-B takes 1 to 4096 MiB, not '%s'", optarg);
+			lo.buffer_mb = (int)v;
+			break;
 		case 'S': state_arg = optarg; break;
 		case 'J': json = true; break;
 		case 'E': no_ebpf = true; break;
@@ -185,6 +207,10 @@ static int monitor_main(struct live_opts *lo_in, const char *state_arg, const ch
 	struct proc_attr *pa = proc_attr_open(want_ebpf, note, sizeof note, err, sizeof err);
 	if (!pa) fprintf(stderr, "pktscope: monitor: no process attribution: %s\n", err);
 	else if (note[0]) fprintf(stderr, "pktscope: monitor: %s\n", note);
+	/* without the kernel side, a connection is looked up while its socket may still be
+	 * there: each packet as it comes (a wakeup per packet); with it, the kernel's record
+	 * waits, and packets come in blocks (fewer wakeups, less CPU) */
+	lo.immediate = !pa || !proc_attr_kernel(pa);
 	snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
 	struct store *store = store_open(dbpath, err, sizeof err);
 	struct live *l = NULL;

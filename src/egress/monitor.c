@@ -20,6 +20,8 @@
 
 #define UPDATE_EVERY_NS 1000000000LL
 #define ATTRIBUTION_TRIES 3       /* a connection not attributed at its first packet is asked again */
+#define RECORD_RETRY_NS (100 * 1000000LL)
+#define CLOSE_GRACE_NS (500 * 1000000LL) /* more than a capture block's time (100 ms) */
 #define ECH_EXTENSION 0xfe0d      /* encrypted_client_hello: the SNI seen is the outer, public one */
 #define DOT_PORT 853
 #define RADDR_BUCKETS 4096        /* connections by remote address, for naming them when an answer comes */
@@ -36,6 +38,8 @@ struct conn {
 	bool both_local;
 	struct proc_result who;
 	int tries;
+	int64_t tried_ns;
+	int64_t done_ns;             /* when its TCP close was seen; said CLOSE_GRACE_NS later */
 	char name[NAMES_MAX_LEN + 1];
 	enum name_src name_src;
 	const char *hidden;          /* why the name cannot be seen ("dns_over_tls", "ech"), or NULL */
@@ -394,8 +398,15 @@ static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
 			c->pkts[d]++;
 		}
 	}
-	if (c->tries == 0 || (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES &&
-			      (c->who.why == PW_NO_SOCKET || c->who.why == PW_NO_OWNER))) {
+	/* unknown: asked again on the next packets while its socket may still appear; a flow
+	 * without ports that began with a message of the kernel's own (an ICMP error) is one
+	 * address pair's, and the next program to ping it names it: asked again at most every
+	 * 100 ms for as long as it stays unknown */
+	bool again = c->who.how == PH_UNKNOWN &&
+		     (((c->who.why == PW_NO_SOCKET || c->who.why == PW_NO_OWNER) && c->tries < ATTRIBUTION_TRIES) ||
+		      (c->who.why == PW_NO_RECORD && m->now_ns - c->tried_ns >= RECORD_RETRY_NS));
+	if (c->tries == 0 || again) {
+		c->tried_ns = m->now_ns;
 		attribute(m, c);
 		if (c->who.how != PH_UNKNOWN) m->st.attributed++;
 		else if (c->tries == ATTRIBUTION_TRIES) m->st.unknown++;
@@ -406,7 +417,9 @@ static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
 			c->emitted_ns = 0;
 		}
 	}
-	if (!c->closed && tcp_done(f)) close_conn(m, c, "closed");
+	/* FIN both ways or RST: said a moment later, when the packets still in another
+	 * interface's block (traffic seen on two) have been counted */
+	if (!c->closed && !c->done_ns && tcp_done(f)) c->done_ns = m->now_ns;
 }
 
 static void flow_end(void *ctx, const struct flow *f)
@@ -525,6 +538,7 @@ void monitor_tick(struct monitor *m, int64_t now_ns)
 	pipeline_tick(m->pl, m->now_ns);
 	for (uint32_t i = 0; i < m->count; i++) { /* updates: at most one a second per connection, when it moved */
 		struct conn *c = m->list[i];
+		if (c->done_ns && !c->closed && m->now_ns - c->done_ns >= CLOSE_GRACE_NS) close_conn(m, c, "closed");
 		if (!c->flow || c->closed || m->now_ns - c->emitted_ns < UPDATE_EVERY_NS) continue;
 		uint64_t bytes = c->bytes[0] + c->bytes[1];
 		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);

@@ -40,7 +40,9 @@ enum proc_why {
 	PW_NO_OWNER,        /* the socket exists but no process holds it (its owner exited) */
 	PW_OTHER_NETNS,     /* not a socket of this network namespace */
 	PW_NOT_LOCAL,       /* neither end is an address of this machine */
-	PW_NO_PORTS,        /* a protocol without ports (ICMP, raw IP) */
+	PW_NO_PORTS,        /* a protocol without ports (ICMP, raw IP), without eBPF */
+	PW_NO_RECORD,       /* eBPF saw no socket send it: the kernel's own (an ICMP error), or
+			     * a raw or ICMP socket older than the monitor */
 	PW_UNAVAILABLE,     /* the socket table cannot be read here */
 };
 const char *proc_how_str(enum proc_how h);

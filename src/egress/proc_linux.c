@@ -85,6 +85,7 @@ const char *proc_why_str(enum proc_why w)
 	case PW_OTHER_NETNS: return "a socket of another network namespace";
 	case PW_NOT_LOCAL: return "neither end is an address of this machine";
 	case PW_NO_PORTS: return "a protocol without ports (raw or ICMP socket)";
+	case PW_NO_RECORD: return "no socket sent it (the kernel's own message, or a socket older than the monitor)";
 	case PW_UNAVAILABLE: return "the socket table cannot be read";
 	case PW_NONE: break;
 	}
@@ -651,7 +652,7 @@ void proc_attr_lookup(struct proc_attr *pa, int proto, int family, const uint8_t
 		return;
 	}
 	if (proto != 6 && proto != 17) {
-		out->why = PW_NO_PORTS;
+		out->why = pa->bpf ? PW_NO_RECORD : PW_NO_PORTS;
 		pa->st.unknown++;
 		return;
 	}
