@@ -27,11 +27,13 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: pktscope monitor run [-i IF]... [-f BPF] [-s SNAPLEN] [-B MB] [--state-dir DIR] [--json]\n"
+	"usage: pktscope monitor run [-i IF]... [-r FILE] [-f BPF] [-s SNAPLEN] [-B MB] [--state-dir DIR] [--json]\n"
 	"                            [--geoip-country-db FILE] [--geoip-asn-db FILE] [--no-ebpf]\n"
 	"                            [--config FILE]\n"
 	"  -i IF                  an interface to watch (repeatable; default: every interface\n"
 	"                         that is up, loopback included)\n"
+	"  -r FILE                a capture file instead: its connections, names and places (no\n"
+	"                         processes), its packets' times the clock, no retention\n"
 	"  -f BPF                 a capture filter (tcpdump's syntax)\n"
 	"  -s SNAPLEN             bytes kept of each packet (default 4096: names are in the first\n"
 	"                         ones; bytes are counted from the packets' real lengths)\n"
@@ -100,13 +102,20 @@ static int all_up(struct live_opts *lo, char names[][64], char *err, size_t errl
 	return 0;
 }
 
-static int monitor_main(struct live_opts *lo_in, const char *state_arg, const char *cdb, const char *adb, bool json,
-			bool want_ebpf, int64_t retention_ms, uint64_t max_bytes);
+struct mrun {
+	struct live_opts lo;
+	const char *state_arg, *cdb, *adb;
+	const char *read_path;   /* -r: a capture file instead of the interfaces */
+	bool json, want_ebpf;
+	int64_t retention_ms;
+	uint64_t max_bytes;
+};
+static int monitor_main(struct mrun *r);
 
 static int monitor_run(int argc, char **argv)
 {
 	struct live_opts lo = { .snaplen = MONITOR_SNAPLEN, .buffer_mb = MONITOR_BUFFER_MB };
-	const char *state_arg = NULL, *cdb = NULL, *adb = NULL;
+	const char *state_arg = NULL, *cdb = NULL, *adb = NULL, *read_path = NULL;
 	bool json = false, no_ebpf = false;
 	const char *config_path = NULL;
 	static const struct option longs[] = {
@@ -118,8 +127,9 @@ static int monitor_run(int argc, char **argv)
 	optind = 1;
 	int ch;
 	uint64_t v;
-	while ((ch = getopt_long(argc, argv, "+i:f:s:B:h", longs, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+i:f:s:B:r:h", longs, NULL)) != -1) {
 		switch (ch) {
+		case 'r': read_path = optarg; break;
 		case 'i':
 			if (lo.nifs == LIVE_MAX_IFS) return cli_usage_error(usage, "at most %d interfaces", LIVE_MAX_IFS);
 			lo.ifaces[lo.nifs++] = optarg;
@@ -145,6 +155,7 @@ static int monitor_run(int argc, char **argv)
 		}
 	}
 	if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+	if (read_path && lo.nifs) return cli_usage_error(usage, "%s", "-r reads a file: it cannot be combined with -i");
 	char err[1024];
 	struct config cfg;
 	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
@@ -172,15 +183,64 @@ static int monitor_run(int argc, char **argv)
 	bool want_ebpf = !no_ebpf && cfg.mon.ebpf >= 0;
 	int64_t retention_ms = (int64_t)(cfg.mon.retention_days ? cfg.mon.retention_days : 30) * 86400000;
 	uint64_t max_bytes = (uint64_t)(cfg.mon.max_db_mb ? cfg.mon.max_db_mb : 1024) << 20;
-	int status = monitor_main(&lo, state_arg, cdb, adb, json, want_ebpf, retention_ms, max_bytes);
+	struct mrun r = { .lo = lo, .state_arg = state_arg, .cdb = cdb, .adb = adb, .read_path = read_path, .json = json,
+			  .want_ebpf = want_ebpf, .retention_ms = retention_ms, .max_bytes = max_bytes };
+	int status = monitor_main(&r);
 	config_free(&cfg);
 	return status;
 }
 
-static int monitor_main(struct live_opts *lo_in, const char *state_arg, const char *cdb, const char *adb, bool json,
-			bool want_ebpf, int64_t retention_ms, uint64_t max_bytes)
+/* -r: the file's packets through the same engine, its times the clock; no processes. */
+static int replay(struct mrun *r, const struct monitor_opts *mo_in, struct sbuf *out)
 {
-	struct live_opts lo = *lo_in;
+	char err[1024];
+	struct pkt_source *src = src_open_file(r->read_path, err, sizeof err);
+	if (!src) {
+		cli_error("%s", err);
+		return EXIT_INPUT;
+	}
+	if (r->lo.bpf && src_set_bpf(src, r->lo.bpf, err, sizeof err) < 0) {
+		cli_error("-f: %s", err);
+		src_close(src);
+		return EXIT_USAGE;
+	}
+	struct monitor_opts mo = *mo_in;
+	mo.replay = true;
+	struct monitor *mon = monitor_new(&mo);
+	fprintf(stderr, "pktscope: monitor: reading %s (no processes: a capture file); store %s\n", r->read_path,
+		r->state_arg ? r->state_arg : "in the state directory");
+	struct pkt_meta m;
+	const uint8_t *data;
+	enum src_status st;
+	uint64_t n = 0;
+	while (!stop_signal && (st = src_next(src, &m, &data)) == SRC_OK) {
+		m.number = ++n;
+		monitor_packet(mon, &m, data);
+	}
+	int status = EXIT_OK;
+	if (!stop_signal && st == SRC_ERROR) {
+		cli_error("%s: %s (after %llu packets)", r->read_path, src_error(src), (unsigned long long)n);
+		status = EXIT_INPUT;
+	}
+	monitor_finish(mon);
+	struct monitor_stats ms;
+	monitor_stats(mon, &ms);
+	monitor_free(mon);
+	sb_flush(out);
+	fprintf(stderr, "pktscope: monitor: %llu packets, %llu connections, %llu names; dropped: %llu store rows\n",
+		(unsigned long long)ms.packets, (unsigned long long)ms.conns, (unsigned long long)ms.named,
+		(unsigned long long)ms.store_dropped);
+	src_close(src);
+	return status;
+}
+
+static int monitor_main(struct mrun *r)
+{
+	struct live_opts lo = r->lo;
+	const char *state_arg = r->state_arg, *cdb = r->cdb, *adb = r->adb;
+	bool json = r->json, want_ebpf = r->want_ebpf;
+	int64_t retention_ms = r->retention_ms;
+	uint64_t max_bytes = r->max_bytes;
 	char err[1024], note[512], state_dir[4096], dbpath[4200], cbuf[4200], abuf[4200];
 	if (state_arg) snprintf(state_dir, sizeof state_dir, "%s", state_arg);
 	else cli_state_dir(state_dir, sizeof state_dir);
@@ -196,6 +256,32 @@ static int monitor_main(struct live_opts *lo_in, const char *state_arg, const ch
 	if (!geo) {
 		cli_error("%s", err);
 		return EXIT_INPUT;
+	}
+	if (r->read_path) { /* a file: its times are old, so no retention; no processes */
+		snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
+		struct store *store = store_open(dbpath, err, sizeof err);
+		if (!store) {
+			cli_error("%s", err);
+			geo_close(geo);
+			return EXIT_INPUT;
+		}
+		dissect_init();
+		struct sigaction sa = { .sa_handler = on_signal };
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+		signal(SIGPIPE, SIG_IGN);
+		struct sbuf out;
+		sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
+		struct monitor_opts mo = { .json = json ? &out : NULL, .store = store, .geo = geo };
+		int status = replay(r, &mo, &out);
+		sb_free(&out);
+		if (store_close(store, err, sizeof err) < 0) {
+			cli_error("%s: %s", dbpath, err);
+			status = EXIT_INPUT;
+		}
+		geo_close(geo);
+		return status;
 	}
 	char ifnames[LIVE_MAX_IFS][64];
 	if (!lo.nifs && all_up(&lo, ifnames, err, sizeof err) < 0) {

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "egress/geo.h"
@@ -42,7 +43,8 @@ struct conn {
 	int64_t done_ns;             /* when its TCP close was seen; said CLOSE_GRACE_NS later */
 	char name[NAMES_MAX_LEN + 1];
 	enum name_src name_src;
-	const char *hidden;          /* why the name cannot be seen ("dns_over_tls", "ech"), or NULL */
+	const char *hidden;          /* why its own name cannot be seen ("ech"), or NULL */
+	const char *edns;            /* it carries encrypted DNS ("dns_over_https", "_tls", "_quic"), or NULL */
 	char sni[NAMES_MAX_LEN + 1], ja4[40];
 	struct geo_result geo;
 	bool geo_done;
@@ -58,8 +60,13 @@ struct conn {
 	int64_t ifidx[2];            /* -1 until the first packet that way */
 };
 
+#define PRIVATE_DNS_PIDS 256 /* programs remembered as resolving over encrypted DNS (the newest) */
+struct private_dns { pid_t pid; const char *kind; };
+
 struct monitor {
 	struct monitor_opts o;
+	struct private_dns private_dns[PRIVATE_DNS_PIDS];
+	int private_next;
 	struct pipeline *pl;
 	struct flow_observer obs;
 	struct field_mask extra;
@@ -164,6 +171,51 @@ static const char *proto_name(int p) { return p == 6 ? "tcp" : p == 17 ? "udp" :
 
 static void json_str(struct sbuf *sb, const char *s) { sb_json_str(sb, s, strlen(s)); }
 
+/* Public DNS-over-HTTPS resolvers, by the names clients connect to (the ones browsers and
+ * systemd-resolved offer). Nothing on the wire says "this HTTPS is DNS": the name is all a
+ * passive monitor has. Exact names, and below the two suffixes that are DoH only. */
+static const char *const doh_names[] = {
+	"dns.google", "dns.google.com", "8888.google", "cloudflare-dns.com", "one.one.one.one", "dns.quad9.net",
+	"dns9.quad9.net", "dns10.quad9.net", "dns11.quad9.net", "doh.opendns.com", "doh.familyshield.opendns.com",
+	"doh.cleanbrowsing.org", "dns.adguard-dns.com", "dns.adguard.com", "doh.mullvad.net", "dns.mullvad.net",
+	"dns.alidns.com", "doh.pub", "dns.controld.com", "freedns.controld.com", "doh.dns.sb", "dns0.eu",
+	"doh.xfinity.com", "dns.nextdns.io",
+};
+static const char *const doh_suffixes[] = { ".cloudflare-dns.com", ".dns.nextdns.io" };
+
+static bool is_doh_name(const char *name)
+{
+	size_t n = strlen(name);
+	for (size_t i = 0; i < sizeof doh_names / sizeof *doh_names; i++)
+		if (!strcasecmp(name, doh_names[i])) return true;
+	for (size_t i = 0; i < sizeof doh_suffixes / sizeof *doh_suffixes; i++) {
+		size_t k = strlen(doh_suffixes[i]);
+		if (n > k && !strcasecmp(name + n - k, doh_suffixes[i])) return true;
+	}
+	return false;
+}
+
+/* Programs seen using encrypted DNS: their unnamed connections say why they are. */
+static void note_private_dns(struct monitor *m, const struct conn *c)
+{
+	if (!c->edns || c->who.how == PH_UNKNOWN) return;
+	pid_t pid = c->who.proc.pid;
+	for (int i = 0; i < PRIVATE_DNS_PIDS; i++)
+		if (m->private_dns[i].pid == pid) {
+			m->private_dns[i].kind = c->edns;
+			return;
+		}
+	m->private_dns[m->private_next] = (struct private_dns){ pid, c->edns };
+	m->private_next = (m->private_next + 1) % PRIVATE_DNS_PIDS;
+}
+
+static const char *private_dns(const struct monitor *m, pid_t pid)
+{
+	for (int i = 0; i < PRIVATE_DNS_PIDS; i++)
+		if (m->private_dns[i].pid == pid && m->private_dns[i].kind) return m->private_dns[i].kind;
+	return NULL;
+}
+
 static void emit(struct monitor *m, struct conn *c, const char *event, const char *state)
 {
 	struct sbuf *sb = m->o.json;
@@ -218,7 +270,10 @@ static void emit(struct monitor *m, struct conn *c, const char *event, const cha
 	} else {
 		sb_puts(sb, "null");
 	}
-	if (c->hidden) sb_printf(sb, ",\"name_hidden\":\"%s\"", c->hidden);
+	const char *hidden = c->hidden;
+	if (!hidden && !c->name[0] && !c->edns && c->who.how != PH_UNKNOWN) hidden = private_dns(m, c->who.proc.pid);
+	if (hidden) sb_printf(sb, ",\"name_hidden\":\"%s\"", hidden);
+	if (c->edns) sb_printf(sb, ",\"encrypted_dns\":\"%s\"", c->edns);
 	if (c->geo.country[0]) sb_printf(sb, ",\"country\":\"%s\"", c->geo.country);
 	if (c->geo.asn) {
 		sb_printf(sb, ",\"asn\":%u,\"as_org\":", c->geo.asn);
@@ -290,7 +345,7 @@ static void attribute(struct monitor *m, struct conn *c)
 	c->tries++;
 	if (c->who.how != PH_UNKNOWN) return; /* found when the connection was seen (another namespace's) */
 	if (!m->o.proc) {
-		c->who.why = PW_UNAVAILABLE;
+		c->who.why = m->o.replay ? PW_REPLAY : PW_UNAVAILABLE;
 		return;
 	}
 	if (c->local < 0) {
@@ -356,8 +411,9 @@ static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
 	bool l1 = m->o.proc && proc_attr_is_local(m->o.proc, k->family, k->addr[1]);
 	int client = f->client_dir;
 	c->both_local = l0 && l1;
-	/* the end that is this machine's; on loopback (both), the one that spoke first */
-	c->local = c->both_local ? client : l0 ? 0 : l1 ? 1 : -1;
+	/* the end that is this machine's; on loopback (both), the one that spoke first; from a
+	 * file, the one that spoke first (the capture's host is taken as the client) */
+	c->local = c->both_local || m->o.replay ? client : l0 ? 0 : l1 ? 1 : -1;
 	/* neither: traffic routed or bridged through this machine, perhaps from a process in
 	 * another network namespace here (a container's); the kernel side may have seen its
 	 * client socket send, and then the client end is this machine's too */
@@ -373,7 +429,8 @@ static void flow_new(void *ctx, const struct flow *f, const struct packet *p)
 		c->rprev = b;
 		*b = c;
 	}
-	if (k->proto == 6 && c->local >= 0 && k->port[!c->local] == DOT_PORT) c->hidden = "dns_over_tls";
+	if (c->local >= 0 && k->port[!c->local] == DOT_PORT && (k->proto == 6 || k->proto == 17))
+		c->edns = k->proto == 6 ? "dns_over_tls" : "dns_over_quic"; /* RFC 7858, RFC 9250 */
 	m->st.conns++;
 	if (m->o.geo && c->local >= 0) {
 		geo_lookup(m->o.geo, k->family, k->addr[!c->local], &c->geo);
@@ -408,6 +465,7 @@ static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
 	if (c->tries == 0 || again) {
 		c->tried_ns = m->now_ns;
 		attribute(m, c);
+		note_private_dns(m, c);
 		if (c->who.how != PH_UNKNOWN) m->st.attributed++;
 		else if (c->tries == ATTRIBUTION_TRIES) m->st.unknown++;
 		if (c->tries == 1) {
@@ -473,6 +531,10 @@ static void on_name(void *ctx, const struct packet *p, const struct name_event *
 		snprintf(c->name, sizeof c->name, "%s", name);
 		c->name_src = src;
 		c->emitted_ns = 0;
+		if (!c->edns && is_doh_name(c->name)) {
+			c->edns = "dns_over_https";
+			note_private_dns(m, c);
+		}
 	}
 	if (m->o.store) store_name(m->o.store, addr, name, name_src_str(src), m->now_ns / 1000000);
 }

@@ -25,6 +25,8 @@ struct monitor_opts {
 	struct store *store;       /* or NULL */
 	struct geo *geo;           /* or NULL */
 	struct proc_attr *proc;    /* or NULL: nothing is attributed (unavailable) */
+	bool replay;               /* packets from a capture file: the client end of each
+				    * connection is taken as this machine's, and no process is */
 };
 
 struct monitor;

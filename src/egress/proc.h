@@ -44,6 +44,7 @@ enum proc_why {
 	PW_NO_RECORD,       /* eBPF saw no socket send it: the kernel's own (an ICMP error), or
 			     * a raw or ICMP socket older than the monitor */
 	PW_UNAVAILABLE,     /* the socket table cannot be read here */
+	PW_REPLAY,          /* read from a capture file: no processes to ask */
 };
 const char *proc_how_str(enum proc_how h);
 const char *proc_why_str(enum proc_why w);

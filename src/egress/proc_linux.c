@@ -87,6 +87,7 @@ const char *proc_why_str(enum proc_why w)
 	case PW_NO_PORTS: return "a protocol without ports (raw or ICMP socket)";
 	case PW_NO_RECORD: return "no socket sent it (the kernel's own message, or a socket older than the monitor)";
 	case PW_UNAVAILABLE: return "the socket table cannot be read";
+	case PW_REPLAY: return "read from a capture file";
 	case PW_NONE: break;
 	}
 	return "";

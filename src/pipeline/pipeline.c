@@ -26,7 +26,8 @@ static const int stats_fields[] = { F_ETH_SRC, F_ETH_DST, F_IP_SRC, F_IP_DST, F_
 
 /* What the names hook reads. */
 static const int name_fields[] = { F_DNS_QRY_NAME, F_DNS_RESP_NAME, F_DNS_RESP_TTL, F_DNS_A, F_DNS_AAAA,
-				   F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME, F_HTTP_HOST, F_TCP_DSTPORT, F_UDP_DSTPORT };
+				   F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME, F_HTTP_HOST, F_HTTP2_HEADERS_AUTHORITY, F_TCP_DSTPORT,
+				   F_UDP_DSTPORT };
 
 void pipeline_mask_for(const struct pipeline_needs *n, struct field_mask *m)
 {
@@ -102,7 +103,8 @@ void pipeline_skip(struct pipeline *pl, const struct pkt_meta *meta)
 }
 
 /* The names packet p gives (its own layers, not an ICMP error's quote): each DNS address
- * answer with the name that owns it, the SNI and Host with the packet's destination. */
+ * answer with the name that owns it, the SNI and Host (HTTP/2: :authority) with the
+ * packet's destination. */
 static void report_names(const struct pipeline *pl, const struct packet *p)
 {
 	struct name_event e;
@@ -127,9 +129,10 @@ static void report_names(const struct pipeline *pl, const struct packet *p)
 			memcpy(e.addr, f->v.addr, f->id == F_DNS_A ? 4 : 16);
 			pl->needs.names(pl->needs.names_ctx, p, &e);
 			break;
-		case F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME: case F_HTTP_HOST:
+		case F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME: case F_HTTP_HOST: case F_HTTP2_HEADERS_AUTHORITY:
 			if (p->net_dst.type != AT_IPV4 && p->net_dst.type != AT_IPV6) break;
-			e = (struct name_event){ .source = f->id == F_HTTP_HOST ? NAME_HTTP_HOST : NAME_SNI,
+			/* HTTP/2's :authority is HTTP/1.1's Host */
+			e = (struct name_event){ .source = f->id == F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME ? NAME_SNI : NAME_HTTP_HOST,
 						 .name = f->v.b.p, .len = f->v.b.n, .port = (uint16_t)dport,
 						 .family = p->net_dst.type == AT_IPV4 ? 4 : 6 };
 			memcpy(e.addr, p->net_dst.a, p->net_dst.len);

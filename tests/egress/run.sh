@@ -24,6 +24,21 @@ rc=$?
 [ $rc -eq 1 ] && grep -q 'country database .*libmaxminddb-metadata-marker-only.mmdb' "$tmp/geo.err" && ok ||
 	bad "bad GeoIP file: exit $rc: $(cat "$tmp/geo.err")"
 
+# a capture file (-r): connections, names and where they came from, no processes; names
+# hidden (ECH) and encrypted DNS (DNS over HTTPS by its resolver's name, here in clear
+# HTTP/2; DNS over QUIC by its port) said so
+C=../shared/corpus
+replay() { "$bin" monitor run -r "$C/$1" --state-dir "$tmp/r" --json 2>"$tmp/r.err" |
+	jq -c 'select(.event == "close") | [.remote.port, .name, .name_source, .name_hidden, .encrypted_dns, .attribution.why]' | sort -u | tr '\n' ' '; }
+r=$(replay zeek/traces/tls/tls13-ech.pcap)
+case $r in *'[443,"cloudflare-ech.com","sni","ech",null,"read from a capture file"]'*) ok ;; *) bad "replay, ECH: $r $(cat "$tmp/r.err")" ;; esac
+r=$(replay suricata-verify/dns-over-http2/dns_over_https.pcap)
+[ "$r" = '[80,"dns.google","http_host",null,"dns_over_https","read from a capture file"] ' ] && ok || bad "replay, DoH: $r"
+r=$(replay zeek/traces/quic/quicdoq.pcap)
+case $r in *'[853,null,null,null,"dns_over_quic",'*) ok ;; *) bad "replay, DoQ: $r" ;; esac
+"$bin" monitor run -r "$C/zeek/traces/tls/tls13-ech.pcap" -i lo >/dev/null 2>"$tmp/r.err"
+[ $? -eq 2 ] && grep -q 'cannot be combined with -i' "$tmp/r.err" && ok || bad "-r with -i: $(cat "$tmp/r.err")"
+
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$lab" ]; then
 	echo "egress: SKIP the lab: it needs root and ../shared/lab (here: uid $(id -u))"
 	rm -rf "$tmp"
@@ -71,6 +86,10 @@ while [ $i -lt 100 ]; do in_c curl -s -o /dev/null http://10.77.0.2/; i=$((i + 1
 i=0
 while [ $i -lt 20 ]; do in_c dig +short +tries=1 api.example.test >/dev/null; i=$((i + 1)); done
 in_c ping -c 1 -W 1 10.77.0.2 >/dev/null
+# a program that resolves over DNS over HTTPS (curl --doh-url; the lab's web server plays
+# dns.google): its connection without a name says why it has none
+in_c curl -s -o /dev/null --max-time 3 --doh-url https://dns.google/dns-query --doh-insecure \
+	--resolve dns.google:443:10.77.0.2 http://www.example.test/ telnet://10.79.0.2:5201 </dev/null
 # a process in another namespace, its traffic routed through this one
 ip netns exec egx curl -s -o /dev/null http://10.77.0.2/ || bad "curl from the third namespace failed"
 sleep 0.3
@@ -92,7 +111,7 @@ fi
 jq -e . "$ev" >/dev/null 2>&1 && ok || bad "events are not NDJSON: $(head -c 300 "$ev")"
 last() { jq -c "select(.event == \"close\" and $1)" "$ev" | tail -1; }
 # HTTPS by name: curl, named by its SNI, the file's bytes in
-c=$(last '.remote.port == 443 and .proto == "tcp"')
+c=$(last '.remote.port == 443 and .proto == "tcp" and .sni != "dns.google"')
 echo "$c" | jq -e --argjson size "$size" --arg how $how '.process.name == "curl" and .process.exe == "/usr/bin/curl" and
 	.attribution.how == $how and .name == "www.example.test" and .name_source == "sni" and
 	.registrable_domain == "example.test" and .direction == "outbound" and .bytes_in > $size and
@@ -127,12 +146,16 @@ if [ $ebpf -eq 1 ]; then
 	echo "$c" | jq -e --argjson ns "$xns" '.process.name == "curl" and .attribution.other_netns == true and
 		.process.netns == $ns and .direction == "outbound"' >/dev/null && ok || bad "curl in another namespace: $c"
 fi
+c=$(jq -c 'select(.event == "close" and .process.name == "curl" and .remote.addr == "10.79.0.2")' "$ev" | tail -1)
+echo "$c" | jq -e '.name == null and .name_hidden == "dns_over_https"' >/dev/null && ok || bad "DoH user's unnamed connection: $c"
+c=$(last '.process.name == "curl" and .name == "dns.google"')
+echo "$c" | jq -e '.encrypted_dns == "dns_over_https" and .remote.port == 443' >/dev/null && ok || bad "DoH connection: $c"
 # never a wrong program: every attributed connection is one of the programs that ran
 wrong=$(jq -r 'select(.process != null) | .process.name' "$ev" | grep -cvE '^(curl|iperf3|dig|ping)$')
 [ "$wrong" -eq 0 ] && ok || bad "$wrong connections named with another program: $(jq -r 'select(.process != null) | .process.name' "$ev" | sort | uniq -c)"
 # the store holds the same
 q() { sqlite3 "$tmp/state/monitor.db" "$1"; }
-r=$(q "SELECT e.path, c.name, c.name_source, c.bytes_in > $size FROM connections c JOIN executables e ON e.id = c.exe_id WHERE c.remote_port = 443 AND c.proto = 6")
+r=$(q "SELECT e.path, c.name, c.name_source, c.bytes_in > $size FROM connections c JOIN executables e ON e.id = c.exe_id WHERE c.remote_port = 443 AND c.proto = 6 AND c.name != 'dns.google'")
 [ "$r" = "/usr/bin/curl|www.example.test|sni|1" ] && ok || bad "store, https: '$r'"
 r=$(q "SELECT count(*) FROM names WHERE addr = '10.77.0.2' AND name = 'www.example.test' AND source = 'dns'")
 [ "$r" = 1 ] && ok || bad "store, names: '$r'"
