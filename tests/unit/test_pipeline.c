@@ -185,6 +185,7 @@ static void names_learned(void **s)
 		"95 host 10.77.0.2 -> 10.77.0.2 port 80",
 		"105 host 10.77.0.2 -> 10.77.0.2 port 80",
 		"115 host [fd77::2] -> fd77:...:2 port 80",
+		"125 host 10.77.0.2:8080 -> 10.77.0.2 port 8080", /* HTTP/2's :authority */
 	};
 	assert_int_equal(ns.n, sizeof want / sizeof want[0]);
 	for (int i = 0; i < ns.n; i++) assert_string_equal(ns.lines[i], want[i]);
