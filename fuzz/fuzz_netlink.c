@@ -19,7 +19,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int family;
 	uint8_t src[16], dst[16];
 	uint16_t sport, dport;
-	proc_parse_diag(buf, size, &inode, &uid, &family, src, &sport, dst, &dport);
+	uint64_t cookie;
+	proc_parse_diag(buf, size, &inode, &uid, &family, src, &sport, dst, &dport, &cookie);
 	pid_t pid, tgid;
 	proc_parse_cn(buf, size, &pid, &tgid);
 	return 0;

@@ -216,6 +216,14 @@ static const char *private_dns(const struct monitor *m, pid_t pid)
 	return NULL;
 }
 
+/* Why a connection has no name of its own, or NULL. */
+static const char *hidden_of(const struct monitor *m, const struct conn *c)
+{
+	if (c->hidden) return c->hidden;
+	if (!c->name[0] && !c->edns && c->who.how != PH_UNKNOWN) return private_dns(m, c->who.proc.pid);
+	return NULL;
+}
+
 static void emit(struct monitor *m, struct conn *c, const char *event, const char *state)
 {
 	struct sbuf *sb = m->o.json;
@@ -270,8 +278,7 @@ static void emit(struct monitor *m, struct conn *c, const char *event, const cha
 	} else {
 		sb_puts(sb, "null");
 	}
-	const char *hidden = c->hidden;
-	if (!hidden && !c->name[0] && !c->edns && c->who.how != PH_UNKNOWN) hidden = private_dns(m, c->who.proc.pid);
+	const char *hidden = hidden_of(m, c);
 	if (hidden) sb_printf(sb, ",\"name_hidden\":\"%s\"", hidden);
 	if (c->edns) sb_printf(sb, ",\"encrypted_dns\":\"%s\"", c->edns);
 	if (c->geo.country[0]) sb_printf(sb, ",\"country\":\"%s\"", c->geo.country);
@@ -316,6 +323,10 @@ static void store_row(struct monitor *m, struct conn *c, const char *state)
 		s.uid = c->who.proc.uid;
 		snprintf(s.exe, sizeof s.exe, "%s", c->who.proc.exe[0] ? c->who.proc.exe : c->who.proc.name);
 		snprintf(s.pname, sizeof s.pname, "%s", c->who.proc.name);
+		snprintf(s.cmdline, sizeof s.cmdline, "%s", c->who.proc.cmdline);
+		snprintf(s.cgroup, sizeof s.cgroup, "%s", c->who.proc.cgroup);
+		s.netns = c->who.proc.netns;
+		s.proc_start_ms = c->who.proc.boot_start_ms;
 	} else {
 		snprintf(s.why, sizeof s.why, "%s", proc_why_str(c->who.why));
 	}
@@ -334,6 +345,8 @@ static void store_row(struct monitor *m, struct conn *c, const char *state)
 	s.bytes_in = c->bytes[r];
 	s.pkts_out = c->pkts[l];
 	s.pkts_in = c->pkts[r];
+	s.name_hidden = hidden_of(m, c);
+	s.encrypted_dns = c->edns;
 	if (!store_add(m->o.store, &s)) m->st.store_dropped++;
 }
 

@@ -58,6 +58,8 @@ struct proc_info {
 	uint64_t netns;                 /* network namespace inode, 0 when unknown */
 	char cgroup[128];               /* the process's cgroup v2 path (a container's) */
 	int64_t start_ns;               /* when it was first seen */
+	int64_t boot_start_ms;          /* when it started (its fork), ms since boot in 10 ms steps; with the pid,
+					 * one process among all that had the pid; 0 when unknown */
 	bool exited;
 };
 
@@ -102,10 +104,10 @@ bool proc_attr_is_local(struct proc_attr *pa, int family, const uint8_t *addr);
 struct proc_stats { uint64_t lookups, kernel, exact, bound, unknown, fd_scans, events, evicted; };
 void proc_attr_stats(const struct proc_attr *pa, struct proc_stats *st);
 
-/* Parsing, exposed for the unit tests: a SOCK_DIAG answer (inet_diag_msg) into inode and
- * uid; 0, or -1 when the message is short or not one. */
+/* Parsing, exposed for the unit tests: a SOCK_DIAG answer (inet_diag_msg) into inode, uid
+ * and the socket's cookie; 0, or -1 when the message is short or not one. */
 int proc_parse_diag(const void *msg, size_t len, uint64_t *inode, uint32_t *uid, int *family, uint8_t *src,
-		    uint16_t *sport, uint8_t *dst, uint16_t *dport);
+		    uint16_t *sport, uint8_t *dst, uint16_t *dport, uint64_t *cookie);
 /* A proc connector message: its event (1 fork, 2 exec, 3 exit, 0 other, -1 malformed) and
  * the process it is about. */
 int proc_parse_cn(const void *msg, size_t len, pid_t *pid, pid_t *tgid);

@@ -159,6 +159,8 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 	return n;
 }
 
+static int64_t started_ns(pid_t pid);
+
 /* Reads what /proc says of pid into info; false when it is gone. */
 static bool read_info(pid_t pid, struct proc_info *info)
 {
@@ -176,6 +178,8 @@ static bool read_info(pid_t pid, struct proc_info *info)
 	n = read_small(path, info->cmdline, sizeof info->cmdline);
 	for (ssize_t i = 0; n > 0 && i < n - 1; i++)
 		if (info->cmdline[i] == '\0') info->cmdline[i] = ' ';
+	int64_t started = started_ns(pid);
+	info->boot_start_ms = started > 0 ? started / 10000000 * 10 : 0; /* 10 ms ticks, as the kernel side rounds */
 	snprintf(path, sizeof path, "/proc/%d/ns/net", pid);
 	struct stat st;
 	info->netns = stat(path, &st) == 0 ? (uint64_t)st.st_ino : 0;
@@ -312,7 +316,7 @@ static pid_t owner_of(struct proc_attr *pa, uint64_t inode, uid_t uid)
 /* ---- the socket table ---- */
 
 int proc_parse_diag(const void *msg, size_t len, uint64_t *inode, uint32_t *uid, int *family, uint8_t *src,
-		    uint16_t *sport, uint8_t *dst, uint16_t *dport)
+		    uint16_t *sport, uint8_t *dst, uint16_t *dport, uint64_t *cookie)
 {
 	if (len < sizeof(struct inet_diag_msg)) return -1;
 	struct inet_diag_msg m;
@@ -325,10 +329,11 @@ int proc_parse_diag(const void *msg, size_t len, uint64_t *inode, uint32_t *uid,
 	memcpy(dst, m.id.idiag_dst, 16);
 	*sport = ntohs(m.id.idiag_sport);
 	*dport = ntohs(m.id.idiag_dport);
+	*cookie = (uint64_t)m.id.idiag_cookie[1] << 32 | m.id.idiag_cookie[0]; /* the kernel's socket cookie */
 	return 0;
 }
 
-struct diag_hit { uint64_t inode; uint32_t uid; bool found; };
+struct diag_hit { uint64_t inode; uint32_t uid; bool found; uint64_t cookie; };
 
 /* One request: exact (a tuple) or a dump matched by local port. Returns 0, or -1 when the
  * table could not be read. */
@@ -370,14 +375,16 @@ static int diag_query(struct proc_attr *pa, int proto, int af, const uint8_t *sr
 			int fam;
 			uint8_t s[16], d[16];
 			uint16_t sp, dp;
-			if (proc_parse_diag(NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, &inode, &uid, &fam, s, &sp, d, &dp) < 0) continue;
+			uint64_t cookie;
+			if (proc_parse_diag(NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN, &inode, &uid, &fam, s, &sp, d, &dp, &cookie) < 0)
+				continue;
 			if (!dump) {
-				*hit = (struct diag_hit){ inode, uid, true };
+				*hit = (struct diag_hit){ inode, uid, true, cookie };
 				continue; /* read on to the end of the answer */
 			}
 			/* a socket bound to the local port, on its address or on any, not connected */
 			if (!hit->found && sp == lport && dp == 0 && (!memcmp(s, laddr, alen) || !memcmp(s, any, alen)))
-				*hit = (struct diag_hit){ inode, uid, true };
+				*hit = (struct diag_hit){ inode, uid, true, cookie };
 		}
 		if (!dump) return 0;
 	}
@@ -606,6 +613,7 @@ static bool from_kernel(struct proc_attr *pa, int proto, int family, const uint8
 		snprintf(p->exe, sizeof p->exe, "%.*s", (int)sizeof x.exe, x.exe);
 		join_args(p->cmdline, sizeof p->cmdline, x.args, x.args_len < sizeof x.args ? x.args_len : sizeof x.args);
 		p->netns = x.netns_ino;
+		p->boot_start_ms = (int64_t)(x.start_ns / 10000000) * 10; /* in /proc's clock ticks */
 		p->exited = x.exited != 0;
 		if (p->exited) return true;
 	}
@@ -698,6 +706,7 @@ void proc_attr_lookup(struct proc_attr *pa, int proto, int family, const uint8_t
 	}
 	out->inode = hit.inode;
 	out->uid = hit.uid;
+	out->cookie = hit.cookie;
 	proc_attr_events(pa); /* the processes started since the last look: the owner may be one */
 	pid_t pid = owner_of(pa, hit.inode, hit.uid);
 	struct pent *e = pid ? pslot(pa, pid, false) : NULL;

@@ -29,7 +29,7 @@ struct batch {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_exe, *get_exe, *ins_dest, *get_dest, *ins_conn, *ins_name;
+	sqlite3_stmt *ins_exe, *get_exe, *ins_dest, *get_dest, *ins_conn, *ins_name, *ins_proc, *get_proc;
 	pthread_mutex_t mu;
 	pthread_cond_t wake, done;
 	pthread_t writer;
@@ -69,6 +69,16 @@ static const char *const migrations[] = {
 	"CREATE INDEX connections_start ON connections (start_ms);"
 	"CREATE INDEX connections_exe ON connections (exe_id, start_ms);"
 	"CREATE INDEX connections_dest ON connections (dest_id, start_ms);",
+	/* 2: processes (one row per process: pid and start), hidden names, encrypted DNS */
+	"CREATE TABLE processes (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL, start_ms INTEGER NOT NULL,"
+	"  exe_id INTEGER REFERENCES executables (id), name TEXT NOT NULL, uid INTEGER NOT NULL, cmdline TEXT,"
+	"  netns INTEGER, cgroup TEXT, first_seen_ms INTEGER NOT NULL, last_seen_ms INTEGER NOT NULL,"
+	"  UNIQUE (pid, start_ms, exe_id)) STRICT;"
+	"CREATE INDEX processes_exe ON processes (exe_id);"
+	"ALTER TABLE connections ADD COLUMN process_id INTEGER REFERENCES processes (id);"
+	"ALTER TABLE connections ADD COLUMN name_hidden TEXT;"
+	"ALTER TABLE connections ADD COLUMN encrypted_dns TEXT;"
+	"CREATE INDEX connections_process ON connections (process_id);",
 };
 
 static int fail(struct store *s, char *err, size_t errlen, const char *what)
@@ -140,9 +150,17 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    prepare(s, &s->ins_conn,
 		    "INSERT INTO connections (start_ms, end_ms, state, proto, family, local_addr, local_port, remote_addr,"
 		    " remote_port, outbound, exe_id, pid, uid, attribution, unknown_why, dest_id, name, name_source,"
-		    " community_id, sni, ja4, bytes_out, bytes_in, packets_out, packets_in) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-		    " ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)",
+		    " community_id, sni, ja4, bytes_out, bytes_in, packets_out, packets_in, process_id, name_hidden,"
+		    " encrypted_dns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,"
+		    " ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28)",
 		    err, errlen) < 0 ||
+	    prepare(s, &s->ins_proc,
+		    "INSERT INTO processes (pid, start_ms, exe_id, name, uid, cmdline, netns, cgroup, first_seen_ms, last_seen_ms)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) ON CONFLICT (pid, start_ms, exe_id) DO UPDATE SET"
+		    " last_seen_ms = max(last_seen_ms, ?9), cmdline = coalesce(?6, cmdline), netns = coalesce(?7, netns),"
+		    " cgroup = coalesce(?8, cgroup)",
+		    err, errlen) < 0 ||
+	    prepare(s, &s->get_proc, "SELECT id FROM processes WHERE pid = ?1 AND start_ms = ?2 AND exe_id IS ?3", err, errlen) < 0 ||
 	    prepare(s, &s->ins_name,
 		    "INSERT INTO names (addr, name, source, first_seen_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)"
 		    " ON CONFLICT DO UPDATE SET last_seen_ms = max(last_seen_ms, ?4)",
@@ -235,6 +253,24 @@ static int write_conn(struct store *s, const struct store_conn *c)
 		sqlite3_bind_int64(s->get_exe, 2, c->uid);
 		exe_id = id_of(s->get_exe);
 	}
+	int64_t proc_id = 0;
+	if (c->pid) {
+		sqlite3_stmt *p = s->ins_proc;
+		sqlite3_bind_int64(p, 1, c->pid);
+		sqlite3_bind_int64(p, 2, c->proc_start_ms);
+		if (exe_id) sqlite3_bind_int64(p, 3, exe_id);
+		sqlite3_bind_text(p, 4, c->pname, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(p, 5, c->uid);
+		text_or_null(p, 6, c->cmdline);
+		if (c->netns) sqlite3_bind_int64(p, 7, (int64_t)c->netns);
+		text_or_null(p, 8, c->cgroup);
+		sqlite3_bind_int64(p, 9, c->start_ms);
+		if (step(p) < 0) return -1;
+		sqlite3_bind_int64(s->get_proc, 1, c->pid);
+		sqlite3_bind_int64(s->get_proc, 2, c->proc_start_ms);
+		if (exe_id) sqlite3_bind_int64(s->get_proc, 3, exe_id);
+		proc_id = id_of(s->get_proc);
+	}
 	sqlite3_bind_text(s->ins_dest, 1, c->raddr, -1, SQLITE_STATIC);
 	text_or_null(s->ins_dest, 2, c->name);
 	text_or_null(s->ins_dest, 3, c->name_source);
@@ -271,6 +307,9 @@ static int write_conn(struct store *s, const struct store_conn *c)
 	sqlite3_bind_int64(st, 23, (int64_t)c->bytes_in);
 	sqlite3_bind_int64(st, 24, (int64_t)c->pkts_out);
 	sqlite3_bind_int64(st, 25, (int64_t)c->pkts_in);
+	if (proc_id) sqlite3_bind_int64(st, 26, proc_id);
+	text_or_null(st, 27, c->name_hidden);
+	text_or_null(st, 28, c->encrypted_dns);
 	return step(st);
 }
 
@@ -405,6 +444,11 @@ int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t m
 		sqlite3_finalize(st);
 		if (rc < 0) return fail(s, err, errlen, "retention by age");
 	}
+	/* a process whose connections are all gone goes too (programs stay: executables) */
+	if ((max_age_ms > 0 || max_bytes) &&
+	    sqlite3_exec(s->db, "DELETE FROM processes WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.process_id = processes.id)",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s, err, errlen, "retention of processes");
 	if (max_bytes) {
 		/* the file's pages in use; the oldest tenth of connections go until under */
 		for (int round = 0; round < 20; round++) {
@@ -453,6 +497,8 @@ int store_close(struct store *s, char *err, size_t errlen)
 	sqlite3_finalize(s->get_dest);
 	sqlite3_finalize(s->ins_conn);
 	sqlite3_finalize(s->ins_name);
+	sqlite3_finalize(s->ins_proc);
+	sqlite3_finalize(s->get_proc);
 	sqlite3_close(s->db);
 	free(s->in.q);
 	free(s->in.names);

@@ -1,5 +1,6 @@
-/* egress/store.h — the monitor's record in SQLite: programs, destinations, the names they
- * had and where each came from, and one row per connection (TCP, UDP — QUIC included — and
+/* egress/store.h — the monitor's record in SQLite: programs (executables), the processes
+ * that ran them, destinations, the names they had and where each came from, and one row per
+ * connection (TCP, UDP — QUIC included — and
  * ICMP), closed, timed out or still open at shutdown.
  *
  * WAL, STRICT tables, a versioned schema (PRAGMA user_version, migrations in order). Rows are
@@ -15,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_MAX_QUEUED 16384 /* about 2 kB a row: 32 MB at most, waiting */
 
 struct store_conn {
@@ -35,6 +36,10 @@ struct store_conn {
 	uint32_t asn;
 	char as_org[128];
 	char community_id[64], sni[256], ja4[64];
+	int64_t proc_start_ms;        /* with pid: which process (ms since boot), 0 unknown */
+	char cmdline[512], cgroup[128];
+	uint64_t netns;
+	const char *name_hidden, *encrypted_dns; /* or NULL */
 	uint64_t bytes_out, bytes_in, pkts_out, pkts_in;
 };
 

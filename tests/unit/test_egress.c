@@ -149,6 +149,8 @@ static void test_parsers(void **state)
 	m.idiag_uid = 1000;
 	m.id.idiag_sport = htons(40000);
 	m.id.idiag_dport = htons(443);
+	m.id.idiag_cookie[0] = 0x89abcdef;
+	m.id.idiag_cookie[1] = 0x1234567;
 	a4((uint8_t *)m.id.idiag_src, "10.0.0.1");
 	a4((uint8_t *)m.id.idiag_dst, "93.184.216.34");
 	uint64_t inode;
@@ -156,16 +158,18 @@ static void test_parsers(void **state)
 	int fam;
 	uint8_t s[16], d[16];
 	uint16_t sp, dp;
-	assert_int_equal(proc_parse_diag(&m, sizeof m, &inode, &uid, &fam, s, &sp, d, &dp), 0);
+	uint64_t cookie;
+	assert_int_equal(proc_parse_diag(&m, sizeof m, &inode, &uid, &fam, s, &sp, d, &dp, &cookie), 0);
 	assert_int_equal(inode, 123456);
+	assert_true(cookie == 0x0123456789abcdefull);
 	assert_int_equal(uid, 1000);
 	assert_int_equal(fam, 4);
 	assert_int_equal(sp, 40000);
 	assert_int_equal(dp, 443);
 	assert_int_equal(s[0], 10);
-	assert_int_equal(proc_parse_diag(&m, sizeof m - 1, &inode, &uid, &fam, s, &sp, d, &dp), -1); /* short */
+	assert_int_equal(proc_parse_diag(&m, sizeof m - 1, &inode, &uid, &fam, s, &sp, d, &dp, &cookie), -1); /* short */
 	m.idiag_family = AF_UNIX;
-	assert_int_equal(proc_parse_diag(&m, sizeof m, &inode, &uid, &fam, s, &sp, d, &dp), -1);
+	assert_int_equal(proc_parse_diag(&m, sizeof m, &inode, &uid, &fam, s, &sp, d, &dp, &cookie), -1);
 
 	uint8_t buf[sizeof(struct cn_msg) + sizeof(struct proc_event)];
 	struct cn_msg cn = { .id = { CN_IDX_PROC, CN_VAL_PROC }, .len = sizeof(struct proc_event) };
@@ -199,7 +203,7 @@ static void test_parsers(void **state)
 	assert_int_equal(proc_parse_cn(buf, sizeof buf, &pid, &tgid), 0);
 	/* fuzz-ish: every prefix of a valid message, and noise, parse or refuse without harm */
 	for (size_t n = 0; n <= sizeof buf; n++) proc_parse_cn(buf, n, &pid, &tgid);
-	for (size_t n = 0; n <= sizeof m; n++) proc_parse_diag(&m, n, &inode, &uid, &fam, s, &sp, d, &dp);
+	for (size_t n = 0; n <= sizeof m; n++) proc_parse_diag(&m, n, &inode, &uid, &fam, s, &sp, d, &dp, &cookie);
 }
 
 static void test_store(void **state)
@@ -228,6 +232,11 @@ static void test_store(void **state)
 	c.uid = 1000;
 	strcpy(c.exe, "/usr/bin/curl");
 	strcpy(c.pname, "curl");
+	strcpy(c.cmdline, "curl https://www.example.com/");
+	c.proc_start_ms = 123450;
+	c.netns = 4026531840u;
+	c.encrypted_dns = NULL;
+	c.name_hidden = "dns_over_https";
 	c.how = "socket_table";
 	strcpy(c.name, "www.example.com");
 	strcpy(c.name_source, "sni");
@@ -257,7 +266,10 @@ static void test_store(void **state)
 	assert_int_equal(sqlite3_prepare_v2(db,
 		"SELECT (SELECT count(*) FROM connections), (SELECT count(*) FROM executables),"
 		" (SELECT count(*) FROM destinations), (SELECT count(*) FROM names), (SELECT user_version FROM pragma_user_version),"
-		" (SELECT registrable FROM destinations)", -1, &st, NULL), SQLITE_OK);
+		" (SELECT registrable FROM destinations),"
+		" (SELECT count(*) FROM processes WHERE pid = 42 AND start_ms = 123450 AND cmdline = 'curl https://www.example.com/'),"
+		" (SELECT count(*) FROM connections WHERE process_id IS NOT NULL AND name_hidden = 'dns_over_https')",
+		-1, &st, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
 	assert_int_equal(sqlite3_column_int(st, 0), 3);
 	assert_int_equal(sqlite3_column_int(st, 1), 1);
@@ -265,6 +277,8 @@ static void test_store(void **state)
 	assert_int_equal(sqlite3_column_int(st, 3), 1);
 	assert_int_equal(sqlite3_column_int(st, 4), STORE_SCHEMA_VERSION);
 	assert_string_equal((const char *)sqlite3_column_text(st, 5), "example.com");
+	assert_int_equal(sqlite3_column_int(st, 6), 1); /* one process, three connections */
+	assert_int_equal(sqlite3_column_int(st, 7), 3);
 	sqlite3_finalize(st);
 	/* a store from a newer pktscope is refused, not damaged */
 	assert_int_equal(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);

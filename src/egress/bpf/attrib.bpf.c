@@ -157,8 +157,11 @@ int skb_egress(struct __sk_buff *skb)
 	k.netns = bpf_get_netns_cookie(skb);
 	struct attrib_flow *f = bpf_map_lookup_elem(&flows, &k);
 	if (f && f->cookie == cookie) return 1;
-	struct attrib_flow v = { .cookie = cookie, .netns = k.netns };
 	struct attrib_owner *o = bpf_map_lookup_elem(&socks, &cookie);
+	/* a socket with no owner on record (the kernel's own: an ICMP echo reply on loopback
+	 * has its request's tuple) never replaces a program's */
+	if (!o && f && f->owner.tgid) return 1;
+	struct attrib_flow v = { .cookie = cookie, .netns = k.netns };
 	if (o) v.owner = *o;
 	else count(1);
 	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
@@ -243,6 +246,7 @@ static __always_inline void exec_of(struct attrib_exec *e, struct task_struct *t
 	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
 	e->uid = BPF_CORE_READ(t, real_cred, uid.val);
 	e->netns_ino = BPF_CORE_READ(t, nsproxy, net_ns, ns.inum);
+	e->start_ns = BPF_CORE_READ(t, start_boottime);
 	BPF_CORE_READ_STR_INTO(&e->comm, t, comm);
 }
 

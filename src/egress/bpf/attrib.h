@@ -41,6 +41,7 @@ struct attrib_exec {
 	__u32 tgid, ppid, uid, exited;
 	__u64 exec_ns, exit_ns;   /* CLOCK_BOOTTIME: its exec (or fork, for a child that did not exec), its exit */
 	__u64 ino, dev;           /* the executable file */
+	__u64 start_ns;           /* the process's start (its fork), CLOCK_BOOTTIME: /proc's starttime */
 	__u32 netns_ino, args_len;
 	char comm[ATTRIB_COMM];
 	char exe[ATTRIB_PATH];    /* the path given to execve */

@@ -23,6 +23,7 @@ struct file { struct inode *f_inode; } CORE;
 struct linux_binprm { const char *filename; struct file *file; } CORE;
 struct task_struct {
 	int pid, tgid;
+	unsigned long long start_boottime;
 	char comm[16];
 	struct task_struct *real_parent;
 	const struct cred *real_cred;
