@@ -127,6 +127,7 @@ struct live_opts {
 	bool no_promisc;
 	bool immediate;    /* packets handed over as they come, not a block at a time (the
 			    * monitor: a short-lived socket must still be there when it looks) */
+	int block_ms;      /* otherwise a block is handed over when full or this old; 0: 100 */
 };
 struct live_stats {
 	uint64_t captured;        /* packets the thread took from libpcap */

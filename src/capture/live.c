@@ -43,6 +43,7 @@ struct live_if {
 struct live {
 	struct live_if ifs[LIVE_MAX_IFS];
 	int nifs;
+	int block_ms;           /* the kernel buffer's block timeout */
 	/* the ring: records (header then bytes, 8-aligned) between head and tail, wrapping */
 	uint8_t *ring;
 	size_t cap, head, tail, used;
@@ -121,7 +122,7 @@ static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8
 }
 
 /* The kernel's buffer hands packets over a block at a time (TPACKET_V3), when a block
- * fills or LIVE_BLOCK_MS retires it: a capture stopped by a signal right after its last
+ * fills or its timeout (LIVE_BLOCK_MS unless asked) retires it: a capture stopped by a signal right after its last
  * packets would lose them. So a stopping thread reads on without blocking for twice that
  * time after the stop, by which every block holding what came before it has been handed
  * over; a fixed deadline, so that a busy link cannot keep a stopping capture alive. */
@@ -138,7 +139,7 @@ static void drain_kernel(struct live_if *i)
 		if (rc < 0) return;
 		if (rc == 1) ring_put(i, h, data);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > 2 * LIVE_BLOCK_MS) return;
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > 2 * i->l->block_ms) return;
 		if (rc == 0) nanosleep(&nap, NULL);
 	}
 }
@@ -193,7 +194,7 @@ static int open_one(struct live *l, const char *name, const struct live_opts *o,
 	}
 	pcap_set_snaplen(p, o->snaplen > 0 ? o->snaplen : 262144);
 	pcap_set_promisc(p, !o->no_promisc);
-	pcap_set_timeout(p, LIVE_BLOCK_MS); /* threads look at the stop flag this often when idle */
+	pcap_set_timeout(p, o->block_ms > 0 ? o->block_ms : LIVE_BLOCK_MS); /* threads look at the stop flag this often when idle */
 	if (o->immediate) pcap_set_immediate_mode(p, 1);
 	pcap_set_buffer_size(p, (o->buffer_mb > 0 ? o->buffer_mb : 4) << 20);
 	pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_NANO);
@@ -260,6 +261,7 @@ struct live *live_open(const struct live_opts *o, char *err, size_t errlen, int 
 		}
 	}
 	l->cap = (size_t)(o->ring_mb > 0 ? o->ring_mb : 32) << 20;
+	l->block_ms = o->block_ms > 0 ? o->block_ms : LIVE_BLOCK_MS;
 	l->ring = xmalloc(l->cap);
 	l->out_cap = 262144 + 16;
 	l->out = xmalloc(l->out_cap);

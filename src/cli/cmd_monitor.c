@@ -60,6 +60,13 @@ static const char usage[] =
  * about 1300 full-sized frames, 50 ms of 300 Mbit/s, and every interface's ring counts in
  * the monitor's memory. */
 #define MONITOR_BUFFER_MB 1
+/* Blocks are handed over at most this late: a connection's close is said CLOSE_GRACE (500
+ * ms) after it, so a block still in another interface's ring is counted first. Fewer,
+ * fuller wakeups. */
+#define MONITOR_BLOCK_MS 250
+/* The copy ring between the capture threads and the monitor: what a burst can queue (its
+ * pages count in the monitor's memory only as far as a backlog ever reached). */
+#define MONITOR_RING_MB 8
 
 static volatile sig_atomic_t stop_signal;
 static void on_signal(int sig) { stop_signal = sig; }
@@ -297,6 +304,8 @@ static int monitor_main(struct mrun *r)
 	 * there: each packet as it comes (a wakeup per packet); with it, the kernel's record
 	 * waits, and packets come in blocks (fewer wakeups, less CPU) */
 	lo.immediate = !pa || !proc_attr_kernel(pa);
+	lo.block_ms = MONITOR_BLOCK_MS;
+	lo.ring_mb = MONITOR_RING_MB;
 	snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
 	struct store *store = store_open(dbpath, err, sizeof err);
 	struct live *l = NULL;

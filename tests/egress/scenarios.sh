@@ -109,6 +109,13 @@ if [ $mode = quick ]; then
 	big=5000000
 	export PKTSCOPE_SCEN_RATE=12500000
 fi
+# and every link is shaped to that rate (a token bucket on both sides: downloads by programs
+# that cannot pace themselves, nghttp's, come at it too)
+for x in "esc esc0" "ess ess0" "esx esx0"; do
+	set -- $x
+	ip netns exec "$1" tc qdisc replace dev "$2" root tbf rate "${rate}bit" burst 256kb latency 200ms 2>/dev/null ||
+		echo "scenarios: no token bucket on $2 (tc): rates are the programs' own"
+done
 # name|device|out match|in match|SQL: the scenario's connections|program|quick|command
 # (device: the one the counters watch; matches in nft's netdev syntax; the command runs in
 # the client namespace unless it starts with "esx:")
