@@ -54,6 +54,7 @@ struct proc_info {
 	uid_t uid;
 	char name[PROC_NAME_MAX];
 	char exe[PROC_EXE_MAX];
+	uint64_t exe_dev, exe_ino;      /* the executable file itself, read at exec (0 unknown) */
 	char cmdline[PROC_CMDLINE_MAX]; /* arguments joined by spaces */
 	uint64_t netns;                 /* network namespace inode, 0 when unknown */
 	char cgroup[128];               /* the process's cgroup v2 path (a container's) */

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -174,6 +175,15 @@ static bool read_info(pid_t pid, struct proc_info *info)
 	snprintf(path, sizeof path, "/proc/%d/exe", pid);
 	ssize_t n = readlink(path, info->exe, sizeof info->exe - 1);
 	info->exe[n > 0 ? n : 0] = '\0';
+	/* the file itself, opened through the link: its identity stays when the path is
+	 * replaced or the process is gone */
+	int efd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat est;
+	if (efd >= 0 && fstat(efd, &est) == 0) {
+		info->exe_dev = (uint64_t)est.st_dev;
+		info->exe_ino = (uint64_t)est.st_ino;
+	}
+	if (efd >= 0) close(efd);
 	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
 	n = read_small(path, info->cmdline, sizeof info->cmdline);
 	for (ssize_t i = 0; n > 0 && i < n - 1; i++)
@@ -614,6 +624,8 @@ static bool from_kernel(struct proc_attr *pa, int proto, int family, const uint8
 		join_args(p->cmdline, sizeof p->cmdline, x.args, x.args_len < sizeof x.args ? x.args_len : sizeof x.args);
 		p->netns = x.netns_ino;
 		p->boot_start_ms = (int64_t)(x.start_ns / 10000000) * 10; /* in /proc's clock ticks */
+		p->exe_dev = (uint64_t)makedev((unsigned)(x.dev >> 20), (unsigned)(x.dev & 0xfffff)); /* the kernel's dev_t, as stat says it */
+		p->exe_ino = x.ino;
 		p->exited = x.exited != 0;
 		if (p->exited) return true;
 	}
@@ -633,6 +645,7 @@ static bool from_kernel(struct proc_attr *pa, int proto, int family, const uint8
 		if (!live.cmdline[0]) snprintf(live.cmdline, sizeof live.cmdline, "%s", p->cmdline);
 		if (!live.exe[0]) snprintf(live.exe, sizeof live.exe, "%s", p->exe);
 		if (!live.netns) live.netns = p->netns;
+		if (!live.exe_ino) live.exe_dev = p->exe_dev, live.exe_ino = p->exe_ino;
 		*p = live;
 	}
 	return true;
