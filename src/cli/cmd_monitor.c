@@ -376,10 +376,12 @@ static int monitor_main(struct mrun *r)
 	}
 	fprintf(stderr,
 		"pktscope: monitor: %llu packets, %llu connections (%llu attributed, %llu unknown), %llu names; "
-		"dropped: %llu by the kernel, %llu by pktscope, %llu store rows\n",
+		"dropped: %llu by the kernel, %llu by pktscope, %llu store rows; not followed (table full): %llu "
+		"connections; forgotten: %llu names (cache full), %llu exited processes\n",
 		(unsigned long long)ms.packets, (unsigned long long)ms.conns, (unsigned long long)ms.attributed,
 		(unsigned long long)ms.unknown, (unsigned long long)ms.named, (unsigned long long)kernel,
-		(unsigned long long)ring, (unsigned long long)ms.store_dropped);
+		(unsigned long long)ring, (unsigned long long)ms.store_dropped, (unsigned long long)ms.conns_evicted,
+		(unsigned long long)ms.names_evicted, (unsigned long long)ms.procs_evicted);
 done:
 	if (l) live_close(l);
 	if (store && store_close(store, err, sizeof err) < 0) {

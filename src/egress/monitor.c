@@ -653,4 +653,12 @@ void monitor_stats(const struct monitor *m, struct monitor_stats *st)
 		store_stats(m->o.store, &ss);
 		st->store_dropped += ss.dropped;
 	}
+	struct names_stats ns;
+	names_stats(m->names, &ns);
+	st->names_evicted = ns.evicted;
+	if (m->o.proc) {
+		struct proc_stats ps;
+		proc_attr_stats(m->o.proc, &ps);
+		st->procs_evicted = ps.evicted;
+	}
 }

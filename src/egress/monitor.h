@@ -40,7 +40,10 @@ void monitor_tick(struct monitor *m, int64_t now_ns);
 void monitor_finish(struct monitor *m);
 void monitor_free(struct monitor *m);
 
-struct monitor_stats { uint64_t packets, conns, attributed, unknown, named, store_dropped, conns_evicted; };
+struct monitor_stats {
+	uint64_t packets, conns, attributed, unknown, named, store_dropped, conns_evicted;
+	uint64_t names_evicted, procs_evicted; /* names past the cache's cap; exited processes forgotten */
+};
 void monitor_stats(const struct monitor *m, struct monitor_stats *st);
 
 #endif
