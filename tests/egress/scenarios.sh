@@ -281,8 +281,8 @@ while IFS='|' read -r name prog sel counts; do
 	fi
 	printf '\n'
 done <"$tmp/expected"
-echo "pktscope: $pass passed, $partial partial, $failed failed; $wrong_total connections given a wrong program"
-[ $nethogs = 1 ] && echo "nethogs: $nh_pass passed, $nh_partial partial, $nh_failed failed"
+echo "scenarios: $pass passed, $failed failed ($partial partial); $wrong_total connections given a wrong program"
+[ $nethogs = 1 ] && echo "nethogs: $nh_pass passed, $nh_failed failed ($nh_partial partial)"
 
 if [ $overhead = 1 ]; then
 	# the monitor's cost under a steady mix for 20 s: 20 Mbit/s of TCP, a curl and a dig
