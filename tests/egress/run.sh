@@ -162,41 +162,31 @@ r=$(q "SELECT count(*) FROM names WHERE addr = '10.77.0.2' AND name = 'www.examp
 r=$(q "PRAGMA integrity_check; PRAGMA journal_mode")
 [ "$r" = "ok
 wal" ] && ok || bad "store: $r"
-# without eBPF: the socket table names a connection that lives long enough to be looked up
-ip netns exec egc "$bin" monitor run --state-dir "$tmp/state2" --json --no-ebpf -i egc0 >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
-mon=$!
-i=0
-until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -ge 100 ] && { bad "monitor --no-ebpf did not start: $(cat "$tmp/mon2.err")"; break; }
-	sleep 0.1
-done
-sleep 0.3
-in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
-kill -INT $mon
-wait $mon
-c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
-echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
-	>/dev/null && ok || bad "--no-ebpf: $c $(cat "$tmp/mon2.err")"
-# without eBPF (asked in the configuration, with the interface and the state directory):
-# the socket table names a connection that lives long enough to be looked up
-printf '[monitor]\ninterfaces = "egc0"\nstate_dir = "%s"\nebpf = false\nretention_days = 3\n' "$tmp/state2" >"$tmp/m.toml"
-ip netns exec egc "$bin" monitor run --config "$tmp/m.toml" --json >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
-mon=$!
-i=0
-until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -ge 100 ] && { bad "monitor --no-ebpf did not start: $(cat "$tmp/mon2.err")"; break; }
-	sleep 0.1
-done
-sleep 0.3
-in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
-kill -INT $mon
-wait $mon
-c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
-echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
-	>/dev/null && grep -q 'watching egc0$' "$tmp/mon2.err" && [ -s "$tmp/state2/monitor.db" ] && ok ||
-	bad "[monitor] ebpf = false: $c $(cat "$tmp/mon2.err")"
+# without eBPF (--no-ebpf, or asked in the configuration with the interface and the state
+# directory): the socket table names a connection that lives long enough to be looked up
+socket_table_run() { # label, monitor options...
+	label=$1
+	shift
+	ip netns exec egc "$bin" monitor run --json "$@" >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
+	mon=$!
+	i=0
+	until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 100 ] && { bad "$label: the monitor did not start: $(cat "$tmp/mon2.err")"; break; }
+		sleep 0.1
+	done
+	sleep 0.3
+	in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
+	kill -INT $mon
+	wait $mon
+	c=$(jq -c 'select(.event == "close" and .remote.port == 443)' "$tmp/ev2.json" | tail -1)
+	echo "$c" | jq -e '.process.name == "curl" and .attribution.how == "socket_table" and .attribution.socket_inode > 0' \
+		>/dev/null && grep -q 'watching egc0$' "$tmp/mon2.err" && ok || bad "$label: $c $(cat "$tmp/mon2.err")"
+}
+socket_table_run --no-ebpf --state-dir "$tmp/state2" --no-ebpf -i egc0
+printf '[monitor]\ninterfaces = "egc0"\nstate_dir = "%s"\nebpf = false\nretention_days = 3\n' "$tmp/state3" >"$tmp/m.toml"
+socket_table_run "[monitor] ebpf = false" --config "$tmp/m.toml"
+[ -s "$tmp/state3/monitor.db" ] && ok || bad "[monitor] state_dir: no store in $tmp/state3"
 # geoip update: the corpus's MaxMind test databases served by the lab's web server in place
 # of DB-IP's; this month's country file missing (last month's is taken), the ASN file not
 # compressed; then a country file where the ASN one should be: refused, the old one kept

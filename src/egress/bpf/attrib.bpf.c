@@ -91,33 +91,17 @@ int sock_create(struct bpf_sock *sk)
 	return 1;
 }
 
-SEC("cgroup/connect4")
-int connect4(struct bpf_sock_addr *ctx)
-{
-	own(bpf_get_socket_cookie(ctx));
-	return 1;
-}
-
-SEC("cgroup/connect6")
-int connect6(struct bpf_sock_addr *ctx)
-{
-	own(bpf_get_socket_cookie(ctx));
-	return 1;
-}
-
-SEC("cgroup/sendmsg4")
-int sendmsg4(struct bpf_sock_addr *ctx)
-{
-	own(bpf_get_socket_cookie(ctx));
-	return 1;
-}
-
-SEC("cgroup/sendmsg6")
-int sendmsg6(struct bpf_sock_addr *ctx)
-{
-	own(bpf_get_socket_cookie(ctx));
-	return 1;
-}
+/* connect and unconnected sends: the process doing it owns the socket from then on */
+#define OWNER_HOOK(section, name)                    \
+	SEC(section) int name(struct bpf_sock_addr *ctx) \
+	{                                                \
+		own(bpf_get_socket_cookie(ctx));         \
+		return 1;                                \
+	}
+OWNER_HOOK("cgroup/connect4", connect4)
+OWNER_HOOK("cgroup/connect6", connect6)
+OWNER_HOOK("cgroup/sendmsg4", sendmsg4)
+OWNER_HOOK("cgroup/sendmsg6", sendmsg6)
 
 SEC("cgroup_skb/egress")
 int skb_egress(struct __sk_buff *skb)
