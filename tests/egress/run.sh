@@ -67,15 +67,20 @@ ip netns add egx && ip link add egxh netns egc type veth peer name egx0 netns eg
 	ip -n egx route add default via 10.79.0.1 && ip -n egs route add 10.79.0.0/24 via 10.77.0.1 &&
 	ip netns exec egc sysctl -qw net.ipv4.ip_forward=1 || bad "the third namespace could not be made"
 
+# Waits (at most 10 s) for a monitor to say it is watching; the capture threads are running
+# once the line is out, and 0.3 s more is a margin for their first poll.
+watching() { # stderr-file label
+	i=0
+	until grep -q 'watching' "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -ge 100 ] && { bad "$2: the monitor did not start: $(cat "$1")"; return; }
+		sleep 0.1
+	done
+	sleep 0.3
+}
 ip netns exec egc "$bin" monitor run --state-dir "$tmp/state" --json >"$tmp/events.json" 2>"$tmp/mon.err" &
 mon=$!
-i=0
-until grep -q 'watching' "$tmp/mon.err" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -ge 100 ] && { bad "monitor did not start: $(cat "$tmp/mon.err")"; break; }
-	sleep 0.1
-done
-sleep 0.3 # the capture threads are running once the line is out; a margin for their first poll
+watching "$tmp/mon.err" "monitor"
 size=$(stat -c %s "$D/www/big.txt")
 in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
 in_c curl -s -o /dev/null --limit-rate 300k http://10.77.0.2/big.txt
@@ -169,13 +174,7 @@ socket_table_run() { # label, monitor options...
 	shift
 	ip netns exec egc "$bin" monitor run --json "$@" >"$tmp/ev2.json" 2>"$tmp/mon2.err" &
 	mon=$!
-	i=0
-	until grep -q 'watching' "$tmp/mon2.err" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -ge 100 ] && { bad "$label: the monitor did not start: $(cat "$tmp/mon2.err")"; break; }
-		sleep 0.1
-	done
-	sleep 0.3
+	watching "$tmp/mon2.err" "$label"
 	in_c curl -s -o /dev/null --limit-rate 300k --cacert "$D/cert.pem" https://www.example.test/big.txt
 	kill -INT $mon
 	wait $mon
