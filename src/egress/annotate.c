@@ -30,8 +30,9 @@ struct proc_annotator {
 	struct aent *t;          /* open addressing by flow serial, backward-shift deletion */
 	uint32_t cap, count;
 	struct pproc *by_pid[ANN_PID_CACHE];
-	const struct packet *cur_p; /* the packet the observer saw last, and its flow's entry */
-	struct aent *cur;
+	const struct packet *cur_p; /* the packet the observer saw last, and its flow (serial + 1; by
+				     * serial, not by pointer: deleting moves entries) */
+	uint64_t cur;
 	struct pann_stats st;
 };
 
@@ -67,7 +68,6 @@ static void grow(struct proc_annotator *a)
 		a->t[j] = old[i];
 	}
 	free(old);
-	a->cur = NULL;
 }
 
 static struct aent *add(struct proc_annotator *a, uint64_t serial)
@@ -94,7 +94,6 @@ static void del(struct proc_annotator *a, struct aent *e)
 	}
 	a->t[i] = (struct aent){ 0 };
 	a->count--;
-	a->cur = NULL;
 }
 
 static void lookup(struct proc_annotator *a, const struct flow *f, struct aent *e)
@@ -146,17 +145,18 @@ static void on_new(void *ctx, const struct flow *f, const struct packet *p)
 	if (!e) e = add(a, f->serial);
 	a->st.flows++;
 	lookup(a, f, e);
-	a->cur = e;
+	a->cur = f->serial + 1;
 	a->cur_p = p;
 }
 
 static void on_packet(void *ctx, const struct flow *f, const struct packet *p)
 {
 	struct proc_annotator *a = ctx;
-	struct aent *e = a->cur_p == p && a->cur ? a->cur : find(a, f->serial);
+	struct aent *e = find(a, f->serial);
 	if (!e) return;
-	if (!e->proc && e->tries < ANN_TRIES && a->cur_p != p) lookup(a, f, e);
-	a->cur = e;
+	/* asked again while unknown, but not for the packet on_new just asked for */
+	if (!e->proc && e->tries < ANN_TRIES && !(a->cur_p == p && a->cur == f->serial + 1)) lookup(a, f, e);
+	a->cur = f->serial + 1;
 	a->cur_p = p;
 }
 
@@ -191,9 +191,9 @@ const struct flow_observer *pann_observer(struct proc_annotator *a) { return &a-
 void pann_post(void *ctx, struct packet *p)
 {
 	struct proc_annotator *a = ctx;
-	struct aent *e = a->cur_p == p ? a->cur : NULL;
+	struct aent *e = a->cur_p == p && a->cur ? find(a, a->cur - 1) : NULL;
 	a->cur_p = NULL; /* a packet without a flow (ARP) must not take the last one's */
-	a->cur = NULL;
+	a->cur = 0;
 	if (!e || !e->proc || !pk_wants_range(p, F_PROC, F_PROC_CMDLINE)) return;
 	const struct proc_info *i = &e->proc->info;
 	/* a layer of the packet's own, after everything decoded (as the anomaly rules add theirs) */
