@@ -22,8 +22,5 @@ bool ebpf_flow(struct ebpf *e, int proto, int family, const uint8_t *laddr, uint
 	       const uint8_t *raddr, uint16_t rport, struct attrib_flow *out, bool *other_netns);
 /* What process tgid last executed (kept after it exits); false when not recorded. */
 bool ebpf_exec(struct ebpf *e, uint32_t tgid, struct attrib_exec *out);
-/* Tuples recorded, and those whose socket had no owner on record (made before the monitor
- * started, or by the kernel: accepted connections). */
-void ebpf_counts(struct ebpf *e, uint64_t *flows, uint64_t *ownerless);
 
 #endif

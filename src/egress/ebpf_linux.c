@@ -30,7 +30,7 @@ struct ebpf {
 	struct attrib_bpf *skel;
 	struct bpf_link *links[16];
 	int nlinks;
-	int flows_fd, execs_fd, counts_fd;
+	int flows_fd, execs_fd;
 	uint64_t netns;      /* this namespace's cookie */
 };
 
@@ -50,7 +50,7 @@ __attribute__((format(printf, 2, 0))) static int on_libbpf(enum libbpf_print_lev
 /* The root of the cgroup v2 hierarchy, opened: the mount of type cgroup2 in this mount
  * namespace's table, or else a mount of our own, detached at once (`ip netns exec` mounts a
  * fresh /sys without the cgroup mounts; the hierarchy mounted again is the same one). */
-static int cgroup2_root(char *path, size_t cap)
+static int cgroup2_root(void)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (f) {
@@ -64,7 +64,6 @@ static int cgroup2_root(char *path, size_t cap)
 			int fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 			if (fd >= 0) {
 				fclose(f);
-				snprintf(path, cap, "%s", mnt);
 				return fd;
 			}
 		}
@@ -76,7 +75,6 @@ static int cgroup2_root(char *path, size_t cap)
 	if (mount("cgroup2", dir, "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0) {
 		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		umount2(dir, MNT_DETACH);
-		snprintf(path, cap, "cgroup2 (mounted for the monitor)");
 	}
 	rmdir(dir);
 	return fd;
@@ -96,8 +94,7 @@ struct ebpf *ebpf_open(char *why, size_t whylen)
 {
 	libbpf_set_print(on_libbpf);
 	libbpf_last[0] = '\0';
-	char cg[1024];
-	int cgfd = cgroup2_root(cg, sizeof cg);
+	int cgfd = cgroup2_root();
 	if (cgfd < 0) {
 		snprintf(why, whylen, "no cgroup v2 hierarchy is mounted, and mounting one failed: %s", strerror(errno));
 		return NULL;
@@ -124,7 +121,6 @@ struct ebpf *ebpf_open(char *why, size_t whylen)
 		ok = attach(e, bpf_program__attach_raw_tracepoint(tpprogs[i], tps[i]), tps[i], why, whylen);
 	e->flows_fd = bpf_map__fd(skel->maps.flows);
 	e->execs_fd = bpf_map__fd(skel->maps.execs);
-	e->counts_fd = bpf_map__fd(skel->maps.counts);
 	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	socklen_t sl = sizeof e->netns;
 	if (ok && (s < 0 || getsockopt(s, SOL_SOCKET, SO_NETNS_COOKIE, &e->netns, &sl) < 0)) {
@@ -173,21 +169,6 @@ bool ebpf_exec(struct ebpf *e, uint32_t tgid, struct attrib_exec *out)
 	return bpf_map_lookup_elem(e->execs_fd, &tgid, out) == 0;
 }
 
-void ebpf_counts(struct ebpf *e, uint64_t *flows, uint64_t *ownerless)
-{
-	*flows = *ownerless = 0;
-	int ncpu = libbpf_num_possible_cpus();
-	if (ncpu <= 0) return;
-	uint64_t *v = xcalloc((size_t)ncpu, sizeof *v);
-	for (uint32_t i = 0; i < 2; i++) {
-		if (bpf_map_lookup_elem(e->counts_fd, &i, v) != 0) continue;
-		uint64_t sum = 0;
-		for (int c = 0; c < ncpu; c++) sum += v[c];
-		*(i == 0 ? flows : ownerless) = sum;
-	}
-	free(v);
-}
-
 #else /* built without libbpf */
 
 struct ebpf { int unused; };
@@ -209,10 +190,5 @@ bool ebpf_exec(struct ebpf *e, uint32_t tgid, struct attrib_exec *out)
 {
 	(void)e, (void)tgid, (void)out;
 	return false;
-}
-void ebpf_counts(struct ebpf *e, uint64_t *flows, uint64_t *ownerless)
-{
-	(void)e;
-	*flows = *ownerless = 0;
 }
 #endif

@@ -54,34 +54,55 @@ struct {
 	__type(value, struct attrib_exec);
 } scratch SEC(".maps");
 
-/* counters for the monitor's status: 0 flows written, 1 packets without an owner's socket,
- * 2 frames of packet sockets */
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 4);
-	__type(key, __u32);
-	__type(value, __u64);
-} counts SEC(".maps");
-
-static __always_inline void count(__u32 i)
+/* The process running now, as a socket's owner. */
+static __always_inline void current_owner(struct attrib_owner *o)
 {
-	__u64 *c = bpf_map_lookup_elem(&counts, &i);
-	if (c) *c += 1;
+	__u64 pt = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
+	o->tgid = pt >> 32;
+	o->pid = (__u32)pt;
+	o->uid = (__u32)ug;
+	o->gid = ug >> 32;
+	o->when_ns = bpf_ktime_get_boot_ns();
+	bpf_get_current_comm(o->comm, sizeof o->comm);
 }
 
 static __always_inline void own(__u64 cookie)
 {
 	struct attrib_owner o = { 0 };
-	__u64 pt = bpf_get_current_pid_tgid(), ug = bpf_get_current_uid_gid();
-	o.tgid = pt >> 32;
-	o.pid = (__u32)pt;
-	o.uid = (__u32)ug;
-	o.gid = ug >> 32;
-	o.when_ns = bpf_ktime_get_boot_ns();
-	bpf_get_current_comm(o.comm, sizeof o.comm);
+	current_owner(&o);
 	struct attrib_owner *old = bpf_map_lookup_elem(&socks, &cookie);
 	if (old && old->tgid == o.tgid) return;
 	bpf_map_update_elem(&socks, &cookie, &o, BPF_ANY);
+}
+
+/* The addresses and protocol of an IP header (its first 20 bytes for IPv4, 40 for IPv6,
+ * copied to h), and where its transport header starts; false for a later fragment. */
+static __always_inline bool ip_tuple(const __u8 *h, bool v6, struct attrib_flow_key *k, __u32 *l4)
+{
+	if (v6) {
+		k->family = 6;
+		k->proto = h[6];
+		*l4 = 40;
+		__builtin_memcpy(k->laddr, h + 8, 16);
+		__builtin_memcpy(k->raddr, h + 24, 16);
+		return true;
+	}
+	if ((h[6] & 0x1f) || h[7]) return false; /* a later fragment: no ports */
+	k->family = 4;
+	k->proto = h[9];
+	*l4 = (h[0] & 0x0f) * 4;
+	__builtin_memcpy(k->laddr, h + 12, 4);
+	__builtin_memcpy(k->raddr, h + 16, 4);
+	return true;
+}
+
+/* Records the tuple's socket and owner, keyed with its namespace and without (found from a
+ * namespace that sees the traffic routed or bridged). */
+static __always_inline void put_flow(struct attrib_flow_key *k, const struct attrib_flow *v)
+{
+	bpf_map_update_elem(&flows, k, v, BPF_ANY);
+	k->netns = 0;
+	bpf_map_update_elem(&flows, k, v, BPF_ANY);
 }
 
 SEC("cgroup/sock_create")
@@ -109,35 +130,17 @@ int skb_egress(struct __sk_buff *skb)
 	__u64 cookie = bpf_get_socket_cookie(skb);
 	if (!cookie) return 1;
 	struct attrib_flow_key k = { 0 };
-	__u8 proto;
+	__u8 h[40];
 	__u32 l4;
-	if (skb->protocol == bpf_htons(0x0800)) {
-		__u8 h[20];
-		if (bpf_skb_load_bytes(skb, 0, h, sizeof h)) return 1;
-		if ((h[6] & 0x1f) || h[7]) return 1; /* a later fragment: no ports */
-		k.family = 4;
-		proto = h[9];
-		l4 = (h[0] & 0x0f) * 4;
-		__builtin_memcpy(k.laddr, h + 12, 4);
-		__builtin_memcpy(k.raddr, h + 16, 4);
-	} else if (skb->protocol == bpf_htons(0x86dd)) {
-		__u8 h[40];
-		if (bpf_skb_load_bytes(skb, 0, h, sizeof h)) return 1;
-		k.family = 6;
-		proto = h[6];
-		l4 = 40;
-		__builtin_memcpy(k.laddr, h + 8, 16);
-		__builtin_memcpy(k.raddr, h + 24, 16);
-	} else {
-		return 1;
-	}
-	k.proto = proto;
-	if (proto == 6 || proto == 17 || proto == 132 || proto == 136) {
+	bool v6 = skb->protocol == bpf_htons(0x86dd);
+	if (!v6 && skb->protocol != bpf_htons(0x0800)) return 1;
+	if (bpf_skb_load_bytes(skb, 0, h, v6 ? 40 : 20) || !ip_tuple(h, v6, &k, &l4)) return 1;
+	if (attrib_has_ports(k.proto)) {
 		__u16 p[2];
 		if (bpf_skb_load_bytes(skb, l4, p, sizeof p)) return 1;
 		k.lport = bpf_ntohs(p[0]);
 		k.rport = bpf_ntohs(p[1]);
-	} /* other protocols (ICMP, raw IP) are one flow per address pair, as in the flow table */
+	}
 	k.netns = bpf_get_netns_cookie(skb);
 	struct attrib_flow *f = bpf_map_lookup_elem(&flows, &k);
 	if (f && f->cookie == cookie) return 1;
@@ -147,39 +150,20 @@ int skb_egress(struct __sk_buff *skb)
 	if (!o && f && f->owner.tgid) return 1;
 	struct attrib_flow v = { .cookie = cookie, .netns = k.netns };
 	if (o) v.owner = *o;
-	else count(1);
-	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
-	k.netns = 0; /* and as any namespace's: found from a namespace that sees it routed or bridged */
-	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
-	count(0);
+	put_flow(&k, &v);
 	return 1;
 }
 
-/* The tuple of an IPv4 or IPv6 packet at p (its first bytes, read from kernel memory), as
- * the flow table keys it; false when it is neither. */
+/* The tuple of an IPv4 or IPv6 packet at p (kernel memory), as the flow table keys it;
+ * false when it is neither. */
 static __always_inline bool tuple_at(const unsigned char *p, __u16 ethertype, struct attrib_flow_key *k)
 {
 	__u8 h[40];
 	__u32 l4;
-	if (ethertype == 0x0800) {
-		if (bpf_probe_read_kernel(h, 20, p)) return false;
-		if ((h[6] & 0x1f) || h[7]) return false;
-		k->family = 4;
-		k->proto = h[9];
-		l4 = (h[0] & 0x0f) * 4;
-		__builtin_memcpy(k->laddr, h + 12, 4);
-		__builtin_memcpy(k->raddr, h + 16, 4);
-	} else if (ethertype == 0x86dd) {
-		if (bpf_probe_read_kernel(h, 40, p)) return false;
-		k->family = 6;
-		k->proto = h[6];
-		l4 = 40;
-		__builtin_memcpy(k->laddr, h + 8, 16);
-		__builtin_memcpy(k->raddr, h + 24, 16);
-	} else {
-		return false;
-	}
-	if (k->proto == 6 || k->proto == 17 || k->proto == 132 || k->proto == 136) {
+	bool v6 = ethertype == 0x86dd;
+	if (!v6 && ethertype != 0x0800) return false;
+	if (bpf_probe_read_kernel(h, v6 ? 40 : 20, p) || !ip_tuple(h, v6, k, &l4)) return false;
+	if (attrib_has_ports(k->proto)) {
 		__u16 ports[2];
 		if (bpf_probe_read_kernel(ports, sizeof ports, p + (l4 & 0x3c))) return false;
 		k->lport = bpf_ntohs(ports[0]);
@@ -207,20 +191,10 @@ int dev_queue(struct bpf_raw_tracepoint_args *ctx)
 	if (!tuple_at(d + off, type, &k)) return 0;
 	k.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, net_cookie);
 	struct attrib_flow *f = bpf_map_lookup_elem(&flows, &k);
-	__u64 pt = bpf_get_current_pid_tgid();
-	if (f && f->owner.tgid == pt >> 32) return 0;
+	if (f && f->owner.tgid == bpf_get_current_pid_tgid() >> 32) return 0;
 	struct attrib_flow v = { .cookie = 0, .netns = k.netns };
-	__u64 ug = bpf_get_current_uid_gid();
-	v.owner.tgid = pt >> 32;
-	v.owner.pid = (__u32)pt;
-	v.owner.uid = (__u32)ug;
-	v.owner.gid = ug >> 32;
-	v.owner.when_ns = bpf_ktime_get_boot_ns();
-	bpf_get_current_comm(v.owner.comm, sizeof v.owner.comm);
-	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
-	k.netns = 0;
-	bpf_map_update_elem(&flows, &k, &v, BPF_ANY);
-	count(2);
+	current_owner(&v.owner);
+	put_flow(&k, &v);
 	return 0;
 }
 

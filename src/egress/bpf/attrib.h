@@ -20,6 +20,13 @@ struct attrib_owner {
 	char comm[ATTRIB_COMM];
 };
 
+/* Whether proto's tuples carry ports (TCP, UDP, SCTP, UDP-Lite); the others (ICMP, raw IP)
+ * are one flow per address pair, as in the flow table. */
+static inline int attrib_has_ports(unsigned proto)
+{
+	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+}
+
 /* A tuple as its local end sent it: addresses in network order (IPv4 in the first four
  * bytes), ports in host order. */
 struct attrib_flow_key {
