@@ -7,14 +7,15 @@
  * process executed; a lookup reads that first, so a process that lived 5 ms is named.
  *
  * Linux without eBPF, and for sockets the kernel side did not see made (those older than
- * the monitor, accepted ones): the kernel's socket table (NETLINK_SOCK_DIAG: tuple → socket inode,
- * uid) and an inode → process index, kept current by the netlink proc connector (exec,
- * fork, exit events) rather than by reading all of /proc on a miss: a miss scans the file
- * descriptors of the processes the connector has seen, those of the socket's uid first and
- * the newest first. The connector exists only in the first network namespace (and needs
- * CAP_NET_ADMIN); without it, a miss reads /proc's list of processes again (at most every
- * 2 ms) and only the new ones' details. Each process's executable is opened when it is first seen (its exec),
- * so its identity survives its exit. */
+ * the monitor, accepted ones): the kernel's socket table (NETLINK_SOCK_DIAG: tuple → socket
+ * inode, uid, cookie) and an inode → process index. Without eBPF the index is kept current by
+ * the netlink proc connector (exec, fork, exit) rather than by reading all of /proc on a
+ * miss: a miss scans the file descriptors of the processes known, those of the socket's uid
+ * first and the newest first. The connector exists only in the first network namespace (and
+ * needs CAP_NET_ADMIN); with eBPF it is not used (the kernel side records the same), and a
+ * miss reads /proc's list again (at most every 2 ms), only the new processes' details. A
+ * process's executable is opened when it is first seen (its exec), so its identity (path,
+ * device, inode) survives its exit. */
 #ifndef PKTSCOPE_EGRESS_PROC_H
 #define PKTSCOPE_EGRESS_PROC_H
 
@@ -38,7 +39,6 @@ enum proc_why {
 	PW_NONE,
 	PW_NO_SOCKET,       /* no socket has this tuple (closed, or in TIME-WAIT, before it was seen) */
 	PW_NO_OWNER,        /* the socket exists but no process holds it (its owner exited) */
-	PW_OTHER_NETNS,     /* not a socket of this network namespace */
 	PW_NOT_LOCAL,       /* neither end is an address of this machine */
 	PW_NO_PORTS,        /* a protocol without ports (ICMP, raw IP), without eBPF */
 	PW_NO_RECORD,       /* eBPF saw no socket send it: the kernel's own (an ICMP error), or

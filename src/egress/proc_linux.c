@@ -1,6 +1,7 @@
-/* egress/proc_linux.c — process attribution on Linux without eBPF (see proc.h): the socket
- * table through NETLINK_SOCK_DIAG, processes through the netlink proc connector, a
- * socket's owner through the descriptors of the processes known. */
+/* egress/proc_linux.c — process attribution on Linux (see proc.h): the kernel side's record
+ * first (ebpf_linux.c), then the socket table through NETLINK_SOCK_DIAG, processes through
+ * the netlink proc connector (when there is no kernel side) or /proc, a socket's owner
+ * through the descriptors of the processes known. */
 #define _GNU_SOURCE
 #include "egress/proc.h"
 
@@ -83,7 +84,6 @@ const char *proc_why_str(enum proc_why w)
 	switch (w) {
 	case PW_NO_SOCKET: return "no socket has this connection (closed before it was seen)";
 	case PW_NO_OWNER: return "its process exited before it was seen";
-	case PW_OTHER_NETNS: return "a socket of another network namespace";
 	case PW_NOT_LOCAL: return "neither end is an address of this machine";
 	case PW_NO_PORTS: return "a protocol without ports (raw or ICMP socket)";
 	case PW_NO_RECORD: return "no socket sent it (the kernel's own message, or a socket older than the monitor)";
@@ -400,6 +400,30 @@ static int diag_query(struct proc_attr *pa, int proto, int af, const uint8_t *sr
 	}
 }
 
+/* The netlink proc connector, listening: exec, fork and exit as they happen. -1 with errno
+ * when it cannot be (it exists only in the first network namespace, needs CAP_NET_ADMIN). */
+static int open_connector(void)
+{
+	int fd = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0 };
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) goto fail;
+	/* a netlink header, a connector header, the operation: built byte by byte */
+	uint8_t msg[NLMSG_HDRLEN + sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op)];
+	memset(msg, 0, sizeof msg);
+	struct nlmsghdr nh = { .nlmsg_len = sizeof msg, .nlmsg_type = NLMSG_DONE };
+	struct cn_msg cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) };
+	enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
+	memcpy(msg, &nh, sizeof nh);
+	memcpy(msg + NLMSG_HDRLEN, &cn, sizeof cn);
+	memcpy(msg + NLMSG_HDRLEN + sizeof cn, &op, sizeof op);
+	if (send(fd, msg, sizeof msg, 0) == (ssize_t)sizeof msg) return fd;
+fail:;
+	int e = errno;
+	if (fd >= 0) close(fd);
+	errno = e;
+	return -1;
+}
+
 struct proc_attr *proc_attr_open(bool want_ebpf, char *note, size_t notelen, char *err, size_t errlen)
 {
 	if (notelen) note[0] = '\0';
@@ -415,32 +439,21 @@ struct proc_attr *proc_attr_open(bool want_ebpf, char *note, size_t notelen, cha
 	pa->pcap = 1024; /* grows to 2 * PROC_MAX_TRACKED */
 	pa->p = xcalloc(pa->pcap, sizeof *pa->p);
 	pa->ino = xcalloc(INODE_MAP_CAP, sizeof *pa->ino);
-	/* the proc connector: exec, fork and exit as they happen */
-	pa->cn = socket(PF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
-	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = CN_IDX_PROC, .nl_pid = 0 };
-	bool cn_ok = pa->cn >= 0 && bind(pa->cn, (struct sockaddr *)&sa, sizeof sa) == 0;
-	if (cn_ok) { /* a netlink header, a connector header, the operation: built byte by byte */
-		uint8_t msg[NLMSG_HDRLEN + sizeof(struct cn_msg) + sizeof(enum proc_cn_mcast_op)];
-		memset(msg, 0, sizeof msg);
-		struct nlmsghdr nh = { .nlmsg_len = sizeof msg, .nlmsg_type = NLMSG_DONE };
-		struct cn_msg cn = { .id = { .idx = CN_IDX_PROC, .val = CN_VAL_PROC }, .len = sizeof(enum proc_cn_mcast_op) };
-		enum proc_cn_mcast_op op = PROC_CN_MCAST_LISTEN;
-		memcpy(msg, &nh, sizeof nh);
-		memcpy(msg + NLMSG_HDRLEN, &cn, sizeof cn);
-		memcpy(msg + NLMSG_HDRLEN + sizeof cn, &op, sizeof op);
-		cn_ok = send(pa->cn, msg, sizeof msg, 0) == (ssize_t)sizeof msg;
-	}
-	if (!cn_ok) {
-		snprintf(note, notelen, "no process events (the netlink proc connector: %s): new processes are found by reading /proc",
-			 strerror(errno));
-		if (pa->cn >= 0) close(pa->cn);
-		pa->cn = -1;
-	}
+	pa->cn = -1;
 	char why[384];
-	if (want_ebpf && !(pa->bpf = ebpf_open(why, sizeof why))) {
-		size_t n = strlen(note);
-		snprintf(note + n, notelen - n, "%sno eBPF attribution (%s): short-lived processes may be missed",
-			 n ? "; " : "", why);
+	if (want_ebpf && (pa->bpf = ebpf_open(why, sizeof why))) {
+		/* the kernel side records every exec, fork and exit itself: the connector would
+		 * only have /proc read again at each process start */
+	} else {
+		size_t n = 0;
+		if (want_ebpf) n = (size_t)snprintf(note, notelen, "no eBPF attribution (%s): short-lived processes may be missed; ", why);
+		if (n >= notelen) n = notelen ? notelen - 1 : 0;
+		if ((pa->cn = open_connector()) < 0)
+			snprintf(note + n, notelen - n,
+				 "no process events (the netlink proc connector: %s): new processes are found by reading /proc",
+				 strerror(errno));
+		else if (n >= 2)
+			note[n - 2] = '\0'; /* no "; " after the last */
 	}
 	scan_proc(pa);
 	return pa;
@@ -602,7 +615,7 @@ static bool from_kernel(struct proc_attr *pa, int proto, int family, const uint8
 	if (!pa->bpf) return false;
 	struct attrib_flow f;
 	bool other_netns;
-	bool ports = proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	bool ports = attrib_has_ports((unsigned)proto);
 	if (!ebpf_flow(pa->bpf, proto, family, laddr, ports ? lport : 0, raddr, ports ? rport : 0, &f, &other_netns) ||
 	    !f.owner.tgid) /* made before the monitor, or by the kernel (accepted): the socket table knows */
 		return false;
