@@ -22,7 +22,7 @@
 #define UPDATE_EVERY_NS 1000000000LL
 #define ATTRIBUTION_TRIES 3       /* a connection not attributed at its first packet is asked again */
 #define RECORD_RETRY_NS (100 * 1000000LL)
-#define CLOSE_GRACE_NS (500 * 1000000LL) /* more than a capture block's time (100 ms) */
+#define CLOSE_GRACE_NS (500 * 1000000LL) /* more than a capture block's time (cmd_monitor.c: 250 ms) */
 #define ECH_EXTENSION 0xfe0d      /* encrypted_client_hello: the SNI seen is the outer, public one */
 #define DOT_PORT 853
 #define RADDR_BUCKETS 4096        /* connections by remote address, for naming them when an answer comes */
@@ -397,7 +397,7 @@ static void close_conn(struct monitor *m, struct conn *c, const char *state)
 {
 	if (c->closed) return;
 	c->closed = true;
-	if (c->who.how == PH_UNKNOWN && c->tries < ATTRIBUTION_TRIES) m->st.unknown++;
+	if (c->who.how == PH_UNKNOWN) m->st.unknown++; /* as it ended: it may have been named late */
 	emit(m, c, "close", state);
 	store_row(m, c, state);
 }
@@ -480,7 +480,6 @@ static void flow_packet(void *ctx, const struct flow *f, const struct packet *p)
 		attribute(m, c);
 		note_private_dns(m, c);
 		if (c->who.how != PH_UNKNOWN) m->st.attributed++;
-		else if (c->tries == ATTRIBUTION_TRIES) m->st.unknown++;
 		if (c->tries == 1) {
 			name_from_dns(m, c);
 			emit(m, c, "open", NULL);
@@ -576,10 +575,8 @@ struct monitor *monitor_new(const struct monitor_opts *o)
 	m->cap = 1024;
 	m->h = xcalloc(m->cap, sizeof *m->h);
 	m->obs = (struct flow_observer){ flow_new, flow_packet, flow_end, m };
-	field_mask_add(&m->extra, F_TLS_HANDSHAKE_JA4);
+	field_mask_add(&m->extra, F_TLS_HANDSHAKE_JA4); /* for post(); the names' fields come with needs.names */
 	field_mask_add(&m->extra, F_TLS_HANDSHAKE_EXTENSION_TYPE);
-	field_mask_add(&m->extra, F_TLS_HANDSHAKE_EXTENSIONS_SERVER_NAME);
-	field_mask_add(&m->extra, F_HTTP_HOST);
 	struct pipeline_needs needs = { .observer = &m->obs, .names = on_name, .names_ctx = m, .extra = &m->extra,
 					.post = post, .post_ctx = m };
 	m->pl = pipeline_new(&needs);
