@@ -29,7 +29,7 @@ struct batch {
 
 struct store {
 	sqlite3 *db;
-	sqlite3_stmt *ins_exe, *get_exe, *ins_dest, *get_dest, *ins_conn, *ins_name, *ins_proc, *get_proc;
+	sqlite3_stmt *ins_exe, *ins_dest, *ins_conn, *ins_name, *ins_proc; /* the upserts return the row's id */
 	pthread_mutex_t mu;
 	pthread_cond_t wake, done;
 	pthread_t writer;
@@ -136,17 +136,15 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	    migrate(s, err, errlen) < 0 ||
 	    prepare(s, &s->ins_exe,
 		    "INSERT INTO executables (path, uid, name, first_seen_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)"
-		    " ON CONFLICT (path, uid) DO UPDATE SET last_seen_ms = max(last_seen_ms, ?4), name = ?3",
+		    " ON CONFLICT (path, uid) DO UPDATE SET last_seen_ms = max(last_seen_ms, ?4), name = ?3 RETURNING id",
 		    err, errlen) < 0 ||
-	    prepare(s, &s->get_exe, "SELECT id FROM executables WHERE path = ?1 AND uid = ?2", err, errlen) < 0 ||
 	    prepare(s, &s->ins_dest,
 		    "INSERT INTO destinations (addr, name, name_source, registrable, country, asn, as_org, first_seen_ms,"
 		    " last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8) ON CONFLICT (addr) DO UPDATE SET"
 		    " last_seen_ms = max(last_seen_ms, ?8), name = coalesce(?2, name), name_source = coalesce(?3, name_source),"
 		    " registrable = coalesce(?4, registrable), country = coalesce(?5, country), asn = coalesce(?6, asn),"
-		    " as_org = coalesce(?7, as_org)",
+		    " as_org = coalesce(?7, as_org) RETURNING id",
 		    err, errlen) < 0 ||
-	    prepare(s, &s->get_dest, "SELECT id FROM destinations WHERE addr = ?1", err, errlen) < 0 ||
 	    prepare(s, &s->ins_conn,
 		    "INSERT INTO connections (start_ms, end_ms, state, proto, family, local_addr, local_port, remote_addr,"
 		    " remote_port, outbound, exe_id, pid, uid, attribution, unknown_why, dest_id, name, name_source,"
@@ -158,9 +156,8 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		    "INSERT INTO processes (pid, start_ms, exe_id, name, uid, cmdline, netns, cgroup, first_seen_ms, last_seen_ms)"
 		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9) ON CONFLICT (pid, start_ms, exe_id) DO UPDATE SET"
 		    " last_seen_ms = max(last_seen_ms, ?9), cmdline = coalesce(?6, cmdline), netns = coalesce(?7, netns),"
-		    " cgroup = coalesce(?8, cgroup)",
+		    " cgroup = coalesce(?8, cgroup) RETURNING id",
 		    err, errlen) < 0 ||
-	    prepare(s, &s->get_proc, "SELECT id FROM processes WHERE pid = ?1 AND start_ms = ?2 AND exe_id IS ?3", err, errlen) < 0 ||
 	    prepare(s, &s->ins_name,
 		    "INSERT INTO names (addr, name, source, first_seen_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)"
 		    " ON CONFLICT DO UPDATE SET last_seen_ms = max(last_seen_ms, ?4)",
@@ -232,12 +229,15 @@ static int step(sqlite3_stmt *st)
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-static int64_t id_of(sqlite3_stmt *st)
+/* Runs an upsert that returns its row's id; 0, or -1. */
+static int upsert_id(sqlite3_stmt *st, int64_t *id)
 {
-	int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	int rc = sqlite3_step(st);
+	*id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	if (rc == SQLITE_ROW) rc = sqlite3_step(st); /* to its end: the statement completes */
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
-	return id;
+	return rc == SQLITE_DONE && *id ? 0 : -1;
 }
 
 static int write_conn(struct store *s, const struct store_conn *c)
@@ -248,10 +248,7 @@ static int write_conn(struct store *s, const struct store_conn *c)
 		sqlite3_bind_int64(s->ins_exe, 2, c->uid);
 		sqlite3_bind_text(s->ins_exe, 3, c->pname, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(s->ins_exe, 4, c->start_ms);
-		if (step(s->ins_exe) < 0) return -1;
-		sqlite3_bind_text(s->get_exe, 1, c->exe, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s->get_exe, 2, c->uid);
-		exe_id = id_of(s->get_exe);
+		if (upsert_id(s->ins_exe, &exe_id) < 0) return -1;
 	}
 	int64_t proc_id = 0;
 	if (c->pid) {
@@ -265,11 +262,7 @@ static int write_conn(struct store *s, const struct store_conn *c)
 		if (c->netns) sqlite3_bind_int64(p, 7, (int64_t)c->netns);
 		text_or_null(p, 8, c->cgroup);
 		sqlite3_bind_int64(p, 9, c->start_ms);
-		if (step(p) < 0) return -1;
-		sqlite3_bind_int64(s->get_proc, 1, c->pid);
-		sqlite3_bind_int64(s->get_proc, 2, c->proc_start_ms);
-		if (exe_id) sqlite3_bind_int64(s->get_proc, 3, exe_id);
-		proc_id = id_of(s->get_proc);
+		if (upsert_id(p, &proc_id) < 0) return -1;
 	}
 	sqlite3_bind_text(s->ins_dest, 1, c->raddr, -1, SQLITE_STATIC);
 	text_or_null(s->ins_dest, 2, c->name);
@@ -279,9 +272,7 @@ static int write_conn(struct store *s, const struct store_conn *c)
 	if (c->asn) sqlite3_bind_int64(s->ins_dest, 6, c->asn);
 	text_or_null(s->ins_dest, 7, c->as_org);
 	sqlite3_bind_int64(s->ins_dest, 8, c->start_ms);
-	if (step(s->ins_dest) < 0) return -1;
-	sqlite3_bind_text(s->get_dest, 1, c->raddr, -1, SQLITE_STATIC);
-	dest_id = id_of(s->get_dest);
+	if (upsert_id(s->ins_dest, &dest_id) < 0) return -1;
 	sqlite3_stmt *st = s->ins_conn;
 	sqlite3_bind_int64(st, 1, c->start_ms);
 	sqlite3_bind_int64(st, 2, c->end_ms);
@@ -492,13 +483,10 @@ int store_close(struct store *s, char *err, size_t errlen)
 		}
 	}
 	sqlite3_finalize(s->ins_exe);
-	sqlite3_finalize(s->get_exe);
 	sqlite3_finalize(s->ins_dest);
-	sqlite3_finalize(s->get_dest);
 	sqlite3_finalize(s->ins_conn);
 	sqlite3_finalize(s->ins_name);
 	sqlite3_finalize(s->ins_proc);
-	sqlite3_finalize(s->get_proc);
 	sqlite3_close(s->db);
 	free(s->in.q);
 	free(s->in.names);
