@@ -603,37 +603,49 @@ static void open_follow(struct view *v)
 	open_text(v, 'f', title, fill_follow);
 }
 
+/* Frame f's row as the lists show it: a Process column first once the capture has said which
+ * process a packet is of (the name as the kernel keeps it: printable bytes only, padded),
+ * then the packet's line. Its length; the column's width in *pw. */
+static size_t row_text(struct view *v, uint64_t f, char *line, size_t cap, int *pw)
+{
+	*pw = tui_model_has_procs(v->m) ? PROC_COL_NAME : 0;
+	if (*pw) {
+		const char *pn = tui_model_proc(v->m, f);
+		int k = 0;
+		for (; pn && pn[k] && k < PROC_COL_NAME - 1; k++) line[k] = (unsigned char)pn[k] < 0x20 || pn[k] == 0x7f ? '?' : pn[k];
+		memset(line + k, ' ', (size_t)(*pw - k));
+	}
+	return (size_t)*pw + tui_model_line(v->m, f, line + *pw, cap - (size_t)*pw);
+}
+
+/* An overlay's list of frames, *sel (kept in range) highlighted, the others in attr. */
+static void draw_frames(struct view *v, int top, int rows, const uint64_t *frames, int n, int *sel, attr_t attr)
+{
+	char line[LINE_BUF];
+	int pw;
+	if (*sel >= n) *sel = n ? n - 1 : 0;
+	int first = *sel >= rows - 1 ? *sel - rows + 2 : 0;
+	for (int r = 0; r < rows - 1; r++) {
+		int k = first + r;
+		if (k >= n) {
+			put_line(top + 1 + r, "", 0, 0);
+			continue;
+		}
+		size_t len = row_text(v, frames[k], line, sizeof line, &pw);
+		put_line(top + 1 + r, line, len, k == *sel ? A_REVERSE : attr);
+	}
+}
+
 static void draw_overlay(struct view *v)
 {
 	int top = 1, rows = LINES - 2;
 	put_line(top, v->ov_title, strlen(v->ov_title), A_BOLD | A_REVERSE);
-	char line[LINE_BUF];
 	if (v->ov == OV_LIST) {
-		if (v->ov_sel >= (int)v->ov_nframes) v->ov_sel = v->ov_nframes ? (int)v->ov_nframes - 1 : 0;
-		int first = v->ov_sel >= rows - 1 ? v->ov_sel - rows + 2 : 0;
-		for (int r = 0; r < rows - 1; r++) {
-			int k = first + r;
-			if (k >= (int)v->ov_nframes) {
-				put_line(top + 1 + r, "", 0, 0);
-				continue;
-			}
-			size_t n = tui_model_line(v->m, v->ov_frames[k], line, sizeof line);
-			put_line(top + 1 + r, line, n, k == v->ov_sel ? A_REVERSE : pair(v, P_BAD));
-		}
+		draw_frames(v, top, rows, v->ov_frames, (int)v->ov_nframes, &v->ov_sel, pair(v, P_BAD));
 		return;
 	}
 	if (v->ov == OV_BOOKMARKS) {
-		if (v->mark_sel >= (int)v->nmarks) v->mark_sel = v->nmarks ? (int)v->nmarks - 1 : 0;
-		int first = v->mark_sel >= rows - 1 ? v->mark_sel - rows + 2 : 0;
-		for (int r = 0; r < rows - 1; r++) {
-			int k = first + r;
-			if (k >= (int)v->nmarks) {
-				put_line(top + 1 + r, "", 0, 0);
-				continue;
-			}
-			size_t n = tui_model_line(v->m, v->marks[k], line, sizeof line);
-			put_line(top + 1 + r, line, n, k == v->mark_sel ? A_REVERSE : 0);
-		}
+		draw_frames(v, top, rows, v->marks, (int)v->nmarks, &v->mark_sel, 0);
 		return;
 	}
 	if (v->ov_top > v->ov_nlines - (rows - 1)) v->ov_top = v->ov_nlines - (rows - 1);
@@ -739,7 +751,8 @@ static void search_next(struct view *v, int dir)
 	char line[LINE_BUF];
 	for (uint64_t k = 1; k <= n; k++) {
 		uint64_t i = dir > 0 ? (v->sel + k) % n : (v->sel + n - k % n) % n;
-		size_t len = tui_model_line(v->m, tui_model_shown_frame(v->m, i), line, sizeof line);
+		int pw;
+		size_t len = row_text(v, tui_model_shown_frame(v->m, i), line, sizeof line, &pw);
 		if (pcre2_match(v->re, (PCRE2_SPTR)line, len, 0, 0, v->md, NULL) >= 0) {
 			v->sel = i;
 			v->follow_end = false;
@@ -863,9 +876,8 @@ static void draw_list(struct view *v)
 	char line[LINE_BUF];
 	const char *head = "   No. Time         Source                  Destination             Protocol Length Info";
 	/* a Process column first, once the capture has said which process a packet is of */
-	bool procs = tui_model_has_procs(v->m);
 	char phead[160];
-	if (procs) {
+	if (tui_model_has_procs(v->m)) {
 		snprintf(phead, sizeof phead, "%-*s %s", PROC_COL_NAME - 1, "Process", head);
 		head = phead;
 	}
@@ -880,15 +892,8 @@ static void draw_list(struct view *v)
 			continue;
 		}
 		uint64_t f = tui_model_shown_frame(v->m, i);
-		int pw = procs ? PROC_COL_NAME : 0;
-		size_t len = pw;
-		if (procs) { /* the name as the kernel keeps it: printable bytes only, padded */
-			const char *pn = tui_model_proc(v->m, f);
-			int k = 0;
-			for (; pn && pn[k] && k < PROC_COL_NAME - 1; k++) line[k] = (unsigned char)pn[k] < 0x20 || pn[k] == 0x7f ? '?' : pn[k];
-			memset(line + k, ' ', (size_t)(pw - k));
-		}
-		len += tui_model_line(v->m, f, line + pw, sizeof line - (size_t)pw);
+		int pw;
+		size_t len = row_text(v, f, line, sizeof line, &pw);
 		attr_t a = row_attr(v, tui_model_row(v->m, f));
 		if (i == v->sel) a = A_REVERSE | (v->focus == FOCUS_LIST ? A_BOLD : 0);
 		put_line(y, line, len, a);
