@@ -198,12 +198,12 @@ static int monitor_run(int argc, char **argv)
 }
 
 /* -r: the file's packets through the same engine, its times the clock; no processes. */
-static int replay(struct mrun *r, const struct monitor_opts *mo_in, struct sbuf *out)
+static int replay(struct mrun *r, const struct monitor_opts *mo_in, struct sbuf *out, const char *dbpath)
 {
 	char err[1024];
 	struct pkt_source *src = src_open_file(r->read_path, err, sizeof err);
 	if (!src) {
-		cli_error("%s", err);
+		cli_error("%s: %s", r->read_path, err);
 		return EXIT_INPUT;
 	}
 	if (r->lo.bpf && src_set_bpf(src, r->lo.bpf, err, sizeof err) < 0) {
@@ -214,8 +214,7 @@ static int replay(struct mrun *r, const struct monitor_opts *mo_in, struct sbuf 
 	struct monitor_opts mo = *mo_in;
 	mo.replay = true;
 	struct monitor *mon = monitor_new(&mo);
-	fprintf(stderr, "pktscope: monitor: reading %s (no processes: a capture file); store %s\n", r->read_path,
-		r->state_arg ? r->state_arg : "in the state directory");
+	fprintf(stderr, "pktscope: monitor: reading %s (no processes: a capture file); store %s\n", r->read_path, dbpath);
 	struct pkt_meta m;
 	const uint8_t *data;
 	enum src_status st;
@@ -264,48 +263,25 @@ static int monitor_main(struct mrun *r)
 		cli_error("%s", err);
 		return EXIT_INPUT;
 	}
-	if (r->read_path) { /* a file: its times are old, so no retention; no processes */
-		snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
-		struct store *store = store_open(dbpath, err, sizeof err);
-		if (!store) {
-			cli_error("%s", err);
-			geo_close(geo);
-			return EXIT_INPUT;
-		}
-		dissect_init();
-		struct sigaction sa = { .sa_handler = on_signal };
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-		signal(SIGPIPE, SIG_IGN);
-		struct sbuf out;
-		sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
-		struct monitor_opts mo = { .json = json ? &out : NULL, .store = store, .geo = geo };
-		int status = replay(r, &mo, &out);
-		sb_free(&out);
-		if (store_close(store, err, sizeof err) < 0) {
-			cli_error("%s: %s", dbpath, err);
-			status = EXIT_INPUT;
-		}
-		geo_close(geo);
-		return status;
-	}
 	char ifnames[LIVE_MAX_IFS][64];
-	if (!lo.nifs && all_up(&lo, ifnames, err, sizeof err) < 0) {
+	if (!r->read_path && !lo.nifs && all_up(&lo, ifnames, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		geo_close(geo);
 		return EXIT_INPUT;
 	}
 	int status = EXIT_OK, why = 0;
-	struct proc_attr *pa = proc_attr_open(want_ebpf, note, sizeof note, err, sizeof err);
-	if (!pa) fprintf(stderr, "pktscope: monitor: no process attribution: %s\n", err);
-	else if (note[0]) fprintf(stderr, "pktscope: monitor: %s\n", note);
-	/* without the kernel side, a connection is looked up while its socket may still be
-	 * there: each packet as it comes (a wakeup per packet); with it, the kernel's record
-	 * waits, and packets come in blocks (fewer wakeups, less CPU) */
-	lo.immediate = !pa || !proc_attr_kernel(pa);
-	lo.block_ms = MONITOR_BLOCK_MS;
-	lo.ring_mb = MONITOR_RING_MB;
+	struct proc_attr *pa = NULL;
+	if (!r->read_path) { /* a file has no processes to ask */
+		pa = proc_attr_open(want_ebpf, note, sizeof note, err, sizeof err);
+		if (!pa) fprintf(stderr, "pktscope: monitor: no process attribution: %s\n", err);
+		else if (note[0]) fprintf(stderr, "pktscope: monitor: %s\n", note);
+		/* without the kernel side, a connection is looked up while its socket may still be
+		 * there: each packet as it comes (a wakeup per packet); with it, the kernel's record
+		 * waits, and packets come in blocks (fewer wakeups, less CPU) */
+		lo.immediate = !pa || !proc_attr_kernel(pa);
+		lo.block_ms = MONITOR_BLOCK_MS;
+		lo.ring_mb = MONITOR_RING_MB;
+	}
 	snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
 	struct store *store = store_open(dbpath, err, sizeof err);
 	struct live *l = NULL;
@@ -314,18 +290,26 @@ static int monitor_main(struct mrun *r)
 		status = EXIT_INPUT;
 		goto done;
 	}
-	store_set_retention(store, retention_ms, max_bytes);
+	if (!r->read_path) store_set_retention(store, retention_ms, max_bytes); /* a file's times are old */
 	dissect_init();
-	if (!(l = live_open(&lo, err, sizeof err, &why))) {
-		cli_error("%s", err);
-		status = why == LIVE_ERR_USAGE ? EXIT_USAGE : EXIT_INPUT;
-		goto done;
-	}
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (r->read_path) {
+		struct sbuf out;
+		sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
+		struct monitor_opts mo = { .json = json ? &out : NULL, .store = store, .geo = geo };
+		status = replay(r, &mo, &out, dbpath);
+		sb_free(&out);
+		goto done;
+	}
+	if (!(l = live_open(&lo, err, sizeof err, &why))) {
+		cli_error("%s", err);
+		status = why == LIVE_ERR_USAGE ? EXIT_USAGE : EXIT_INPUT;
+		goto done;
+	}
 	if (live_start(l, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		status = EXIT_INPUT;

@@ -38,6 +38,8 @@ r=$(replay zeek/traces/quic/quicdoq.pcap)
 case $r in *'[853,null,null,null,"dns_over_quic",'*) ok ;; *) bad "replay, DoQ: $r" ;; esac
 "$bin" monitor run -r "$C/zeek/traces/tls/tls13-ech.pcap" -i lo >/dev/null 2>"$tmp/r.err"
 [ $? -eq 2 ] && grep -q 'cannot be combined with -i' "$tmp/r.err" && ok || bad "-r with -i: $(cat "$tmp/r.err")"
+"$bin" monitor run -r "$tmp/missing.pcap" --state-dir "$tmp/r" >/dev/null 2>"$tmp/r.err"
+[ $? -eq 1 ] && grep -q "missing.pcap: No such file" "$tmp/r.err" && ok || bad "-r of a missing file: $(cat "$tmp/r.err")"
 
 if [ "$(id -u)" -ne 0 ] || [ ! -x "$lab" ]; then
 	echo "egress: SKIP the lab: it needs root and ../shared/lab (here: uid $(id -u))"
