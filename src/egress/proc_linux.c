@@ -373,11 +373,15 @@ static int diag_query(struct proc_attr *pa, int proto, int af, const uint8_t *sr
 	if (sendto(pa->diag, &req, sizeof req, 0, (struct sockaddr *)&nl, sizeof nl) < 0) return -1;
 	size_t alen = af == AF_INET ? 4 : 16;
 	static const uint8_t any[16];
+	bool answered = false;
 	for (;;) {
 		ssize_t n = recv(pa->diag, pa->buf, sizeof pa->buf, 0);
-		if (n < 0) return errno == EINTR ? 0 : -1;
+		if (n < 0 && errno == EINTR) continue;
+		if (n < 0) return -1;
 		for (struct nlmsghdr *h = (struct nlmsghdr *)pa->buf; NLMSG_OK(h, (size_t)n); h = NLMSG_NEXT(h, n)) {
+			/* an earlier request's answer left unread is skipped: read on to this one's */
 			if (h->nlmsg_seq != pa->seq) continue;
+			answered = true;
 			if (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR) return 0; /* ENOENT: none */
 			if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY) continue;
 			uint64_t inode;
@@ -396,7 +400,7 @@ static int diag_query(struct proc_attr *pa, int proto, int af, const uint8_t *sr
 			if (!hit->found && sp == lport && dp == 0 && (!memcmp(s, laddr, alen) || !memcmp(s, any, alen)))
 				*hit = (struct diag_hit){ inode, uid, true, cookie };
 		}
-		if (!dump) return 0;
+		if (!dump && answered) return 0;
 	}
 }
 
