@@ -459,9 +459,7 @@ struct proc_attr *proc_attr_open(bool want_ebpf, char *note, size_t notelen, cha
 		else if (n >= 2)
 			note[n - 2] = '\0'; /* no "; " after the last */
 	}
-	/* the processes already running, for the connector's events to keep current; without
-	 * the connector /proc is read at the first miss instead (owner_of) */
-	if (pa->cn >= 0) scan_proc(pa);
+	scan_proc(pa);
 	return pa;
 }
 
