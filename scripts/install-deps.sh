@@ -5,7 +5,7 @@ set -eu
 
 # build + libraries (DESIGN.md "Dependencies")
 PKGS="meson ninja-build pkg-config gcc clang make
-libpcap-dev libncurses-dev libsqlite3-dev libmaxminddb-dev libpsl-dev publicsuffix libbpf-dev bpftool liburing-dev libpcre2-dev libssl-dev libcmocka-dev libnghttp2-dev
+libpcap-dev libncurses-dev libsqlite3-dev libmaxminddb-dev libpsl-dev publicsuffix libbpf-dev bpftool liburing-dev libsystemd-dev libpcre2-dev libssl-dev libcmocka-dev libnghttp2-dev
 zlib1g-dev libzstd-dev liblz4-dev"
 # tests: reference decoders, tools the scripts call, the traffic lab's servers and clients
 PKGS="$PKGS tshark tcpdump wireshark-common jq python3 tmux iproute2 iputils-ping procps util-linux

@@ -9,7 +9,9 @@
 #include <strings.h>
 #include <time.h>
 
+#include "egress/baseline.h"
 #include "egress/geo.h"
+#include "egress/ident.h"
 #include "egress/names.h"
 #include "egress/proc.h"
 #include "egress/store.h"
@@ -27,6 +29,8 @@
 #define DOT_PORT 853
 #define RADDR_BUCKETS 4096        /* connections by remote address, for naming them when an answer comes */
 #define TICK_EVERY_NS (200 * 1000000LL) /* updates and flushes happen under steady traffic too */
+#define ASSESS_AFTER_NS 1500000000LL    /* a connection without a name by then is judged unnamed */
+#define IDENT_WAIT_NS 30000000000LL     /* a binary still being hashed after this: judged without */
 
 struct conn {
 	uint64_t serial;             /* the flow's */
@@ -49,6 +53,8 @@ struct conn {
 	struct geo_result geo;
 	bool geo_done;
 	bool closed;                 /* its close is said (FIN both ways or RST): the flow lingers on */
+	bool assessed;               /* judged by the baseline (or not one to judge) */
+	uint64_t bytes_counted;      /* of its bytes out, those the baseline was given */
 	char cid[COMMUNITY_ID_LEN];
 	int64_t start_ns, last_ns, emitted_ns;
 	uint64_t emitted_bytes;
@@ -392,11 +398,73 @@ static bool tcp_done(const struct flow *f)
 	return f->key.proto == 6 && (f->rst_seen || (f->tcp && f->tcp[0].fin_seen && f->tcp[1].fin_seen));
 }
 
+/* ---- the baseline ---- */
+
+static bool judged(const struct monitor *m, const struct conn *c)
+{
+	return m->o.baseline && c->outbound && !c->both_local && c->who.how != PH_UNKNOWN && c->who.proc.exe[0];
+}
+
+static void program_of(const struct conn *c, char *out, size_t cap)
+{
+	bl_program_key(c->who.proc.exe, c->who.proc.cmdline, out, cap);
+}
+
+/* Judges c when its name is settled (a name from the wire, or ASSESS_AFTER_NS, or its end)
+ * and its binary is hashed; false while it waits. */
+static bool assess(struct monitor *m, struct conn *c, bool ending)
+{
+	if (c->assessed) return true;
+	if (!judged(m, c)) return c->assessed = true;
+	bool settled = c->name_src > NSRC_DNS || m->now_ns - c->start_ns >= ASSESS_AFTER_NS || ending;
+	if (!settled) return false;
+	const struct proc_info *p = &c->who.proc;
+	struct ident_result id;
+	enum ident_state ist = IDENT_UNREADABLE;
+	if (m->o.ident) {
+		ist = ident_get(m->o.ident, p->exited ? 0 : p->pid, p->exe, p->exe_dev, p->exe_ino, &id);
+		if (ist == IDENT_PENDING && !ending && m->now_ns - c->start_ns < IDENT_WAIT_NS) return false;
+	}
+	const struct flow_key *k = &c->flow->key;
+	int r = !c->local;
+	char prog[BL_TEXT_MAX], ra[46], reg[NAMES_MAX_LEN + 1] = "";
+	program_of(c, prog, sizeof prog);
+	addr_text(ra, sizeof ra, k->family, k->addr[r]);
+	if (c->name[0]) names_registrable(m->names, c->name, reg, sizeof reg);
+	struct bl_conn bc = {
+		.program = prog, .name = p->name, .exe = p->exe, .pid = p->pid, .uid = p->uid, .addr = ra,
+		.dest_name = c->name[0] ? c->name : NULL, .name_source = c->name[0] ? name_src_str(c->name_src) : NULL,
+		.registrable = reg[0] ? reg : NULL, .country = c->geo.country, .asn = c->geo.asn, .as_org = c->geo.as_org,
+		.proto = k->proto, .port = k->port[r], .community_id = c->cid,
+	};
+	if (ist == IDENT_READY) {
+		bc.id = (struct bl_identity){ .sha256 = id.sha256, .package = id.package[0] ? id.package : NULL,
+					      .version = id.version[0] ? id.version : NULL, .verified = id.verified,
+					      .writer = id.writer, .writer_pid = id.writer_pid, .writer_exe = id.writer_exe };
+	}
+	baseline_connection(m->o.baseline, &bc, m->now_ns / 1000000);
+	return c->assessed = true;
+}
+
+/* The bytes c sent since the last time, to its program's volume. */
+static void count_bytes(struct monitor *m, struct conn *c)
+{
+	if (!judged(m, c)) return;
+	uint64_t out = c->bytes[c->local];
+	if (out <= c->bytes_counted) return;
+	char prog[BL_TEXT_MAX];
+	program_of(c, prog, sizeof prog);
+	baseline_bytes(m->o.baseline, prog, c->who.proc.name, c->who.proc.exe, out - c->bytes_counted, m->now_ns / 1000000);
+	c->bytes_counted = out;
+}
+
 /* The connection ends for its user: said and stored once. */
 static void close_conn(struct monitor *m, struct conn *c, const char *state)
 {
 	if (c->closed) return;
 	c->closed = true;
+	assess(m, c, true);
+	count_bytes(m, c);
 	if (c->who.how == PH_UNKNOWN) m->st.unknown++; /* as it ended: it may have been named late */
 	emit(m, c, "close", state);
 	store_row(m, c, state);
@@ -614,6 +682,15 @@ void monitor_tick(struct monitor *m, int64_t now_ns)
 		if (!c->flow || c->closed || m->now_ns - c->emitted_ns < UPDATE_EVERY_NS) continue;
 		uint64_t bytes = c->bytes[0] + c->bytes[1];
 		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
+	}
+	if (m->o.baseline) {
+		for (uint32_t i = 0; i < m->count; i++) {
+			struct conn *c = m->list[i];
+			if (!c->flow || c->closed) continue;
+			assess(m, c, false);
+			count_bytes(m, c);
+		}
+		baseline_tick(m->o.baseline, m->now_ns / 1000000);
 	}
 	/* the store's writer writes on its own; a failure of its is said here, once */
 	char err[256];

@@ -19,6 +19,8 @@ struct sbuf;
 struct geo;
 struct store;
 struct proc_attr;
+struct baseline;
+struct ident;
 
 struct monitor_opts {
 	struct sbuf *json;         /* NDJSON events here, or NULL */
@@ -27,6 +29,9 @@ struct monitor_opts {
 	struct proc_attr *proc;    /* or NULL: nothing is attributed (unavailable) */
 	bool replay;               /* packets from a capture file: the client end of each
 				    * connection is taken as this machine's, and no process is */
+	struct baseline *baseline; /* or NULL: each outbound connection of a program is judged
+				    * (baseline.h) once its name is settled, its bytes counted */
+	struct ident *ident;       /* or NULL: binaries are not hashed (no identity signal) */
 };
 
 struct monitor;

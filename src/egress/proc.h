@@ -80,6 +80,10 @@ struct proc_attr;
  * by their descriptors alone); what is missing is said in *note. NULL with the reason in
  * err when the socket table cannot be read at all. */
 struct proc_attr *proc_attr_open(bool want_ebpf, char *note, size_t notelen, char *err, size_t errlen);
+/* Each executable opened when a process is first seen (at its exec, with the connector) is
+ * handed to fn, the descriptor fn's to keep or close: ident.h hashes the very file that ran
+ * through it, never a path opened again later. */
+void proc_attr_on_exe(struct proc_attr *pa, void (*fn)(void *ctx, int fd), void *ctx);
 /* Whether the kernel side (eBPF) is attributing; when it could not load, *note said why. */
 bool proc_attr_kernel(const struct proc_attr *pa);
 void proc_attr_close(struct proc_attr *pa);

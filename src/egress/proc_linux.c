@@ -57,6 +57,8 @@ struct proc_attr {
 	int64_t local_ns;
 	int64_t rescan_ns;  /* without the connector: /proc read again at most every RESCAN_NS */
 	bool resync;        /* the connector lost events (its buffer overflowed) */
+	void (*on_exe)(void *ctx, int fd); /* each executable opened, handed over */
+	void *on_exe_ctx;
 	struct proc_stats st;
 	uint8_t buf[1 << 16];
 };
@@ -66,6 +68,12 @@ static int64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+void proc_attr_on_exe(struct proc_attr *pa, void (*fn)(void *ctx, int fd), void *ctx)
+{
+	pa->on_exe = fn;
+	pa->on_exe_ctx = ctx;
 }
 
 const char *proc_how_str(enum proc_how h)
@@ -163,7 +171,7 @@ static ssize_t read_small(const char *path, char *buf, size_t cap)
 static int64_t started_ns(pid_t pid);
 
 /* Reads what /proc says of pid into info; false when it is gone. */
-static bool read_info(pid_t pid, struct proc_info *info)
+static bool read_info(struct proc_attr *pa, pid_t pid, struct proc_info *info)
 {
 	char path[64], buf[4096];
 	snprintf(path, sizeof path, "/proc/%d/status", pid);
@@ -183,7 +191,8 @@ static bool read_info(pid_t pid, struct proc_info *info)
 		info->exe_dev = (uint64_t)est.st_dev;
 		info->exe_ino = (uint64_t)est.st_ino;
 	}
-	if (efd >= 0) close(efd);
+	if (efd >= 0 && pa->on_exe) pa->on_exe(pa->on_exe_ctx, efd); /* theirs to keep */
+	else if (efd >= 0) close(efd);
 	snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
 	n = read_small(path, info->cmdline, sizeof info->cmdline);
 	for (ssize_t i = 0; n > 0 && i < n - 1; i++)
@@ -208,7 +217,7 @@ static void seen(struct proc_attr *pa, pid_t pid, bool exec)
 	if (!e) return;
 	if (exec || !e->known) {
 		struct proc_info info = e->info;
-		if (read_info(pid, &info)) {
+		if (read_info(pa, pid, &info)) {
 			e->info = info;
 			e->known = true;
 		}

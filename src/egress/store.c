@@ -12,9 +12,35 @@
 #include <string.h>
 #include <time.h>
 
+#include "egress/baseline.h"
 #include "util/xalloc.h"
 
 struct pending_name { char addr[46], name[256], source[16]; int64_t ms; };
+
+/* The baseline's records: each kind one statement, its text and numbers in order. */
+enum op_kind { OP_META, OP_SEEN, OP_IDENTITY, OP_CHANGE, OP_ALERT, OP_COOLDOWN, OP_VOLUME, OP_COUNT };
+static const char *const op_sql[OP_COUNT] = {
+	[OP_META] = "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+	[OP_SEEN] = "INSERT INTO baseline_seen (program, kind, value, first_seen_ms) VALUES (?1, ?2, ?3, ?4)"
+		    " ON CONFLICT DO NOTHING",
+	[OP_IDENTITY] = "INSERT INTO identities (program, sha256, package, version, first_seen_ms) VALUES (?1, ?2, ?3, ?4, ?5)"
+			" ON CONFLICT (program, sha256) DO UPDATE SET first_seen_ms = ?5, package = ?3, version = ?4",
+	[OP_CHANGE] = "INSERT INTO identity_changes (program, old_sha256, new_sha256, how, detail, ts_ms, alert_id)"
+		      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, 0))",
+	[OP_ALERT] = "INSERT INTO alerts (id, ts_ms, kind, severity, program, name, exe, pid, package, destination, address,"
+		     " country, asn, as_org, community_id, dedup_key, title, evidence) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7,"
+		     " nullif(?8, 0), ?9, ?10, ?11, ?12, nullif(?13, 0), ?14, ?15, ?16, ?17, ?18)",
+	[OP_COOLDOWN] = "INSERT INTO cooldowns (key, until_ms) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET until_ms = ?2",
+	[OP_VOLUME] = "INSERT INTO volume (program, interval_start_ms, bytes) VALUES (?1, ?2, ?3)"
+		      " ON CONFLICT DO UPDATE SET bytes = ?3",
+};
+#define OP_TEXTS 5
+struct pending_op {
+	enum op_kind kind;
+	char *t[OP_TEXTS];  /* owned; NULL binds NULL */
+	int64_t n[3];
+	struct bl_alert *alert;
+};
 
 #define WRITE_EVERY_MS 1000      /* a batch at most about this often */
 #define WRITE_SOONER_ROWS 4096    /* or as soon as this many wait */
@@ -25,11 +51,15 @@ struct batch {
 	size_t nq, capq;
 	struct pending_name *names;
 	size_t nnames, capnames;
+	struct pending_op *ops;
+	size_t nops, capops;
 };
 
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_exe, *ins_dest, *ins_conn, *ins_name, *ins_proc; /* the upserts return the row's id */
+	sqlite3_stmt *op_st[OP_COUNT];
+	sqlite3 *rdb;                 /* the monitor's thread's own connection, for reading */
 	pthread_mutex_t mu;
 	pthread_cond_t wake, done;
 	pthread_t writer;
@@ -79,6 +109,25 @@ static const char *const migrations[] = {
 	"ALTER TABLE connections ADD COLUMN name_hidden TEXT;"
 	"ALTER TABLE connections ADD COLUMN encrypted_dns TEXT;"
 	"CREATE INDEX connections_process ON connections (process_id);",
+	/* 3: the baseline (first-seen keys, binaries, volume), alerts, cooldowns, the known list */
+	"CREATE TABLE baseline_seen (program TEXT NOT NULL, kind TEXT NOT NULL, value TEXT NOT NULL,"
+	"  first_seen_ms INTEGER NOT NULL, PRIMARY KEY (program, kind, value)) STRICT, WITHOUT ROWID;"
+	"CREATE INDEX baseline_seen_time ON baseline_seen (first_seen_ms);"
+	"CREATE TABLE identities (id INTEGER PRIMARY KEY, program TEXT NOT NULL, sha256 TEXT NOT NULL, package TEXT,"
+	"  version TEXT, first_seen_ms INTEGER NOT NULL, UNIQUE (program, sha256)) STRICT;"
+	"CREATE TABLE identity_changes (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, program TEXT NOT NULL,"
+	"  old_sha256 TEXT, new_sha256 TEXT NOT NULL, how TEXT NOT NULL, detail TEXT NOT NULL, alert_id INTEGER) STRICT;"
+	"CREATE INDEX identity_changes_time ON identity_changes (ts_ms);"
+	"CREATE TABLE alerts (id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, severity TEXT NOT NULL,"
+	"  program TEXT NOT NULL, name TEXT, exe TEXT, pid INTEGER, package TEXT, destination TEXT, address TEXT,"
+	"  country TEXT, asn INTEGER, as_org TEXT, community_id TEXT, dedup_key TEXT NOT NULL, title TEXT NOT NULL,"
+	"  evidence TEXT NOT NULL, acked_ms INTEGER) STRICT;"
+	"CREATE INDEX alerts_time ON alerts (ts_ms);"
+	"CREATE TABLE cooldowns (key TEXT PRIMARY KEY, until_ms INTEGER NOT NULL) STRICT;"
+	"CREATE TABLE known (program TEXT NOT NULL, destination TEXT NOT NULL DEFAULT '', added_ms INTEGER NOT NULL,"
+	"  PRIMARY KEY (program, destination)) STRICT;"
+	"CREATE TABLE volume (program TEXT NOT NULL, interval_start_ms INTEGER NOT NULL, bytes INTEGER NOT NULL,"
+	"  PRIMARY KEY (program, interval_start_ms)) STRICT, WITHOUT ROWID;",
 };
 
 static int fail(struct store *s, char *err, size_t errlen, const char *what)
@@ -166,6 +215,17 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		store_close(s, NULL, 0);
 		return NULL;
 	}
+	for (int i = 0; i < OP_COUNT; i++)
+		if (prepare(s, &s->op_st[i], op_sql[i], err, errlen) < 0) {
+			store_close(s, NULL, 0);
+			return NULL;
+		}
+	if (sqlite3_open_v2(path, &s->rdb, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->rdb));
+		store_close(s, NULL, 0);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->rdb, 5000);
 	if (pthread_create(&s->writer, NULL, writer_main, s) != 0) {
 		snprintf(err, errlen, "%s: starting the writer thread", path);
 		store_close(s, NULL, 0);
@@ -179,7 +239,7 @@ bool store_add(struct store *s, const struct store_conn *c)
 {
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = &s->in;
-	bool ok = b->nq + b->nnames < STORE_MAX_QUEUED;
+	bool ok = b->nq + b->nnames + b->nops < STORE_MAX_QUEUED;
 	if (!ok) {
 		s->st.dropped++;
 	} else {
@@ -198,7 +258,7 @@ void store_name(struct store *s, const char *addr, const char *name, const char 
 {
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = &s->in;
-	if (b->nq + b->nnames >= STORE_MAX_QUEUED) {
+	if (b->nq + b->nnames + b->nops >= STORE_MAX_QUEUED) {
 		s->st.dropped++;
 		pthread_mutex_unlock(&s->mu);
 		return;
@@ -213,6 +273,75 @@ void store_name(struct store *s, const char *addr, const char *name, const char 
 	snprintf(n->source, sizeof n->source, "%s", source);
 	n->ms = ms;
 	pthread_mutex_unlock(&s->mu);
+}
+
+/* Queues a baseline record: texts copied (NULL stays NULL), numbers as given. */
+static void add_op(struct store *s, enum op_kind kind, const char *const *t, int nt, const int64_t *n, int nn,
+		   const struct bl_alert *a)
+{
+	pthread_mutex_lock(&s->mu);
+	struct batch *b = &s->in;
+	if (b->nq + b->nnames + b->nops >= STORE_MAX_QUEUED) {
+		s->st.dropped++;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	if (b->nops == b->capops) {
+		b->capops = b->capops ? b->capops * 2 : 64;
+		b->ops = xrealloc(b->ops, b->capops * sizeof *b->ops);
+	}
+	struct pending_op *o = &b->ops[b->nops++];
+	memset(o, 0, sizeof *o);
+	o->kind = kind;
+	for (int i = 0; i < nt && i < OP_TEXTS; i++) o->t[i] = t[i] ? xstrdup(t[i]) : NULL;
+	for (int i = 0; i < nn && i < 3; i++) o->n[i] = n[i];
+	if (a) {
+		o->alert = xmalloc(sizeof *a);
+		*o->alert = *a;
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+void store_meta(struct store *s, const char *key, const char *value)
+{
+	const char *t[] = { key, value };
+	add_op(s, OP_META, t, 2, NULL, 0, NULL);
+}
+
+void store_seen(struct store *s, const char *program, const char *kind, const char *value, int64_t ms)
+{
+	const char *t[] = { program, kind, value };
+	add_op(s, OP_SEEN, t, 3, &ms, 1, NULL);
+}
+
+void store_identity(struct store *s, const char *program, const char *sha256, const char *package, const char *version,
+		    int64_t ms)
+{
+	const char *t[] = { program, sha256, package, version };
+	add_op(s, OP_IDENTITY, t, 4, &ms, 1, NULL);
+}
+
+void store_change(struct store *s, const char *program, const char *old_sha, const char *new_sha, const char *how,
+		  const char *detail, uint64_t alert_id, int64_t ms)
+{
+	const char *t[] = { program, old_sha, new_sha, how, detail };
+	int64_t n[] = { ms, (int64_t)alert_id };
+	add_op(s, OP_CHANGE, t, 5, n, 2, NULL);
+}
+
+void store_alert(struct store *s, const struct bl_alert *a) { add_op(s, OP_ALERT, NULL, 0, NULL, 0, a); }
+
+void store_cooldown(struct store *s, const char *key, int64_t until_ms)
+{
+	const char *t[] = { key };
+	add_op(s, OP_COOLDOWN, t, 1, &until_ms, 1, NULL);
+}
+
+void store_volume(struct store *s, const char *program, int64_t start_ms, uint64_t bytes)
+{
+	const char *t[] = { program };
+	int64_t n[] = { start_ms, (int64_t)bytes };
+	add_op(s, OP_VOLUME, t, 1, n, 2, NULL);
 }
 
 static void text_or_null(sqlite3_stmt *st, int i, const char *v)
@@ -304,10 +433,60 @@ static int write_conn(struct store *s, const struct store_conn *c)
 	return step(st);
 }
 
+static void bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v) sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+	else sqlite3_bind_null(st, i);
+}
+
+static int write_op(struct store *s, const struct pending_op *o)
+{
+	/* each kind's texts, then its numbers */
+	static const int texts[OP_COUNT] = { [OP_META] = 2, [OP_SEEN] = 3, [OP_IDENTITY] = 4, [OP_CHANGE] = 5,
+					     [OP_COOLDOWN] = 1, [OP_VOLUME] = 1 };
+	static const int nums[OP_COUNT] = { [OP_SEEN] = 1, [OP_IDENTITY] = 1, [OP_CHANGE] = 2, [OP_COOLDOWN] = 1,
+					    [OP_VOLUME] = 2 };
+	sqlite3_stmt *st = s->op_st[o->kind];
+	const struct bl_alert *a = o->alert;
+	if (o->kind == OP_ALERT) {
+		sqlite3_bind_int64(st, 1, (int64_t)a->id);
+		sqlite3_bind_int64(st, 2, a->ts_ms);
+		sqlite3_bind_text(st, 3, bl_kind_str(a->kind), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, bl_severity_str(a->severity), -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, a->program, -1, SQLITE_STATIC);
+		text_or_null(st, 6, a->name);
+		text_or_null(st, 7, a->exe);
+		sqlite3_bind_int(st, 8, a->pid);
+		text_or_null(st, 9, a->package);
+		text_or_null(st, 10, a->dest);
+		text_or_null(st, 11, a->addr);
+		text_or_null(st, 12, a->country);
+		sqlite3_bind_int64(st, 13, a->asn);
+		text_or_null(st, 14, a->as_org);
+		text_or_null(st, 15, a->community_id);
+		sqlite3_bind_text(st, 16, a->key, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 17, a->title, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 18, a->evidence, -1, SQLITE_STATIC);
+		return step(st);
+	}
+	for (int i = 0; i < texts[o->kind]; i++) bind_text(st, i + 1, o->t[i]);
+	for (int i = 0; i < nums[o->kind]; i++) sqlite3_bind_int64(st, texts[o->kind] + 1 + i, o->n[i]);
+	return step(st);
+}
+
+static void free_ops(struct batch *b)
+{
+	for (size_t i = 0; i < b->nops; i++) {
+		for (int k = 0; k < OP_TEXTS; k++) free(b->ops[i].t[k]);
+		free(b->ops[i].alert);
+	}
+	b->nops = 0;
+}
+
 /* Writes the batch the writer took, in one transaction (the writer thread alone). */
 static int write_batch(struct store *s, struct batch *b, char *err, size_t errlen)
 {
-	if (!b->nq && !b->nnames) return 0;
+	if (!b->nq && !b->nnames && !b->nops) return 0;
 	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return fail(s, err, errlen, "beginning a write");
 	for (size_t i = 0; i < b->nq; i++)
 		if (write_conn(s, &b->q[i]) < 0) {
@@ -326,6 +505,12 @@ static int write_batch(struct store *s, struct batch *b, char *err, size_t errle
 			return -1;
 		}
 	}
+	for (size_t i = 0; i < b->nops; i++)
+		if (write_op(s, &b->ops[i]) < 0) {
+			fail(s, err, errlen, "writing the baseline");
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
 	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		fail(s, err, errlen, "committing");
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -380,6 +565,7 @@ static void *writer_main(void *arg)
 			s->st.batches++;
 		}
 		s->out.nq = s->out.nnames = 0;
+		free_ops(&s->out);
 		s->finished = asked;
 		pthread_cond_broadcast(&s->done);
 		if (stop) break;
@@ -435,6 +621,19 @@ int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t m
 		sqlite3_finalize(st);
 		if (rc < 0) return fail(s, err, errlen, "retention by age");
 	}
+	/* the baseline's volume beyond the longest window, and cooldowns past */
+	if (max_age_ms > 0 || max_bytes) {
+		if (prepare(s, &st, "DELETE FROM volume WHERE interval_start_ms < ?1", err, errlen) < 0) return -1;
+		sqlite3_bind_int64(st, 1, now_ms - STORE_VOLUME_KEEP_MS);
+		int rc = step(st);
+		sqlite3_finalize(st);
+		if (rc < 0) return fail(s, err, errlen, "retention of volume");
+		if (prepare(s, &st, "DELETE FROM cooldowns WHERE until_ms < ?1", err, errlen) < 0) return -1;
+		sqlite3_bind_int64(st, 1, now_ms);
+		rc = step(st);
+		sqlite3_finalize(st);
+		if (rc < 0) return fail(s, err, errlen, "retention of cooldowns");
+	}
 	/* a process whose connections are all gone goes too (programs stay: executables) */
 	if ((max_age_ms > 0 || max_bytes) &&
 	    sqlite3_exec(s->db, "DELETE FROM processes WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.process_id = processes.id)",
@@ -454,6 +653,65 @@ int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t m
 				return fail(s, err, errlen, "retention by size");
 			if (sqlite3_changes(s->db) == 0) break; /* only first-seen tables left: never deleted */
 		}
+	}
+	return 0;
+}
+
+static const char *col(sqlite3_stmt *st, int i) { return (const char *)sqlite3_column_text(st, i); }
+
+int store_load_known(struct store *s, struct baseline *b)
+{
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(s->rdb, "SELECT program, destination FROM known", -1, &st, NULL) != SQLITE_OK) return -1;
+	baseline_known_clear(b);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *d = col(st, 1);
+		baseline_known_add(b, col(st, 0), d && *d ? d : NULL);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_load_baseline(struct store *s, struct baseline *b, int64_t now_ms, char *err, size_t errlen)
+{
+	static const char *const q[] = {
+		"SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'learning_start_ms'",
+		"SELECT program, kind, value FROM baseline_seen",
+		"SELECT program, sha256, package, version FROM identities ORDER BY first_seen_ms, id",
+		"SELECT key, until_ms FROM cooldowns WHERE until_ms > ?1",
+		("SELECT program, interval_start_ms, bytes FROM volume WHERE interval_start_ms >= ?1 - ?2"
+		 " ORDER BY program, interval_start_ms"),
+		"SELECT coalesce(max(id), 0) + 1 FROM alerts",
+	};
+	for (size_t i = 0; i < sizeof q / sizeof *q; i++) {
+		sqlite3_stmt *st;
+		if (sqlite3_prepare_v2(s->rdb, q[i], -1, &st, NULL) != SQLITE_OK) {
+			snprintf(err, errlen, "reading the baseline: %s", sqlite3_errmsg(s->rdb));
+			return -1;
+		}
+		sqlite3_bind_int64(st, 1, now_ms);
+		sqlite3_bind_int64(st, 2, STORE_VOLUME_KEEP_MS);
+		int rc;
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			switch (i) {
+			case 0: baseline_load_learning(b, sqlite3_column_int64(st, 0)); break;
+			case 1: baseline_load_seen(b, col(st, 0), col(st, 1), col(st, 2)); break;
+			case 2: baseline_load_identity(b, col(st, 0), col(st, 1), col(st, 2), col(st, 3)); break;
+			case 3: baseline_load_cooldown(b, col(st, 0), sqlite3_column_int64(st, 1)); break;
+			case 4: baseline_load_volume(b, col(st, 0), sqlite3_column_int64(st, 1), (uint64_t)sqlite3_column_int64(st, 2)); break;
+			case 5: baseline_load_next_alert(b, (uint64_t)sqlite3_column_int64(st, 0)); break;
+			}
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE) {
+			snprintf(err, errlen, "reading the baseline: %s", sqlite3_errmsg(s->rdb));
+			return -1;
+		}
+	}
+	if (store_load_known(s, b) < 0) {
+		snprintf(err, errlen, "reading the known list: %s", sqlite3_errmsg(s->rdb));
+		return -1;
 	}
 	return 0;
 }
@@ -487,7 +745,13 @@ int store_close(struct store *s, char *err, size_t errlen)
 	sqlite3_finalize(s->ins_conn);
 	sqlite3_finalize(s->ins_name);
 	sqlite3_finalize(s->ins_proc);
+	for (int i = 0; i < OP_COUNT; i++) sqlite3_finalize(s->op_st[i]);
 	sqlite3_close(s->db);
+	sqlite3_close(s->rdb);
+	free_ops(&s->in);
+	free_ops(&s->out);
+	free(s->in.ops);
+	free(s->out.ops);
 	free(s->in.q);
 	free(s->in.names);
 	free(s->out.q);

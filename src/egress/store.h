@@ -8,7 +8,9 @@
  * when many wait), never one per packet; the queue is bounded (STORE_MAX_QUEUED rows and
  * names) and what it had to drop, or what a failed write lost, is counted.
  * Retention removes connection rows by age and keeps the file under a size, never the
- * first-seen tables (programs, destinations, names). */
+ * first-seen tables (programs, destinations, names, the baseline's keys and binaries, alerts).
+ * Schema 3 adds the baseline (baseline.h): baseline_seen, identities, identity_changes,
+ * alerts, cooldowns, known, volume. */
 #ifndef PKTSCOPE_EGRESS_STORE_H
 #define PKTSCOPE_EGRESS_STORE_H
 
@@ -16,7 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
+#define STORE_VOLUME_KEEP_MS (8 * 86400000LL) /* volume intervals kept: more than the longest window (a week) */
 #define STORE_MAX_QUEUED 16384 /* about 2 kB a row: 32 MB at most, waiting */
 
 struct store_conn {
@@ -44,6 +47,8 @@ struct store_conn {
 };
 
 struct store;
+struct baseline;
+struct bl_alert;
 /* Opens (creating, migrating) path. NULL with the reason in err. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 /* Queues a connection row (copied); false when the queue was full (counted). */
@@ -62,6 +67,22 @@ void store_set_retention(struct store *s, int64_t max_age_ms, uint64_t max_bytes
  * it (0: no limit); 0 or -1. The writer thread's: call it only before any row is added, or
  * use store_set_retention. */
 int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen);
+/* The baseline's records (the sink of baseline.h), queued and written with the connections,
+ * in order, in the same transactions. */
+void store_meta(struct store *s, const char *key, const char *value);
+void store_seen(struct store *s, const char *program, const char *kind, const char *value, int64_t ms);
+void store_identity(struct store *s, const char *program, const char *sha256, const char *package, const char *version,
+		    int64_t ms);
+void store_change(struct store *s, const char *program, const char *old_sha, const char *new_sha, const char *how,
+		  const char *detail, uint64_t alert_id, int64_t ms);
+void store_alert(struct store *s, const struct bl_alert *a);
+void store_cooldown(struct store *s, const char *key, int64_t until_ms);
+void store_volume(struct store *s, const char *program, int64_t start_ms, uint64_t bytes);
+/* The baseline as stored, into b (before its first event), through a connection of the
+ * caller's thread; 0 or -1 (err). */
+int store_load_baseline(struct store *s, struct baseline *b, int64_t now_ms, char *err, size_t errlen);
+/* The known list again (`monitor known` changes it from another process); 0 or -1. */
+int store_load_known(struct store *s, struct baseline *b);
 struct store_stats { uint64_t written, dropped, batches; };
 void store_stats(struct store *s, struct store_stats *st);
 /* Writes what is queued, stops the writer and closes; 0 or -1 (err). */

@@ -2,6 +2,7 @@
  * literal strings, integers, booleans, comments), read line by line with every size
  * capped, and checked against the keys pktscope knows. */
 #include "pipeline/config.h"
+#include "util/duration.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -23,7 +24,7 @@ struct parse {
 	size_t errlen;
 	enum table table;
 	bool seen[5];             /* a table may appear once */
-	bool seen_key[24];        /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
+	bool seen_key[32];        /* capture.default_interface, snaplen, buffer_mb, display.color_scheme,
 				   * capture.disk_budget_mb, then the [monitor] keys (MON_SLOT + their index) */
 };
 
@@ -263,14 +264,41 @@ static int key_value(struct parse *ps, struct config *c, const char *key, size_t
 				return -1;
 			return line_end(ps, s, end);
 		}
-		if (!strcmp(name, "ebpf")) {
-			int on = 0;
-			if (set_once(ps, MON_SLOT + 10, name) < 0 || want_bool(ps, &s, end, name, &on) < 0) return -1;
-			c->mon.ebpf = on ? 1 : -1;
+		if (!strcmp(name, "ebpf") || !strcmp(name, "journal")) {
+			int on = 0, journal = name[0] == 'j';
+			if (set_once(ps, MON_SLOT + (journal ? 17 : 10), name) < 0 || want_bool(ps, &s, end, name, &on) < 0) return -1;
+			*(journal ? &c->mon.journal : &c->mon.ebpf) = on ? 1 : -1;
+			return line_end(ps, s, end);
+		}
+		/* the baseline (egress/baseline.h) */
+		static const char *const durs[] = { "learning", "volume_interval", "cooldown" };
+		int64_t *durv[] = { &c->mon.learning_ms, &c->mon.volume_interval_ms, &c->mon.cooldown_ms };
+		for (size_t i = 0; i < sizeof durs / sizeof *durs; i++) {
+			if (strcmp(name, durs[i])) continue;
+			if (set_once(ps, MON_SLOT + 11 + (int)i, name) < 0 || want_string(ps, &s, end, name, &str) < 0) return -1;
+			int64_t ms;
+			if (parse_duration_ms(str, &ms) < 0 || ms <= 0) {
+				rc = fail(ps, "%s is a length of time such as \"5s\", \"10m\", \"24h\" or \"7d\", not \"%.40s\"", name, str);
+				free(str);
+				return rc;
+			}
+			free(str);
+			*durv[i] = ms;
+			return line_end(ps, s, end);
+		}
+		static const struct { const char *name; long lo, hi; } vints[] = {
+			{ "volume_floor_mb", 1, 1 << 20 }, { "volume_window", 2, 10080 }, { "volume_min_samples", 1, 10080 } };
+		int *vintv[] = { &c->mon.volume_floor_mb, &c->mon.volume_window, &c->mon.volume_min_samples };
+		for (size_t i = 0; i < sizeof vints / sizeof *vints; i++) {
+			if (strcmp(name, vints[i].name)) continue;
+			if (set_once(ps, MON_SLOT + 14 + (int)i, name) < 0 ||
+			    want_int(ps, &s, end, name, vints[i].lo, vints[i].hi, vintv[i]) < 0)
+				return -1;
 			return line_end(ps, s, end);
 		}
 		return fail(ps, "unknown key \"%s\" in [monitor] (there are interfaces, capture_filter, state_dir, "
-			    "geoip_country_db, geoip_asn_db, geoip_url, retention_days, max_db_mb, ebpf)", name);
+			    "geoip_country_db, geoip_asn_db, geoip_url, retention_days, max_db_mb, ebpf, learning, "
+			    "volume_interval, volume_floor_mb, volume_window, volume_min_samples, cooldown, journal)", name);
 	}
 	case T_FILTERS: {
 		if (config_filter(c, name)) return fail(ps, "filter \"%s\" is defined twice", name);

@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define CONFIG_MAX_BYTES (1u << 20)  /* a bigger file is refused, not read */
 #define CONFIG_MAX_FILTERS 1024
@@ -45,6 +46,10 @@ struct config {
 		int retention_days;   /* connection rows older than this go */
 		int max_db_mb;        /* the store at most (the oldest connection rows go) */
 		int ebpf;             /* 0 not set, 1 true, -1 false */
+		int64_t learning_ms;  /* the baseline's learning period */
+		int64_t volume_interval_ms, cooldown_ms;
+		int volume_floor_mb, volume_window, volume_min_samples;
+		int journal;          /* alerts to the journal: 0 not set (yes), 1, -1 */
 	} mon;
 };
 
