@@ -200,6 +200,7 @@ static int monitor_run(int argc, char **argv)
 	if (read_path && lo.nifs) return cli_usage_error(usage, "%s", "-r reads a file: it cannot be combined with -i");
 	char err[1024];
 	struct config cfg;
+	dissect_init(); /* the file's saved filters are compiled: field names are looked up */
 	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		return EXIT_USAGE;
@@ -555,6 +556,7 @@ static int monitor_query(const char *cmd, int argc, char **argv)
 	}
 	char err[1024], state_dir[4096], dbpath[4200];
 	struct config cfg;
+	dissect_init(); /* the file's saved filters are compiled */
 	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		return EXIT_USAGE;

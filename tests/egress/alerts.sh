@@ -182,6 +182,9 @@ fi
 "$bin" monitor alerts --state-dir "$state" --json >"$tmp/alerts.json" &&
 	[ "$(jq -s 'length' "$tmp/alerts.json")" = 4 ] && jq -e -s '.[3].severity == "critical" and .[3].evidence.how == "unexplained"' "$tmp/alerts.json" >/dev/null &&
 	ok || bad "monitor alerts --json: $(cat "$tmp/alerts.json")"
+# the example configuration (saved filters, every [monitor] key) is read by the queries too
+"$bin" monitor alerts --config dist/config.toml.example --state-dir "$state" >/dev/null 2>"$tmp/cfg.err" && ok ||
+	bad "monitor alerts --config dist/config.toml.example: $(cat "$tmp/cfg.err")"
 "$bin" monitor ack 1 --state-dir "$state" >/dev/null && ok || bad "ack 1"
 r=$("$bin" monitor alerts --state-dir "$state" | grep -c '^#')
 r2=$("$bin" monitor alerts --all --state-dir "$state" | grep -c 'acknowledged')
