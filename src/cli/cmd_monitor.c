@@ -289,15 +289,6 @@ static int replay(struct mrun *r, const struct monitor_opts *mo_in, struct sbuf 
 
 static void hold_exe(void *ctx, int fd) { ident_hold(ctx, fd); }
 
-static const char *dur_text(int64_t ms, char *out, size_t cap)
-{
-	if (ms >= 86400000 && ms % 3600000 == 0) snprintf(out, cap, "%lldd%s", (long long)(ms / 86400000), ms % 86400000 ? "+" : "");
-	else if (ms >= 3600000) snprintf(out, cap, "%lldh%02lldm", (long long)(ms / 3600000), (long long)(ms / 60000 % 60));
-	else if (ms >= 60000) snprintf(out, cap, "%lldm%02llds", (long long)(ms / 60000), (long long)(ms / 1000 % 60));
-	else snprintf(out, cap, "%.1fs", (double)ms / 1000);
-	return out;
-}
-
 static int monitor_main(struct mrun *r)
 {
 	struct live_opts lo = r->lo;
@@ -397,9 +388,9 @@ static int monitor_main(struct mrun *r)
 	char learn[64];
 	int64_t ends = baseline_learning_ends(bl);
 	bool active = baseline_active(bl, now_ms);
-	if (!ends) fprintf(stderr, "pktscope: monitor: baseline: learning for %s from the first connection\n", dur_text(r->bl.learning_ms, learn, sizeof learn));
-	else if (!active) fprintf(stderr, "pktscope: monitor: baseline: learning for %s more\n", dur_text(ends - now_ms, learn, sizeof learn));
-	else fprintf(stderr, "pktscope: monitor: baseline: active (learned for %s)\n", dur_text(r->bl.learning_ms, learn, sizeof learn));
+	if (!ends) fprintf(stderr, "pktscope: monitor: baseline: learning for %s from the first connection\n", format_duration_ms(r->bl.learning_ms, learn, sizeof learn));
+	else if (!active) fprintf(stderr, "pktscope: monitor: baseline: learning for %s more\n", format_duration_ms(ends - now_ms, learn, sizeof learn));
+	else fprintf(stderr, "pktscope: monitor: baseline: active (learned for %s)\n", format_duration_ms(r->bl.learning_ms, learn, sizeof learn));
 	struct monitor_opts mo = { .json = json ? &out : NULL, .store = store, .geo = geo, .proc = pa, .baseline = bl, .ident = ident };
 	struct monitor *mon = monitor_new(&mo);
 	fprintf(stderr, "pktscope: monitor: attribution %s; store %s; watching",

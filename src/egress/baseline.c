@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "util/duration.h"
 #include "util/hash.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -584,13 +585,6 @@ void bl_bytes_text(uint64_t n, char *out, size_t cap)
 	else snprintf(out, cap, v < 10 ? "%.1f %s" : "%.0f %s", v, unit[u]);
 }
 
-static void duration_text(int64_t ms, char *out, size_t cap)
-{
-	if (ms % 60000 == 0 && ms >= 60000) snprintf(out, cap, "%lld min", (long long)(ms / 60000));
-	else if (ms % 1000 == 0) snprintf(out, cap, "%lld s", (long long)(ms / 1000));
-	else snprintf(out, cap, "%lld ms", (long long)ms);
-}
-
 /* Judges program p's interval that just ended with x bytes. */
 static void volume_close(struct baseline *b, struct prog *p, int64_t idx, uint64_t x, int64_t now_ms)
 {
@@ -637,7 +631,7 @@ static void volume_close(struct baseline *b, struct prog *p, int64_t idx, uint64
 				bl_bytes_text(x, xs, sizeof xs);
 				bl_bytes_text((uint64_t)mean, us, sizeof us);
 				bl_bytes_text(peak, ps, sizeof ps);
-				duration_text(b->c.interval_ms, dur, sizeof dur);
+				format_duration_ms(b->c.interval_ms, dur, sizeof dur);
 				if (mean >= 1000) snprintf(ratio, sizeof ratio, "%.0f× its usual %s", (double)x / mean, us);
 				else snprintf(ratio, sizeof ratio, "its usual is under 1 kB");
 				snprintf(a.title, sizeof a.title, "%s: %s up in %s, %s (largest before: %s)", p->name[0] ? p->name : p->key,

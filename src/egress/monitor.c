@@ -679,19 +679,16 @@ void monitor_tick(struct monitor *m, int64_t now_ns)
 	for (uint32_t i = 0; i < m->count; i++) { /* updates: at most one a second per connection, when it moved */
 		struct conn *c = m->list[i];
 		if (c->done_ns && !c->closed && m->now_ns - c->done_ns >= CLOSE_GRACE_NS) close_conn(m, c, "closed");
-		if (!c->flow || c->closed || m->now_ns - c->emitted_ns < UPDATE_EVERY_NS) continue;
-		uint64_t bytes = c->bytes[0] + c->bytes[1];
-		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
-	}
-	if (m->o.baseline) {
-		for (uint32_t i = 0; i < m->count; i++) {
-			struct conn *c = m->list[i];
-			if (!c->flow || c->closed) continue;
+		if (!c->flow || c->closed) continue;
+		if (m->o.baseline) { /* judged once its name settles; its bytes out to its program's volume */
 			assess(m, c, false);
 			count_bytes(m, c);
 		}
-		baseline_tick(m->o.baseline, m->now_ns / 1000000);
+		if (m->now_ns - c->emitted_ns < UPDATE_EVERY_NS) continue;
+		uint64_t bytes = c->bytes[0] + c->bytes[1];
+		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
 	}
+	if (m->o.baseline) baseline_tick(m->o.baseline, m->now_ns / 1000000);
 	/* the store's writer writes on its own; a failure of its is said here, once */
 	char err[256];
 	if (m->o.store && m->now_ns - m->flushed_ns >= UPDATE_EVERY_NS) {

@@ -235,14 +235,21 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	return s;
 }
 
+/* Whether the queue takes one more row (under mu); a row it cannot take is counted. */
+static bool room(struct store *s)
+{
+	const struct batch *b = &s->in;
+	if (b->nq + b->nnames + b->nops < STORE_MAX_QUEUED) return true;
+	s->st.dropped++;
+	return false;
+}
+
 bool store_add(struct store *s, const struct store_conn *c)
 {
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = &s->in;
-	bool ok = b->nq + b->nnames + b->nops < STORE_MAX_QUEUED;
-	if (!ok) {
-		s->st.dropped++;
-	} else {
+	bool ok = room(s);
+	if (ok) {
 		if (b->nq == b->capq) {
 			b->capq = b->capq ? b->capq * 2 : 256;
 			b->q = xrealloc(b->q, b->capq * sizeof *b->q);
@@ -258,8 +265,7 @@ void store_name(struct store *s, const char *addr, const char *name, const char 
 {
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = &s->in;
-	if (b->nq + b->nnames + b->nops >= STORE_MAX_QUEUED) {
-		s->st.dropped++;
+	if (!room(s)) {
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
@@ -281,8 +287,7 @@ static void add_op(struct store *s, enum op_kind kind, const char *const *t, int
 {
 	pthread_mutex_lock(&s->mu);
 	struct batch *b = &s->in;
-	if (b->nq + b->nnames + b->nops >= STORE_MAX_QUEUED) {
-		s->st.dropped++;
+	if (!room(s)) {
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}

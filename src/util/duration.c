@@ -2,6 +2,7 @@
 #include "util/duration.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,4 +23,21 @@ int parse_duration_ms(const char *s, int64_t *ms)
 			return 0;
 		}
 	return -1;
+}
+
+const char *format_duration_ms(int64_t ms, char *out, size_t cap)
+{
+	static const struct { int64_t ms; const char *unit; } units[] = {
+		{ 86400000, "d" }, { 3600000, "h" }, { 60000, "min" }, { 1000, "s" }, { 1, "ms" },
+	};
+	if (ms < 1) ms = 0;
+	size_t i = 0;
+	while (i + 1 < sizeof units / sizeof *units && ms < units[i].ms) i++;
+	int64_t rest = i + 1 < sizeof units / sizeof *units ? ms % units[i].ms / units[i + 1].ms : 0;
+	if (rest)
+		snprintf(out, cap, "%lld %s %lld %s", (long long)(ms / units[i].ms), units[i].unit, (long long)rest,
+			 units[i + 1].unit);
+	else
+		snprintf(out, cap, "%lld %s", (long long)(ms / units[i].ms), units[i].unit);
+	return out;
 }
