@@ -39,6 +39,8 @@ struct live_if {
 /* The kernel buffer's block timeout: how long a packet may wait there before the capture
  * thread sees it, and how often an idle thread looks at the stop flag. */
 #define LIVE_BLOCK_MS 100
+/* The longest a stopping capture waits for the kernel to hand over what it holds. */
+#define LIVE_DRAIN_MAX_MS 3000
 
 struct live {
 	struct live_if ifs[LIVE_MAX_IFS];
@@ -48,6 +50,7 @@ struct live {
 	uint8_t *ring;
 	size_t cap, head, tail, used;
 	pthread_mutex_t mu;
+	pthread_mutex_t stats_mu; /* pcap_stats from the caller and a stopping thread, one at a time */
 	pthread_cond_t more;
 	int running;            /* capture threads not yet finished */
 	volatile int stop;
@@ -121,25 +124,45 @@ static void ring_put(struct live_if *i, const struct pcap_pkthdr *h, const uint8
 	pthread_mutex_unlock(&l->mu);
 }
 
+/* How many packets the kernel has put in the handle's buffer so far (its count of
+ * received ones less those it dropped for want of room). */
+static bool kernel_queued(struct live_if *i, uint64_t *n)
+{
+	struct pcap_stat ps;
+	pthread_mutex_lock(&i->l->stats_mu);
+	int rc = pcap_stats(i->pcap, &ps);
+	pthread_mutex_unlock(&i->l->stats_mu);
+	if (rc != 0) return false;
+	*n = ps.ps_recv >= ps.ps_drop ? ps.ps_recv - ps.ps_drop : 0;
+	return true;
+}
+
 /* The kernel's buffer hands packets over a block at a time (TPACKET_V3), when a block
- * fills or its timeout (LIVE_BLOCK_MS unless asked) retires it: a capture stopped by a signal right after its last
- * packets would lose them. So a stopping thread reads on without blocking for twice that
- * time after the stop, by which every block holding what came before it has been handed
- * over; a fixed deadline, so that a busy link cannot keep a stopping capture alive. */
+ * fills or its timeout (LIVE_BLOCK_MS unless asked) retires it: a capture stopped by a
+ * signal right after its last packets would lose them. So a stopping thread asks the
+ * kernel how many it had queued at the stop and reads on without blocking until it has
+ * taken that many — not for a guessed time, which a loaded machine outlasts. A fixed
+ * deadline still bounds it, so that a busy link (or a filter libpcap runs in user space,
+ * whose rejects the kernel counted) cannot keep a stopping capture alive. */
 static void drain_kernel(struct live_if *i)
 {
 	char perr[PCAP_ERRBUF_SIZE];
-	if (pcap_setnonblock(i->pcap, 1, perr) < 0) return;
+	uint64_t queued;
+	if (!kernel_queued(i, &queued) || pcap_setnonblock(i->pcap, 1, perr) < 0) return;
 	struct timespec t0, now, nap = { 0, 5000000 };
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
+		pthread_mutex_lock(&i->l->mu);
+		bool done = i->captured >= queued;
+		pthread_mutex_unlock(&i->l->mu);
+		if (done) return;
 		struct pcap_pkthdr *h;
 		const uint8_t *data;
 		int rc = pcap_next_ex(i->pcap, &h, &data);
 		if (rc < 0) return;
 		if (rc == 1) ring_put(i, h, data);
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > 2 * i->l->block_ms) return;
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 > LIVE_DRAIN_MAX_MS) return;
 		if (rc == 0) nanosleep(&nap, NULL);
 	}
 }
@@ -240,6 +263,7 @@ struct live *live_open(const struct live_opts *o, char *err, size_t errlen, int 
 {
 	struct live *l = xcalloc(1, sizeof *l);
 	pthread_mutex_init(&l->mu, NULL);
+	pthread_mutex_init(&l->stats_mu, NULL);
 	pthread_cond_init(&l->more, NULL);
 	l->wake[0] = l->wake[1] = -1;
 	l->armed = true; /* nothing taken yet: the first packet wakes the caller */
@@ -365,7 +389,10 @@ void live_stats(struct live *l, int k, struct live_stats *s)
 	struct live_if *i = &l->ifs[k];
 	memset(s, 0, sizeof *s);
 	struct pcap_stat ps;
-	if (pcap_stats(i->pcap, &ps) == 0) {
+	pthread_mutex_lock(&l->stats_mu);
+	int rc = pcap_stats(i->pcap, &ps);
+	pthread_mutex_unlock(&l->stats_mu);
+	if (rc == 0) {
 		s->kernel_received = ps.ps_recv;
 		s->kernel_dropped = ps.ps_drop;
 		s->if_dropped = ps.ps_ifdrop;
@@ -388,6 +415,7 @@ void live_close(struct live *l)
 		free(i->name);
 	}
 	pthread_mutex_destroy(&l->mu);
+	pthread_mutex_destroy(&l->stats_mu);
 	pthread_cond_destroy(&l->more);
 	if (l->wake[0] >= 0) close(l->wake[0]);
 	if (l->wake[1] >= 0) close(l->wake[1]);
