@@ -10,7 +10,7 @@ zlib1g-dev libzstd-dev liblz4-dev"
 # tests: reference decoders, tools the scripts call, the traffic lab's servers and clients
 PKGS="$PKGS tshark tcpdump wireshark-common jq python3 tmux iproute2 iputils-ping procps util-linux
 nginx-light dnsmasq bind9-dnsutils curl nghttp2-client nghttp2-server iperf3 wrk ethtool openssl
-libcap2-bin nftables gzip zstd lz4 sqlite3"
+libcap2-bin nftables gzip zstd lz4 sqlite3 systemd"
 # fuzzing (libFuzzer + sanitizer runtimes) and benchmarks
 PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay termshark nethogs"
 

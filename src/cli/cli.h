@@ -14,7 +14,7 @@ struct command {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
-extern const struct command cmd_read, cmd_capture, cmd_diff, cmd_list_interfaces, cmd_monitor, cmd_geoip;
+extern const struct command cmd_read, cmd_capture, cmd_diff, cmd_list_interfaces, cmd_monitor, cmd_inspect, cmd_geoip;
 
 /* Prints "pktscope: " + message and then the command's usage text to stderr; returns
  * EXIT_USAGE. */
@@ -28,5 +28,11 @@ int cli_mkdirs(const char *path);
 int cli_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
 /* Prints "pktscope: " + message to stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+struct monitor_client;
+/* The running egress monitor, found by --socket, --state-dir, the configuration's
+ * state_dir, the user's own state directory, then root's (egress/client.h): NULL with the
+ * reason said and *status set. */
+struct monitor_client *cli_monitor_connect(const char *socket_arg, const char *state_arg, const char *config_path, int *status);
 
 #endif

@@ -14,7 +14,7 @@
 #define PKTSCOPE_VERSION "0.1.0"
 #endif
 
-static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_diff, &cmd_list_interfaces, &cmd_monitor, &cmd_geoip };
+static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_diff, &cmd_list_interfaces, &cmd_monitor, &cmd_inspect, &cmd_geoip };
 
 __attribute__((format(printf, 1, 0))) static void say(const char *fmt, va_list ap)
 {

@@ -230,10 +230,14 @@ static const char *hidden_of(const struct monitor *m, const struct conn *c)
 	return NULL;
 }
 
+#define EVENT_LINE_MAX 32768 /* names 255, paths and command lines 512 bytes, escaped */
+
 static void emit(struct monitor *m, struct conn *c, const char *event, const char *state)
 {
-	struct sbuf *sb = m->o.json;
-	if (!sb) return;
+	if (!m->o.json && !m->o.event) return;
+	char line[EVENT_LINE_MAX];
+	struct sbuf lb, *sb = &lb;
+	sb_init_fixed(&lb, line, sizeof line);
 	const struct flow *f = c->flow;
 	const struct flow_key *k = &f->key;
 	int l = c->local < 0 ? f->client_dir : c->local, r = !l;
@@ -299,8 +303,15 @@ static void emit(struct monitor *m, struct conn *c, const char *event, const cha
 	}
 	if (c->ja4[0]) sb_printf(sb, ",\"ja4\":\"%s\"", c->ja4);
 	if (state) sb_printf(sb, ",\"state\":\"%s\"", state);
-	sb_puts(sb, "}\n");
-	sb_flush(sb);
+	sb_putc(sb, '}');
+	if (!lb.trunc) {
+		if (m->o.json) {
+			sb_put(m->o.json, line, lb.len);
+			sb_putc(m->o.json, '\n');
+			sb_flush(m->o.json);
+		}
+		if (m->o.event) m->o.event(m->o.event_ctx, event, c->who.how != PH_UNKNOWN ? c->who.proc.exe : NULL, line, lb.len);
+	}
 	c->emitted_ns = m->now_ns;
 	c->emitted_bytes = c->bytes[0] + c->bytes[1];
 }
@@ -731,5 +742,38 @@ void monitor_stats(const struct monitor *m, struct monitor_stats *st)
 		struct proc_stats ps;
 		proc_attr_stats(m->o.proc, &ps);
 		st->procs_evicted = ps.evicted;
+	}
+}
+
+uint32_t monitor_live(const struct monitor *m)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < m->count; i++) n += m->list[i]->flow && !m->list[i]->closed;
+	return n;
+}
+
+void monitor_each(struct monitor *m, void (*fn)(void *ctx, const struct monitor_conn_view *v), void *ctx)
+{
+	for (uint32_t i = 0; i < m->count; i++) {
+		struct conn *c = m->list[i];
+		if (!c->flow) continue;
+		const struct flow_key *k = &c->flow->key;
+		int l = c->local < 0 ? c->flow->client_dir : c->local, r = !l;
+		struct monitor_conn_view v = {
+			.id = c->id, .proto = proto_name(k->proto),
+			.direction = c->both_local ? "local" : c->outbound ? "outbound" : "inbound",
+			.lport = k->port[l], .rport = k->port[r],
+			.pid = c->who.how != PH_UNKNOWN ? c->who.proc.pid : 0,
+			.pname = c->who.how != PH_UNKNOWN ? c->who.proc.name : "",
+			.exe = c->who.how != PH_UNKNOWN ? c->who.proc.exe : "",
+			.name = c->name, .name_source = c->name[0] ? name_src_str(c->name_src) : "",
+			.country = c->geo.country, .as_org = c->geo.as_org, .asn = c->geo.asn,
+			.bytes_out = c->bytes[l], .bytes_in = c->bytes[r],
+			.start_ms = c->start_ns / 1000000, .last_ms = c->last_ns / 1000000, .closed = c->closed,
+		};
+		addr_text(v.laddr, sizeof v.laddr, k->family, k->addr[l]);
+		addr_text(v.raddr, sizeof v.raddr, k->family, k->addr[r]);
+		if (c->name[0]) names_registrable(m->names, c->name, v.registrable, sizeof v.registrable);
+		fn(ctx, &v);
 	}
 }

@@ -22,8 +22,14 @@ struct proc_attr;
 struct baseline;
 struct ident;
 
+/* An NDJSON event line, without its newline: its event ("open", "update", "close", "alert",
+ * "info") and the program it is about (its executable, or NULL). */
+typedef void (*monitor_event_fn)(void *ctx, const char *event, const char *program, const char *line, size_t len);
+
 struct monitor_opts {
 	struct sbuf *json;         /* NDJSON events here, or NULL */
+	monitor_event_fn event;    /* and/or each event line to this, or NULL */
+	void *event_ctx;
 	struct store *store;       /* or NULL */
 	struct geo *geo;           /* or NULL */
 	struct proc_attr *proc;    /* or NULL: nothing is attributed (unavailable) */
@@ -50,5 +56,26 @@ struct monitor_stats {
 	uint64_t names_evicted, procs_evicted; /* names past the cache's cap; exited processes forgotten */
 };
 void monitor_stats(const struct monitor *m, struct monitor_stats *st);
+
+/* A connection being followed, as the monitor's socket shows it. */
+struct monitor_conn_view {
+	uint64_t id;
+	const char *proto;            /* "tcp", "udp", "icmp"... */
+	const char *direction;        /* "outbound", "inbound", "local" */
+	char laddr[46], raddr[46];
+	uint16_t lport, rport;
+	int pid;                      /* 0: not attributed */
+	const char *pname, *exe;      /* "" when not attributed */
+	const char *name, *name_source; /* "" when unnamed */
+	char registrable[256];
+	const char *country, *as_org;
+	uint32_t asn;
+	uint64_t bytes_out, bytes_in;
+	int64_t start_ms, last_ms;
+	bool closed;
+};
+/* Each connection followed now (closed ones still lingering included), in no order. */
+void monitor_each(struct monitor *m, void (*fn)(void *ctx, const struct monitor_conn_view *v), void *ctx);
+uint32_t monitor_live(const struct monitor *m);
 
 #endif

@@ -81,8 +81,10 @@ static void on_alert(void *ctx, const struct bl_alert *a)
 		else fprintf(stderr, "[ALERT][%s] %s — %s\n", bl_severity_str(a->severity), bl_kind_str(a->kind), a->title);
 	}
 	if (o->to_journal) report_journal(a);
-	struct sbuf *sb = o->json;
-	if (!sb) return;
+	if (!o->json && !o->event) return;
+	char line[BL_EVIDENCE_MAX + BL_TEXT_MAX * 16]; /* every text escaped at worst */
+	struct sbuf lb, *sb = &lb;
+	sb_init_fixed(&lb, line, sizeof line);
 	sb_printf(sb, "{\"schema\":1,\"event\":\"%s\",\"ts\":\"", a->severity == BL_INFO ? "info" : "alert");
 	ts_text(sb, a->ts_ms);
 	sb_putc(sb, '"');
@@ -109,8 +111,14 @@ static void on_alert(void *ctx, const struct bl_alert *a)
 		sb_puts(sb, "null");
 	}
 	js(sb, "community_id", a->community_id);
-	sb_printf(sb, ",\"evidence\":%s}\n", a->evidence[0] ? a->evidence : "{}");
-	sb_flush(sb);
+	sb_printf(sb, ",\"evidence\":%s}", a->evidence[0] ? a->evidence : "{}");
+	if (lb.trunc) return;
+	if (o->json) {
+		sb_put(o->json, line, lb.len);
+		sb_putc(o->json, '\n');
+		sb_flush(o->json);
+	}
+	if (o->event) o->event(o->event_ctx, a->severity == BL_INFO ? "info" : "alert", a->exe[0] ? a->exe : a->program, line, lb.len);
 }
 
 static void on_identity(void *ctx, const char *program, const char *sha, const char *package, const char *version, int64_t ms)

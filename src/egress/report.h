@@ -14,13 +14,16 @@
 #include <stdint.h>
 
 #include "egress/baseline.h"
+#include "egress/monitor.h"
 
 struct store;
 struct sbuf;
 
 struct report_out {
 	struct store *store;      /* or NULL */
-	struct sbuf *json;        /* NDJSON "alert" and "binary_change" events, or NULL */
+	struct sbuf *json;        /* NDJSON "alert" and "info" events, or NULL */
+	monitor_event_fn event;   /* and/or each event line to this, or NULL */
+	void *event_ctx;
 	bool to_stderr;           /* "[ALERT][severity] kind — title" lines */
 	bool to_journal;          /* the journal, else syslog */
 };

@@ -21,6 +21,11 @@ void sb_init_fd(struct sbuf *sb, int fd, size_t cap)
 	*sb = (struct sbuf){ .buf = xmalloc(cap), .cap = cap, .fd = fd, .owned = true };
 }
 
+void sb_init_grow(struct sbuf *sb, size_t initial, size_t max)
+{
+	*sb = (struct sbuf){ .buf = xmalloc(initial + 1), .cap = initial, .fd = -1, .owned = true, .max = max };
+}
+
 void sb_free(struct sbuf *sb)
 {
 	if (sb->owned) free(sb->buf);
@@ -58,6 +63,13 @@ size_t sb_room(struct sbuf *sb, size_t n)
 		sb_flush(sb);
 		if (sb->cap >= n) return n;
 		return sb->cap; /* caller writes in pieces */
+	}
+	if (sb->max > sb->cap) { /* growing: twice, or what is needed, up to the maximum */
+		size_t want = sb->cap * 2 > sb->len + n ? sb->cap * 2 : sb->len + n;
+		if (want > sb->max) want = sb->max;
+		sb->buf = xrealloc(sb->buf, want + 1); /* + 1: room for sb_cstr's NUL */
+		sb->cap = want;
+		if (sb->cap - sb->len >= n) return n;
 	}
 	sb->trunc = true;
 	return sb->cap - sb->len;

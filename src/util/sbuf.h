@@ -22,11 +22,14 @@ struct sbuf {
 	bool trunc;  /* bounded builder hit its maximum */
 	bool owned;  /* buf was allocated by sb_init_fd */
 	int werr;    /* first write error (errno), output builders only */
+	size_t max;  /* a growing builder's hard maximum (0: it does not grow) */
 };
 
 void sb_init_fixed(struct sbuf *sb, char *storage, size_t cap);
 /* Output builder over fd with a buffer of `cap` bytes (allocated; sb_free releases it). */
 void sb_init_fd(struct sbuf *sb, int fd, size_t cap);
+/* A builder in memory that grows as needed up to max bytes, then truncates (sets trunc). */
+void sb_init_grow(struct sbuf *sb, size_t initial, size_t max);
 void sb_free(struct sbuf *sb);
 /* Writes what is buffered (output builders); returns 0 or -1 with werr set. */
 int sb_flush(struct sbuf *sb);
