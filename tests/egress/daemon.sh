@@ -153,9 +153,11 @@ grep -q "stopping: asked by uid 0" "$state/monitor.log" && grep -q "pktscope: mo
 [ $? -eq 1 ] && grep -q "cannot connect to the monitor at $sock" "$tmp/gone.err" && ok || bad "status with no monitor: $(cat "$tmp/gone.err")"
 
 # SIGKILL at random moments under traffic
-in_c sh -c 'while :; do curl -s -o /dev/null http://10.77.0.2/; python3 -c "
+# (started directly, not through in_c, whose subshell a kill would leave the loop behind;
+# and the loop ends by itself when the lab is gone)
+ip netns exec dmc sh -c 'while curl -s -o /dev/null http://10.77.0.2/; do python3 -c "
 import socket
-for i in range(20): socket.create_connection((\"10.77.0.2\", 80)).close()"; done' >/dev/null 2>&1 &
+for i in range(20): socket.create_connection((\"10.77.0.2\", 80)).close()" || break; done' >/dev/null 2>&1 &
 traffic=$!
 lost=0
 failed_start=0
