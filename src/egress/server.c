@@ -199,13 +199,6 @@ void server_subscribe(struct server_client *c, unsigned events, const char *prog
 	snprintf(c->program, sizeof c->program, "%s", program ? program : "");
 }
 
-bool server_has_subscribers(const struct server *s)
-{
-	for (int k = 0; k < s->n; k++)
-		if (s->c[k]->events) return true;
-	return false;
-}
-
 void server_publish(struct server *s, unsigned event, const char *program, const char *line, size_t len)
 {
 	for (int k = 0; k < s->n; k++) {

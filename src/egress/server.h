@@ -79,7 +79,6 @@ int server_event_bit(const char *name); /* 0 when unknown */
 void server_subscribe(struct server_client *c, unsigned events, const char *program);
 /* An event line (without its newline) to every subscriber that wants it. */
 void server_publish(struct server *s, unsigned event, const char *program, const char *line, size_t len);
-bool server_has_subscribers(const struct server *s);
 
 struct server_stats {
 	uint64_t accepted, refused_access, refused_full, malformed, events_lost;

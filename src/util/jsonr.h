@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define JSONR_MAX_KEYS 32
+#define JSONR_MAX_KEYS 64 /* the monitor's status has 29 members: room to grow */
 #define JSONR_MAX_DEPTH 16
 
 enum jv_type { JV_NULL, JV_BOOL, JV_NUM, JV_STR, JV_ARR, JV_OBJ };
