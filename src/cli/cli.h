@@ -2,6 +2,7 @@
 #ifndef PKTSCOPE_CLI_CLI_H
 #define PKTSCOPE_CLI_CLI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,5 +35,9 @@ struct monitor_client;
  * state_dir, the user's own state directory, then root's (egress/client.h): NULL with the
  * reason said and *status set. */
 struct monitor_client *cli_monitor_connect(const char *socket_arg, const char *state_arg, const char *config_path, int *status);
+/* `pktscope monitor notify` (cmd_notify.c). */
+int cli_monitor_notify(int argc, char **argv);
+/* The socket path alone (for a client that reconnects): false with *status set. */
+bool cli_monitor_socket(const char *socket_arg, const char *state_arg, const char *config_path, char *path, size_t cap, int *status);
 
 #endif

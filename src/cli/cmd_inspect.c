@@ -1,9 +1,11 @@
-/* cli/cmd_inspect.c — `pktscope inspect --json`: what the running monitor knows, in one JSON
- * object: its status, the connections it follows, the programs and destinations of the last
- * day, and the alerts waiting. */
+/* cli/cmd_inspect.c — `pktscope inspect`: the running monitor's inspector on a terminal
+ * (tui/inspect.c), or with --json what it knows in one JSON object: its status, the
+ * connections it follows, the programs and destinations of the last day, and the alerts
+ * waiting. */
 #include "cli/cli.h"
 #include "egress/client.h"
 #include "egress/server.h"
+#include "tui/tui.h"
 #include "util/jsonr.h"
 #include "util/sbuf.h"
 
@@ -13,7 +15,8 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: pktscope inspect --json [--state-dir DIR | --socket PATH] [--config FILE]\n"
+	"usage: pktscope inspect [--json] [--state-dir DIR | --socket PATH] [--config FILE]\n"
+	"  (without --json: the inspector's screen; ? there lists its keys)\n"
 	"  --json            one JSON object: status, connections (live), processes and\n"
 	"                    destinations (the last 24 hours), alerts (not yet acknowledged)\n"
 	"  --state-dir DIR   the monitor's state directory (its socket: monitor.sock there)\n"
@@ -43,9 +46,14 @@ static int run_inspect(int argc, char **argv)
 		}
 	}
 	if (optind < argc) return cli_usage_error(usage, "unexpected argument '%s'", argv[optind]);
-	if (!json)
-		return cli_usage_error(usage, "%s", "the inspector's screen is not built yet: --json gives what it would show");
 	int status = EXIT_OK;
+	if (!json) {
+		if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO))
+			return cli_usage_error(usage, "%s", "the inspector needs a terminal: --json writes what it knows instead");
+		char path[4200];
+		if (!cli_monitor_socket(socket_arg, state_arg, config_path, path, sizeof path, &status)) return status;
+		return tui_inspect(&(struct inspect_opts){ .socket = path }) ? EXIT_INPUT : EXIT_OK;
+	}
 	char err[1024];
 	struct monitor_client *c = cli_monitor_connect(socket_arg, state_arg, config_path, &status);
 	if (!c) return status;
@@ -80,4 +88,4 @@ static int run_inspect(int argc, char **argv)
 	return status;
 }
 
-const struct command cmd_inspect = { "inspect", "what the running egress monitor knows (--json)", run_inspect };
+const struct command cmd_inspect = { "inspect", "the running egress monitor's inspector (--json: one JSON object)", run_inspect };

@@ -50,6 +50,7 @@ static const char usage[] =
 	"       pktscope monitor status [--json] [--state-dir DIR | --socket PATH]\n"
 	"       pktscope monitor stop [--state-dir DIR | --socket PATH]\n"
 	"       pktscope monitor events [--events LIST] [--program TEXT] [--state-dir DIR | --socket PATH]\n"
+	"       pktscope monitor notify [--command PROG] [--severity LEVEL] [--program TEXT] [--state-dir DIR | --socket PATH]\n"
 	"       pktscope monitor alerts [--since T] [--all] [--json] [--state-dir DIR]\n"
 	"       pktscope monitor ack ID [--state-dir DIR]\n"
 	"       pktscope monitor known add|remove PROGRAM [DESTINATION] | list [--state-dir DIR]\n"
@@ -104,6 +105,8 @@ static const char usage[] =
 	"monitor events: the running monitor's events as NDJSON on standard output, as\n"
 	"  `monitor run --json` writes them (LIST: open,update,close,alert,info; TEXT: a part of\n"
 	"  the program's path)\n"
+	"monitor notify: each new alert as a desktop notification (notify-send), sent from your\n"
+	"  own session, never by the daemon (--help: its options)\n"
 	"  (a client finds the monitor by --socket, --state-dir, the user's own state directory,\n"
 	"  then root's, " CLIENT_ROOT_STATE_DIR ")\n";
 
@@ -887,20 +890,27 @@ static void status_text(const char *line, struct sbuf *out)
 	}
 }
 
-struct monitor_client *cli_monitor_connect(const char *socket_arg, const char *state_arg, const char *config_path, int *status)
+bool cli_monitor_socket(const char *socket_arg, const char *state_arg, const char *config_path, char *path, size_t cap, int *status)
 {
-	char err[1024], own[4096], path[4200];
+	char err[1024], own[4096];
 	struct config cfg;
 	dissect_init();
 	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
 		cli_error("%s", err);
 		*status = EXIT_USAGE;
-		return NULL;
+		return false;
 	}
 	if (!state_arg) state_arg = cfg.mon.state_dir;
 	cli_state_dir(own, sizeof own);
-	client_socket_path(socket_arg, state_arg, own, path, sizeof path);
+	client_socket_path(socket_arg, state_arg, own, path, cap);
 	config_free(&cfg);
+	return true;
+}
+
+struct monitor_client *cli_monitor_connect(const char *socket_arg, const char *state_arg, const char *config_path, int *status)
+{
+	char err[1024], path[4200];
+	if (!cli_monitor_socket(socket_arg, state_arg, config_path, path, sizeof path, status)) return NULL;
 	struct monitor_client *c = client_connect(path, err, sizeof err);
 	if (!c) {
 		cli_error("%s", err);
@@ -1035,6 +1045,7 @@ static int run_monitor(int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : EXIT_OK;
 	}
 	if (!strcmp(argv[1], "run")) return monitor_run(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "notify")) return cli_monitor_notify(argc - 1, argv + 1);
 	static const char *const clients[] = { "status", "stop", "events" };
 	for (size_t i = 0; i < sizeof clients / sizeof *clients; i++)
 		if (!strcmp(argv[1], clients[i])) return monitor_client_cmd(argv[1], argc - 1, argv + 1);

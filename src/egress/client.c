@@ -23,6 +23,7 @@ struct monitor_client {
 	char *buf;             /* read, not yet handed out: [off, len) */
 	size_t off, len;
 	char path[108];
+	int timeout_ms;        /* client_call's wait for a reply */
 };
 
 void client_socket_path(const char *path, const char *state_dir, const char *own_state_dir, char *out, size_t cap)
@@ -136,12 +137,14 @@ static bool error_reply(const char *line, size_t len, char *err, size_t errlen)
 int client_call(struct monitor_client *c, const char *line, struct sbuf *out, char *err, size_t errlen)
 {
 	if (client_send(c, line, err, errlen) < 0) return -1;
-	int rc = client_read(c, out, 30000, err, errlen);
+	int rc = client_read(c, out, c->timeout_ms, err, errlen);
 	if (rc == 0) snprintf(err, errlen, "the monitor at %s closed the connection", c->path);
-	if (rc == 2) snprintf(err, errlen, "the monitor at %s did not answer in 30 s", c->path);
+	if (rc == 2) snprintf(err, errlen, "the monitor at %s did not answer in %.1f s", c->path, c->timeout_ms / 1000.0);
 	if (rc != 1) return -1;
-	return error_reply(out->buf, out->len, err, errlen) ? -1 : 0;
+	return error_reply(out->buf, out->len, err, errlen) ? -2 : 0;
 }
+
+void client_set_timeout(struct monitor_client *c, int timeout_ms) { c->timeout_ms = timeout_ms; }
 
 struct monitor_client *client_connect(const char *path, char *err, size_t errlen)
 {
@@ -166,6 +169,7 @@ struct monitor_client *client_connect(const char *path, char *err, size_t errlen
 	}
 	struct monitor_client *c = xcalloc(1, sizeof *c);
 	c->fd = fd;
+	c->timeout_ms = 30000;
 	c->buf = xmalloc(CLIENT_BUF);
 	snprintf(c->path, sizeof c->path, "%s", path);
 	struct sbuf line;

@@ -27,8 +27,12 @@ int client_send(struct monitor_client *c, const char *line, char *err, size_t er
  * monitor closed the connection, -1 (err). timeout_ms < 0 waits as long as it takes;
  * on a timeout, 2. */
 int client_read(struct monitor_client *c, struct sbuf *out, int timeout_ms, char *err, size_t errlen);
-/* A request and its reply: the reply's whole line in out; -1 with the monitor's own message
- * for an error reply. */
+/* A request and its reply: the reply's whole line in out, 0; -2 with the monitor's own
+ * message in err for an error reply (the connection stays usable); -1 when the connection
+ * failed (closed, no answer in time). */
 int client_call(struct monitor_client *c, const char *line, struct sbuf *out, char *err, size_t errlen);
+/* How long client_call waits for a reply (30 s unless set; the inspector waits less and
+ * shows the monitor as not answering). */
+void client_set_timeout(struct monitor_client *c, int timeout_ms);
 
 #endif

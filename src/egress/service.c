@@ -338,17 +338,25 @@ static void do_processes(struct req *r)
 
 static void do_destinations(struct req *r)
 {
-	if (!range(r) || !opt_str(r, "program", r->program, sizeof r->program)) return;
-	char err[300];
+	char by[16];
+	if (!range(r) || !opt_str(r, "program", r->program, sizeof r->program) || !opt_str(r, "by", by, sizeof by)) return;
+	bool org = !strcmp(by, "org");
+	if (by[0] && !org && strcmp(by, "destination")) {
+		server_error(r->c, "by: destination or org");
+		return;
+	}
+	char err[300], sql[1200];
 	sqlite3 *db = rdb(r->s, err, sizeof err);
 	sqlite3_stmt *st = NULL;
-	if (!db || sqlite3_prepare_v2(db,
-				      "SELECT " DEST_EXPR " AS dest, max(d.country), max(d.asn), max(d.as_org), count(*), sum(c.bytes_out),"
-				      " sum(c.bytes_in), min(c.start_ms), max(c.end_ms), count(DISTINCT c.remote_addr), max(c.remote_addr),"
-				      " count(DISTINCT c.exe_id) FROM connections c LEFT JOIN executables e ON e.id = c.exe_id"
-				      " LEFT JOIN destinations d ON d.id = c.dest_id WHERE c.start_ms >= ?1 AND c.start_ms < ?2"
-				      " AND (?3 = '' OR e.path = ?3) AND c.outbound = 1 GROUP BY dest ORDER BY sum(c.bytes_out) + sum(c.bytes_in) DESC",
-				      -1, &st, NULL) != SQLITE_OK) {
+	/* by org: the AS organisation, else the AS number, else the destination itself */
+	snprintf(sql, sizeof sql,
+		 "SELECT %s AS dest, max(d.country), max(d.asn), max(d.as_org), count(*), sum(c.bytes_out), sum(c.bytes_in),"
+		 " min(c.start_ms), max(c.end_ms), count(DISTINCT c.remote_addr), max(c.remote_addr), count(DISTINCT c.exe_id),"
+		 " count(DISTINCT " DEST_EXPR ") FROM connections c LEFT JOIN executables e ON e.id = c.exe_id"
+		 " LEFT JOIN destinations d ON d.id = c.dest_id WHERE c.start_ms >= ?1 AND c.start_ms < ?2"
+		 " AND (?3 = '' OR e.path = ?3) AND c.outbound = 1 GROUP BY dest ORDER BY sum(c.bytes_out) + sum(c.bytes_in) DESC",
+		 org ? "coalesce(nullif(d.as_org, ''), 'AS' || nullif(d.asn, 0), " DEST_EXPR ")" : DEST_EXPR);
+	if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_error(r, db);
 		return;
 	}
@@ -370,7 +378,8 @@ static void do_destinations(struct req *r)
 			  (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
 			  (long long)sqlite3_column_int64(st, 7), (long long)sqlite3_column_int64(st, 8), (long long)sqlite3_column_int64(st, 9));
 		js(&sb, "address", ctext(st, 10));
-		sb_printf(&sb, ",\"programs\":%lld}", (long long)sqlite3_column_int64(st, 11));
+		sb_printf(&sb, ",\"programs\":%lld,\"destinations\":%lld}", (long long)sqlite3_column_int64(st, 11),
+			  (long long)sqlite3_column_int64(st, 12));
 	}
 	sqlite3_finalize(st);
 	sb_puts(&sb, "]}");

@@ -10,8 +10,10 @@
  *   connections                              the connections followed now
  *   processes    [since_ms] [until_ms]       per program: connections, bytes, destinations
  *                                            (stored ones in the range, and live ones)
- *   destinations [program] [since_ms] [until_ms]  per destination (registrable domain, else
- *                                            name, else address), of one program or all
+ *   destinations [program] [since_ms] [until_ms] [by]  per destination (registrable domain,
+ *                                            else name, else address), of one program or all;
+ *                                            by "org": per AS organisation (else AS number,
+ *                                            else destination)
  *   history      [program] [since_ms] [until_ms] [limit]  stored connections, newest first
  *   compare      a_since_ms a_until_ms b_since_ms b_until_ms  programs, destinations and
  *                                            countries seen in the second range, not the first

@@ -42,4 +42,11 @@ int tui_run_prepared(struct tui_prepared *t);
 /* What prepare made, when the screen is not run after all (an error between the two). */
 void tui_run_prepared_free(struct tui_prepared *t);
 
+/* `pktscope inspect`: the egress monitor's inspector, on the monitor at socket. Returns
+ * the exit status (1 when the first connection fails, with the reason printed). */
+struct inspect_opts {
+	const char *socket;
+};
+int tui_inspect(const struct inspect_opts *o);
+
 #endif

@@ -6,9 +6,7 @@
 
 #include <ctype.h>
 #include <curses.h>
-#include <locale.h>
 #include <stdarg.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include "output/output.h"
 #include "pipeline/config.h"
 #include "tui/model.h"
+#include "tui/widgets.h"
 #include "analysis/flowrec.h"
 #include "egress/annotate.h"
 #include "pipeline/pipeline.h"
@@ -105,52 +104,6 @@ struct view {
 	/* layout */
 	int list_y, list_h, tree_y, tree_h, hex_y, hex_h;
 };
-
-static volatile sig_atomic_t quit_signal;
-static void on_quit(int sig) { quit_signal = sig; }
-
-/* ---- drawing helpers ---- */
-
-/* Bytes of s (n bytes) that fill at most `cols` columns (UTF-8: one column a code point). */
-static size_t fit(const char *s, size_t n, int cols)
-{
-	size_t i = 0;
-	for (int c = 0; i < n && c < cols; c++) {
-		i++;
-		while (i < n && ((unsigned char)s[i] & 0xc0) == 0x80) i++;
-	}
-	return i;
-}
-
-/* Columns the first n bytes of s take (UTF-8: one a code point). */
-static size_t code_points(const char *s, size_t n)
-{
-	size_t c = 0;
-	for (size_t i = 0; i < n; i++) c += ((unsigned char)s[i] & 0xc0) != 0x80;
-	return c;
-}
-
-static void put_line(int y, const char *s, size_t n, attr_t a)
-{
-	int cols = COLS;
-	move(y, 0);
-	attrset(a);
-	size_t k = fit(s, n, cols);
-	/* bytes from the capture (a followed stream, a name) may hold control characters: they
-	 * would move the cursor, so they are shown as dots (a carriage return, as nothing) */
-	char clean[LINE_BUF];
-	if (k > sizeof clean) k = sizeof clean;
-	size_t j = 0;
-	for (size_t i = 0; i < k; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c == '\r' && i + 1 == k) continue;
-		clean[j++] = c == '\t' ? ' ' : (c < 0x20 || c == 0x7f) ? '.' : (char)c;
-	}
-	addnstr(clean, (int)j);
-	int x = getcurx(stdscr);
-	for (; x < cols; x++) addch(' ');
-	attrset(A_NORMAL);
-}
 
 static void status(struct view *v, bool err, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void status(struct view *v, bool err, const char *fmt, ...)
@@ -628,18 +581,18 @@ static void draw_frames(struct view *v, int top, int rows, const uint64_t *frame
 	for (int r = 0; r < rows - 1; r++) {
 		int k = first + r;
 		if (k >= n) {
-			put_line(top + 1 + r, "", 0, 0);
+			tw_line(top + 1 + r, "", 0, 0);
 			continue;
 		}
 		size_t len = row_text(v, frames[k], line, sizeof line, &pw);
-		put_line(top + 1 + r, line, len, k == *sel ? A_REVERSE : attr);
+		tw_line(top + 1 + r, line, len, k == *sel ? A_REVERSE : attr);
 	}
 }
 
 static void draw_overlay(struct view *v)
 {
 	int top = 1, rows = LINES - 2;
-	put_line(top, v->ov_title, strlen(v->ov_title), A_BOLD | A_REVERSE);
+	tw_line(top, v->ov_title, strlen(v->ov_title), A_BOLD | A_REVERSE);
 	if (v->ov == OV_LIST) {
 		draw_frames(v, top, rows, v->ov_frames, (int)v->ov_nframes, &v->ov_sel, pair(v, P_BAD));
 		return;
@@ -653,12 +606,12 @@ static void draw_overlay(struct view *v)
 	for (int r = 0; r < rows - 1; r++) {
 		int k = v->ov_top + r;
 		if (k >= v->ov_nlines) {
-			put_line(top + 1 + r, "", 0, 0);
+			tw_line(top + 1 + r, "", 0, 0);
 			continue;
 		}
 		size_t from = v->ov_lines[k], to = k + 1 < v->ov_nlines ? v->ov_lines[k + 1] - 1 : v->ov_len;
 		attr_t a = !v->ov_dir || !v->ov_dir[k] ? 0 : v->ov_dir[k] == 1 ? pair(v, P_BAD) : pair(v, P_TLS);
-		put_line(top + 1 + r, v->ov_buf + from, to > from ? to - from : 0, a);
+		tw_line(top + 1 + r, v->ov_buf + from, to > from ? to - from : 0, a);
 	}
 }
 
@@ -825,36 +778,36 @@ static void draw_filter_bar(struct view *v)
 	if (v->editing) {
 		snprintf(buf, sizeof buf, "Filter: %.*s", (int)v->ilen, v->input);
 		attr_t a = v->ilen == 0 ? pair(v, P_BAR) : v->ivalid ? pair(v, P_BAR_OK) : pair(v, P_BAR_ERR);
-		put_line(0, buf, strlen(buf), a | (v->color ? 0 : A_UNDERLINE));
+		tw_line(0, buf, strlen(buf), a | (v->color ? 0 : A_UNDERLINE));
 		if (v->ilen && !v->ivalid) { /* the caret: what the message is about, marked */
 			size_t from = v->ierr.pos < v->ilen ? v->ierr.pos : v->ilen;
-			int x0 = 8 + (int)code_points(v->input, from);
-			int w = v->ierr.len ? (int)code_points(v->input + from, v->ierr.len < v->ilen - from ? v->ierr.len : v->ilen - from) : 1;
+			int x0 = 8 + (int)tw_columns(v->input, from);
+			int w = v->ierr.len ? (int)tw_columns(v->input + from, v->ierr.len < v->ilen - from ? v->ierr.len : v->ilen - from) : 1;
 			if (w < 1) w = 1;
 			if (x0 < COLS) mvchgat(0, x0, w, A_REVERSE | A_BOLD, v->color ? P_BAR_ERR : 0, NULL);
 		}
-		int x = 8 + (int)code_points(v->input, v->icur); /* the cursor */
+		int x = 8 + (int)tw_columns(v->input, v->icur); /* the cursor */
 		move(0, x < COLS ? x : COLS - 1);
 		return;
 	}
 	if (v->going) {
 		snprintf(buf, sizeof buf, "Go to packet: %s", v->go);
-		put_line(0, buf, strlen(buf), pair(v, P_BAR));
+		tw_line(0, buf, strlen(buf), pair(v, P_BAR));
 		return;
 	}
 	if (v->prompt) {
 		static const char *const what[] = { "", "Save the displayed packets to (.pcap or .pcapng): ",
 						    "Save the bookmarked packets to (.pcap or .pcapng): ", "Search (regex): " };
 		snprintf(buf, sizeof buf, "%s%.*s", what[v->prompt], (int)v->plen, v->pbuf);
-		put_line(0, buf, strlen(buf), pair(v, P_BAR));
+		tw_line(0, buf, strlen(buf), pair(v, P_BAR));
 		curs_set(1);
-		move(0, (int)code_points(buf, strlen(buf)) < COLS ? (int)code_points(buf, strlen(buf)) : COLS - 1);
+		move(0, (int)tw_columns(buf, strlen(buf)) < COLS ? (int)tw_columns(buf, strlen(buf)) : COLS - 1);
 		return;
 	}
 	const char *t = tui_model_filter_text(v->m);
 	if (t) snprintf(buf, sizeof buf, "Filter: %s [Applied]", t);
 	else snprintf(buf, sizeof buf, "Filter: (press / to filter)");
-	put_line(0, buf, strlen(buf), t ? pair(v, P_BAR_OK) : pair(v, P_BAR));
+	tw_line(0, buf, strlen(buf), t ? pair(v, P_BAR_OK) : pair(v, P_BAR));
 }
 
 static void keep_selection_visible(struct view *v)
@@ -881,14 +834,14 @@ static void draw_list(struct view *v)
 		snprintf(phead, sizeof phead, "%-*s %s", PROC_COL_NAME - 1, "Process", head);
 		head = phead;
 	}
-	put_line(v->list_y, head, strlen(head), A_BOLD | (v->focus == FOCUS_LIST ? A_UNDERLINE : 0));
+	tw_line(v->list_y, head, strlen(head), A_BOLD | (v->focus == FOCUS_LIST ? A_UNDERLINE : 0));
 	keep_selection_visible(v);
 	uint64_t n = shown(v);
 	for (int r = 0; r < v->list_h - 1; r++) {
 		uint64_t i = v->top + (uint64_t)r;
 		int y = v->list_y + 1 + r;
 		if (i >= n) {
-			put_line(y, "", 0, 0);
+			tw_line(y, "", 0, 0);
 			continue;
 		}
 		uint64_t f = tui_model_shown_frame(v->m, i);
@@ -896,7 +849,7 @@ static void draw_list(struct view *v)
 		size_t len = row_text(v, f, line, sizeof line, &pw);
 		attr_t a = row_attr(v, tui_model_row(v->m, f));
 		if (i == v->sel) a = A_REVERSE | (v->focus == FOCUS_LIST ? A_BOLD : 0);
-		put_line(y, line, len, a);
+		tw_line(y, line, len, a);
 		if (marked(v, f) && len > (size_t)pw && line[pw] == ' ') mvaddstr(y, pw, "★");
 	}
 }
@@ -905,11 +858,11 @@ static void draw_tree(struct view *v)
 {
 	char title[64];
 	snprintf(title, sizeof title, "─ Packet %llu details ", (unsigned long long)v->frame);
-	put_line(v->tree_y, title, strlen(title), A_BOLD | (v->focus == FOCUS_TREE ? A_UNDERLINE : 0));
+	tw_line(v->tree_y, title, strlen(title), A_BOLD | (v->focus == FOCUS_TREE ? A_UNDERLINE : 0));
 	int rows = v->tree_h - 1;
 	if (!v->pkt) {
 		for (int r = 0; r < rows; r++)
-			put_line(v->tree_y + 1 + r, r == 0 && v->frame ? v->derr : "", r == 0 && v->frame ? strlen(v->derr) : 0, 0);
+			tw_line(v->tree_y + 1 + r, r == 0 && v->frame ? v->derr : "", r == 0 && v->frame ? strlen(v->derr) : 0, 0);
 		return;
 	}
 	if (v->tsel < v->ttop) v->ttop = v->tsel;
@@ -918,7 +871,7 @@ static void draw_tree(struct view *v)
 	for (int r = 0; r < rows; r++) {
 		int k = v->ttop + r, y = v->tree_y + 1 + r;
 		if (k >= v->nnodes) {
-			put_line(y, "", 0, 0);
+			tw_line(y, "", 0, 0);
 			continue;
 		}
 		int i = v->nodes[k];
@@ -928,13 +881,13 @@ static void draw_tree(struct view *v)
 		snprintf(line, sizeof line, "%*s%s %s", v->depth[k] * 2, "", kids ? (v->expanded[f->id] ? "▾" : "▸") : " ", label);
 		attr_t a = field_defs[f->id].type == FT_PROTO ? A_BOLD : 0;
 		if (k == v->tsel && v->focus == FOCUS_TREE) a = A_REVERSE;
-		put_line(y, line, strlen(line), a);
+		tw_line(y, line, strlen(line), a);
 	}
 }
 
 static void draw_hex(struct view *v)
 {
-	put_line(v->hex_y, "─ Bytes", strlen("─ Bytes"), A_BOLD | (v->focus == FOCUS_HEX ? A_UNDERLINE : 0));
+	tw_line(v->hex_y, "─ Bytes", strlen("─ Bytes"), A_BOLD | (v->focus == FOCUS_HEX ? A_UNDERLINE : 0));
 	int rows = v->hex_h - 1;
 	const struct packet *p = v->pkt;
 	uint32_t hl_off = 0, hl_len = 0; /* the selected field's bytes, when they are the frame's */
@@ -953,7 +906,7 @@ static void draw_hex(struct view *v)
 	for (int r = 0; r < rows; r++) {
 		int y = v->hex_y + 1 + r;
 		uint32_t off = (uint32_t)(v->hex_top + r) * 16;
-		put_line(y, "", 0, 0);
+		tw_line(y, "", 0, 0);
 		if (!p || off >= n) continue;
 		move(y, 0);
 		printw("%04x  ", off);
@@ -988,7 +941,7 @@ static void draw_sparkline(struct view *v)
 	move(y, 0);
 	attrset(A_NORMAL);
 	if (width < 8 || !rate || !n) {
-		put_line(y, "", 0, 0);
+		tw_line(y, "", 0, 0);
 		return;
 	}
 	uint64_t from = 0, per = 1;
@@ -1036,7 +989,7 @@ static void draw_status(struct view *v)
 	int k = snprintf(buf, sizeof buf, " %s%s │ Packets: %llu │ Displayed: %llu%s │ %s", state, pct,
 			 (unsigned long long)tui_model_packets(v->m), (unsigned long long)shown(v), drops,
 			 v->msg[0] ? v->msg : "? for help");
-	put_line(LINES - 1, buf, (size_t)k, (v->msg_err ? pair(v, P_BAR_ERR) : pair(v, P_BAR)) | A_REVERSE);
+	tw_line(LINES - 1, buf, (size_t)k, (v->msg_err ? pair(v, P_BAR_ERR) : pair(v, P_BAR)) | A_REVERSE);
 }
 
 static const char *const help_lines[] = {
@@ -1068,7 +1021,7 @@ static void draw_help(void)
 	int n = (int)(sizeof help_lines / sizeof help_lines[0]);
 	for (int r = 0; r < LINES - 1; r++) {
 		const char *s = r < n ? help_lines[r] : "";
-		put_line(r, s, strlen(s), r == 0 ? A_BOLD : 0);
+		tw_line(r, s, strlen(s), r == 0 ? A_BOLD : 0);
 	}
 }
 
@@ -1635,25 +1588,14 @@ int tui_run_prepared(struct tui_prepared *t)
 		struct df_filter *f = df_compile(o->filter, &ferr);
 		if (f) tui_model_set_filter(m, f, o->filter);
 	}
-	setlocale(LC_ALL, "");
-	struct sigaction sa = { .sa_handler = on_quit };
-	sigemptyset(&sa.sa_mask);
-	struct sigaction old_int, old_term, old_hup;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	sigaction(SIGHUP, &sa, &old_hup);
-	initscr();
-	cbreak();
-	noecho();
-	keypad(stdscr, TRUE);
-	set_escdelay(25);
+	tw_begin();
 	mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
 	mouseinterval(0);
 	setup_colors(&v);
 	/* the first screen as soon as a first slice is decoded */
 	tui_model_index(m, 512);
 	bool running = true, ended = false;
-	while (running && !quit_signal) {
+	while (running && !tw_quit()) {
 		if (o->live) {
 			live_drops(o, &v.drop_kernel, &v.drop_ring);
 			v.capturing = !ended;
@@ -1675,10 +1617,7 @@ int tui_run_prepared(struct tui_prepared *t)
 		}
 		if (tui_model_filtering(m) && !v.paused) tui_model_filter_step(m, SLICE_PACKETS);
 	}
-	endwin();
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	sigaction(SIGHUP, &old_hup, NULL);
+	tw_end();
 	if (o->live) { /* what the kernel and the ring still hold is kept */
 		live_stop(o->live);
 		while (!ended) drain_live(&v, o, &ended);

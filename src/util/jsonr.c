@@ -209,6 +209,21 @@ int jsonr_object(const char *text, size_t len, struct jobj *o, char *err, size_t
 	return 0;
 }
 
+bool jsonr_next(const struct jv *arr, size_t *pos, struct jv *out)
+{
+	if (!arr || arr->type != JV_ARR) return false;
+	char e[64];
+	struct cur c = { arr->raw, arr->raw + (*pos ? *pos : 1), arr->raw + arr->rawlen, e, sizeof e };
+	while (c.p < c.end && (*c.p == ',' || *c.p == ' ' || *c.p == '\t' || *c.p == '\n' || *c.p == '\r')) c.p++;
+	if (c.p >= c.end || *c.p == ']') return false;
+	const char *vs = c.p;
+	enum jv_type t;
+	if (value(&c, 1, &t) < 0) return false; /* not an element of a checked array */
+	*out = (struct jv){ .type = t, .raw = vs, .rawlen = (size_t)(c.p - vs) };
+	*pos = (size_t)(c.p - arr->raw);
+	return true;
+}
+
 int jsonr_sub(const struct jv *v, struct jobj *o, char *err, size_t errlen)
 {
 	if (!v || v->type != JV_OBJ) {

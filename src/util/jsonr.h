@@ -42,6 +42,9 @@ int jsonr_bool(const struct jv *v, bool *out);
 /* The strings of an array member, one per call: *pos starts at 0; true with the next one in
  * out, false at the end or at an element that is not a string or does not fit (*bad set). */
 bool jsonr_next_str(const struct jv *arr, size_t *pos, char *out, size_t cap, bool *bad);
+/* The elements of an array member, one per call: *pos starts at 0; true with the next one
+ * in out (its key NULL; an object's members by jsonr_sub), false at the end. */
+bool jsonr_next(const struct jv *arr, size_t *pos, struct jv *out);
 /* Parses one object and hands back its member key as a nested object (replies' "data"). */
 int jsonr_sub(const struct jv *v, struct jobj *o, char *err, size_t errlen);
 

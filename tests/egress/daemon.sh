@@ -92,7 +92,7 @@ jq -e '(.status.pid > 0) and (.connections | type == "array") and ([.processes[]
 	([.destinations[].destination] | index("10.77.0.2") != null) and (.alerts | type == "array")' "$tmp/inspect.json" >/dev/null &&
 	ok || bad "inspect --json: $(head -c 600 "$tmp/inspect.json")"
 "$bin" inspect --state-dir "$state" >/dev/null 2>&1
-[ $? -eq 2 ] && ok || bad "inspect without --json should say its screen is not built"
+[ $? -eq 2 ] && ok || bad "inspect without --json and without a terminal: exit 2 expected"
 
 # events, filtered by the monitor: curl's closes only
 "$bin" monitor events --state-dir "$state" --events close --program curl >"$tmp/events.json" 2>"$tmp/events.err" &

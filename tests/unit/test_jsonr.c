@@ -55,6 +55,41 @@ static void test_members_and_getters(void **state)
 	assert_int_equal(jsonr_i64(jsonr_get(&o, "o"), &n), -1); /* past int64 */
 }
 
+/* An array's elements one by one, of any type, nested ones whole; objects read by jsonr_sub. */
+static void test_array_elements(void **state)
+{
+	(void)state;
+	struct jobj o, e;
+	char err[200], s[32];
+	assert_int_equal(parse("{\"data\":[ {\"id\":1,\"n\":\"a]\"} ,{\"id\":2,\"l\":[1,[2]]}, 3 ,\"x\",null,[],{}]}", &o, err), 0);
+	const struct jv *arr = jsonr_get(&o, "data"), *v;
+	struct jv el;
+	size_t pos = 0;
+	int64_t id;
+	assert_true(jsonr_next(arr, &pos, &el));
+	assert_int_equal(el.type, JV_OBJ);
+	assert_int_equal(jsonr_sub(&el, &e, err, sizeof err), 0);
+	assert_int_equal(jsonr_str(jsonr_get(&e, "n"), s, sizeof s), 0);
+	assert_string_equal(s, "a]"); /* a bracket inside a string does not end the element */
+	assert_true(jsonr_next(arr, &pos, &el));
+	assert_int_equal(jsonr_sub(&el, &e, err, sizeof err), 0);
+	assert_int_equal(jsonr_i64(jsonr_get(&e, "id"), &id), 0);
+	assert_int_equal(id, 2);
+	assert_non_null(v = jsonr_get(&e, "l"));
+	assert_int_equal(v->rawlen, 7);
+	static const enum jv_type rest[] = { JV_NUM, JV_STR, JV_NULL, JV_ARR, JV_OBJ };
+	for (int i = 0; i < 5; i++) {
+		assert_true(jsonr_next(arr, &pos, &el));
+		assert_int_equal(el.type, rest[i]);
+	}
+	assert_false(jsonr_next(arr, &pos, &el));
+	pos = 0;
+	assert_false(jsonr_next(jsonr_get(&e, "id"), &pos, &el)); /* not an array */
+	assert_int_equal(parse("{\"data\":[]}", &o, err), 0);
+	pos = 0;
+	assert_false(jsonr_next(jsonr_get(&o, "data"), &pos, &el));
+}
+
 static void test_refusals_say_where(void **state)
 {
 	(void)state;
@@ -100,6 +135,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_members_and_getters),
+		cmocka_unit_test(test_array_elements),
 		cmocka_unit_test(test_refusals_say_where),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
