@@ -32,6 +32,7 @@ bench: build
 	@bench/run.sh $(BUILD)/pktscope
 	@bench/tui.sh $(BUILD)/pktscope
 	@bench/egress.sh $(BUILD)
+	@bench/daemon.sh $(BUILD)
 
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)

@@ -22,6 +22,7 @@
 #include "util/duration.h"
 #include "util/jsonr.h"
 #include "util/sbuf.h"
+#include "util/xalloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -61,7 +62,7 @@ static const char usage[] =
 	"  -i IF                  an interface to watch (repeatable; default: every interface\n"
 	"                         that is up, loopback included)\n"
 	"  -r FILE                a capture file instead: its connections, names and places (no\n"
-	"                         processes), its packets' times the clock, no retention\n"
+	"                         processes), its packets' times the clock (retention too)\n"
 	"  -f BPF                 a capture filter (tcpdump's syntax)\n"
 	"  -s SNAPLEN             bytes kept of each packet (default 4096: names are in the first\n"
 	"                         ones; bytes are counted from the packets' real lengths)\n"
@@ -542,7 +543,11 @@ static int monitor_main(struct mrun *r)
 		status = EXIT_INPUT;
 		goto done;
 	}
-	if (!r->read_path) store_set_retention(store, retention_ms, max_bytes); /* a file's times are old */
+	store_set_retention(store, retention_ms, max_bytes); /* -r: counted on the file's clock */
+	if (r->read_path) {
+		store_set_clock(store, -1);
+		store_set_wait(store, true);
+	}
 	dissect_init();
 	struct sigaction sa = { .sa_handler = on_signal };
 	sigemptyset(&sa.sa_mask);
@@ -749,6 +754,71 @@ static int64_t wall_ms(void)
 
 /* `monitor alerts|ack|known|new`: the store read (and the alerts and known list changed)
  * while the monitor runs or not. */
+/* monitor alerts|new|ack|known through a running monitor's socket: what the store gives,
+ * in the same form. */
+static int query_socket(struct monitor_client *c, const char *cmd, int64_t since_ms, bool json, bool all, uint64_t id, char **arg,
+			int nargs)
+{
+	char req[3000], err[1024];
+	struct sbuf rq;
+	sb_init_fixed(&rq, req, sizeof req);
+	if (!strcmp(cmd, "ack")) {
+		sb_printf(&rq, "{\"type\":\"ack\",\"id\":%llu}", (unsigned long long)id);
+	} else if (!strcmp(cmd, "known")) {
+		sb_puts(&rq, "{\"type\":\"known\",\"format\":\"text\",\"op\":");
+		sb_json_str(&rq, arg[0], strlen(arg[0]));
+		for (int i = 1; i < nargs; i++) {
+			sb_puts(&rq, i == 1 ? ",\"program\":" : ",\"destination\":");
+			sb_json_str(&rq, arg[i], strlen(arg[i]));
+		}
+		sb_putc(&rq, '}');
+	} else {
+		sb_printf(&rq, "{\"type\":\"%s\",\"since_ms\":%lld,\"format\":\"%s\"%s}", cmd, (long long)since_ms, json ? "json" : "text",
+			  all ? ",\"all\":true" : "");
+	}
+	if (rq.trunc) {
+		cli_error("%s", "the program or destination is too long");
+		return EXIT_USAGE;
+	}
+	sb_cstr(&rq);
+	struct sbuf line, out;
+	sb_init_grow(&line, 1 << 16, SERVER_MAX_REPLY);
+	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
+	int status = EXIT_OK;
+	struct jobj o;
+	const struct jv *d;
+	if (client_call(c, req, &line, err, sizeof err) < 0 || jsonr_object(line.buf, line.len, &o, err, sizeof err) < 0 ||
+	    !(d = jsonr_get(&o, "data"))) {
+		cli_error("%s", err);
+		status = EXIT_INPUT;
+	} else if (d->type == JV_STR) { /* the text the store would have given */
+		size_t n = d->rawlen;
+		char *text = xmalloc(n + 1);
+		if (jsonr_str(d, text, n + 1) == 0) sb_puts(&out, text);
+		free(text);
+	} else if (d->type == JV_ARR) { /* alerts --json: one a line */
+		size_t pos = 0;
+		struct jv el;
+		while (jsonr_next(d, &pos, &el)) {
+			sb_put(&out, el.raw, el.rawlen);
+			sb_putc(&out, '\n');
+		}
+	} else if (!strcmp(cmd, "ack")) {
+		sb_printf(&out, "alert #%llu acknowledged\n", (unsigned long long)id);
+	} else if (!strcmp(cmd, "known")) { /* {"message": …} */
+		struct jobj m;
+		char msg[2000];
+		if (jsonr_sub(d, &m, err, sizeof err) == 0 && jsonr_str(jsonr_get(&m, "message"), msg, sizeof msg) == 0) sb_printf(&out, "%s\n", msg);
+	} else {
+		sb_put(&out, d->raw, d->rawlen);
+		sb_putc(&out, '\n');
+	}
+	sb_flush(&out);
+	sb_free(&out);
+	sb_free(&line);
+	return status;
+}
+
 static int monitor_query(const char *cmd, int argc, char **argv)
 {
 	const char *state_arg = NULL, *config_path = NULL, *since = NULL;
@@ -805,6 +875,22 @@ static int monitor_query(const char *cmd, int argc, char **argv)
 	if (state_arg) snprintf(state_dir, sizeof state_dir, "%s", state_arg);
 	else cli_state_dir(state_dir, sizeof state_dir);
 	snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
+	/* no store of the user's own and no directory named: root's monitor's */
+	if (!state_arg && access(dbpath, F_OK) < 0) {
+		snprintf(state_dir, sizeof state_dir, "%s", CLIENT_ROOT_STATE_DIR);
+		snprintf(dbpath, sizeof dbpath, "%s/monitor.db", state_dir);
+	}
+	/* a monitor running there answers through its socket (a reader of group pktscope too);
+	 * else the store is read and written directly */
+	char sock[4200];
+	snprintf(sock, sizeof sock, "%s/" CLIENT_SOCKET_NAME, state_dir);
+	struct monitor_client *c = client_connect(sock, err, sizeof err);
+	if (c) {
+		int status = query_socket(c, cmd, since_ms, json, all, id, arg, nargs);
+		client_close(c);
+		config_free(&cfg);
+		return status;
+	}
 	struct sbuf out;
 	sb_init_fd(&out, STDOUT_FILENO, 1u << 16);
 	int rc;

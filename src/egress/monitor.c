@@ -29,6 +29,7 @@
 #define DOT_PORT 853
 #define RADDR_BUCKETS 4096        /* connections by remote address, for naming them when an answer comes */
 #define TICK_EVERY_NS (200 * 1000000LL) /* updates and flushes happen under steady traffic too */
+#define REPLAY_TICK_EVERY_NS 1000000000LL
 #define ASSESS_AFTER_NS 1500000000LL    /* a connection without a name by then is judged unnamed */
 #define IDENT_WAIT_NS 30000000000LL     /* a binary still being hashed after this: judged without */
 
@@ -667,11 +668,14 @@ struct monitor *monitor_new(const struct monitor_opts *o)
 void monitor_packet(struct monitor *m, const struct pkt_meta *meta, const uint8_t *data)
 {
 	m->now_ns = meta->ts_sec * 1000000000LL + meta->ts_nsec;
+	if (m->o.replay && !m->st.packets) m->ticked_ns = m->flushed_ns = m->now_ns; /* the file's clock from its first packet */
 	m->cur = NULL;
 	m->st.packets++;
 	pipeline_decode_quiet(m->pl, meta, data);
 	m->cur = NULL;
-	if (m->now_ns - m->ticked_ns >= TICK_EVERY_NS) monitor_tick(m, m->now_ns); /* traffic never pauses */
+	/* traffic never pauses; a file's clock runs faster than the wall's: a tick a second of it
+	 * (updates are at most a second apart anyway) */
+	if (m->now_ns - m->ticked_ns >= (m->o.replay ? REPLAY_TICK_EVERY_NS : TICK_EVERY_NS)) monitor_tick(m, m->now_ns);
 }
 
 static void flush_store(struct monitor *m)
@@ -700,6 +704,7 @@ void monitor_tick(struct monitor *m, int64_t now_ns)
 		if (bytes != c->emitted_bytes || c->emitted_ns == 0) emit(m, c, "update", NULL);
 	}
 	if (m->o.baseline) baseline_tick(m->o.baseline, m->now_ns / 1000000);
+	if (m->o.replay && m->o.store) store_set_clock(m->o.store, m->now_ns / 1000000); /* retention on the file's time */
 	/* the store's writer writes on its own; a failure of its is said here, once */
 	char err[256];
 	if (m->o.store && m->now_ns - m->flushed_ns >= UPDATE_EVERY_NS) {

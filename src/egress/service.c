@@ -14,6 +14,7 @@
 #include "egress/report.h"
 #include "egress/server.h"
 #include "egress/store.h"
+#include "util/hash.h"
 #include "util/jsonr.h"
 #include "util/sbuf.h"
 #include "util/xalloc.h"
@@ -280,22 +281,63 @@ static void do_connections(struct req *r)
  * address. */
 #define DEST_EXPR "coalesce(nullif(d.registrable, ''), nullif(c.name, ''), c.remote_addr)"
 
+/* The connections of a time range as rows to add up (conns, bytes, first and last ms per
+ * program, destination, name and direction): the store's hourly table for the whole hours
+ * inside the range where it is exact, the connections themselves for the rest. A day of
+ * millions of connections is a few thousand rows per hour. Parameters p..p+3: the range
+ * and the hours taken from the table (span_bind). */
+static void span_sql(struct sbuf *sb, const char *name, int p)
+{
+	sb_printf(sb,
+		  "%s AS (SELECT exe_id, dest_id, name, outbound, conns, bytes_out, bytes_in, first_ms, last_ms FROM hourly"
+		  " WHERE hour_ms >= ?%d AND hour_ms < ?%d UNION ALL SELECT coalesce(exe_id, 0), coalesce(dest_id, 0),"
+		  " coalesce(name, ''), outbound, 1, bytes_out, bytes_in, start_ms, end_ms FROM connections"
+		  " WHERE (start_ms >= ?%d AND start_ms < ?%d) OR (start_ms >= ?%d AND start_ms < ?%d))",
+		  name, p + 2, p + 3, p, p + 2, p + 3, p + 1);
+}
+
+/* The destination of a span's row s (joined to destinations d): as DEST_EXPR. */
+#define SPAN_DEST "coalesce(nullif(d.registrable, ''), nullif(s.name, ''), d.addr)"
+
+static int64_t hour_floor(int64_t ms) { return ms / STORE_HOUR_MS * STORE_HOUR_MS; }
+
+static void span_bind(sqlite3 *db, sqlite3_stmt *st, int p, int64_t since, int64_t until)
+{
+	int64_t from = 0; /* where the hourly table is exact */
+	sqlite3_stmt *m;
+	if (sqlite3_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'hourly_from'", -1, &m, NULL) == SQLITE_OK) {
+		if (sqlite3_step(m) == SQLITE_ROW) from = sqlite3_column_int64(m, 0);
+		sqlite3_finalize(m);
+	}
+	int64_t a = hour_floor(since + STORE_HOUR_MS - 1), b = hour_floor(until);
+	if (a < from) a = from;
+	if (a >= b) a = b = until; /* no whole hour: the connections alone */
+	sqlite3_bind_int64(st, p, since);
+	sqlite3_bind_int64(st, p + 1, until);
+	sqlite3_bind_int64(st, p + 2, a);
+	sqlite3_bind_int64(st, p + 3, b);
+}
+
 static void do_processes(struct req *r)
 {
 	if (!range(r)) return;
 	char err[300];
 	sqlite3 *db = rdb(r->s, err, sizeof err);
 	sqlite3_stmt *st = NULL;
-	if (!db || sqlite3_prepare_v2(db,
-				      "SELECT e.path, e.name, count(*), sum(c.bytes_out), sum(c.bytes_in), count(DISTINCT " DEST_EXPR "),"
-				      " min(c.start_ms), max(c.end_ms) FROM connections c JOIN executables e ON e.id = c.exe_id"
-				      " LEFT JOIN destinations d ON d.id = c.dest_id WHERE c.start_ms >= ?1 AND c.start_ms < ?2 GROUP BY e.path",
-				      -1, &st, NULL) != SQLITE_OK) {
+	char sql[1500];
+	struct sbuf q;
+	sb_init_fixed(&q, sql, sizeof sql);
+	sb_puts(&q, "WITH ");
+	span_sql(&q, "s", 1);
+	sb_puts(&q, " SELECT e.path, e.name, sum(s.conns), sum(s.bytes_out), sum(s.bytes_in), count(DISTINCT " SPAN_DEST "),"
+		    " min(s.first_ms), max(s.last_ms) FROM s JOIN executables e ON e.id = s.exe_id"
+		    " LEFT JOIN destinations d ON d.id = s.dest_id GROUP BY e.path");
+	sb_cstr(&q);
+	if (!db || q.trunc || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_error(r, db);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, r->since);
-	sqlite3_bind_int64(st, 2, r->until);
+	span_bind(db, st, 1, r->since, r->until);
 	struct live_walk w = { 0 };
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -336,6 +378,83 @@ static void do_processes(struct req *r)
 	sb_free(&sb);
 }
 
+/* destinations of one program: the stored rows, then its open connections added (the
+ * destinations it talks to now). */
+struct dest_agg {
+	char dest[256], country[4], as_org[128], address[46];
+	int64_t asn, conns, live, bytes_out, bytes_in, first_ms, last_ms, addresses, programs, dests;
+};
+
+struct dest_walk {
+	const char *program;
+	bool org;
+	struct dest_agg *d;
+	int n, cap;
+	int *slot;                     /* open addressing over d by name: index + 1, 0 free */
+	size_t nslots;
+	struct hash_seed seed;
+};
+
+static size_t dest_slot(const struct dest_walk *w, const char *dest)
+{
+	size_t i = (size_t)siphash13(&w->seed, dest, strlen(dest)) & (w->nslots - 1);
+	while (w->slot[i] && strcmp(w->d[w->slot[i] - 1].dest, dest)) i = (i + 1) & (w->nslots - 1);
+	return i;
+}
+
+static struct dest_agg *dest_of(struct dest_walk *w, const char *dest)
+{
+	if ((size_t)w->n * 2 >= w->nslots) { /* half full at most: the slots again, twice as many */
+		w->nslots = w->nslots ? w->nslots * 2 : 1024;
+		free(w->slot);
+		w->slot = xcalloc(w->nslots, sizeof *w->slot);
+		for (int i = 0; i < w->n; i++) w->slot[dest_slot(w, w->d[i].dest)] = i + 1;
+	}
+	size_t i = dest_slot(w, dest);
+	if (w->slot[i]) return &w->d[w->slot[i] - 1];
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 256;
+		w->d = xrealloc(w->d, (size_t)w->cap * sizeof *w->d);
+	}
+	struct dest_agg *a = &w->d[w->n++];
+	memset(a, 0, sizeof *a);
+	snprintf(a->dest, sizeof a->dest, "%s", dest);
+	w->slot[i] = w->n;
+	return a;
+}
+
+static void dest_live(void *ctx, const struct monitor_conn_view *v)
+{
+	struct dest_walk *w = ctx;
+	if (v->closed || strcmp(v->direction, "outbound") || strcmp(v->exe, w->program)) return;
+	const char *dest = v->registrable[0] ? v->registrable : v->name[0] ? v->name : v->raddr;
+	char asn[24];
+	snprintf(asn, sizeof asn, "AS%u", v->asn);
+	if (w->org) dest = v->as_org[0] ? v->as_org : v->asn ? asn : dest;
+	struct dest_agg *a = dest_of(w, dest);
+	if (!a->conns && !a->live) { /* new here */
+		snprintf(a->country, sizeof a->country, "%s", v->country);
+		a->asn = v->asn;
+		snprintf(a->as_org, sizeof a->as_org, "%s", v->as_org);
+		snprintf(a->address, sizeof a->address, "%s", v->raddr);
+		a->addresses = a->programs = a->dests = 1;
+		a->first_ms = v->start_ms;
+	}
+	a->conns++;
+	a->live++;
+	a->bytes_out += (int64_t)v->bytes_out;
+	a->bytes_in += (int64_t)v->bytes_in;
+	if (v->start_ms < a->first_ms) a->first_ms = v->start_ms;
+	if (v->last_ms > a->last_ms) a->last_ms = v->last_ms;
+}
+
+static int cmp_dest(const void *x, const void *y)
+{
+	const struct dest_agg *a = x, *b = y;
+	int64_t ba = a->bytes_out + a->bytes_in, bb = b->bytes_out + b->bytes_in;
+	return ba < bb ? 1 : ba > bb ? -1 : strcmp(a->dest, b->dest);
+}
+
 static void do_destinations(struct req *r)
 {
 	char by[16];
@@ -345,46 +464,78 @@ static void do_destinations(struct req *r)
 		server_error(r->c, "by: destination or org");
 		return;
 	}
-	char err[300], sql[1200];
+	char err[300], sql[2000];
 	sqlite3 *db = rdb(r->s, err, sizeof err);
 	sqlite3_stmt *st = NULL;
+	struct sbuf q;
+	sb_init_fixed(&q, sql, sizeof sql);
+	sb_puts(&q, "WITH ");
+	span_sql(&q, "s", 1);
 	/* by org: the AS organisation, else the AS number, else the destination itself */
-	snprintf(sql, sizeof sql,
-		 "SELECT %s AS dest, max(d.country), max(d.asn), max(d.as_org), count(*), sum(c.bytes_out), sum(c.bytes_in),"
-		 " min(c.start_ms), max(c.end_ms), count(DISTINCT c.remote_addr), max(c.remote_addr), count(DISTINCT c.exe_id),"
-		 " count(DISTINCT " DEST_EXPR ") FROM connections c LEFT JOIN executables e ON e.id = c.exe_id"
-		 " LEFT JOIN destinations d ON d.id = c.dest_id WHERE c.start_ms >= ?1 AND c.start_ms < ?2"
-		 " AND (?3 = '' OR e.path = ?3) AND c.outbound = 1 GROUP BY dest ORDER BY sum(c.bytes_out) + sum(c.bytes_in) DESC",
-		 org ? "coalesce(nullif(d.as_org, ''), 'AS' || nullif(d.asn, 0), " DEST_EXPR ")" : DEST_EXPR);
-	if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	sb_printf(&q,
+		  " SELECT %s AS dest, max(d.country), max(d.asn), max(d.as_org), sum(s.conns), sum(s.bytes_out), sum(s.bytes_in),"
+		  " min(s.first_ms), max(s.last_ms), count(DISTINCT s.dest_id), max(d.addr), count(DISTINCT nullif(s.exe_id, 0)),"
+		  " count(DISTINCT " SPAN_DEST ") FROM s LEFT JOIN executables e ON e.id = s.exe_id"
+		  " LEFT JOIN destinations d ON d.id = s.dest_id WHERE (?5 = '' OR e.path = ?5) AND s.outbound = 1"
+		  " GROUP BY dest ORDER BY sum(s.bytes_out) + sum(s.bytes_in) DESC",
+		  org ? "coalesce(nullif(d.as_org, ''), 'AS' || nullif(d.asn, 0), " SPAN_DEST ")" : SPAN_DEST);
+	sb_cstr(&q);
+	if (!db || q.trunc || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_error(r, db);
 		return;
 	}
-	sqlite3_bind_int64(st, 1, r->since);
-	sqlite3_bind_int64(st, 2, r->until);
-	sqlite3_bind_text(st, 3, r->program, -1, SQLITE_STATIC);
+	span_bind(db, st, 1, r->since, r->until);
+	sqlite3_bind_text(st, 5, r->program, -1, SQLITE_STATIC);
+	struct dest_walk w = { .program = r->program, .org = org, .seed = hash_seed_random() };
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct dest_agg *a = dest_of(&w, ctext(st, 0));
+		snprintf(a->country, sizeof a->country, "%s", ctext(st, 1));
+		a->asn = sqlite3_column_int64(st, 2);
+		snprintf(a->as_org, sizeof a->as_org, "%s", ctext(st, 3));
+		a->conns = sqlite3_column_int64(st, 4);
+		a->bytes_out = sqlite3_column_int64(st, 5);
+		a->bytes_in = sqlite3_column_int64(st, 6);
+		a->first_ms = sqlite3_column_int64(st, 7);
+		a->last_ms = sqlite3_column_int64(st, 8);
+		a->addresses = sqlite3_column_int64(st, 9);
+		snprintf(a->address, sizeof a->address, "%s", ctext(st, 10));
+		a->programs = sqlite3_column_int64(st, 11);
+		a->dests = sqlite3_column_int64(st, 12);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		free(w.d);
+		free(w.slot);
+		db_error(r, db);
+		return;
+	}
+	/* one program's, up to now: its open connections too (everyone's stay the stored ones,
+	 * whose distinct counts of programs and addresses are exact) */
+	if (r->program[0] && r->until > r->now) monitor_each(r->s->mon, dest_live, &w);
+	qsort(w.d, (size_t)w.n, sizeof *w.d, cmp_dest);
 	struct sbuf sb;
 	sb_init_grow(&sb, 1 << 16, SERVER_MAX_REPLY);
 	head(&sb, r->c, "destinations");
 	sb_putc(&sb, '[');
-	int n = 0, rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		sb_puts(&sb, n++ ? ",{\"destination\":" : "{\"destination\":");
-		sb_json_str(&sb, ctext(st, 0), strlen(ctext(st, 0)));
-		js(&sb, "country", ctext(st, 1));
-		if (sqlite3_column_int64(st, 2)) sb_printf(&sb, ",\"asn\":%lld", (long long)sqlite3_column_int64(st, 2));
-		js(&sb, "as_org", ctext(st, 3));
-		sb_printf(&sb, ",\"connections\":%lld,\"bytes_out\":%lld,\"bytes_in\":%lld,\"first_ms\":%lld,\"last_ms\":%lld,\"addresses\":%lld",
-			  (long long)sqlite3_column_int64(st, 4), (long long)sqlite3_column_int64(st, 5), (long long)sqlite3_column_int64(st, 6),
-			  (long long)sqlite3_column_int64(st, 7), (long long)sqlite3_column_int64(st, 8), (long long)sqlite3_column_int64(st, 9));
-		js(&sb, "address", ctext(st, 10));
-		sb_printf(&sb, ",\"programs\":%lld,\"destinations\":%lld}", (long long)sqlite3_column_int64(st, 11),
-			  (long long)sqlite3_column_int64(st, 12));
+	for (int i = 0; i < w.n; i++) {
+		const struct dest_agg *a = &w.d[i];
+		sb_puts(&sb, i ? ",{\"destination\":" : "{\"destination\":");
+		sb_json_str(&sb, a->dest, strlen(a->dest));
+		js(&sb, "country", a->country);
+		if (a->asn) sb_printf(&sb, ",\"asn\":%lld", (long long)a->asn);
+		js(&sb, "as_org", a->as_org);
+		sb_printf(&sb, ",\"connections\":%lld,\"live\":%lld,\"bytes_out\":%lld,\"bytes_in\":%lld,\"first_ms\":%lld,\"last_ms\":%lld,"
+			       "\"addresses\":%lld",
+			  (long long)a->conns, (long long)a->live, (long long)a->bytes_out, (long long)a->bytes_in, (long long)a->first_ms,
+			  (long long)a->last_ms, (long long)a->addresses);
+		js(&sb, "address", a->address);
+		sb_printf(&sb, ",\"programs\":%lld,\"destinations\":%lld}", (long long)a->programs, (long long)a->dests);
 	}
-	sqlite3_finalize(st);
 	sb_puts(&sb, "]}");
-	if (rc != SQLITE_DONE) db_error(r, db);
-	else send_reply(r->c, &sb);
+	free(w.d);
+	free(w.slot);
+	send_reply(r->c, &sb);
 	sb_free(&sb);
 }
 
@@ -399,29 +550,36 @@ static void do_history(struct req *r)
 	char err[300];
 	sqlite3 *db = rdb(r->s, err, sizeof err);
 	sqlite3_stmt *st = NULL, *cnt = NULL;
-	const char *where = " WHERE c.start_ms >= ?1 AND c.start_ms < ?2 AND (?3 = '' OR e.path = ?3)";
+	/* one program's: by its index (exe_id, start_ms), not a walk back through everyone's */
+	const char *where = r->program[0] ? " WHERE c.exe_id IN (SELECT id FROM executables WHERE path = ?3) AND c.start_ms >= ?1"
+					    " AND c.start_ms < ?2"
+					  : " WHERE c.start_ms >= ?1 AND c.start_ms < ?2 AND ?3 = ''";
 	char sql[1200];
 	snprintf(sql, sizeof sql,
 		 "SELECT c.id, c.start_ms, c.end_ms, c.state, c.proto, c.remote_addr, c.remote_port, c.local_port, c.outbound,"
 		 " e.path, e.name, c.pid, c.name, c.name_source, d.registrable, d.country, d.asn, d.as_org, c.bytes_out, c.bytes_in,"
 		 " c.community_id FROM connections c LEFT JOIN executables e ON e.id = c.exe_id LEFT JOIN destinations d"
 		 " ON d.id = c.dest_id%s ORDER BY c.start_ms DESC, c.id DESC LIMIT ?4", where);
-	char csql[400];
-	snprintf(csql, sizeof csql,
-		 "SELECT count(*), coalesce(sum(c.bytes_out), 0), coalesce(sum(c.bytes_in), 0) FROM connections c"
-		 " LEFT JOIN executables e ON e.id = c.exe_id%s", where);
+	/* the totals: the hours of the range from the hourly table */
+	char csql[1200];
+	struct sbuf q;
+	sb_init_fixed(&q, csql, sizeof csql);
+	sb_puts(&q, "WITH ");
+	span_sql(&q, "s", 1);
+	sb_puts(&q, " SELECT coalesce(sum(conns), 0), coalesce(sum(bytes_out), 0), coalesce(sum(bytes_in), 0) FROM s"
+		    " WHERE ?5 = '' OR exe_id IN (SELECT id FROM executables WHERE path = ?5)");
+	sb_cstr(&q);
 	if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_prepare_v2(db, csql, -1, &cnt, NULL) != SQLITE_OK) {
 		sqlite3_finalize(st);
 		db_error(r, db);
 		return;
 	}
-	for (int i = 0; i < 2; i++) {
-		sqlite3_stmt *q = i ? cnt : st;
-		sqlite3_bind_int64(q, 1, r->since);
-		sqlite3_bind_int64(q, 2, r->until);
-		sqlite3_bind_text(q, 3, r->program, -1, SQLITE_STATIC);
-	}
+	sqlite3_bind_int64(st, 1, r->since);
+	sqlite3_bind_int64(st, 2, r->until);
+	sqlite3_bind_text(st, 3, r->program, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, limit);
+	span_bind(db, cnt, 1, r->since, r->until);
+	sqlite3_bind_text(cnt, 5, r->program, -1, SQLITE_STATIC);
 	struct sbuf sb;
 	sb_init_grow(&sb, 1 << 16, SERVER_MAX_REPLY);
 	head(&sb, r->c, "history");
@@ -483,22 +641,30 @@ static void do_compare(struct req *r)
 	char err[300];
 	sqlite3 *db = rdb(r->s, err, sizeof err);
 	sqlite3_stmt *st = NULL;
-	/* seen in a range: (program, destination, country) */
-	const char *sql =
-		"WITH seen AS (SELECT e.path AS p, " DEST_EXPR " AS dst, nullif(d.country, '') AS cc, c.start_ms AS t, c.bytes_out AS bo,"
-		" c.bytes_in AS bi FROM connections c LEFT JOIN executables e ON e.id = c.exe_id LEFT JOIN destinations d ON d.id = c.dest_id"
-		" WHERE c.outbound = 1 AND ((c.start_ms >= ?1 AND c.start_ms < ?2) OR (c.start_ms >= ?3 AND c.start_ms < ?4))),"
-		" a AS (SELECT * FROM seen WHERE t >= ?1 AND t < ?2), b AS (SELECT * FROM seen WHERE t >= ?3 AND t < ?4)"
-		" SELECT 'program', p, '' FROM (SELECT DISTINCT p FROM b WHERE p IS NOT NULL EXCEPT SELECT p FROM a)"
-		" UNION ALL SELECT 'destination', p, dst FROM (SELECT DISTINCT coalesce(p, '') AS p, dst FROM b EXCEPT SELECT coalesce(p, ''), dst FROM a)"
-		" UNION ALL SELECT 'country', cc, '' FROM (SELECT DISTINCT cc FROM b WHERE cc IS NOT NULL EXCEPT SELECT cc FROM a)"
-		" UNION ALL SELECT 'count_a', count(*), coalesce(sum(bo) + sum(bi), 0) FROM a"
-		" UNION ALL SELECT 'count_b', count(*), coalesce(sum(bo) + sum(bi), 0) FROM b";
-	if (!db || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+	/* seen in each range: (program, destination, country) */
+	char sql[3000];
+	struct sbuf q;
+	sb_init_fixed(&q, sql, sizeof sql);
+	sb_puts(&q, "WITH ");
+	span_sql(&q, "sa", 1);
+	sb_puts(&q, ", ");
+	span_sql(&q, "sb", 5);
+	sb_puts(&q, ", a AS (SELECT e.path AS p, " SPAN_DEST " AS dst, nullif(d.country, '') AS cc, s.conns AS n, s.bytes_out + s.bytes_in AS bytes"
+		    " FROM sa s LEFT JOIN executables e ON e.id = s.exe_id LEFT JOIN destinations d ON d.id = s.dest_id WHERE s.outbound = 1),"
+		    " b AS (SELECT e.path AS p, " SPAN_DEST " AS dst, nullif(d.country, '') AS cc, s.conns AS n, s.bytes_out + s.bytes_in AS bytes"
+		    " FROM sb s LEFT JOIN executables e ON e.id = s.exe_id LEFT JOIN destinations d ON d.id = s.dest_id WHERE s.outbound = 1)"
+		    " SELECT 'program', p, '' FROM (SELECT DISTINCT p FROM b WHERE p IS NOT NULL EXCEPT SELECT p FROM a)"
+		    " UNION ALL SELECT 'destination', p, dst FROM (SELECT DISTINCT coalesce(p, '') AS p, dst FROM b EXCEPT SELECT coalesce(p, ''), dst FROM a)"
+		    " UNION ALL SELECT 'country', cc, '' FROM (SELECT DISTINCT cc FROM b WHERE cc IS NOT NULL EXCEPT SELECT cc FROM a)"
+		    " UNION ALL SELECT 'count_a', coalesce(sum(n), 0), coalesce(sum(bytes), 0) FROM a"
+		    " UNION ALL SELECT 'count_b', coalesce(sum(n), 0), coalesce(sum(bytes), 0) FROM b");
+	sb_cstr(&q);
+	if (!db || q.trunc || sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
 		db_error(r, db);
 		return;
 	}
-	for (int i = 0; i < 4; i++) sqlite3_bind_int64(st, i + 1, t[i]);
+	span_bind(db, st, 1, t[0], t[1]);
+	span_bind(db, st, 5, t[2], t[3]);
 	struct sbuf sb;
 	sb_init_grow(&sb, 1 << 16, SERVER_MAX_REPLY);
 	head(&sb, r->c, "compare");
@@ -547,12 +713,37 @@ static void do_compare(struct req *r)
 	sb_free(&sb);
 }
 
+/* "format": "text" asked (the command line's own output, as a string), or JSON. */
+static bool want_text(struct req *r, bool *text)
+{
+	char f[16];
+	if (!opt_str(r, "format", f, sizeof f)) return false;
+	*text = !strcmp(f, "text");
+	if (f[0] && !*text && strcmp(f, "json")) {
+		server_error(r->c, "format: json or text");
+		return false;
+	}
+	return true;
+}
+
+static void text_reply(struct req *r, const char *type, const struct sbuf *text)
+{
+	struct sbuf sb;
+	sb_init_grow(&sb, text->len + 256, SERVER_MAX_REPLY);
+	head(&sb, r->c, type);
+	sb_json_str(&sb, text->buf, text->len);
+	sb_putc(&sb, '}');
+	if (text->trunc) sb.trunc = true;
+	send_reply(r->c, &sb);
+	sb_free(&sb);
+}
+
 static void do_alerts(struct req *r)
 {
 	int64_t since = 0;
-	bool all = false;
+	bool all = false, text = false;
 	const struct jv *a = jsonr_get(&r->o, "all");
-	if (!opt_i64(r, "since_ms", &since)) return;
+	if (!opt_i64(r, "since_ms", &since) || !want_text(r, &text)) return;
 	if (a && jsonr_bool(a, &all) < 0) {
 		server_error(r->c, "all: true or false expected");
 		return;
@@ -560,8 +751,13 @@ static void do_alerts(struct req *r)
 	struct sbuf lines;
 	sb_init_grow(&lines, 1 << 16, SERVER_MAX_REPLY);
 	char err[600];
-	if (report_alerts(r->s->dbpath, since, true, all, &lines, err, sizeof err) < 0) {
+	if (report_alerts(r->s->dbpath, since, !text, all, &lines, err, sizeof err) < 0) {
 		server_error(r->c, "%s", err);
+		sb_free(&lines);
+		return;
+	}
+	if (text) {
+		text_reply(r, "alerts", &lines);
 		sb_free(&lines);
 		return;
 	}
@@ -583,12 +779,18 @@ static void do_alerts(struct req *r)
 static void do_new(struct req *r)
 {
 	int64_t since = r->now - 86400000;
-	if (!opt_i64(r, "since_ms", &since)) return;
+	bool text = false;
+	if (!opt_i64(r, "since_ms", &since) || !want_text(r, &text)) return;
 	struct sbuf obj;
 	sb_init_grow(&obj, 1 << 14, SERVER_MAX_REPLY);
 	char err[600];
-	if (report_new(r->s->dbpath, since, true, &obj, err, sizeof err) < 0) {
+	if (report_new(r->s->dbpath, since, !text, &obj, err, sizeof err) < 0) {
 		server_error(r->c, "%s", err);
+		sb_free(&obj);
+		return;
+	}
+	if (text) {
+		text_reply(r, "new", &obj);
 		sb_free(&obj);
 		return;
 	}
@@ -646,9 +848,19 @@ static void do_ack(struct req *r)
 static void do_known(struct req *r)
 {
 	char op[16], dest[512];
+	bool text = false;
 	if (!opt_str(r, "op", op, sizeof op) || !opt_str(r, "program", r->program, sizeof r->program) ||
-	    !opt_str(r, "destination", dest, sizeof dest))
+	    !opt_str(r, "destination", dest, sizeof dest) || !want_text(r, &text))
 		return;
+	if (!strcmp(op, "list") && text) {
+		struct sbuf out;
+		sb_init_grow(&out, 4096, SERVER_MAX_REPLY);
+		char err[600];
+		if (report_known(r->s->dbpath, "list", NULL, NULL, r->now, &out, err, sizeof err) < 0) server_error(r->c, "%s", err);
+		else text_reply(r, "known", &out);
+		sb_free(&out);
+		return;
+	}
 	if (!strcmp(op, "list")) {
 		char err[300];
 		sqlite3 *db = rdb(r->s, err, sizeof err);
@@ -688,12 +900,14 @@ static void do_known(struct req *r)
 	sb_init_grow(&out, 1024, 1 << 16);
 	char err[600];
 	int rc = report_known(r->s->dbpath, op, r->program, dest[0] ? dest : NULL, r->now, &out, err, sizeof err);
+	if (out.len && out.buf[out.len - 1] == '\n') out.len--;
+	sb_putc(&out, '\0');
 	if (rc < 0) {
 		server_error(r->c, "%s", err);
+	} else if (rc == 1) {
+		server_error(r->c, "%s", out.buf); /* "was not known: …" */
 	} else {
 		if (r->s->bl) store_load_known(r->s->store, r->s->bl); /* in force now */
-		if (out.len && out.buf[out.len - 1] == '\n') out.len--;
-		sb_putc(&out, '\0');
 		ok(r, "known", out.buf);
 	}
 	sb_free(&out);

@@ -11,20 +11,22 @@
  *   processes    [since_ms] [until_ms]       per program: connections, bytes, destinations
  *                                            (stored ones in the range, and live ones)
  *   destinations [program] [since_ms] [until_ms] [by]  per destination (registrable domain,
- *                                            else name, else address), of one program or all;
+ *                                            else name, else address), of one program (its
+ *                                            open connections too) or all (stored ones);
  *                                            by "org": per AS organisation (else AS number,
  *                                            else destination)
  *   history      [program] [since_ms] [until_ms] [limit]  stored connections, newest first
  *   compare      a_since_ms a_until_ms b_since_ms b_until_ms  programs, destinations and
  *                                            countries seen in the second range, not the first
- *   alerts       [since_ms] [all]            alerts (unacknowledged unless all)
- *   new          [since_ms]                  the "what is new" digest (`monitor new`)
+ *   alerts       [since_ms] [all] [format]   alerts (unacknowledged unless all)
+ *   new          [since_ms] [format]         the "what is new" digest (`monitor new`)
  *   ack          id                          (admin)
- *   known        op: add|remove|list, program, [destination]   (add/remove: admin)
+ *   known        op: add|remove|list, program, [destination] [format]  (add/remove: admin)
  *   subscribe    [events: ["open","update","close","alert","info"]] [program]
  *                then the event lines of `monitor run --json` (and {"event":"lost"})
  *   stop                                     (admin) the monitor stores everything, exits
  *
+ * format "text": the data is a string, what `pktscope monitor alerts|new|known list` print.
  * Times are ms since the epoch; a range's end is exclusive; since defaults to 24 hours
  * back, until to now. */
 #ifndef PKTSCOPE_EGRESS_SERVICE_H

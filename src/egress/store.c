@@ -58,6 +58,7 @@ struct batch {
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_exe, *ins_dest, *ins_conn, *ins_name, *ins_proc; /* the upserts return the row's id */
+	sqlite3_stmt *ins_hour;       /* the connection added to its hour (table hourly) */
 	sqlite3_stmt *op_st[OP_COUNT];
 	sqlite3 *rdb;                 /* the monitor's thread's own connection, for reading */
 	pthread_mutex_t mu;
@@ -70,6 +71,8 @@ struct store {
 	int64_t max_age_ms;           /* retention (0: none) */
 	uint64_t max_bytes;
 	int64_t retained_ms;
+	int64_t clock_ms;             /* a replay's clock, or 0 (store_set_clock) */
+	bool wait;                    /* a replay: a full queue waits for the writer (store_set_wait) */
 	struct store_stats st;
 };
 
@@ -128,6 +131,19 @@ static const char *const migrations[] = {
 	"  PRIMARY KEY (program, destination)) STRICT;"
 	"CREATE TABLE volume (program TEXT NOT NULL, interval_start_ms INTEGER NOT NULL, bytes INTEGER NOT NULL,"
 	"  PRIMARY KEY (program, interval_start_ms)) STRICT, WITHOUT ROWID;",
+	/* 4: the connections added up per hour, program, destination and name (what a day's
+	 * views read instead of millions of rows: egress/service.c); exact for the hours from
+	 * meta hourly_from on (retention moves it: store_retain) */
+	"CREATE TABLE hourly (hour_ms INTEGER NOT NULL, exe_id INTEGER NOT NULL, dest_id INTEGER NOT NULL, name TEXT NOT NULL,"
+	"  outbound INTEGER NOT NULL, conns INTEGER NOT NULL, bytes_out INTEGER NOT NULL, bytes_in INTEGER NOT NULL,"
+	"  first_ms INTEGER NOT NULL, last_ms INTEGER NOT NULL, PRIMARY KEY (hour_ms, exe_id, dest_id, name, outbound))"
+	"  STRICT, WITHOUT ROWID;"
+	"INSERT INTO hourly SELECT start_ms / 3600000 * 3600000, coalesce(exe_id, 0), coalesce(dest_id, 0), coalesce(name, ''),"
+	"  outbound, count(*), sum(bytes_out), sum(bytes_in), min(start_ms), max(end_ms) FROM connections GROUP BY 1, 2, 3, 4, 5;"
+	"INSERT OR REPLACE INTO meta (key, value) VALUES ('hourly_from', '0');"
+	/* no query looks connections up by destination, and its random order cost each batch a
+	 * page per row once the index outgrew the cache */
+	"DROP INDEX connections_dest;",
 };
 
 static int fail(struct store *s, char *err, size_t errlen, const char *what)
@@ -207,6 +223,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		    " last_seen_ms = max(last_seen_ms, ?9), cmdline = coalesce(?6, cmdline), netns = coalesce(?7, netns),"
 		    " cgroup = coalesce(?8, cgroup) RETURNING id",
 		    err, errlen) < 0 ||
+	    prepare(s, &s->ins_hour,
+		    "INSERT INTO hourly VALUES (?1 / " STORE_HOUR_MS_TEXT " * " STORE_HOUR_MS_TEXT ", ?2, ?3, ?4, ?5, 1, ?6, ?7, ?1, ?8)"
+		    " ON CONFLICT DO UPDATE SET conns = conns + 1, bytes_out = bytes_out + ?6, bytes_in = bytes_in + ?7,"
+		    " first_ms = min(first_ms, ?1), last_ms = max(last_ms, ?8)",
+		    err, errlen) < 0 ||
 	    prepare(s, &s->ins_name,
 		    "INSERT INTO names (addr, name, source, first_seen_ms, last_seen_ms) VALUES (?1, ?2, ?3, ?4, ?4)"
 		    " ON CONFLICT DO UPDATE SET last_seen_ms = max(last_seen_ms, ?4)",
@@ -235,13 +256,27 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 	return s;
 }
 
-/* Whether the queue takes one more row (under mu); a row it cannot take is counted. */
+/* Whether the queue takes one more row (under mu); a row it cannot take is counted. A
+ * replay (store_set_wait) waits for the writer instead, with a batch's worth queued. */
 static bool room(struct store *s)
 {
-	const struct batch *b = &s->in;
-	if (b->nq + b->nnames + b->nops < STORE_MAX_QUEUED) return true;
+	for (;;) {
+		const struct batch *b = &s->in;
+		size_t queued = b->nq + b->nnames + b->nops;
+		if (queued < (s->wait ? WRITE_SOONER_ROWS : STORE_MAX_QUEUED)) return true;
+		if (!s->wait || !s->running || s->stop) break;
+		pthread_cond_signal(&s->wake);
+		pthread_cond_wait(&s->done, &s->mu);
+	}
 	s->st.dropped++;
 	return false;
+}
+
+void store_set_wait(struct store *s, bool wait)
+{
+	pthread_mutex_lock(&s->mu);
+	s->wait = wait;
+	pthread_mutex_unlock(&s->mu);
 }
 
 bool store_add(struct store *s, const struct store_conn *c)
@@ -435,6 +470,16 @@ static int write_conn(struct store *s, const struct store_conn *c)
 	if (proc_id) sqlite3_bind_int64(st, 26, proc_id);
 	text_or_null(st, 27, c->name_hidden);
 	text_or_null(st, 28, c->encrypted_dns);
+	if (step(st) < 0) return -1;
+	st = s->ins_hour;
+	sqlite3_bind_int64(st, 1, c->start_ms);
+	sqlite3_bind_int64(st, 2, exe_id);
+	sqlite3_bind_int64(st, 3, dest_id);
+	sqlite3_bind_text(st, 4, c->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 5, c->outbound);
+	sqlite3_bind_int64(st, 6, (int64_t)c->bytes_out);
+	sqlite3_bind_int64(st, 7, (int64_t)c->bytes_in);
+	sqlite3_bind_int64(st, 8, c->end_ms);
 	return step(st);
 }
 
@@ -548,15 +593,15 @@ static void *writer_main(void *arg)
 		s->out = s->in;
 		s->in = t;
 		s->in.nq = s->in.nnames = 0;
-		int64_t age = s->max_age_ms;
+		int64_t age = s->max_age_ms, clock = s->clock_ms;
 		uint64_t bytes = s->max_bytes;
 		pthread_mutex_unlock(&s->mu);
 
 		char err[256] = "";
 		size_t rows = s->out.nq;
 		int rc = write_batch(s, &s->out, err, sizeof err);
-		int64_t now = wall_ms();
-		if (rc == 0 && (age || bytes) && now - s->retained_ms >= RETAIN_EVERY_MS) {
+		int64_t now = clock ? clock : wall_ms();
+		if (rc == 0 && clock >= 0 && (age || bytes) && now - s->retained_ms >= RETAIN_EVERY_MS) {
 			rc = store_retain(s, now, age, bytes, err, sizeof err);
 			s->retained_ms = now;
 		}
@@ -616,15 +661,44 @@ void store_set_retention(struct store *s, int64_t max_age_ms, uint64_t max_bytes
 	pthread_mutex_unlock(&s->mu);
 }
 
-int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen)
+void store_set_clock(struct store *s, int64_t now_ms)
+{
+	pthread_mutex_lock(&s->mu);
+	s->clock_ms = now_ms;
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Connections that start before cutoff may be gone: so are the hours of table hourly that
+ * held them (those that begin before it), and it is exact from the next hour on. */
+static int hours_gone(struct store *s, int64_t cutoff, char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	if (prepare(s, &st, "DELETE FROM hourly WHERE hour_ms < ?1", err, errlen) < 0) return -1;
+	sqlite3_bind_int64(st, 1, cutoff);
+	int rc = step(st);
+	sqlite3_finalize(st);
+	if (rc < 0 || prepare(s, &st,
+			      "INSERT INTO meta (key, value) VALUES ('hourly_from', ?1) ON CONFLICT (key) DO UPDATE"
+			      " SET value = max(CAST(value AS INTEGER), ?1)",
+			      err, errlen) < 0)
+		return fail(s, err, errlen, "retention of the hours");
+	sqlite3_bind_int64(st, 1, (cutoff + STORE_HOUR_MS - 1) / STORE_HOUR_MS * STORE_HOUR_MS);
+	rc = step(st);
+	sqlite3_finalize(st);
+	return rc < 0 ? fail(s, err, errlen, "retention of the hours") : 0;
+}
+
+static int retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	if (max_age_ms > 0) {
-		if (prepare(s, &st, "DELETE FROM connections WHERE end_ms < ?1", err, errlen) < 0) return -1;
+		/* those that ended before the cutoff, found by their start (the index) */
+		if (prepare(s, &st, "DELETE FROM connections WHERE start_ms < ?1 AND end_ms < ?1", err, errlen) < 0) return -1;
 		sqlite3_bind_int64(st, 1, now_ms - max_age_ms);
 		int rc = step(st);
 		sqlite3_finalize(st);
 		if (rc < 0) return fail(s, err, errlen, "retention by age");
+		if (hours_gone(s, now_ms - max_age_ms, err, errlen) < 0) return -1;
 	}
 	/* the baseline's volume beyond the longest window, and cooldowns past */
 	if (max_age_ms > 0 || max_bytes) {
@@ -639,13 +713,9 @@ int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t m
 		sqlite3_finalize(st);
 		if (rc < 0) return fail(s, err, errlen, "retention of cooldowns");
 	}
-	/* a process whose connections are all gone goes too (programs stay: executables) */
-	if ((max_age_ms > 0 || max_bytes) &&
-	    sqlite3_exec(s->db, "DELETE FROM processes WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.process_id = processes.id)",
-			 NULL, NULL, NULL) != SQLITE_OK)
-		return fail(s, err, errlen, "retention of processes");
 	if (max_bytes) {
-		/* the file's pages in use; the oldest tenth of connections go until under */
+		/* the file's pages in use; the oldest tenth of connections (by their start, the
+		 * index's order) go until under */
 		for (int round = 0; round < 20; round++) {
 			if (prepare(s, &st, "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count,"
 					    " pragma_freelist_count, pragma_page_size", err, errlen) < 0)
@@ -653,11 +723,41 @@ int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t m
 			uint64_t used = sqlite3_step(st) == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
 			sqlite3_finalize(st);
 			if (used <= max_bytes) break;
-			if (sqlite3_exec(s->db, "DELETE FROM connections WHERE id IN (SELECT id FROM connections ORDER BY end_ms"
-					 " LIMIT max(1, (SELECT count(*) FROM connections) / 10))", NULL, NULL, NULL) != SQLITE_OK)
-				return fail(s, err, errlen, "retention by size");
-			if (sqlite3_changes(s->db) == 0) break; /* only first-seen tables left: never deleted */
+			if (prepare(s, &st, "SELECT start_ms FROM connections ORDER BY start_ms LIMIT 1"
+					    " OFFSET (SELECT count(*) FROM connections) / 10", err, errlen) < 0)
+				return -1;
+			bool any = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL;
+			int64_t last = any ? sqlite3_column_int64(st, 0) : 0;
+			sqlite3_finalize(st);
+			if (!any) break; /* only first-seen tables left: never deleted */
+			if (prepare(s, &st, "DELETE FROM connections WHERE start_ms <= ?1", err, errlen) < 0) return -1;
+			sqlite3_bind_int64(st, 1, last);
+			int rc = step(st);
+			sqlite3_finalize(st);
+			if (rc < 0) return fail(s, err, errlen, "retention by size");
+			if (hours_gone(s, last + 1, err, errlen) < 0) return -1;
 		}
+	}
+	/* a process whose connections are all gone goes too (programs stay: executables) */
+	if ((max_age_ms > 0 || max_bytes) &&
+	    sqlite3_exec(s->db, "DELETE FROM processes WHERE NOT EXISTS (SELECT 1 FROM connections c WHERE c.process_id = processes.id)",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return fail(s, err, errlen, "retention of processes");
+	return 0;
+}
+
+int store_retain(struct store *s, int64_t now_ms, int64_t max_age_ms, uint64_t max_bytes, char *err, size_t errlen)
+{
+	/* one transaction: the connections and their hours go together, or neither */
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) return fail(s, err, errlen, "beginning retention");
+	if (retain(s, now_ms, max_age_ms, max_bytes, err, errlen) < 0) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fail(s, err, errlen, "committing retention");
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
 	}
 	return 0;
 }
@@ -748,6 +848,7 @@ int store_close(struct store *s, char *err, size_t errlen)
 	sqlite3_finalize(s->ins_exe);
 	sqlite3_finalize(s->ins_dest);
 	sqlite3_finalize(s->ins_conn);
+	sqlite3_finalize(s->ins_hour);
 	sqlite3_finalize(s->ins_name);
 	sqlite3_finalize(s->ins_proc);
 	for (int i = 0; i < OP_COUNT; i++) sqlite3_finalize(s->op_st[i]);

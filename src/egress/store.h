@@ -18,7 +18,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
+#define STORE_HOUR_MS 3600000LL /* the hourly table's step */
+#define STORE_HOUR_MS_TEXT "3600000"
 #define STORE_VOLUME_KEEP_MS (8 * 86400000LL) /* volume intervals kept: more than the longest window (a week) */
 #define STORE_MAX_QUEUED 16384 /* about 2 kB a row: 32 MB at most, waiting */
 
@@ -63,6 +65,13 @@ bool store_failed(struct store *s, char *err, size_t errlen);
 /* Retention the writer applies now and every ten minutes: connection rows older than
  * max_age_ms go, and past max_bytes the oldest (0: no limit). */
 void store_set_retention(struct store *s, int64_t max_age_ms, uint64_t max_bytes);
+/* A replay's clock (the file's time, ms), which retention counts from instead of the wall
+ * clock: a day of capture replayed keeps what the settings keep of a day. 0: the wall clock;
+ * negative: a replay whose time is not known yet (no retention until it is). */
+void store_set_clock(struct store *s, int64_t now_ms);
+/* A replay: a full queue waits for the writer instead of dropping rows (a file can wait;
+ * a live capture never does). */
+void store_set_wait(struct store *s, bool wait);
 /* Deletes connection rows older than max_age_ms and, past max_bytes, the oldest until under
  * it (0: no limit); 0 or -1. The writer thread's: call it only before any row is added, or
  * use store_set_retention. */

@@ -246,6 +246,7 @@ static struct row *selected(struct insp *v)
 	struct table *t = &v->t[v->tab];
 	int *idx = xmalloc(((size_t)t->n + 1) * sizeof *idx);
 	int n = shown(v, t, idx);
+	if (t->sel >= n) t->sel = n - 1; /* G, or a list that shrank: its last row */
 	struct row *r = t->sel >= 0 && t->sel < n ? &t->r[idx[t->sel]] : NULL;
 	free(idx);
 	return r;
@@ -812,7 +813,7 @@ static void draw_table(struct insp *v)
 		int i = t->top + y;
 		if (i >= n) {
 			const char *empty = y ? "" : !t->loaded ? "  (asking the monitor…)"
-						  : v->tab == T_PROCS && v->drill[0] ? "  (none stored in the last 24 h: open connections are on view 1)"
+						  : v->tab == T_PROCS && v->drill[0] ? "  (no destination in the last 24 hours)"
 						  : "  (nothing here)";
 			tw_line(3 + y, empty, strlen(empty), A_DIM);
 			continue;

@@ -131,6 +131,19 @@ as_reader python3 "$sock_py" call "$sock" '{"type":"known","op":"add","program":
 	'{"type":"history","limit":1}' >"$tmp/reader.calls" 2>&1
 [ "$(grep -c 'permission denied' "$tmp/reader.calls")" -eq 2 ] && grep -q '"type": "history"' "$tmp/reader.calls" && ok ||
 	bad "a reader changes: $(cat "$tmp/reader.calls")"
+# monitor alerts|new|known through the socket: the store is root's (0600), a reader gets its
+# alerts all the same; a reader's ack is refused by the monitor
+n_alerts=$(q 'SELECT count(*) FROM alerts')
+as_reader "$bin" monitor alerts --all --json --state-dir "$state" >"$tmp/reader-alerts.json" 2>&1 &&
+	[ "$(jq -r .id "$tmp/reader-alerts.json" | tr '\n' ' ')" = "$(q 'SELECT id FROM alerts ORDER BY ts_ms, id' | tr '\n' ' ')" ] &&
+	as_reader "$bin" monitor alerts --all --state-dir "$state" >"$tmp/reader-alerts.txt" 2>&1 &&
+	[ "$(grep -c '^#' "$tmp/reader-alerts.txt")" -eq "$n_alerts" ] &&
+	as_reader "$bin" monitor new --since 1h --json --state-dir "$state" 2>&1 | jq -e '.since' >/dev/null &&
+	as_reader "$bin" monitor known list --state-dir "$state" 2>&1 | grep -q "nothing is marked known" && ok ||
+	bad "a reader's alerts/new/known ($n_alerts alerts): $(cat "$tmp/reader-alerts.json" "$tmp/reader-alerts.txt")"
+as_reader "$bin" monitor ack 1 --state-dir "$state" >/dev/null 2>"$tmp/reader-ack.err"
+[ $? -eq 1 ] && grep -q "permission denied: only root or the monitor's own user may acknowledge alerts" "$tmp/reader-ack.err" && ok ||
+	bad "a reader's ack: $(cat "$tmp/reader-ack.err")"
 
 # the protocol; a flood of bad messages; a slow subscriber
 python3 "$sock_py" protocol "$sock" >"$tmp/proto.out" 2>&1 && ok || bad "protocol: $(grep -v '^ok' "$tmp/proto.out")"

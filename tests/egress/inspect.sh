@@ -50,7 +50,7 @@ cleanup() {
 trap cleanup EXIT
 users_gid=$(getent group users | cut -d: -f3)
 start_monitor() {
-	ip netns exec ivc "$bin" monitor run -i ivc0 --state-dir "$state" --learning 4s --no-journal --group users --daemonize \
+	ip netns exec ivc "$bin" monitor run -i ivc0 -f "not ip6" --state-dir "$state" --learning 4s --no-journal --group users --daemonize \
 		2>"$tmp/start.err" || bad "the monitor did not start: $(cat "$tmp/start.err")"
 }
 # the screen, and a wait (10 s at most) for a pattern (grep -E) on it
@@ -164,6 +164,10 @@ wait_for '^History .* /usr/bin/curl .* 2 connections' && [ "$(screen | grep -cE 
 	bad "h: the program's history: $(screen)"
 keys x
 wait_for 'every program · 3 connections' && ok || bad "x: every program: $(screen | sed -n 2p)"
+# a program whose only connection is open: its destinations are the open ones
+keys 2 Escape G Enter
+wait_for '^Destinations of python3' && wait_for '^10\.77\.0\.2 +- +- +1 ' && ok || bad "the destinations of python: $(screen)"
+keys Escape
 
 # 3 Domains, by organisation
 keys 3

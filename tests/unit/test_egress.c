@@ -290,6 +290,81 @@ static void test_store(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Whether every hour of table hourly from hourly_from on adds up to the connections that
+ * start in it, and no hour before it is kept. */
+static void assert_hours_exact(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db,
+		"WITH f AS (SELECT CAST(value AS INTEGER) AS v FROM meta WHERE key = 'hourly_from'),"
+		" c AS (SELECT start_ms / 3600000 * 3600000 AS h, coalesce(exe_id, 0) AS x, dest_id AS dd, coalesce(name, '') AS n,"
+		"  outbound AS o, count(*) AS k, sum(bytes_out) AS bo, sum(bytes_in) AS bi, min(start_ms) AS f1, max(end_ms) AS l1"
+		"  FROM connections, f WHERE start_ms >= f.v GROUP BY 1, 2, 3, 4, 5),"
+		" hh AS (SELECT hour_ms, exe_id, dest_id, name, outbound, conns, bytes_out, bytes_in, first_ms, last_ms FROM hourly)"
+		" SELECT (SELECT count(*) FROM (SELECT * FROM c EXCEPT SELECT * FROM hh)), (SELECT count(*) FROM (SELECT * FROM hh EXCEPT"
+		"  SELECT * FROM c)), (SELECT count(*) FROM hourly, f WHERE hour_ms < f.v), (SELECT count(*) FROM hourly)",
+		-1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_int(st, 0), 0); /* a connection's hour missing or different */
+	assert_int_equal(sqlite3_column_int(st, 1), 0); /* an hour with more than its connections */
+	assert_int_equal(sqlite3_column_int(st, 2), 0); /* an hour kept before hourly_from */
+	assert_true(sqlite3_column_int(st, 3) > 0);
+	sqlite3_finalize(st);
+}
+
+/* The hourly table (what a day's views add up): built with the connections in the same
+ * batches, exact from hourly_from on after retention by age and by size. */
+static void test_store_hours(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/pktscope-hours-XXXXXX", path[64], err[512];
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/m.db", dir);
+	struct store *s = store_open(path, err, sizeof err);
+	assert_non_null(s);
+	const int64_t hour = 3600000, t0 = 1796000000000LL / hour * hour;
+	struct store_conn c;
+	memset(&c, 0, sizeof c);
+	c.state = "closed";
+	c.proto = 17;
+	c.family = 4;
+	c.outbound = true;
+	c.how = "replay";
+	strcpy(c.laddr, "10.0.0.2");
+	/* 48 hours, 40 connections an hour to 5 addresses; a third named, some by curl; one
+	 * in eight lasts 5 hours (it ends after hours that retention empties) */
+	for (int i = 0; i < 48 * 40; i++) {
+		c.start_ms = t0 + (int64_t)i * hour / 40;
+		c.end_ms = c.start_ms + (i % 8 ? 2000 : 5 * hour);
+		snprintf(c.raddr, sizeof c.raddr, "100.64.0.%d", 1 + i % 5);
+		snprintf(c.name, sizeof c.name, "%s", i % 3 ? "" : "api.example.test");
+		snprintf(c.exe, sizeof c.exe, "%s", i % 4 ? "" : "/usr/bin/curl");
+		c.bytes_out = 100 + (uint64_t)i;
+		c.bytes_in = 1000 + (uint64_t)i;
+		assert_true(store_add(s, &c));
+	}
+	assert_int_equal(store_flush(s, err, sizeof err), 0);
+	sqlite3 *db;
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_hours_exact(db);
+	/* by age, on a clock 30 hours after the start: the hours before the cutoff go */
+	assert_int_equal(store_retain(s, t0 + 30 * hour + hour / 3, 12 * hour, 0, err, sizeof err), 0);
+	assert_hours_exact(db);
+	sqlite3_stmt *st;
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'hourly_from'", -1, &st, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+	assert_true(sqlite3_column_int64(st, 0) == t0 + 19 * hour); /* the hour after the cutoff (18 h 20 min) */
+	sqlite3_finalize(st);
+	/* by size: the oldest tenths go until the file is under 64 kB */
+	assert_int_equal(store_retain(s, t0 + 30 * hour, 0, 64 * 1024, err, sizeof err), 0);
+	assert_hours_exact(db);
+	sqlite3_close(db);
+	assert_int_equal(store_close(s, err, sizeof err), 0);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* The process a pcapng comment pktscope wrote names, read back as proc.* fields; a comment
  * that is not quite one gives none, whatever its bytes. */
 static void test_proc_note(void **state)
@@ -352,6 +427,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_geo),
 		cmocka_unit_test(test_parsers),
 		cmocka_unit_test(test_store),
+		cmocka_unit_test(test_store_hours),
 		cmocka_unit_test(test_proc_note),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
