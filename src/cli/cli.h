@@ -15,7 +15,7 @@ struct command {
 	int (*run)(int argc, char **argv); /* argv[0] is the command name */
 };
 
-extern const struct command cmd_read, cmd_capture, cmd_diff, cmd_list_interfaces, cmd_monitor, cmd_inspect, cmd_geoip;
+extern const struct command cmd_read, cmd_capture, cmd_diff, cmd_list_interfaces, cmd_monitor, cmd_inspect, cmd_geoip, cmd_fields;
 
 /* Prints "pktscope: " + message and then the command's usage text to stderr; returns
  * EXIT_USAGE. */

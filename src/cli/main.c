@@ -1,5 +1,20 @@
 /* cli/main.c — pktscope's entry point: picks the subcommand. */
 #include "cli/cli.h"
+#include "egress/ebpf.h"
+#include "egress/report.h"
+
+#include <curses.h>
+#include <libpsl.h>
+#include <lz4.h>
+#include <maxminddb.h>
+#include <nghttp2/nghttp2.h>
+#include <openssl/crypto.h>
+#include <pcap/pcap.h>
+#include <sqlite3.h>
+#include <zlib.h>
+#include <zstd.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +29,7 @@
 #define PKTSCOPE_VERSION "0.1.0"
 #endif
 
-static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_diff, &cmd_list_interfaces, &cmd_monitor, &cmd_inspect, &cmd_geoip };
+static const struct command *commands[] = { &cmd_read, &cmd_capture, &cmd_diff, &cmd_list_interfaces, &cmd_fields, &cmd_monitor, &cmd_inspect, &cmd_geoip };
 
 __attribute__((format(printf, 1, 0))) static void say(const char *fmt, va_list ap)
 {
@@ -75,6 +90,29 @@ int cli_parse_uint(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 	return 0;
 }
 
+/* The version, and the libraries' as they run (the shared ones may be newer than the
+ * headers pktscope was built with). */
+static void version(void)
+{
+	char pcre[64] = "?";
+	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+	const char *bpf = ebpf_library();
+	printf("pktscope %s\n", PKTSCOPE_VERSION);
+	printf("  libpcap        %s\n", pcap_lib_version());
+	printf("  OpenSSL        %s\n", OpenSSL_version(OPENSSL_VERSION));
+	printf("  nghttp2        %s\n", nghttp2_version(0)->version_str);
+	printf("  SQLite         %s\n", sqlite3_libversion());
+	printf("  PCRE2          %s\n", pcre);
+	printf("  zlib           %s\n", zlibVersion());
+	printf("  zstd           %s\n", ZSTD_versionString());
+	printf("  LZ4            %s\n", LZ4_versionString());
+	printf("  libmaxminddb   %s\n", MMDB_lib_version());
+	printf("  libpsl         %s\n", psl_get_version());
+	printf("  ncurses        %s\n", curses_version());
+	printf("  libbpf         %s\n", bpf ? bpf : "(not built with it: attribution by the socket table only)");
+	printf("  journal        %s\n", report_has_journal() ? "libsystemd (sd_journal_send)" : "(not built with libsystemd: syslog)");
+}
+
 static void usage(FILE *out)
 {
 	fputs("usage: pktscope COMMAND [OPTIONS]\n\ncommands:\n", out);
@@ -95,7 +133,7 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
-		printf("pktscope %s\n", PKTSCOPE_VERSION);
+		version();
 		return EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)

@@ -218,6 +218,24 @@ int field_pseudo(const char *name, size_t len, uint16_t ids[2])
 	return -1;
 }
 
+const char *field_pseudo_at(size_t i, uint16_t ids[2])
+{
+	if (i >= sizeof pseudo_fields / sizeof pseudo_fields[0]) return NULL;
+	ids[0] = (uint16_t)pseudo_fields[i].ids[0];
+	ids[1] = (uint16_t)pseudo_fields[i].ids[1];
+	return pseudo_fields[i].name;
+}
+
+const char *ftype_name(enum ftype t)
+{
+	static const char *const names[] = {
+		[FT_PROTO] = "protocol", [FT_NONE] = "none", [FT_BOOL] = "bool", [FT_UINT] = "uint", [FT_INT] = "int",
+		[FT_IPV4] = "ipv4", [FT_IPV6] = "ipv6", [FT_ETHER] = "ether", [FT_BYTES] = "bytes", [FT_STRING] = "string",
+		[FT_ABSTIME] = "time", [FT_EPOCH] = "epoch", [FT_RELTIME] = "reltime", [FT_FLOAT] = "float",
+	};
+	return (size_t)t < sizeof names / sizeof *names && names[t] ? names[t] : "?";
+}
+
 static void consider(const char *name, const char *candidate, const char **best, size_t *best_d)
 {
 	size_t d = edit_distance(name, candidate);

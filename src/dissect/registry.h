@@ -68,6 +68,10 @@ bool field_is_packet_local(int id);
  * application layers' fields, frame.protocols which names them, ICMP echo pairing which
  * keeps its requests in the same per-flow state): a run that records one runs them. */
 bool field_needs_app(int id);
+/* The i-th pseudo-field's name and its two fields (from 0), or NULL past the last. */
+const char *field_pseudo_at(size_t i, uint16_t ids[2]);
+/* A type's name as `pktscope fields` lists it: "uint", "ipv4", "string"… */
+const char *ftype_name(enum ftype t);
 /* The registered field name closest to `name` (for "did you mean"), or NULL. */
 const char *field_suggest(const char *name);
 

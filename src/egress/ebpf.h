@@ -1,5 +1,6 @@
 /* egress/ebpf.h — the kernel side of attribution, seen from user space (ebpf_linux.c):
- * load and attach bpf/attrib.bpf.c, then ask its maps. Used by proc_linux.c only.
+ * load and attach bpf/attrib.bpf.c, then ask its maps. Used by proc_linux.c (and
+ * `pktscope --version`, for the library's version).
  * Whether it works is decided at run time, by loading and attaching; the reason it does
  * not is kept for the user. Built without libbpf, ebpf_open always says so. */
 #ifndef PKTSCOPE_EGRESS_EBPF_H
@@ -22,5 +23,7 @@ bool ebpf_flow(struct ebpf *e, int proto, int family, const uint8_t *laddr, uint
 	       const uint8_t *raddr, uint16_t rport, struct attrib_flow *out, bool *other_netns);
 /* What process tgid last executed (kept after it exits); false when not recorded. */
 bool ebpf_exec(struct ebpf *e, uint32_t tgid, struct attrib_exec *out);
+/* libbpf's version ("v1.1"), or NULL when built without it. */
+const char *ebpf_library(void);
 
 #endif

@@ -169,6 +169,8 @@ bool ebpf_exec(struct ebpf *e, uint32_t tgid, struct attrib_exec *out)
 	return bpf_map_lookup_elem(e->execs_fd, &tgid, out) == 0;
 }
 
+const char *ebpf_library(void) { return libbpf_version_string(); }
+
 #else /* built without libbpf */
 
 struct ebpf { int unused; };
@@ -191,4 +193,5 @@ bool ebpf_exec(struct ebpf *e, uint32_t tgid, struct attrib_exec *out)
 	(void)e, (void)tgid, (void)out;
 	return false;
 }
+const char *ebpf_library(void) { return NULL; }
 #endif

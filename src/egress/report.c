@@ -32,6 +32,15 @@ static void ts_text(struct sbuf *sb, int64_t ms)
 	sb_rfc3339(sb, ms / 1000, (uint32_t)(ms % 1000) * 1000000u, 3);
 }
 
+bool report_has_journal(void)
+{
+#ifdef PKTSCOPE_SYSTEMD
+	return true;
+#else
+	return false;
+#endif
+}
+
 static int priority(enum bl_severity s)
 {
 	return s == BL_CRITICAL ? LOG_CRIT : s == BL_WARNING ? LOG_WARNING : s == BL_NOTICE ? LOG_NOTICE : LOG_INFO;

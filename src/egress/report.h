@@ -19,6 +19,9 @@
 struct store;
 struct sbuf;
 
+/* Whether the journal is written through libsystemd (else syslog): for --version. */
+bool report_has_journal(void);
+
 struct report_out {
 	struct store *store;      /* or NULL */
 	struct sbuf *json;        /* NDJSON "alert" and "info" events, or NULL */

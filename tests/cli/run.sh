@@ -323,5 +323,32 @@ expect 1 "no tcp stream has a packet the filter matches" -- read samples/lab.pca
 n=$("$bin" read samples/lab.pcapng -Y 'tcp.port == 80' --stats conv,tcp | grep -c '<->')
 [ "$n" -eq 3 ] && ok || bad "-Y with --stats conv,tcp: $n conversations"
 
+# fields: the registry, each name once, each field's parent listed, every name one a
+# filter takes (in runs of 50, one -Y each), a prefix keeps its own
+"$bin" fields >"$tmp/fields" && [ "$(wc -l <"$tmp/fields")" -gt 800 ] && ok || bad "fields: $(head -3 "$tmp/fields")"
+cut -f2 "$tmp/fields" | sort | uniq -d >"$tmp/twice"
+[ ! -s "$tmp/twice" ] && ok || bad "fields listed twice: $(head -3 "$tmp/twice")"
+awk -F'\t' '$1 == "F" && $4 != "-" { print $4 }' "$tmp/fields" | sort -u >"$tmp/parents"
+cut -f2 "$tmp/fields" | sort -u >"$tmp/names"
+[ -z "$(comm -23 "$tmp/parents" "$tmp/names")" ] && ok || bad "parents not listed: $(comm -23 "$tmp/parents" "$tmp/names" | head -3)"
+cut -f2 "$tmp/fields" | awk '{ f = f (n++ % 50 ? " or " : "\n") $1 } END { print f }' | grep . >"$tmp/filters"
+nf=0
+while read -r f; do
+	"$bin" read -c 1 -Y "$f" samples/lab.pcapng >/dev/null 2>"$tmp/ferr" || { bad "a listed field is not a filter: $(cat "$tmp/ferr")"; nf=1; break; }
+done <"$tmp/filters"
+[ $nf -eq 0 ] && ok
+"$bin" fields tcp. | awk -F'\t' '$2 !~ /^tcp\./ { bad = 1 } END { exit bad || NR < 30 }' &&
+	[ "$("$bin" fields --names tcp.port)" = tcp.port ] && "$bin" fields tcp.port | grep -q "^A	tcp.port	uint	-	tcp.srcport or tcp.dstport$" &&
+	ok || bad "fields tcp.: $("$bin" fields tcp. | head -3)"
+[ "$("$bin" fields --names | wc -l)" -eq "$(wc -l <"$tmp/fields")" ] && ok || bad "fields --names: not a name a line"
+# --version: the program's and its libraries'; --help: every command
+v=$("$bin" --version)
+echo "$v" | head -1 | grep -q '^pktscope [0-9]' && for lib in libpcap OpenSSL nghttp2 SQLite PCRE2 zlib zstd LZ4 libmaxminddb libpsl ncurses libbpf journal; do
+	echo "$v" | grep -q "^  $lib  " || { bad "--version lacks $lib: $v"; break; }
+done && ok
+for c in read capture diff list-interfaces fields monitor inspect geoip; do
+	"$bin" --help | grep -q "^  $c " || { bad "--help lacks $c"; break; }
+done && ok
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
