@@ -11,6 +11,9 @@ zlib1g-dev libzstd-dev liblz4-dev"
 PKGS="$PKGS tshark tcpdump wireshark-common jq python3 tmux iproute2 iputils-ping procps util-linux
 nginx-light dnsmasq bind9-dnsutils curl nghttp2-client nghttp2-server iperf3 wrk ethtool openssl
 libcap2-bin nftables gzip zstd lz4 sqlite3 systemd"
+# documentation: the man pages (doc/*.scd) are built with scdoc; man reads them in the tests,
+# and the shells whose completions the tests ask
+PKGS="$PKGS scdoc man-db bash-completion fish zsh"
 # fuzzing (libFuzzer + sanitizer runtimes) and benchmarks
 PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay termshark nethogs"
 

@@ -67,6 +67,7 @@ static const char capture_usage[] =
 	"  --json            NDJSON instead of text, and a last line with the counts\n"
 	"  -w FILE           write the packets to FILE: pcap, or pcapng with --pcapng or a\n"
 	"                    .pcapng name (interfaces, capture filter and statistics recorded)\n"
+	"  --pcapng          write pcapng with -w\n"
 	"  -b filesize:KB    ring output, as dumpcap: a new file FILE_NNNNN_TIME.EXT every KB kB;\n"
 	"  -b files:N        keep only the newest N of them\n"
 	"  -Z USER           the user to become once the capture is open when run as root\n"

@@ -20,7 +20,8 @@ static const char usage[] =
 	"                                          float, none)\n"
 	"    A  name  type      -       the fields it stands for   ip.addr, tcp.port…\n"
 	"  PREFIX      only the names that begin with it (tcp. lists TCP's fields)\n"
-	"  --names     the names alone\n";
+	"  --names     the names alone\n"
+	"  -h, --help  this text\n";
 
 static int run_fields(int argc, char **argv)
 {

@@ -36,7 +36,8 @@ static const char usage[] =
 	"  --url TEMPLATE    where from: {db} becomes country or asn, {month} YYYY-MM (this\n"
 	"                    month's, else last month's); default [monitor] geoip_url, else\n"
 	"                    " GEOIP_DEFAULT_URL "\n"
-	"  --config FILE     the configuration file\n";
+	"  --config FILE     the configuration file\n"
+	"  -h, --help        this text\n";
 
 /* The template with {db} and {month} replaced; false when it does not fit. */
 static bool expand(const char *tmpl, const char *db, const char *month, char *out, size_t cap)

@@ -21,6 +21,8 @@ static const char usage[] =
 	"                    destinations (the last 24 hours), alerts (not yet acknowledged)\n"
 	"  --state-dir DIR   the monitor's state directory (its socket: monitor.sock there)\n"
 	"  --socket PATH     the monitor's socket\n"
+	"  --config FILE     the configuration file (its [monitor] state_dir)\n"
+	"  -h, --help        this text\n"
 	"  (without either: the user's own state directory when a monitor runs there, else root's,\n"
 	"  " CLIENT_ROOT_STATE_DIR ")\n";
 

@@ -31,7 +31,11 @@ static const char usage[] =
 	"  --command PROG    what is run for each alert (default notify-send, Debian's\n"
 	"                    libnotify-bin): PROG -a pktscope -u URGENCY SUMMARY BODY\n"
 	"  --severity LEVEL  the least severe alert notified: notice (default), warning, critical\n"
-	"  --program TEXT    only the alerts of programs whose path holds TEXT\n";
+	"  --program TEXT    only the alerts of programs whose path holds TEXT\n"
+	"  --state-dir DIR   the monitor's state directory\n"
+	"  --socket PATH     the monitor's socket\n"
+	"  --config FILE     the configuration file (its [monitor] state_dir)\n"
+	"  -h, --help        this text\n";
 
 static volatile sig_atomic_t notify_stop;
 static void on_stop(int sig) { notify_stop = sig; }

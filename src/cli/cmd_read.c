@@ -57,6 +57,7 @@ static const char read_usage[] =
 	"usage: pktscope read [OPTIONS] FILE\n"
 	"       pktscope read [OPTIONS] -r FILE     (FILE '-' reads standard input)\n"
 	"\n"
+	"  -r FILE         the file to read (the same as giving FILE alone)\n"
 	"  -Y FILTER       show (or write, or count) only packets the display filter matches:\n"
 	"                  Wireshark's language, e.g. 'tcp.port == 443 and ip.src == 10.0.0.1'\n"
 	"  -f BPF          capture filter (tcpdump's syntax) applied while reading: packets it\n"

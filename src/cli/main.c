@@ -118,7 +118,9 @@ static void usage(FILE *out)
 	fputs("usage: pktscope COMMAND [OPTIONS]\n\ncommands:\n", out);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-16s %s\n", commands[i]->name, commands[i]->summary);
-	fputs("\n'pktscope COMMAND --help' describes a command's options.\n", out);
+	fputs("\n  --version        the version, and the libraries' it runs with\n"
+	      "  -h, --help       this text\n"
+	      "\n'pktscope COMMAND --help' describes a command's options; man pktscope, the manual.\n", out);
 }
 
 int main(int argc, char **argv)
