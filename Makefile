@@ -7,7 +7,7 @@ FUZZ_BUILD ?= build-fuzz
 SAMPLE     ?= samples/lab.pcapng
 FUZZ_SECONDS ?= 20
 
-.PHONY: all deps build run test test-unit test-golden test-agree test-asan bench fuzz clean
+.PHONY: all deps build run test test-unit test-golden test-agree test-asan bench fuzz deb clean
 
 all: build
 
@@ -37,5 +37,13 @@ bench: build
 fuzz: deps
 	@scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# The Debian package, built from a copy of the tree's files: build-deb/pktscope_*.deb
+deb: deps
+	@rm -rf build-deb && mkdir -p build-deb/src
+	@git ls-files -z | xargs -0 cp --parents -t build-deb/src
+	@cd build-deb/src && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -20 ../build.log; exit 1; }
+	@lintian build-deb/pktscope_*.changes || true
+	@ls build-deb/pktscope_*.deb
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-deb

@@ -14,6 +14,8 @@ libcap2-bin nftables gzip zstd lz4 sqlite3 systemd"
 # documentation: the man pages (doc/*.scd) are built with scdoc; man reads them in the tests,
 # and the shells whose completions the tests ask
 PKGS="$PKGS scdoc man-db bash-completion fish zsh"
+# the Debian package (make deb, tests/deb)
+PKGS="$PKGS dpkg-dev debhelper lintian git"
 # fuzzing (libFuzzer + sanitizer runtimes) and benchmarks
 PKGS="$PKGS libclang-rt-14-dev libfuzzer-14-dev hyperfine time bc tcpreplay termshark nethogs"
 

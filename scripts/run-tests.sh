@@ -41,6 +41,8 @@ grep -E '^(hpack:|quic rfc|foxio)' "$build/meson-logs/testlog.txt" | sed 's/^/  
 grep -E '^(display filters:|two-pass filtering:)' "$build/meson-logs/testlog.txt" | sed 's/^/   /'
 # live capture in the lab (after the agreement tables: each suite rewrites testlog.txt)
 run_suite "$build" capture --suite capture
+# the Debian package (it builds its own binary: once is enough)
+run_suite "$build" deb --suite deb
 
 if [ ! -f "$asan/build.ninja" ]; then
 	# clang here and gcc above: both compilers build with -Wall -Wextra -Werror
