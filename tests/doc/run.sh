@@ -2,8 +2,9 @@
 # What installs with the program: the man pages (every option in its page and --help, and
 # nothing the program refuses; each page renders without a warning; every example filter of
 # pktscope-filters(7) compiles), the completions (bash and fish asked as a shell asks them,
-# zsh parsed), and `meson install` (binary, pages, completions, example configuration, the
-# systemd unit with the installed binary's path).
+# zsh's function run with its completion system stubbed), and `meson install` (binary,
+# pages, completions, example configuration, the systemd unit with the installed binary's
+# path).
 # Usage: run.sh PKTSCOPE SOURCE_ROOT
 set -u
 bin=$(realpath "$1")
@@ -65,7 +66,16 @@ if command -v fish >/dev/null 2>&1; then
 else
 	bad "fish is not installed (scripts/install-deps.sh installs it)"
 fi
-command -v zsh >/dev/null 2>&1 && zsh -n completions/_pktscope && ok || bad "zsh: completions/_pktscope does not parse"
+# zsh: the function run with the completion system stubbed (tests/doc/zsh-stubs.zsh)
+if command -v zsh >/dev/null 2>&1 && zsh -n completions/_pktscope; then
+	comp_zsh() { PKTSCOPE=$bin zsh -f -c '. tests/doc/zsh-stubs.zsh; comp "$@"' _ "$@"; }
+	comp_zsh --js pktscope read --js | grep -qx -- --json && comp_zsh tcp.srcp pktscope read -e tcp.srcp | grep -qx tcp.srcport &&
+		comp_zsh :ht pktscope read -Y :ht | grep -qx :https && comp_zsh '' pktscope capture -i '' | grep -qx lo &&
+		[ "$(comp_zsh - pktscope monitor status - | sort | tr '\n' ' ')" = "--config --json --socket --state-dir " ] && ok ||
+		bad "zsh: $(comp_zsh :ht pktscope read -Y :ht | head -3)"
+else
+	bad "zsh: not installed, or completions/_pktscope does not parse"
+fi
 
 # meson install: what goes where
 dest=$tmp/root
